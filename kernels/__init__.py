@@ -1,0 +1,1 @@
+"""chipemu.kernels: the kernel library (planners, Numba and C tile kernels, NumPy references)."""
