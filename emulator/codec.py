@@ -204,7 +204,8 @@ def _quantize_units(fmt, x, xbits, codes, scales, tensor_scale):
     rows, cols = x.shape
     nb = (cols + bs - 1) // bs
     nunits = rows * nb
-    nan_tensor = tensor_scale != tensor_scale
+    ts = np.float32(tensor_scale)          # a float64 here would change the rounding
+    nan_tensor = ts != ts
     for chunk in prange((nunits + _CHUNK - 1) // _CHUNK):
         for unit in range(chunk * _CHUNK, min(nunits, (chunk + 1) * _CHUNK)):
             r, b = unit // nb, unit % nb
@@ -217,7 +218,7 @@ def _quantize_units(fmt, x, xbits, codes, scales, tensor_scale):
             elif kind == 2:
                 codes[r, c0] = encode_fp16(np.int64(xbits[r, c0]))
             elif kind == 3:
-                q = x[r, c0] / tensor_scale
+                q = x[r, c0] / ts
                 c = 0
                 if not nan_tensor and q == q:
                     if q >= np.float32(127.0):
@@ -311,6 +312,7 @@ def _dequantize_units(fmt, codes, scales, tensor_scale, out, out_bits):
     rows, cols = out.shape
     nb = (cols + bs - 1) // bs
     nunits = rows * nb
+    ts = np.float32(tensor_scale)
     lut = _lut(fmt) if kind >= 4 else np.empty(0, np.float64)
     cmask = (1 << elem_bits) - 1
     for chunk in prange((nunits + _CHUNK - 1) // _CHUNK):
@@ -325,7 +327,7 @@ def _dequantize_units(fmt, codes, scales, tensor_scale, out, out_bits):
             elif kind == 2:
                 out_bits[r, c0] = decode_fp16(np.int64(codes[r, c0]))
             elif kind == 3:
-                out[r, c0] = np.float32(codes[r, c0]) * tensor_scale
+                out[r, c0] = np.float32(codes[r, c0]) * ts
             else:
                 sc = _pow2_scale(scales[r, b])
                 for i in range(c0, c0 + length):
@@ -345,7 +347,7 @@ def quantize_2d(spec, x):
     scales = _scales_array(spec, *x.shape)
     tensor_scale = np.float32(0)
     if spec.kind == 3:
-        tensor_scale = int8_scale(absmax_bits(xbits))
+        tensor_scale = np.float32(int8_scale(absmax_bits(xbits)))
     _quantize_units(spec.code, x, xbits, codes, scales, tensor_scale)
     if spec.kind == 3:
         return codes, np.array(tensor_scale, np.float32)
