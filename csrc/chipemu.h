@@ -93,6 +93,17 @@ CHIPEMU_API int32_t chipemu_quantize(int32_t fmt, const float *x, int64_t rows, 
 CHIPEMU_API int32_t chipemu_dequantize(int32_t fmt, const void *codes, const uint8_t *scales,
                                        float tensor_scale, int64_t rows, int64_t cols,
                                        int64_t unit_begin, int64_t unit_end, float *out);
+
+/* Vector-unit fp32 math (csrc/vecmath.c; algorithms and max ULP error in docs/vecmath.md).
+ * Bit-identical to emulator/reference/vecmath.py. A NaN input returns itself with the quiet bit
+ * set; rsqrt of x < 0 returns 0x7FC00000. */
+CHIPEMU_API float chipemu_exp_f32(float x);
+CHIPEMU_API float chipemu_reciprocal_f32(float x);
+CHIPEMU_API float chipemu_rsqrt_f32(float x);
+/* y[i] = f(x[i]) for i < n; y may equal x. NULL pointers are allowed only when n == 0. */
+CHIPEMU_API int32_t chipemu_vec_exp(const float *x, float *y, int64_t n);
+CHIPEMU_API int32_t chipemu_vec_reciprocal(const float *x, float *y, int64_t n);
+CHIPEMU_API int32_t chipemu_vec_rsqrt(const float *x, float *y, int64_t n);
 /* CDEF END */
 
 #ifdef __cplusplus

@@ -219,7 +219,7 @@ static int32_t check_args(int32_t fmt, const void *x, const void *codes, const u
     if (fmt < 0 || fmt >= CHIPEMU_NUM_FORMATS) return CHIPEMU_ERR_FORMAT;
     if (rows < 0 || cols < 0 || u0 < 0 || u1 < u0) return CHIPEMU_ERR_SIZE;
     int64_t bs = FORMAT_TABLE[fmt].block_size;
-    *nblocks = (cols + bs - 1) / bs;
+    *nblocks = cols / bs + (cols % bs != 0);
     if (cols > 0 && rows > INT64_MAX / cols) return CHIPEMU_ERR_SIZE;
     if (u1 > rows * *nblocks) return CHIPEMU_ERR_SIZE;
     if (u1 > u0 && (x == NULL || codes == NULL)) return CHIPEMU_ERR_NULL;
@@ -232,7 +232,7 @@ int32_t chipemu_quantize(int32_t fmt, const float *x, int64_t rows, int64_t cols
                          float tensor_scale) {
     int64_t nb = 0;
     int32_t st = check_args(fmt, x, codes, scales, rows, cols, unit_begin, unit_end, &nb);
-    if (st != CHIPEMU_OK) return st;
+    if (st != CHIPEMU_OK || unit_begin == unit_end) return st;   /* empty: pointers may be NULL */
     const chipemu_format_info *f = &FORMAT_TABLE[fmt];
     const uint32_t *u = (const uint32_t *)(const void *)x;
     switch (f->kind) {
@@ -289,7 +289,7 @@ int32_t chipemu_dequantize(int32_t fmt, const void *codes, const uint8_t *scales
                            int64_t unit_end, float *out) {
     int64_t nb = 0;
     int32_t st = check_args(fmt, out, codes, scales, rows, cols, unit_begin, unit_end, &nb);
-    if (st != CHIPEMU_OK) return st;
+    if (st != CHIPEMU_OK || unit_begin == unit_end) return st;   /* empty: pointers may be NULL */
     const chipemu_format_info *f = &FORMAT_TABLE[fmt];
     switch (f->kind) {
     case CHIPEMU_KIND_FP32:
