@@ -85,12 +85,12 @@ def rne_shift(mant, shift):
 
 
 @jit
-def block_scan(xrow, c0, length, emax):
-    """(S, nan_block, has_subnormal) of one block, as block_scan in C."""
+def block_scan(xbits, start, length, emax):
+    """(S, nan_block, has_subnormal) of xbits[start:start+length], as block_scan in C."""
     amax = np.int64(0)
     sub = False
-    for i in range(c0, c0 + length):
-        a = np.int64(xrow[i]) & _ABS_MASK
+    for i in range(start, start + length):
+        a = np.int64(xbits[i]) & _ABS_MASK
         if a > amax:
             amax = a
         if 0 < a < 0x800000:
@@ -136,13 +136,13 @@ def encode_block_fp(u, s, ebits, mbits, bias, max_mag):
 
 
 @jit
-def encode_block_fp_fast(xrow, c0, length, s, ebits, mbits, bias, max_mag, out):
+def encode_block_fp_fast(xbits, start, length, s, ebits, mbits, bias, max_mag, out):
     """Minifloat codes of a block without subnormal inputs; branch-free like the C loop."""
     emin = np.int32(1 - bias)
     s32, mb, bi, mx = np.int32(s), np.int32(mbits), np.int32(bias), np.int32(max_mag)
     sign_shift = np.int32(ebits + mbits)
-    for i in range(c0, c0 + length):
-        u = xrow[i]
+    for i in range(start, start + length):
+        u = xbits[i]
         a = np.int32(u & np.uint32(_ABS_MASK))
         e = a >> 23
         mant = (a & np.int32(0x7FFFFF)) | np.int32(0x800000)
@@ -157,11 +157,11 @@ def encode_block_fp_fast(xrow, c0, length, s, ebits, mbits, bias, max_mag, out):
 
 
 @jit
-def encode_block_int(xrow, c0, length, s, mbits, max_mag, out):
+def encode_block_int(xbits, start, length, s, mbits, max_mag, out):
     """Integer element codes of a block (MXINT, BFP), any input, as encode_block_int in C."""
     s32, mb, mx = np.int32(s), np.int32(mbits), np.int32(max_mag)
-    for i in range(c0, c0 + length):
-        u = xrow[i]
+    for i in range(start, start + length):
+        u = xbits[i]
         a = np.int32(u & np.uint32(_ABS_MASK))
         e = a >> 23
         mant = (a & np.int32(0x7FFFFF)) | (np.int32(0x800000) if e != 0 else np.int32(0))
@@ -198,50 +198,52 @@ def encode_fp16(u):
 
 
 @jit(parallel=True)
-def _quantize_units(fmt, x, xbits, codes, scales, tensor_scale):
+def _quantize_units(fmt, rows, cols, x, xbits, codes, scales, tensor_scale):
+    """Quantize flat x[rows*cols] (blocks along cols) into flat codes and scales, as in C."""
     kind, ebits, mbits, bias = _TABLE[fmt, 1], _TABLE[fmt, 3], _TABLE[fmt, 4], _TABLE[fmt, 5]
     emax, max_mag, bs = _TABLE[fmt, 6], _TABLE[fmt, 7], _TABLE[fmt, 8]
-    rows, cols = x.shape
     nb = (cols + bs - 1) // bs
     nunits = rows * nb
     ts = np.float32(tensor_scale)          # a float64 here would change the rounding
     nan_tensor = ts != ts
     for chunk in prange((nunits + _CHUNK - 1) // _CHUNK):
-        for unit in range(chunk * _CHUNK, min(nunits, (chunk + 1) * _CHUNK)):
+        u0, u1 = chunk * _CHUNK, min(nunits, (chunk + 1) * _CHUNK)
+        if kind < 4:                       # elementwise formats: a unit is one element
+            for i in range(u0, u1):
+                if kind == 0:
+                    codes[i] = xbits[i]
+                elif kind == 1:
+                    codes[i] = encode_bf16(np.int64(xbits[i]))
+                elif kind == 2:
+                    codes[i] = encode_fp16(np.int64(xbits[i]))
+                else:
+                    q = x[i] / ts
+                    c = 0
+                    if not nan_tensor and q == q:
+                        if q >= np.float32(127.0):
+                            c = 127
+                        elif q <= np.float32(-127.0):
+                            c = -127
+                        else:
+                            c = int((q + np.float32(12582912.0)) - np.float32(12582912.0))
+                    codes[i] = c
+            continue
+        for unit in range(u0, u1):
             r, b = unit // nb, unit % nb
             c0 = b * bs
             length = bs if c0 + bs <= cols else cols - c0
-            if kind == 0:
-                codes[r, c0] = xbits[r, c0]
-            elif kind == 1:
-                codes[r, c0] = encode_bf16(np.int64(xbits[r, c0]))
-            elif kind == 2:
-                codes[r, c0] = encode_fp16(np.int64(xbits[r, c0]))
-            elif kind == 3:
-                q = x[r, c0] / ts
-                c = 0
-                if not nan_tensor and q == q:
-                    if q >= np.float32(127.0):
-                        c = 127
-                    elif q <= np.float32(-127.0):
-                        c = -127
-                    else:
-                        c = int((q + np.float32(12582912.0)) - np.float32(12582912.0))
-                codes[r, c0] = c
+            start = r * cols + c0
+            s, nan_block, sub = block_scan(xbits, start, length, emax)
+            scales[unit] = _SCALE_NAN if nan_block else s + 127
+            if nan_block:
+                codes[start:start + length] = 0
+            elif kind == 4:
+                encode_block_int(xbits, start, length, s, mbits, max_mag, codes)
+            elif not sub:
+                encode_block_fp_fast(xbits, start, length, s, ebits, mbits, bias, max_mag, codes)
             else:
-                s, nan_block, sub = block_scan(xbits[r], c0, length, emax)
-                scales[r, b] = _SCALE_NAN if nan_block else s + 127
-                if nan_block:
-                    codes[r, c0:c0 + length] = 0
-                elif kind == 4:
-                    encode_block_int(xbits[r], c0, length, s, mbits, max_mag, codes[r])
-                elif not sub:
-                    encode_block_fp_fast(xbits[r], c0, length, s, ebits, mbits, bias, max_mag,
-                                         codes[r])
-                else:
-                    for i in range(c0, c0 + length):
-                        codes[r, i] = encode_block_fp(np.int64(xbits[r, i]), s, ebits, mbits, bias,
-                                                      max_mag)
+                for i in range(start, start + length):
+                    codes[i] = encode_block_fp(np.int64(xbits[i]), s, ebits, mbits, bias, max_mag)
 
 
 @jit
@@ -283,12 +285,17 @@ def _lut(fmt):
 
 
 @jit
-def _pow2_scale(code):
-    if code == _SCALE_NAN:
-        return np.nan
-    buf = np.empty(1, np.int64)
-    buf[0] = (np.int64(code) - 127 + 1023) << 52
-    return buf.view(np.float64)[0]
+def _pow2_table():
+    """2^(c-127) for every E8M0 code c (exact doubles), NaN for 0xFF, as pow2_scale in C."""
+    t = np.empty(256, np.float64)
+    v = 1.0
+    for _ in range(127):
+        v *= 0.5
+    for c in range(255):
+        t[c] = v
+        v *= 2.0
+    t[255] = np.nan
+    return t
 
 
 @jit
@@ -301,65 +308,69 @@ def decode_fp16(h):
         return sign | _INF_BITS | (m << 13) | (0x400000 if m != 0 else 0)
     if e != 0:
         return sign | ((e + 112) << 23) | (m << 13)
-    buf = np.empty(1, np.float32)
-    buf[0] = np.float32(m) * np.float32(5.960464477539063e-08)    # m * 2^-24, exact
-    return sign | np.int64(buf.view(np.uint32)[0])
+    if m == 0:
+        return sign
+    msb = floor_log2_bits(m) + 149           # m * 2^-24 is a normal float32: renormalise
+    return sign | ((msb + 103) << 23) | ((m << (23 - msb)) & 0x7FFFFF)
 
 
 @jit(parallel=True)
-def _dequantize_units(fmt, codes, scales, tensor_scale, out, out_bits):
+def _dequantize_units(fmt, rows, cols, codes, scales, tensor_scale, out, out_bits):
+    """Dequantize flat codes (blocks along cols) into flat float32 out, as in C."""
     kind, elem_bits, bs = _TABLE[fmt, 1], _TABLE[fmt, 2], _TABLE[fmt, 8]
-    rows, cols = out.shape
     nb = (cols + bs - 1) // bs
     nunits = rows * nb
     ts = np.float32(tensor_scale)
     lut = _lut(fmt) if kind >= 4 else np.empty(0, np.float64)
+    p2 = _pow2_table()
     cmask = (1 << elem_bits) - 1
     for chunk in prange((nunits + _CHUNK - 1) // _CHUNK):
-        for unit in range(chunk * _CHUNK, min(nunits, (chunk + 1) * _CHUNK)):
+        u0, u1 = chunk * _CHUNK, min(nunits, (chunk + 1) * _CHUNK)
+        if kind < 4:
+            for i in range(u0, u1):
+                if kind == 0:
+                    out_bits[i] = codes[i]
+                elif kind == 1:
+                    out_bits[i] = np.uint32(codes[i]) << 16
+                elif kind == 2:
+                    out_bits[i] = decode_fp16(np.int64(codes[i]))
+                else:
+                    out[i] = np.float32(codes[i]) * ts
+            continue
+        for unit in range(u0, u1):
             r, b = unit // nb, unit % nb
             c0 = b * bs
-            length = bs if c0 + bs <= cols else cols - c0
-            if kind == 0:
-                out_bits[r, c0] = codes[r, c0]
-            elif kind == 1:
-                out_bits[r, c0] = np.uint32(codes[r, c0]) << 16
-            elif kind == 2:
-                out_bits[r, c0] = decode_fp16(np.int64(codes[r, c0]))
-            elif kind == 3:
-                out[r, c0] = np.float32(codes[r, c0]) * ts
-            else:
-                sc = _pow2_scale(scales[r, b])
-                for i in range(c0, c0 + length):
-                    out[r, i] = np.float32(lut[np.int64(codes[r, i]) & cmask] * sc)
-
-
-def _scales_array(spec, rows, cols):
-    nb = -(-cols // spec.block_size)
-    return np.zeros((rows, nb) if spec.scale_bits else (rows, 0), np.uint8)
+            start = r * cols + c0
+            stop = start + (bs if c0 + bs <= cols else cols - c0)
+            sc = p2[scales[unit]]
+            for i in range(start, stop):
+                out[i] = np.float32(lut[np.int64(codes[i]) & cmask] * sc)
 
 
 def quantize_2d(spec, x):
     """(codes, scales) of float32 x[rows, cols]; the backend entry used by formats.quantize."""
     x = np.ascontiguousarray(x, dtype=np.float32)
-    xbits = x.view(np.uint32)
-    codes = np.empty(x.shape, spec.container)
-    scales = _scales_array(spec, *x.shape)
+    rows, cols = x.shape
+    xbits = x.view(np.uint32).reshape(-1)
+    codes = np.empty(x.size, spec.container)
+    scales = np.zeros(rows * -(-cols // spec.block_size) if spec.scale_bits else 0, np.uint8)
     tensor_scale = np.float32(0)
     if spec.kind == 3:
         tensor_scale = np.float32(int8_scale(absmax_bits(xbits)))
-    _quantize_units(spec.code, x, xbits, codes, scales, tensor_scale)
+    _quantize_units(spec.code, rows, cols, x.reshape(-1), xbits, codes, scales, tensor_scale)
+    codes = codes.reshape(rows, cols)
     if spec.kind == 3:
         return codes, np.array(tensor_scale, np.float32)
-    return codes, (scales if spec.scale_bits else np.zeros(0, np.uint8))
+    return codes, scales.reshape(rows, -1) if spec.scale_bits else scales
 
 
 def dequantize_2d(spec, codes, scales):
     """float32 values of codes[rows, cols] with their scales."""
     codes = np.ascontiguousarray(codes)
-    out = np.empty(codes.shape, np.float32)
+    rows, cols = codes.shape
+    out = np.empty(codes.size, np.float32)
     tensor_scale = np.float32(scales) if spec.kind == 3 else np.float32(0)
-    sc = np.ascontiguousarray(scales, np.uint8).reshape(codes.shape[0], -1) if spec.scale_bits \
-        else np.zeros((codes.shape[0], 0), np.uint8)
-    _dequantize_units(spec.code, codes, sc, tensor_scale, out, out.view(np.uint32))
-    return out
+    sc = np.ascontiguousarray(scales, np.uint8).reshape(-1) if spec.scale_bits else np.zeros(0, np.uint8)
+    _dequantize_units(spec.code, rows, cols, codes.reshape(-1), sc, tensor_scale, out,
+                      out.view(np.uint32))
+    return out.reshape(rows, cols)
