@@ -48,3 +48,99 @@ def formats():
         table.add_row(s.name, str(s.code), str(s.elem_bits), str(s.block_size), scale,
                       f"{s.storage_bits:g}", f"{s.max_value:.6g}", "yes" if s.dimc else "")
     Console().print(table)
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:,.4g} {unit}"
+    return f"{n} B"
+
+
+def _flat(d: dict, prefix: str = ""):
+    """(dotted path, printable value) for each leaf; a list of tables gives one row per item."""
+    for key, v in d.items():
+        path = f"{prefix}{key}"
+        if isinstance(v, dict):
+            yield from _flat(v, path + ".")
+        elif isinstance(v, list) and v and isinstance(v[0], dict):
+            for i, item in enumerate(v):
+                yield f"{path}.{i}", " ".join(f"{k}={x}" for k, x in item.items() if x is not None)
+        else:
+            yield path, str(v)
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True,
+              help="Print NAME's config, sources, derived figures and engine parameters as JSON.")
+def presets(name, as_json):
+    """List the device presets with derived peaks, or show one (NAME: a preset or a .toml file)."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from .device import Device
+    from .errors import ChipemuError
+
+    try:
+        if name is None:
+            devices = [Device.preset(n) for n in Device.presets()]
+        elif name.endswith(".toml"):
+            devices = [Device.from_toml(name)]
+        else:
+            devices = [Device.preset(name)]
+    except ChipemuError as err:
+        raise click.BadParameter(str(err), param_hint="NAME") from None
+    if as_json:
+        dev = devices[0] if name else None
+        if dev is None:
+            raise click.UsageError("--json needs a preset NAME")
+        click.echo(json.dumps({"config": dev.to_dict(), "sources": dict(dev.sources),
+                               "derived": dev.summary(), "engine_params": dev.engine_params()},
+                              indent=2))
+        return
+
+    console = Console()
+    table = Table(title="device presets (fields and sources: docs/presets.md)")
+    table.add_column("")
+    for dev in devices:
+        table.add_column(dev.name, justify="right")
+    sums = [dev.summary() for dev in devices]
+    fmts = list(dict.fromkeys(f for dev in devices for f in dev.tile.dimc.formats))
+    rows = [("chiplets", lambda d, s: f"{s['chiplets']} ({s['topology']})"),
+            ("tiles", lambda d, s: f"{s['chiplets']} x {s['tiles_per_chiplet']} = {s['tiles']:,}"),
+            ("clock GHz", lambda d, s: f"{s['clock_ghz']:g}")]
+    rows += [(f"peak TFLOPS {f}", lambda d, s, f=f: f"{s['peak_tflops'][f]:,.1f}"
+              if f in s["peak_tflops"] else "-") for f in fmts]
+    rows += [("SRAM", lambda d, s: f"{_size(s['sram_bytes'])} "
+              f"({_size(d.tile.sram.capacity_bytes)}/tile)"),
+             ("SRAM TB/s", lambda d, s: f"{s['sram_tb_per_s']:,.1f}"),
+             ("DRAM", lambda d, s: _size(s["dram_bytes"])),
+             ("DRAM GB/s", lambda d, s: f"{s['dram_gb_per_s']:,.1f}"),
+             ("D2D links", lambda d, s: f"{s['d2d_links']} x "
+              + " / ".join(f"{g:,.0f}" for g in s["d2d_gb_per_s_per_link"]) + " GB/s"),
+             ("static W", lambda d, s: f"{s['static_w']:,.1f}")]
+    for label, cell in rows:
+        table.add_row(label, *[cell(d, s) for d, s in zip(devices, sums)])
+    console.print(table)
+    if name is None:
+        return
+
+    dev = devices[0]
+    cfg = Table(title=f"{dev.name}: every parameter (S sourced, D derived, A assumed)")
+    for col in ("parameter", "value", "source"):
+        cfg.add_column(col, overflow="fold")
+    for path, value in _flat(dev.to_dict()):
+        src = dev.sources.get(path) or dev.sources.get(path.rsplit(".", 1)[0], "")
+        cfg.add_row(path, value, src)
+    console.print(cfg)
+    links = Table(title=f"{dev.name}: die-to-die links (resolved)")
+    for col in ("a", "b", "phy a", "phy b", "B/cycle", "GB/s", "latency cycles", "pJ/bit"):
+        links.add_column(col, justify="right")
+    for k in dev.d2d_links():
+        links.add_row(str(k.a), str(k.b), str(k.phy_a), str(k.phy_b), str(k.bytes_per_cycle),
+                      f"{k.bytes_per_cycle * dev.clock_ghz:,.1f}", str(k.latency_cycles),
+                      f"{k.pj_per_bit:g}")
+    console.print(links)
