@@ -25,8 +25,9 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 SAN_ENV ?= ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1 \
            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-# Same source set as build_ffi.c_sources(): every csrc/*.c, so new files are picked up.
-SRCS := $(sort $(wildcard csrc/*.c))
+# Same source set as build_ffi.c_sources(): every csrc/*.c and csrc/kernels/*.c, so new files
+# are picked up.
+SRCS := $(sort $(wildcard csrc/*.c csrc/kernels/*.c))
 OBJS := $(patsubst csrc/%.c,$(BUILD)/obj/%.o,$(SRCS))
 LIB := $(BUILD)/libchipemu.so
 DRIVER := $(BUILD)/test_driver

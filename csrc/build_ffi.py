@@ -26,8 +26,10 @@ def read_cdef(header=HEADER):
 
 
 def c_sources():
-    """All C sources of the core (csrc/*.c), sorted so builds are reproducible."""
-    return sorted(str(p.relative_to(CSRC.parent)) for p in CSRC.glob("*.c"))
+    """All C sources of the core (csrc/*.c and the C tile kernels csrc/kernels/*.c), sorted so
+    builds are reproducible."""
+    files = list(CSRC.glob("*.c")) + list(CSRC.glob("kernels/*.c"))
+    return sorted(str(p.relative_to(CSRC.parent)) for p in files)
 
 
 ffibuilder = cffi.FFI()

@@ -262,6 +262,255 @@ typedef struct {
     /* static power, integer microwatts (1 uW x 1 ns = 1 fJ) */
     int64_t static_uw_tile, static_uw_chiplet, static_uw_card;
 } chipemu_device_params;
+/* ---- Timing and energy engine: results and entry points (csrc/engine*.c; docs/engine.md) ----- */
+/* A pure function of (event log, peers, buffer table, device params): no global state, every
+ * output caller-allocated, internal state malloc'ed and freed before returning. */
+#define CHIPEMU_ERR_LOG 16          /* status: malformed event log; out->error names event and problem */
+#define CHIPEMU_ERR_PARAMS 17       /* status: invalid chipemu_device_params; out->error names the field */
+#define CHIPEMU_ERR_NOMEM 18        /* status: out of memory */
+
+/* chipemu_engine_error.code (texts: chipemu_engine_error_string). `field` and `value` per code. */
+#define CHIPEMU_EE_NONE 0
+#define CHIPEMU_EE_PARAM 1          /* field = byte offset of the member in chipemu_device_params */
+#define CHIPEMU_EE_LINK 2           /* field = byte offset of the member in chipemu_link; value = link */
+#define CHIPEMU_EE_TOO_LARGE 3      /* more events, tiles, resources or cycles than the engine indexes */
+#define CHIPEMU_EE_OP 4             /* unknown op code */
+#define CHIPEMU_EE_TILE 5           /* tile >= n_tiles */
+#define CHIPEMU_EE_STEP 6           /* superstep smaller than the previous record's */
+#define CHIPEMU_EE_PEERS 7          /* peer slice outside the peers array, or empty where peers are needed */
+#define CHIPEMU_EE_PEER 8           /* a peer >= n_tiles (field = its position in the slice) */
+#define CHIPEMU_EE_BUFFER 9         /* buffer id out of the table, or missing (field: 0 src0, 1 src1, 2 dst) */
+#define CHIPEMU_EE_BUFFER_KIND 10   /* buffer of the wrong kind for this range (value = its kind) */
+#define CHIPEMU_EE_RANGE 11         /* range end (value) beyond its buffer's size (limit) */
+#define CHIPEMU_EE_LENGTH 12        /* message of 0 bytes, or a range length (value) != the op's bytes (limit) */
+#define CHIPEMU_EE_ENGINE 13        /* DIMC engine (unit) >= dimc_engines */
+#define CHIPEMU_EE_SLOT 14          /* DIMC slot >= dimc_slots */
+#define CHIPEMU_EE_ROWS 15          /* DIMC rows end (value) > dimc_rows */
+#define CHIPEMU_EE_FORMAT 16        /* format code out of range (field: 0 fmt, 1 fmt2) */
+#define CHIPEMU_EE_VOP 17           /* unknown vector op kind */
+#define CHIPEMU_EE_BUFFER_TABLE 18  /* buffer `field` of the table: unknown kind, DRAM channel or SRAM end out of range */
+#define CHIPEMU_EE_BARRIER_GROUP 19 /* barrier group not strictly ascending, or without the issuing tile */
+#define CHIPEMU_EE_BARRIER_MATCH 20 /* group member `value` has no matching k-th barrier with this group */
+#define CHIPEMU_EE_NO_ROUTE 21      /* no D2D path from chiplet `field` to chiplet `value` */
+#define CHIPEMU_EE_CYCLE 22         /* hazards, unit order and barriers form a cycle: this event never completes */
+#define CHIPEMU_EE_COUNT 23
+
+/* critical-path classes: the CHIPEMU_RES_* classes plus barrier latency */
+#define CHIPEMU_CP_BARRIER 11
+#define CHIPEMU_CP_COUNT 12
+
+typedef struct {
+    int64_t event;                  /* offending event index; -1 when not tied to one event */
+    int32_t code;                   /* CHIPEMU_EE_* */
+    int32_t field;                  /* per code (see CHIPEMU_EE_*) */
+    int64_t value;                  /* the offending value */
+    int64_t limit;                  /* what it had to stay below (or equal, for CHIPEMU_EE_LENGTH) */
+} chipemu_engine_error;
+
+typedef struct {
+    /* caller-allocated arrays */
+    int64_t *start_cycles;          /* [n_events] */
+    int64_t *end_cycles;            /* [n_events] */
+    int64_t *busy_cycles;           /* [chipemu_engine_resource_count(p)] */
+    int64_t *energy_by_chiplet;     /* [n_chiplets + 1]: the last bucket is the card */
+    int64_t *energy_by_tile;        /* [n_tiles + 1]: the last bucket is the card */
+    int32_t *critical_path;         /* [critical_path_capacity]: event indices, first to last */
+    int64_t critical_path_capacity; /* a longer path keeps its last ops (critical_path_len says all) */
+    /* outputs */
+    int64_t makespan_cycles;
+    int64_t energy_fj;
+    int64_t energy_by_component[CHIPEMU_E_COUNT];
+    int64_t energy_by_op[CHIPEMU_OP_COUNT];      /* [0] = static energy, [op code] = that op's */
+    int64_t critical_path_len;
+    int64_t critical_cycles[CHIPEMU_CP_COUNT];   /* cycles along the path per class; sum = makespan */
+    int32_t critical_class;         /* the class with the most cycles; -1 for an empty log */
+    chipemu_engine_error error;
+} chipemu_engine_result;
+
+/* Resources of a device (numbering in docs/engine.md); -1 if p is NULL or invalid. */
+CHIPEMU_API int64_t chipemu_engine_resource_count(const chipemu_device_params *p);
+/* The resource table: class (CHIPEMU_RES_*), chiplet (-1: card), global tile (-1: none), index. */
+CHIPEMU_API int32_t chipemu_engine_resources(const chipemu_device_params *p, int64_t n, int32_t *cls,
+                                             int32_t *chiplet, int32_t *tile, int32_t *index);
+/* CHIPEMU_OK, or CHIPEMU_ERR_PARAMS with *err naming the field (err may be NULL). */
+CHIPEMU_API int32_t chipemu_engine_check_params(const chipemu_device_params *p,
+                                                chipemu_engine_error *err);
+/* Time and energy of one log. peers / buffers may be NULL when their count is 0. */
+CHIPEMU_API int32_t chipemu_engine_run(const chipemu_device_params *p, const chipemu_event *events,
+                                       int64_t n_events, const uint32_t *peers, int64_t n_peers,
+                                       const chipemu_buffer *buffers, int64_t n_buffers,
+                                       chipemu_engine_result *out);
+CHIPEMU_API const char *chipemu_engine_error_string(int32_t code);
+/* ---- Runtime and intrinsics (docs/intrinsics.md) ---------------------------------------------- */
+/* SPMD tile kernels run one superstep at a time (chipemu_launch, then chipemu_finish); they touch
+ * the device only through the chipemu_* intrinsics below, each of which appends one chipemu_event.
+ * The Numba twin (emulator/intrinsics*.py, emulator/superstep.py) passes the same arrays. */
+#define CHIPEMU_RUNTIME_VERSION 1
+#define CHIPEMU_ERR_KERNEL 5        /* status: a tile kernel broke a rule; its scalars say which */
+
+#define CHIPEMU_MODE_FUNCTIONAL 0   /* data and math */
+#define CHIPEMU_MODE_TIMING 1       /* shape-only buffers: the same events, no data */
+
+/* device constants of a launch: dev[CHIPEMU_DEV_*] */
+#define CHIPEMU_DEV_N_TILES 0
+#define CHIPEMU_DEV_ROWS 1          /* DIMC array rows (the K a slot holds) */
+#define CHIPEMU_DEV_COLS 2          /* DIMC array columns of cells */
+#define CHIPEMU_DEV_CELL_BITS 3     /* bits per cell: cell_bits / elem_bits weights per cell */
+#define CHIPEMU_DEV_SLOTS 4
+#define CHIPEMU_DEV_ENGINES 5
+#define CHIPEMU_DEV_COLS_MAX 6      /* columns of the DIMC state: COLS * CELL_BITS / 4 */
+#define CHIPEMU_DEV_BLOCKS_MAX 7    /* block-scale rows of the DIMC state: ceil(ROWS / 32) */
+#define CHIPEMU_DEV_MODE 8          /* CHIPEMU_MODE_* */
+#define CHIPEMU_DEV_STEP 9          /* superstep */
+#define CHIPEMU_DEV_COUNT 10
+
+/* per-tile scalars of a launch: sc[CHIPEMU_SC_*] */
+#define CHIPEMU_SC_TILE 0           /* global tile id (set by the runtime) */
+#define CHIPEMU_SC_EVENTS 1         /* events appended to the tile's region */
+#define CHIPEMU_SC_PEERS 2          /* peer ids appended to the tile's region */
+#define CHIPEMU_SC_STAGED 3         /* bytes staged (SEND, DRAM_WRITE data) */
+#define CHIPEMU_SC_EVENT_CAP 4      /* region sizes (set by the runtime) */
+#define CHIPEMU_SC_PEER_CAP 5
+#define CHIPEMU_SC_STAGE_CAP 6
+#define CHIPEMU_SC_ERROR 7          /* CHIPEMU_KERR_* of the first broken rule, 0 if none */
+#define CHIPEMU_SC_MESSAGE 8        /* message id (csrc/intrinsics_core.h) */
+#define CHIPEMU_SC_INTRINSIC 9      /* CHIPEMU_IN_* that failed */
+#define CHIPEMU_SC_VALUES 10        /* 5 values quoted by the message */
+#define CHIPEMU_SC_COUNT 16
+
+/* error classes: CapacityError, ShapeError, FormatError, ChipemuError in Python */
+#define CHIPEMU_KERR_CAPACITY 1
+#define CHIPEMU_KERR_SHAPE 2
+#define CHIPEMU_KERR_FORMAT 3
+#define CHIPEMU_KERR_STATE 4
+
+/* intrinsic ids in error reports; a vector op is CHIPEMU_IN_VEC + its CHIPEMU_VOP_* */
+#define CHIPEMU_IN_DIMC_LOAD 0
+#define CHIPEMU_IN_DIMC_MVM 1
+#define CHIPEMU_IN_VEC 2
+#define CHIPEMU_IN_SEND 12
+#define CHIPEMU_IN_DRAM_READ 13
+#define CHIPEMU_IN_DRAM_WRITE 14
+#define CHIPEMU_IN_HOST_READ 15
+#define CHIPEMU_IN_BARRIER 16
+#define CHIPEMU_IN_COUNT 17
+
+/* the runtime's buffer table: bufs[id * CHIPEMU_BT_COUNT + CHIPEMU_BT_*] */
+#define CHIPEMU_BT_KIND 0           /* CHIPEMU_BUF_* */
+#define CHIPEMU_BT_STORE 1          /* offset of the data: in tile SRAM, the DRAM or the host arena */
+#define CHIPEMU_BT_SIZE 2           /* bytes */
+#define CHIPEMU_BT_WHERE 3          /* DRAM: global channel; else 0 */
+#define CHIPEMU_BT_COUNT 4
+
+/* What a tile kernel receives: its own state and regions. Kernels only pass it to intrinsics. */
+typedef struct {
+    uint8_t *sram;             /* this tile's SRAM (timing mode: NULL) */
+    uint64_t sram_bytes;
+    int8_t *dimc_codes;        /* [slots][rows][cols_max] weight codes (timing mode: NULL) */
+    uint8_t *dimc_scales;      /* [slots][blocks_max][cols_max] block-scale codes (timing: NULL) */
+    float *dimc_tscale;        /* [slots] int8 per-tensor weight scale (timing: NULL) */
+    int8_t *dimc_wfmt;         /* [slots] weight format of each slot, -1 = empty (both modes) */
+    const uint8_t *dram;       /* DRAM arena as of the superstep's start (timing: NULL) */
+    uint64_t dram_bytes;
+    const uint8_t *host;       /* host arena (timing: NULL) */
+    uint64_t host_bytes;
+    const int64_t *bufs;       /* [n_bufs][CHIPEMU_BT_COUNT] */
+    int64_t n_bufs;
+    chipemu_event *events;     /* this tile's event region (sc[CHIPEMU_SC_EVENT_CAP] records) */
+    uint32_t *peers;           /* this tile's peer region (sc[CHIPEMU_SC_PEER_CAP] ids) */
+    uint8_t *stage;            /* this tile's staging region (sc[CHIPEMU_SC_STAGE_CAP] bytes) */
+    int64_t *sc;               /* this tile's scalars CHIPEMU_SC_* */
+    const int64_t *dev;        /* CHIPEMU_DEV_* */
+    int8_t *scratch_i8;        /* per-thread scratch: rows */
+    double *scratch_f64;       /* 512 + rows + blocks_max * cols_max */
+    int32_t *scratch_i32;      /* cols_max */
+    float *scratch_f32;        /* cols_max */
+} chipemu_ctx;
+
+typedef void (*chipemu_tile_kernel)(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p);
+
+/* One superstep: the machine's arrays and the launch's per-tile regions (launch tile i owns
+ * events[i*event_cap ...], peers[i*peer_cap ...], stage[i*stage_cap ...] and sc[i*SC_COUNT ...]). */
+typedef struct {
+    uint8_t *sram;             /* [n_tiles][sram_stride] (timing mode: NULL) */
+    uint64_t sram_stride;
+    int8_t *dimc_codes;        /* [n_tiles][slots][rows][cols_max] (timing: NULL) */
+    uint8_t *dimc_scales;      /* [n_tiles][slots][blocks_max][cols_max] (timing: NULL) */
+    float *dimc_tscale;        /* [n_tiles][slots] (timing: NULL) */
+    int8_t *dimc_wfmt;         /* [n_tiles][slots] */
+    uint8_t *dram;             /* DRAM arena (timing: NULL) */
+    uint64_t dram_bytes;
+    const uint8_t *host;       /* host arena (timing: NULL) */
+    uint64_t host_bytes;
+    const int64_t *bufs;
+    int64_t n_bufs;
+    chipemu_event *events;     /* first region; the log's records before it are committed */
+    uint32_t *peers;           /* first region; its global index in the peers array is peer_base */
+    uint8_t *stage;
+    int64_t *sc;               /* [n][CHIPEMU_SC_COUNT] */
+    const int64_t *dev;        /* [CHIPEMU_DEV_COUNT] */
+    int64_t n;                 /* tiles in the launch, ascending global ids */
+    int64_t event_cap, peer_cap, stage_cap, peer_base;
+} chipemu_superstep;
+
+/* Run `kernel` on launch tiles [begin, end) in order, on the calling thread (callers split disjoint
+ * ranges over threads). Stops at the first tile that broke a rule: CHIPEMU_ERR_KERNEL. */
+CHIPEMU_API int32_t chipemu_launch(const chipemu_superstep *s, chipemu_tile_kernel kernel,
+                                   const int64_t *params, int64_t begin, int64_t end);
+/* After all tiles ran: deliver staged SEND and DRAM_WRITE data in log order (functional mode) and
+ * compact the regions into a contiguous log; *n_events, *n_peers get the launch's totals. */
+CHIPEMU_API int32_t chipemu_finish(const chipemu_superstep *s, int64_t *n_events, int64_t *n_peers);
+
+/* Intrinsics (docs/intrinsics.md): buffer ids index the buffer table, offsets and sizes are bytes
+ * unless named n (elements). Each returns CHIPEMU_OK, or CHIPEMU_ERR_KERNEL after recording the
+ * broken rule in ctx->sc; once a tile has an error every later intrinsic does nothing.
+ * Exported as chipemu_in_<name>; csrc/chipemu_kernel.h gives kernels the Numba names (dimc_mvm...). */
+CHIPEMU_API int32_t chipemu_in_dimc_load(chipemu_ctx *ctx, int64_t slot, int64_t src_buf,
+                                      int64_t src_off, int64_t row0, int64_t nrows, int64_t fmt);
+CHIPEMU_API int32_t chipemu_in_dimc_mvm(chipemu_ctx *ctx, int64_t engine, int64_t slot, int64_t x_buf,
+                                     int64_t x_off, int64_t y_buf, int64_t y_off, int64_t nvec,
+                                     int64_t k_rows, int64_t fmt, int64_t accumulate);
+CHIPEMU_API int32_t chipemu_in_vec_copy(chipemu_ctx *ctx, int64_t src_buf, int64_t src_off,
+                                     int64_t dst_buf, int64_t dst_off, int64_t n);
+CHIPEMU_API int32_t chipemu_in_vec_exp(chipemu_ctx *ctx, int64_t src_buf, int64_t src_off,
+                                    int64_t dst_buf, int64_t dst_off, int64_t n);
+CHIPEMU_API int32_t chipemu_in_vec_reciprocal(chipemu_ctx *ctx, int64_t src_buf, int64_t src_off,
+                                           int64_t dst_buf, int64_t dst_off, int64_t n);
+CHIPEMU_API int32_t chipemu_in_vec_rsqrt(chipemu_ctx *ctx, int64_t src_buf, int64_t src_off,
+                                      int64_t dst_buf, int64_t dst_off, int64_t n);
+CHIPEMU_API int32_t chipemu_in_vec_add(chipemu_ctx *ctx, int64_t a_buf, int64_t a_off, int64_t b_buf,
+                                    int64_t b_off, int64_t dst_buf, int64_t dst_off, int64_t n);
+CHIPEMU_API int32_t chipemu_in_vec_mul(chipemu_ctx *ctx, int64_t a_buf, int64_t a_off, int64_t b_buf,
+                                    int64_t b_off, int64_t dst_buf, int64_t dst_off, int64_t n);
+CHIPEMU_API int32_t chipemu_in_vec_max(chipemu_ctx *ctx, int64_t a_buf, int64_t a_off, int64_t b_buf,
+                                    int64_t b_off, int64_t dst_buf, int64_t dst_off, int64_t n);
+CHIPEMU_API int32_t chipemu_in_vec_row_sum(chipemu_ctx *ctx, int64_t src_buf, int64_t src_off,
+                                        int64_t dst_buf, int64_t dst_off, int64_t n, int64_t row_len);
+CHIPEMU_API int32_t chipemu_in_vec_row_max(chipemu_ctx *ctx, int64_t src_buf, int64_t src_off,
+                                        int64_t dst_buf, int64_t dst_off, int64_t n, int64_t row_len);
+CHIPEMU_API int32_t chipemu_in_vec_convert(chipemu_ctx *ctx, int64_t src_buf, int64_t src_off,
+                                        int64_t dst_buf, int64_t dst_off, int64_t n, int64_t row_len,
+                                        int64_t fmt_to, int64_t fmt_from);
+CHIPEMU_API int32_t chipemu_in_send(chipemu_ctx *ctx, const int64_t *dst_tiles, int64_t n_dst,
+                                 int64_t src_buf, int64_t src_off, int64_t dst_buf, int64_t dst_off,
+                                 int64_t nbytes);
+CHIPEMU_API int32_t chipemu_in_dram_read(chipemu_ctx *ctx, int64_t src_buf, int64_t src_off,
+                                      int64_t dst_buf, int64_t dst_off, int64_t nbytes);
+CHIPEMU_API int32_t chipemu_in_dram_write(chipemu_ctx *ctx, int64_t src_buf, int64_t src_off,
+                                       int64_t dst_buf, int64_t dst_off, int64_t nbytes);
+CHIPEMU_API int32_t chipemu_in_host_read(chipemu_ctx *ctx, int64_t src_buf, int64_t src_off,
+                                      int64_t dst_buf, int64_t dst_off, int64_t nbytes);
+CHIPEMU_API int32_t chipemu_in_barrier(chipemu_ctx *ctx, const int64_t *group, int64_t n);
+
+/* Test tile kernels (csrc/kernels/test_kernels.c; Numba twins in kernels/test_kernels.py) */
+CHIPEMU_API void chipemu_kernel_test_empty(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                           const int64_t *p);
+CHIPEMU_API void chipemu_kernel_test_program(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                             const int64_t *p);
+CHIPEMU_API void chipemu_kernel_test_gemv(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                          const int64_t *p);
+CHIPEMU_API void chipemu_kernel_test_mvm_loop(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                              const int64_t *p);
 /* CDEF END */
 
 #ifdef __cplusplus

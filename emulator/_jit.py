@@ -3,17 +3,72 @@
 Every compiled function in the project uses `jit` (or `jit(parallel=True)` for outer loops over
 independent units), so numerics are configured in one place: no fastmath (it allows FMA
 contraction and reassociation, which break bit-exactness), NumPy error model (float division by
-zero gives inf/nan as in C, instead of raising).
+zero gives inf/nan as in C, instead of raising). `signature=` compiles for that one signature only
+(the tile launcher needs it: it takes kernels as first-class functions and still caches).
+
+Cache validity: Numba stamps a cached function with its own source file only, but a tile kernel
+inlines the intrinsics, the codec and the vector math from other files. chipemu's functions are
+therefore stamped with those files too (_DEPS), so editing an intrinsic recompiles every kernel
+instead of silently running the stale one.
 """
+import os
+
 import numba
 
 __all__ = ["jit"]
 
-_OPTIONS = dict(cache=True, nogil=True, fastmath=False, error_model="numpy", boundscheck=False)
+_OPTIONS = dict(nogil=True, fastmath=False, error_model="numpy", boundscheck=False)
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_DEPS = ("_jit.py", "codec.py", "vecmath.py", "intrinsics_core.py", "intrinsics.py",
+         "intrinsics_dimc.py", "intrinsics_vec.py", "superstep.py")
 
 
-def jit(fn=None, *, parallel=False):
-    """Compile `fn` with chipemu's Numba options; use as `@jit` or `@jit(parallel=True)`."""
+def _deps_stamp():
+    out = []
+    for name in _DEPS:
+        try:
+            st = os.stat(os.path.join(_HERE, name))
+            out.append((name, st.st_mtime, st.st_size))
+        except OSError:
+            out.append((name, None, None))
+    return tuple(out)
+
+
+def _cache_class():
+    """A Numba FunctionCache whose source stamp also covers _DEPS (None if Numba's private
+    caching API moved: then plain cache=True, and stale kernels need a manual cache clear)."""
+    try:
+        from numba.core import caching
+        base_impl, base_cache = caching.CompileResultCacheImpl, caching.FunctionCache
+        locators = (caching.InTreeCacheLocator, caching.UserWideCacheLocator)
+    except (ImportError, AttributeError):
+        return None
+    deps = _deps_stamp()
+
+    def stamped(loc):
+        return type("Stamped" + loc.__name__, (loc,),
+                    {"get_source_stamp": lambda self: (loc.get_source_stamp(self), deps)})
+
+    impl = type("_ChipemuCacheImpl", (base_impl,),
+                {"_locator_classes": [stamped(loc) for loc in locators]})
+    return type("_ChipemuCache", (base_cache,), {"_impl_class": impl})
+
+
+_CACHE = _cache_class()
+
+
+def jit(fn=None, *, parallel=False, signature=None):
+    """Compile `fn` with chipemu's Numba options; use as `@jit`, `@jit(parallel=True)` or
+    `@jit(signature=sig)` (compiled for sig only)."""
     def wrap(f):
-        return numba.njit(parallel=parallel, **_OPTIONS)(f)
+        if _CACHE is None:
+            if signature is not None:
+                return numba.njit(signature, parallel=parallel, cache=True, **_OPTIONS)(f)
+            return numba.njit(parallel=parallel, cache=True, **_OPTIONS)(f)
+        disp = numba.njit(parallel=parallel, cache=False, **_OPTIONS)(f)
+        disp._cache = _CACHE(disp.py_func)
+        if signature is not None:
+            disp.compile(signature)
+            disp.disable_compile()
+        return disp
     return wrap(fn) if fn is not None else wrap

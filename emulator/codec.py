@@ -197,6 +197,19 @@ def encode_fp16(u):
     return sign | (((qexp + 25) << 10) + n - 1024)
 
 
+@jit
+def encode_int8(x, ts):
+    """int8 code of float32 x with the float32 per-tensor scale ts (0 if ts or x / ts is NaN)."""
+    q = x / ts
+    if ts != ts or q != q:
+        return 0
+    if q >= np.float32(127.0):
+        return 127
+    if q <= np.float32(-127.0):
+        return -127
+    return int((q + np.float32(12582912.0)) - np.float32(12582912.0))     # RNE, |q| < 2^22
+
+
 @jit(parallel=True)
 def _quantize_units(fmt, rows, cols, x, xbits, codes, scales, tensor_scale):
     """Quantize flat x[rows*cols] (blocks along cols) into flat codes and scales, as in C."""
@@ -205,7 +218,6 @@ def _quantize_units(fmt, rows, cols, x, xbits, codes, scales, tensor_scale):
     nb = (cols + bs - 1) // bs
     nunits = rows * nb
     ts = np.float32(tensor_scale)          # a float64 here would change the rounding
-    nan_tensor = ts != ts
     for chunk in prange((nunits + _CHUNK - 1) // _CHUNK):
         u0, u1 = chunk * _CHUNK, min(nunits, (chunk + 1) * _CHUNK)
         if kind < 4:                       # elementwise formats: a unit is one element
@@ -217,16 +229,7 @@ def _quantize_units(fmt, rows, cols, x, xbits, codes, scales, tensor_scale):
                 elif kind == 2:
                     codes[i] = encode_fp16(np.int64(xbits[i]))
                 else:
-                    q = x[i] / ts
-                    c = 0
-                    if not nan_tensor and q == q:
-                        if q >= np.float32(127.0):
-                            c = 127
-                        elif q <= np.float32(-127.0):
-                            c = -127
-                        else:
-                            c = int((q + np.float32(12582912.0)) - np.float32(12582912.0))
-                    codes[i] = c
+                    codes[i] = encode_int8(x[i], ts)
             continue
         for unit in range(u0, u1):
             r, b = unit // nb, unit % nb

@@ -1,7 +1,7 @@
 """Exceptions raised by chipemu. Every message names the argument, the value and what is allowed."""
 
 __all__ = ["ChipemuError", "ConfigError", "CapacityError", "ShapeError", "FormatError", "BackendError",
-           "NativeError"]
+           "NativeError", "EngineError"]
 
 
 class ChipemuError(Exception):
@@ -30,3 +30,7 @@ class BackendError(ChipemuError, ValueError):
 
 class NativeError(ChipemuError, RuntimeError):
     """The C core returned an error status (a bug in chipemu if reached through the public API)."""
+
+
+class EngineError(ChipemuError, ValueError):
+    """The timing engine rejected an event log; the message names the event index, its op and the problem."""

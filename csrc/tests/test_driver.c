@@ -525,6 +525,9 @@ static void test_vecmath(void) {
     free(x); free(y); free(z);
 }
 
+#include "test_driver_runtime.c"   /* test_runtime(): the runtime and intrinsics */
+#include "test_driver_engine.c"    /* test_engine(): the timing and energy engine */
+
 int main(void) {
     test_version_and_status();
     test_format_info();
@@ -533,6 +536,8 @@ int main(void) {
     test_round_trips();
     test_errors();
     test_vecmath();
+    test_runtime();
+    test_engine();
     printf("test_driver: %d checks, %d failed\n", n_checks, n_failed);
     return n_failed ? 1 : 0;
 }
