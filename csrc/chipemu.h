@@ -237,7 +237,7 @@ typedef struct {
     uint32_t dimc_write_cycles_per_row;
     uint32_t dimc_write_overlaps_compute;  /* 0: a slot being written blocks MVMs on the tile */
     uint32_t sram_port_bytes_per_cycle;
-    uint64_t sram_capacity_bytes;
+    uint64_t sram_capacity_bytes;   /* SRAM bytes per tile that buffers may use (after DIMC cells) */
     uint32_t vec_lanes;
     uint32_t vec_cycles[CHIPEMU_VOP_COUNT];  /* cycles per batch of vec_lanes elements */
     /* die-to-die links */

@@ -39,6 +39,7 @@ const char *chipemu_status_string(int32_t status) {
     case CHIPEMU_ERR_SIZE: return "a size or range is negative or inconsistent";
     case CHIPEMU_ERR_FORMAT: return "unknown format code";
     case CHIPEMU_ERR_UNSUPPORTED: return "format not supported by this operation";
+    case CHIPEMU_ERR_KERNEL: return "a tile kernel broke a hardware rule (see its error record)";
     case CHIPEMU_ERR_LOG: return "malformed event log";
     case CHIPEMU_ERR_PARAMS: return "invalid device parameters";
     case CHIPEMU_ERR_NOMEM: return "out of memory";

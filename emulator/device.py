@@ -325,7 +325,7 @@ class Device(Root):
             "dimc_write_cycles_per_row": d.write_cycles_per_row,
             "dimc_write_overlaps_compute": int(d.write_overlaps_compute),
             "sram_port_bytes_per_cycle": t.sram.port_bytes_per_cycle,
-            "sram_capacity_bytes": t.sram.capacity_bytes,
+            "sram_capacity_bytes": self.sram_buffer_bytes,        # bytes buffers may use
             "vec_lanes": t.vector.lanes,
             "vec_cycles": [t.vector.cycles[op] for op in VEC_OPS],
             "n_links": len(links := self.d2d_links()),
