@@ -264,7 +264,8 @@ typedef struct {
 } chipemu_device_params;
 /* ---- Timing and energy engine: results and entry points (csrc/engine*.c; docs/engine.md) ----- */
 /* A pure function of (event log, peers, buffer table, device params): no global state, every
- * output caller-allocated, internal state malloc'ed and freed before returning. */
+ * output caller-allocated, internal state malloc'ed and freed before returning. It may run one
+ * worker thread for the call (chipemu_engine_result.threads); results never depend on it. */
 #define CHIPEMU_ERR_LOG 16          /* status: malformed event log; out->error names event and problem */
 #define CHIPEMU_ERR_PARAMS 17       /* status: invalid chipemu_device_params; out->error names the field */
 #define CHIPEMU_ERR_NOMEM 18        /* status: out of memory */
@@ -316,6 +317,8 @@ typedef struct {
     int64_t *energy_by_tile;        /* [n_tiles + 1]: the last bucket is the card */
     int32_t *critical_path;         /* [critical_path_capacity]: event indices, first to last */
     int64_t critical_path_capacity; /* a longer path keeps its last ops (critical_path_len says all) */
+    int64_t *energy_fj_event;       /* [n_events] or NULL: dynamic energy of each event (all but static) */
+    int32_t threads;                /* input: threads to use (0 = automatic); results never depend on it */
     /* outputs */
     int64_t makespan_cycles;
     int64_t energy_fj;
@@ -511,6 +514,17 @@ CHIPEMU_API void chipemu_kernel_test_gemv(chipemu_ctx *ctx, int64_t tile, int64_
                                           const int64_t *p);
 CHIPEMU_API void chipemu_kernel_test_mvm_loop(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                               const int64_t *p);
+/* microbenchmark tile kernels (csrc/kernels/microbench_tiles.c; kernels/microbench.py) */
+CHIPEMU_API void chipemu_kernel_mb_dimc_setup(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                              const int64_t *p);
+CHIPEMU_API void chipemu_kernel_mb_dimc_stream(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                               const int64_t *p);
+CHIPEMU_API void chipemu_kernel_mb_send_table(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                              const int64_t *p);
+CHIPEMU_API void chipemu_kernel_mb_dram_table(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                              const int64_t *p);
+CHIPEMU_API void chipemu_kernel_mb_barrier_all(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                               const int64_t *p);
 /* CDEF END */
 
 #ifdef __cplusplus

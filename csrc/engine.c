@@ -284,9 +284,9 @@ static void put_channel(void *arg, int64_t id, int cls, int64_t chiplet, int64_t
                         uint32_t bw, uint32_t lat) {
     en_ctx *c = arg;
     (void)chiplet;
-    c->res[id].bw = bw;
-    c->res[id].lat = lat;
-    c->res[id].cls = (uint32_t)cls;
+    (void)id;
+    (void)bw;
+    (void)lat;
     if (cls == CHIPEMU_RES_NOC_LINK) c->noc_id[tile * 4 + index] = (int32_t)id;
 }
 
@@ -294,7 +294,7 @@ static void put_channel(void *arg, int64_t id, int cls, int64_t chiplet, int64_t
  * link of the path to t. Each chiplet forwards by its own row, so every route is a shortest path. */
 static int32_t build_routes(en_ctx *c) {
     const chipemu_device_params *p = c->p;
-    uint32_t C = c->C;
+    uint32_t C = c->C, depth = 0;
     int32_t *via = malloc(sizeof(int32_t) * C), *queue = malloc(sizeof(int32_t) * C);
     if (via == NULL || queue == NULL) {
         free(via);
@@ -306,9 +306,13 @@ static int32_t build_routes(en_ctx *c) {
         for (uint32_t t = 0; t < C; t++) row[t] = -1;
         for (uint32_t t = 0; t < C; t++) via[t] = -2;                 /* -2: not reached */
         via[s] = -1;
-        uint32_t qh = 0, qt = 0;
+        uint32_t qh = 0, qt = 0, level_end = 1, level = 0;
         queue[qt++] = (int32_t)s;
         while (qh < qt) {
+            if (qh == level_end) {                             /* BFS levels: links on a route */
+                level++;
+                level_end = qt;
+            }
             uint32_t u = (uint32_t)queue[qh++];
             for (uint32_t l = 0; l < p->n_links; l++) {
                 const chipemu_link *k = &p->links[l];
@@ -319,17 +323,41 @@ static int32_t build_routes(en_ctx *c) {
             }
         }
         for (uint32_t t = 0; t < C; t++) row[t] = t == s ? -1 : via[t] >= 0 ? via[t] : -1;
+        if (level > depth) depth = level;
     }
     free(via);
     free(queue);
+    /* channels on a route: source and inject (or DRAM / host), XY hops on each chiplet it crosses,
+     * its D2D links, eject and destination */
+    uint64_t bound = 4 + ((uint64_t)depth + 1) * (p->tile_rows + p->tile_cols) + depth;
+    c->max_route = bound > 0xFFFF ? 0xFFFF : (uint32_t)bound;
     return CHIPEMU_OK;
 }
 
+static void set_prop(en_cprop *q, int cls, uint32_t bw, uint32_t lat, uint32_t packet) {
+    q->bw = bw ? bw : 1;                                    /* DRAM without channels: unused */
+    q->lat = lat;
+    q->cls = (uint32_t)cls;
+    q->ser_full = (uint32_t)en_ceil_div(packet, q->bw);
+}
+
 static int32_t setup_resources(en_ctx *c) {
+    const chipemu_device_params *p = c->p;
     c->res = en_calloc((size_t)c->n_res, sizeof(en_resv));
+    c->cprop = malloc((EN_PID_D2D + (size_t)p->n_links) * sizeof(en_cprop));
     c->noc_id = malloc((size_t)c->n_tiles * 4 * sizeof(int32_t));
     c->next_link = malloc((size_t)c->C * c->C * sizeof(int32_t));
-    if (!c->res || !c->noc_id || !c->next_link) return CHIPEMU_ERR_NOMEM;
+    if (!c->res || !c->cprop || !c->noc_id || !c->next_link) return CHIPEMU_ERR_NOMEM;
+    uint32_t P = p->noc_max_packet_bytes;
+    for (int k = 0; k < EN_PID_D2D; k++) set_prop(&c->cprop[k], k, 1, 0, P);
+    set_prop(&c->cprop[CHIPEMU_RES_SRAM], CHIPEMU_RES_SRAM, p->sram_port_bytes_per_cycle, 0, P);
+    set_prop(&c->cprop[CHIPEMU_RES_INJECT], CHIPEMU_RES_INJECT, p->dma_inject_bytes_per_cycle, 0, P);
+    set_prop(&c->cprop[CHIPEMU_RES_EJECT], CHIPEMU_RES_EJECT, p->dma_eject_bytes_per_cycle, 0, P);
+    set_prop(&c->cprop[CHIPEMU_RES_NOC_LINK], CHIPEMU_RES_NOC_LINK, p->noc_link_bytes_per_cycle, p->noc_hop_cycles, P);
+    set_prop(&c->cprop[CHIPEMU_RES_DRAM], CHIPEMU_RES_DRAM, p->dram_bytes_per_cycle, p->dram_latency_cycles, P);
+    set_prop(&c->cprop[CHIPEMU_RES_HOST], CHIPEMU_RES_HOST, p->host_bytes_per_cycle, p->host_latency_cycles, P);
+    for (uint32_t l = 0; l < p->n_links; l++)
+        set_prop(&c->cprop[EN_PID_D2D + l], CHIPEMU_RES_D2D, p->links[l].bytes_per_cycle, p->links[l].latency_cycles, P);
     for (size_t i = 0; i < (size_t)c->n_tiles * 4; i++) c->noc_id[i] = -1;
     for_each_resource(c, put_channel, c);
     for (int f = 0; f < CHIPEMU_NUM_FORMATS; f++) {
@@ -340,21 +368,88 @@ static int32_t setup_resources(en_ctx *c) {
 }
 
 static void free_ctx(en_ctx *c) {
+    en_worker_stop(c);
     free(c->res);
+    free(c->cprop);
     free(c->noc_id);
     free(c->next_link);
     free(c->ops);
-    free(c->succ_off);
-    free(c->succ);
+    free(c->idx);
+    free(c->tile_base);
+    free(c->dma_base);
+    free(c->sch);
     en_free_groups(c);
-    free(c->dma_bd);
     free(c->dmax);
+    free(c->pk);
     free(c->park);
     free(c->trk);
     free(c->bstack);
-    free(c->cnt_tile);
-    free(c->cnt_op);
+    en_walk_free(c);
+    en_stream_free(&c->es);
+    free(c->bar_count);
+    free(c->imm);
     en_q_free(&c->q);
+}
+
+typedef struct {
+    en_ctx *c;
+    int64_t r0, r1;
+} times_task;
+
+static void times_run(void *arg) {
+    times_task *t = arg;
+    en_write_times(t->c, t->r0, t->r1);
+}
+
+/* The engine has work for two threads at most; small logs are not worth a second one. */
+static int auto_threads(int32_t want, int64_t n) {
+    if (want == 1 || (want <= 0 && n < 4096)) return 1;
+    return 2;
+}
+
+static int32_t run(en_ctx *c) {
+    chipemu_engine_result *out = c->out;
+    int32_t st = setup_resources(c);
+    if (st == CHIPEMU_OK && c->threads > 1 && !en_worker_start(c)) c->threads = 1;
+    en_energy_acc acc[2];
+    memset(acc, 0, sizeof acc);
+    if (st == CHIPEMU_OK && (en_energy_init(c, &acc[0]) != CHIPEMU_OK || en_energy_init(c, &acc[1]) != CHIPEMU_OK))
+        st = CHIPEMU_ERR_NOMEM;
+    if (st == CHIPEMU_OK) st = en_validate(c, acc);
+    if (st == CHIPEMU_OK) st = en_layout(c);
+    for (int k = 0; k < 2; k++) {
+        free(c->vcnt[k]);
+        free(c->vdcnt[k]);
+        c->vcnt[k] = c->vdcnt[k] = NULL;
+    }
+    if (st == CHIPEMU_OK) st = en_stream_init(&c->es);
+    if (st == CHIPEMU_OK) st = en_walk_init(c);
+    if (st == CHIPEMU_OK) {
+        /* the hazard walk runs ahead on the worker (or on demand, single-threaded) */
+        if (c->wk != NULL) en_worker_run(c, en_walk_task, c);
+        st = en_simulate(c);
+        if (st != CHIPEMU_OK) en_stream_stop(&c->es);
+        en_worker_join(c);
+        if (st != CHIPEMU_OK && c->walk_err.code != CHIPEMU_EE_NONE && c->err != NULL &&
+            c->err->code == CHIPEMU_EE_NONE)
+            *c->err = c->walk_err;
+    }
+    if (st == CHIPEMU_OK) {
+        for (int64_t r = 0; r < c->n_res; r++) out->busy_cycles[r] = c->res[r].busy;
+        int64_t half = c->n / 2;
+        times_task tt = {c, half, c->n};
+        en_worker_run(c, times_run, &tt);
+        en_write_times(c, 0, half);
+        en_worker_join(c);
+        st = en_critical_path(c);
+    }
+    if (st == CHIPEMU_OK) {
+        en_energy_acc *parts[2] = {&acc[0], &acc[1]};
+        en_energy_finish(c, parts, 2);
+    }
+    en_energy_free(&acc[0]);
+    en_energy_free(&acc[1]);
+    return st;
 }
 
 int32_t chipemu_engine_run(const chipemu_device_params *p, const chipemu_event *events,
@@ -393,14 +488,8 @@ int32_t chipemu_engine_run(const chipemu_device_params *p, const chipemu_event *
     memset(by_chiplet, 0, (c.C + 1) * sizeof(int64_t));
     memset(by_tile, 0, ((size_t)c.n_tiles + 1) * sizeof(int64_t));
 
-    st = setup_resources(&c);
-    if (st == CHIPEMU_OK) st = en_validate(&c);
-    if (st == CHIPEMU_OK) st = en_build_graph(&c);
-    if (st == CHIPEMU_OK) st = en_simulate(&c);
-    for (int64_t r = 0; st == CHIPEMU_OK && r < c.n_res; r++) out->busy_cycles[r] = c.res[r].busy;
-    if (st == CHIPEMU_OK) st = en_critical_path(&c);
-    if (st == CHIPEMU_OK) st = en_count_actions(&c);
-    if (st == CHIPEMU_OK) en_energy(&c);
+    c.threads = auto_threads(out->threads, n_events);
+    st = run(&c);
     free_ctx(&c);
     return st;
 }

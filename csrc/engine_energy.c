@@ -1,9 +1,13 @@
-/* engine_energy.c — the energy function and the critical path (docs/engine.md "Energy").
+/* engine_energy.c — the energy function (docs/engine.md "Energy").
  *
- * en_energy is the ONE place energy is computed: the simulation only counts actions (per tile
- * bucket and per op kind); here each count is multiplied by its integer femtojoules per action.
- * Every action cost is an integer, so all breakdowns are exact integer sums of the same products
- * and add up to the same total. Static energy is rounded once per bucket (tile, chiplet, card).
+ * This is the ONE place energy is computed: each event's actions (MACs, bits, element ops, ...)
+ * times their integer femtojoules per action. Every action cost is an integer, so every breakdown —
+ * per event, tile, chiplet, component, op kind — is an exact integer sum of the same products and
+ * they all add up to the same total (int64, wrapping like any int64 sum beyond 9.2 kJ). Static
+ * energy is rounded once per bucket (tile, chiplet, card) and belongs to no event.
+ *
+ * Dynamic energy depends only on the log, so en_energy_events runs while the log is timed (on the
+ * worker thread when there is one); parts of the log accumulate separately and are merged in order.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -11,137 +15,163 @@
 
 #include "engine_internal.h"
 
-/* ---- action counts: a sequential pass over the log (they do not depend on timing) ---- */
+/* action kinds: the cost table's index */
+#define A_MAC 0                                    /* + fmt * NUM_FORMATS + fmt2 */
+#define A_OVERHEAD (CHIPEMU_NUM_FORMATS * CHIPEMU_NUM_FORMATS)
+#define A_ROW_WRITE (A_OVERHEAD + 1)
+#define A_SRAM_READ (A_OVERHEAD + 2)               /* per bit */
+#define A_SRAM_WRITE (A_OVERHEAD + 3)              /* per bit */
+#define A_NOC (A_OVERHEAD + 4)                     /* per bit-hop */
+#define A_DRAM (A_OVERHEAD + 5)                    /* per bit */
+#define A_HOST (A_OVERHEAD + 6)                    /* per bit */
+#define A_VEC (A_OVERHEAD + 7)                     /* + vop: per element */
+_Static_assert(A_VEC + CHIPEMU_VOP_COUNT <= CHIPEMU_NUM_FORMATS * CHIPEMU_NUM_FORMATS + 8 + CHIPEMU_VOP_COUNT,
+               "cost table");
 
-static inline int64_t rlen(const chipemu_range *r) { return r->buf == CHIPEMU_NO_BUF ? 0 : r->len; }
-
-static inline void count(en_ctx *c, uint32_t bucket, int op, int act, int64_t amount) {
-    c->cnt_tile[(size_t)act * (c->n_tiles + 1) + bucket] += amount;
-    c->cnt_op[(size_t)op * c->n_act + act] += amount;
-}
-
-/* NoC bit-hops and D2D bits of one stream's route. */
-static void count_route(en_ctx *c, uint32_t from, uint32_t to, uint32_t tile, int op, int64_t bits) {
-    uint32_t res, next;
-    int64_t hops = 0;
-    while (en_route_step(c, from, to, &res, &next) == 1) {
-        if (c->res[res].cls == CHIPEMU_RES_NOC_LINK) hops++;
-        else count(c, tile, op, EN_A_D2D + (int)((res - c->d2d_base) / 2), bits);
-        from = next;
-    }
-    if (hops) count(c, tile, op, EN_A_NOC, bits * hops);
-}
-
-int32_t en_count_actions(en_ctx *c) {
+int32_t en_energy_init(const en_ctx *c, en_energy_acc *a) {
     const chipemu_device_params *p = c->p;
-    c->n_act = EN_A_D2D + (int32_t)p->n_links;
-    c->cnt_tile = en_calloc(((size_t)c->n_tiles + 1) * c->n_act, sizeof(int64_t));
-    c->cnt_op = en_calloc((size_t)CHIPEMU_OP_COUNT * c->n_act, sizeof(int64_t));
-    if (!c->cnt_tile || !c->cnt_op) return CHIPEMU_ERR_NOMEM;
-    for (int64_t i = 0; i < c->n; i++) {
-        const chipemu_event *e = &c->ev[i];
+    memset(a, 0, sizeof *a);
+    a->by_tile = en_calloc((size_t)c->n_tiles + 1, sizeof(int64_t));
+    if (a->by_tile == NULL) return CHIPEMU_ERR_NOMEM;
+    for (int f = 0; f < CHIPEMU_NUM_FORMATS; f++)
+        for (int w = 0; w < CHIPEMU_NUM_FORMATS; w++)
+            a->cost[A_MAC + f * CHIPEMU_NUM_FORMATS + w] = p->fj_mac[f] * c->elem_bits[w] / 8;
+    a->cost[A_OVERHEAD] = p->fj_overhead_per_mac;
+    a->cost[A_ROW_WRITE] = p->fj_dimc_row_write;
+    a->cost[A_SRAM_READ] = p->fj_sram_read_bit;
+    a->cost[A_SRAM_WRITE] = p->fj_sram_write_bit;
+    a->cost[A_NOC] = p->fj_noc_bit_hop;
+    a->cost[A_DRAM] = p->fj_dram_bit;
+    a->cost[A_HOST] = p->fj_host_bit;
+    for (int k = 0; k < CHIPEMU_VOP_COUNT; k++) a->cost[A_VEC + k] = p->fj_vec_op[k];
+    return CHIPEMU_OK;
+}
+
+void en_energy_free(en_energy_acc *a) {
+    free(a->by_tile);
+    a->by_tile = NULL;
+}
+
+static inline uint32_t absdiff(uint32_t a, uint32_t b) { return a > b ? a - b : b - a; }
+
+/* NoC hops between two local tiles of a chiplet (XY routing takes the Manhattan distance). */
+static inline int64_t mesh_hops(const en_ctx *c, uint32_t a, uint32_t b) {
+    uint32_t cols = c->p->tile_cols;
+    return absdiff(a / cols, b / cols) + absdiff(a % cols, b % cols);
+}
+
+/* NoC and D2D energy of one stream of `bits` from global tile `from` to `to` (the route of
+ * docs/engine.md: XY to the PHY of the next link on the chiplet route, the link, and on). */
+static void route_energy(const en_ctx *c, uint32_t from, uint32_t to, int64_t bits, int64_t fj_hop,
+                         int64_t *noc, int64_t *d2d) {
+    uint32_t T = c->T, ch = from / T, cht = to / T;
+    int64_t hops = 0;
+    while (ch != cht) {
+        int32_t l = c->next_link[(size_t)ch * c->C + cht];
+        if (l < 0) return;                                   /* validated: not reached */
+        const chipemu_link *k = &c->p->links[l];
+        int from_a = k->a == ch;
+        hops += mesh_hops(c, from - ch * T, from_a ? k->phy_a : k->phy_b);
+        *d2d += bits * k->fj_per_bit;
+        ch = from_a ? k->b : k->a;
+        from = ch * T + (from_a ? k->phy_b : k->phy_a);
+    }
+    hops += mesh_hops(c, from - ch * T, to - ch * T);
+    if (hops) *noc += bits * hops * fj_hop;
+}
+
+void en_energy_events(const en_ctx *c, en_energy_acc *a, int64_t x0, int64_t x1) {
+    const chipemu_device_params *p = c->p;
+    const int64_t *cost = a->cost;
+    int64_t *per_event = c->out->energy_fj_event, *comp = a->by_component;
+    const int64_t rd = cost[A_SRAM_READ], wr = cost[A_SRAM_WRITE], fj_hop = cost[A_NOC];
+    for (int64_t x = x0; x < x1; x++) {
+        const chipemu_event *e = &c->ev[x];
         uint32_t t = e->tile;
         int op = e->op;
-        int64_t bits = 8 * (int64_t)e->a;
-        en_costs k;
+        int64_t bits = 8 * (int64_t)e->a, sram = 0, host = 0, noc = 0, d2d = 0, fj = 0;
         switch (op) {
-        case CHIPEMU_OP_DIMC_MVM:
+        case CHIPEMU_OP_DIMC_MVM: {
+            en_costs k;
             en_compute_costs(c, e, &k);
-            count(c, t, op, EN_A_MAC + e->fmt * CHIPEMU_NUM_FORMATS + e->fmt2, k.macs);
-            count(c, t, op, EN_A_OVERHEAD, k.macs);
-            count(c, t, op, EN_A_SRAM_READ,
-                  8 * (rlen(&e->src0) + ((e->flags & CHIPEMU_FLAG_ACCUMULATE) ? rlen(&e->dst) : 0)));
-            count(c, t, op, EN_A_SRAM_WRITE, 8 * rlen(&e->dst));
+            int64_t mac = k.macs * cost[A_MAC + e->fmt * CHIPEMU_NUM_FORMATS + e->fmt2];
+            /* the overhead is per 8b x 8b MAC: it scales with the operand bits (bit-serial
+             * cell-cycles), so it is a power while arrays compute, whatever the format */
+            int64_t over = k.macs * cost[A_OVERHEAD] * c->elem_bits[e->fmt] * c->elem_bits[e->fmt2] / 64;
+            comp[CHIPEMU_E_DIMC] += mac;
+            comp[CHIPEMU_E_OVERHEAD] += over;
+            int64_t acc = (e->flags & CHIPEMU_FLAG_ACCUMULATE) ? en_rlen(&e->dst) : 0;
+            sram = 8 * (en_rlen(&e->src0) + acc) * rd + 8 * en_rlen(&e->dst) * wr;
+            fj = mac + over;
             break;
-        case CHIPEMU_OP_DIMC_LOAD:
-            count(c, t, op, EN_A_ROW_WRITE, e->b);
-            count(c, t, op, EN_A_SRAM_READ, 8 * rlen(&e->src0));
+        }
+        case CHIPEMU_OP_DIMC_LOAD: {
+            int64_t rows = (int64_t)e->b * cost[A_ROW_WRITE];
+            comp[CHIPEMU_E_DIMC_WRITE] += rows;
+            sram = 8 * en_rlen(&e->src0) * rd;
+            fj = rows;
             break;
-        case CHIPEMU_OP_VEC:
-            count(c, t, op, EN_A_VEC + e->c, e->a);
-            count(c, t, op, EN_A_SRAM_READ, 8 * (rlen(&e->src0) + rlen(&e->src1)));
-            count(c, t, op, EN_A_SRAM_WRITE, 8 * rlen(&e->dst));
+        }
+        case CHIPEMU_OP_VEC: {
+            int64_t v = (int64_t)e->a * cost[A_VEC + e->c];
+            comp[CHIPEMU_E_VECTOR] += v;
+            sram = 8 * (en_rlen(&e->src0) + en_rlen(&e->src1)) * rd + 8 * en_rlen(&e->dst) * wr;
+            fj = v;
             break;
+        }
         case CHIPEMU_OP_SEND:
             for (uint32_t j = 0; j < e->peer_count; j++) {
-                count_route(c, t, c->peers[e->peer_first + j], t, op, bits);
-                count(c, t, op, EN_A_SRAM_READ, bits);
-                count(c, t, op, EN_A_SRAM_WRITE, bits);
+                route_energy(c, t, c->peers[e->peer_first + j], bits, fj_hop, &noc, &d2d);
+                sram += bits * rd + bits * wr;
             }
             break;
         case CHIPEMU_OP_DRAM_READ:
-            count_route(c, en_attach_tile(c, c->buf[e->src0.buf].where), t, t, op, bits);
-            count(c, t, op, EN_A_DRAM, bits);
-            count(c, t, op, EN_A_SRAM_WRITE, bits);
+        case CHIPEMU_OP_DRAM_WRITE: {
+            const chipemu_range *r = op == CHIPEMU_OP_DRAM_READ ? &e->src0 : &e->dst;
+            uint32_t at = en_attach_tile(c, c->buf[r->buf].where);
+            route_energy(c, op == CHIPEMU_OP_DRAM_READ ? at : t, op == CHIPEMU_OP_DRAM_READ ? t : at,
+                         bits, fj_hop, &noc, &d2d);
+            int64_t dram = bits * cost[A_DRAM];
+            comp[CHIPEMU_E_DRAM] += dram;
+            sram = bits * (op == CHIPEMU_OP_DRAM_READ ? wr : rd);
+            fj = dram;
             break;
-        case CHIPEMU_OP_DRAM_WRITE:
-            count(c, t, op, EN_A_SRAM_READ, bits);
-            count_route(c, t, en_attach_tile(c, c->buf[e->dst.buf].where), t, op, bits);
-            count(c, t, op, EN_A_DRAM, bits);
-            break;
+        }
         case CHIPEMU_OP_HOST_READ:                           /* the host link is card-level */
-            count(c, c->n_tiles, op, EN_A_HOST, bits);
-            count_route(c, p->host_chiplet * c->T + p->host_tile, t, t, op, bits);
-            count(c, t, op, EN_A_SRAM_WRITE, bits);
+            host = bits * cost[A_HOST];
+            comp[CHIPEMU_E_HOST] += host;
+            route_energy(c, p->host_chiplet * c->T + p->host_tile, t, bits, fj_hop, &noc, &d2d);
+            sram = bits * wr;
             break;
         default:
             break;
         }
+        comp[CHIPEMU_E_SRAM] += sram;
+        comp[CHIPEMU_E_NOC] += noc;
+        comp[CHIPEMU_E_D2D] += d2d;
+        fj += sram + noc + d2d;                              /* the issuing tile's share */
+        a->by_tile[t] += fj;
+        a->by_tile[c->n_tiles] += host;
+        fj += host;
+        a->by_op[op] += fj;
+        if (per_event != NULL) per_event[x] = fj;
     }
-    return CHIPEMU_OK;
 }
-
-/* ---- energy ---- */
 
 static int64_t static_fj(int64_t uw, int64_t cycles, double ghz) {
     return (int64_t)llround((double)uw * (double)cycles / ghz);   /* 1 uW x 1 ns = 1 fJ */
 }
 
-void en_energy(en_ctx *c) {
+/* Merge the parts (in order) into the outputs, add static energy, sum chiplets and the total. */
+void en_energy_finish(en_ctx *c, en_energy_acc *const *parts, int n_parts) {
     const chipemu_device_params *p = c->p;
     chipemu_engine_result *out = c->out;
-    int32_t A = c->n_act;
-    int64_t *cost = calloc((size_t)A, sizeof(int64_t));
-    uint8_t *comp = calloc((size_t)A, 1);
-    if (cost == NULL || comp == NULL) {         /* cannot happen in practice: A < 300 */
-        free(cost);
-        free(comp);
-        return;
+    for (int k = 0; k < n_parts; k++) {
+        const en_energy_acc *a = parts[k];
+        for (uint32_t t = 0; t <= c->n_tiles; t++) out->energy_by_tile[t] += a->by_tile[t];
+        for (int j = 0; j < CHIPEMU_E_COUNT; j++) out->energy_by_component[j] += a->by_component[j];
+        for (int j = 1; j < CHIPEMU_OP_COUNT; j++) out->energy_by_op[j] += a->by_op[j];
     }
-    for (int f = 0; f < CHIPEMU_NUM_FORMATS; f++) {
-        for (int w = 0; w < CHIPEMU_NUM_FORMATS; w++) {
-            cost[EN_A_MAC + f * CHIPEMU_NUM_FORMATS + w] = p->fj_mac[f] * c->elem_bits[w] / 8;
-            comp[EN_A_MAC + f * CHIPEMU_NUM_FORMATS + w] = CHIPEMU_E_DIMC;
-        }
-    }
-    cost[EN_A_OVERHEAD] = p->fj_overhead_per_mac, comp[EN_A_OVERHEAD] = CHIPEMU_E_OVERHEAD;
-    cost[EN_A_ROW_WRITE] = p->fj_dimc_row_write, comp[EN_A_ROW_WRITE] = CHIPEMU_E_DIMC_WRITE;
-    cost[EN_A_SRAM_READ] = p->fj_sram_read_bit, comp[EN_A_SRAM_READ] = CHIPEMU_E_SRAM;
-    cost[EN_A_SRAM_WRITE] = p->fj_sram_write_bit, comp[EN_A_SRAM_WRITE] = CHIPEMU_E_SRAM;
-    for (int k = 0; k < CHIPEMU_VOP_COUNT; k++)
-        cost[EN_A_VEC + k] = p->fj_vec_op[k], comp[EN_A_VEC + k] = CHIPEMU_E_VECTOR;
-    cost[EN_A_NOC] = p->fj_noc_bit_hop, comp[EN_A_NOC] = CHIPEMU_E_NOC;
-    cost[EN_A_DRAM] = p->fj_dram_bit, comp[EN_A_DRAM] = CHIPEMU_E_DRAM;
-    cost[EN_A_HOST] = p->fj_host_bit, comp[EN_A_HOST] = CHIPEMU_E_HOST;
-    for (uint32_t l = 0; l < p->n_links; l++)
-        cost[EN_A_D2D + l] = p->links[l].fj_per_bit, comp[EN_A_D2D + l] = CHIPEMU_E_D2D;
-
-    /* dynamic energy: by tile bucket (and so by component), by op kind */
-    size_t B = (size_t)c->n_tiles + 1;                       /* counts are action-major */
-    for (int32_t a = 0; a < A; a++) {
-        const int64_t *n = c->cnt_tile + (size_t)a * B;
-        for (size_t t = 0; t < B; t++) {
-            if (n[t] == 0) continue;
-            int64_t fj = n[t] * cost[a];
-            out->energy_by_tile[t] += fj;
-            out->energy_by_component[comp[a]] += fj;
-        }
-    }
-    for (int op = 1; op < CHIPEMU_OP_COUNT; op++) {
-        const int64_t *n = c->cnt_op + (size_t)op * A;
-        for (int32_t a = 0; a < A; a++) out->energy_by_op[op] += n[a] * cost[a];
-    }
-
     /* static energy, rounded per bucket; a chiplet's share is split evenly over its tiles with the
      * remainder on its tile 0; the card's goes to the card bucket */
     int64_t ms = out->makespan_cycles;
@@ -163,118 +193,4 @@ void en_energy(en_ctx *c) {
     int64_t total = 0;
     for (int k = 0; k < CHIPEMU_E_COUNT; k++) total += out->energy_by_component[k];
     out->energy_fj = total;
-    free(cost);
-    free(comp);
-}
-
-/* ---- critical path ---- */
-
-/* When op pred handed over to x: `via` = EN_BND_UNIT (its unit release), EN_BND_READ (its read
- * finished), else its completion. */
-static int64_t handoff(const en_ctx *c, int32_t pred, int via, int32_t x) {
-    const en_op *o = &c->ops[pred];
-    if (via == EN_BND_READ && en_is_dma(o->op)) return c->dmax[o->aux].read_done;
-    if (via != EN_BND_UNIT || o->op == CHIPEMU_OP_BARRIER) return o->end;
-    if (en_is_dma(o->op)) return c->ops[x].start;            /* a DMA op starts at its ready */
-    en_costs k;
-    en_compute_costs(c, &c->ev[pred], &k);
-    return o->start + k.unit_occ;
-}
-
-/* Cycles [start, h) of op x on the path, by class; `via` says what h is (see handoff). */
-static void exec_cycles(const en_ctx *c, int32_t x, int64_t h, int via, int64_t *cp) {
-    const chipemu_event *e = &c->ev[x];
-    int64_t span = h - c->ops[x].start;
-    if (span <= 0) return;
-    int unit = via == EN_BND_UNIT;
-    en_costs k;
-    switch (e->op) {
-    case CHIPEMU_OP_DIMC_MVM:
-        cp[CHIPEMU_RES_DIMC] += span;
-        return;
-    case CHIPEMU_OP_DIMC_LOAD:
-        en_compute_costs(c, e, &k);
-        cp[unit || k.write_occ >= k.sram_occ ? CHIPEMU_RES_DIMC_WRITE : CHIPEMU_RES_SRAM] += span;
-        return;
-    case CHIPEMU_OP_VEC:
-        en_compute_costs(c, e, &k);
-        cp[unit || k.unit_occ >= k.sram_occ ? CHIPEMU_RES_VECTOR : CHIPEMU_RES_SRAM] += span;
-        return;
-    default:
-        break;
-    }
-    if (unit) {                                              /* the next DMA op waited for this one */
-        cp[CHIPEMU_RES_DMA] += span;
-        return;
-    }
-    if (via == EN_BND_READ) {                                /* reading its source */
-        cp[e->op == CHIPEMU_OP_DRAM_READ ? CHIPEMU_RES_DRAM : CHIPEMU_RES_SRAM] += span;
-        return;
-    }
-    const int32_t *bd = c->dma_bd + (size_t)c->ops[x].aux * EN_BD_STRIDE;   /* latest-delivered stream */
-    int64_t sum = 0;
-    for (int k2 = 0; k2 < EN_BD_N; k2++) {
-        cp[EN_BD_FIRST + k2] += bd[k2];
-        sum += bd[k2];
-    }
-    cp[CHIPEMU_RES_DMA] += span - sum;                       /* 0 unless a count saturated */
-}
-
-/* Walk back from the op that ends last through what bound each start (docs/engine.md). The cycles
- * attributed along the way tile [0, makespan) exactly. */
-int32_t en_critical_path(en_ctx *c) {
-    chipemu_engine_result *out = c->out;
-    if (c->n == 0) return CHIPEMU_OK;
-    int32_t x = 0;
-    for (int64_t y = 1; y < c->n; y++)
-        if (c->ops[y].end > c->ops[x].end) x = (int32_t)y;
-    int32_t *path = NULL;
-    int64_t n_path = 0, cap = 0;
-    int64_t *cp = out->critical_cycles;
-    int64_t h = c->ops[x].end;
-    int via = EN_BND_DONE;
-    while (x >= 0) {
-        if (en_grow((void **)&path, &cap, n_path + 1, sizeof(int32_t)) != CHIPEMU_OK) {
-            free(path);
-            return CHIPEMU_ERR_NOMEM;
-        }
-        path[n_path++] = x;
-        const en_op *o = &c->ops[x];
-        int32_t pred = o->bnd;
-        int kind = o->info & EN_BND_MASK;
-        if (o->op == CHIPEMU_OP_BARRIER) {                   /* [latest arrival, completion) */
-            int64_t arrive = o->end - c->p->barrier_cycles;
-            cp[CHIPEMU_CP_BARRIER] += h - arrive;
-            h = arrive;
-            via = EN_BND_DONE;
-            x = pred;
-            continue;
-        }
-        if (o->op == CHIPEMU_OP_SEND && via == EN_BND_DONE &&
-            c->dma_bd[(size_t)o->aux * EN_BD_STRIDE + EN_BD_HELD]) {
-            /* its last delivery waited for a destination hazard: the path goes through that */
-            const en_dmax *d = &c->dmax[o->aux];
-            cp[CHIPEMU_RES_SRAM] += h - d->ready;
-            h = d->ready;
-            via = d->bkind;
-            x = d->bnd;
-            continue;
-        }
-        int64_t ready = pred < 0 ? 0 : handoff(c, pred, kind, x);
-        exec_cycles(c, x, h, via, cp);
-        int wait = (o->info >> EN_WAIT_SHIFT) - 1;
-        if (o->start > ready) cp[wait >= 0 ? wait : CHIPEMU_RES_DMA] += o->start - ready;
-        h = ready;
-        via = kind;
-        x = pred;
-    }
-    out->critical_path_len = n_path;
-    int64_t keep = n_path < out->critical_path_capacity ? n_path : out->critical_path_capacity;
-    for (int64_t k = 0; k < keep; k++) out->critical_path[k] = path[keep - 1 - k];
-    free(path);
-    int32_t best = 0;
-    for (int k = 1; k < CHIPEMU_CP_COUNT; k++)
-        if (cp[k] > cp[best]) best = k;
-    out->critical_class = best;
-    return CHIPEMU_OK;
 }

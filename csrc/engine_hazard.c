@@ -1,71 +1,83 @@
-/* engine_hazard.c — the dependency graph of a log (docs/engine.md "Ordering").
+/* engine_hazard.c — the hazard walk: each op's predecessors (docs/engine.md "Ordering").
  *
- * Edges pred -> succ mean "succ may not start before pred completed". They come from
+ * The walk visits the log in order, one superstep per call, and writes to the edge stream
+ * (engine_admit.c) each op's predecessor list — then, after the superstep, each SEND's delivery
+ * predecessors. It runs on the worker thread when there is one, ahead of the simulation, and
+ * touches nothing the simulation writes (it computes ranks with its own cursors). Edges
+ * pred -> succ mean "succ may not start before pred completed" (or finished reading, for WAR):
  *   - RAW, WAR and WAW hazards on physical byte ranges: one interval map per memory (a tile's SRAM,
  *     a tile's DIMC slot (rows), a DRAM channel), visited in the order (superstep, phase, log index):
  *     each superstep's own accesses in log order, then its SEND deliveries (phase 1);
- *   - barrier fences: the last op per non-DMA unit and every DMA op before a BARRIER precede it; the
- *     first op per unit after it follows it.
- * Unit order is not an edge: next_unit[] chains the ops of each (tile, unit) in program order.
+ *   - barriers: every DMA op and the last op of each other unit since the tile's previous barrier
+ *     precede a BARRIER (a fence); the first op per unit after it follows it.
+ * Unit order is not an edge: the op records chain each (tile, unit) in program order.
  *
  * An interval map is a sorted array of disjoint segments, each with its last writer and the readers
  * since; a write replaces everything it covers (pruning older accesses). Reader lists are immutable
  * shared lists with reference counts, so splitting a segment costs O(1); a reader on the same
- * non-DMA unit as the list's head replaces it (ops on such a unit complete in order).
+ * non-DMA unit as the list's head replaces it (ops on such a unit complete in order). Duplicate
+ * edges to one successor are merged (the stronger kind wins) within a window of its last 32
+ * predecessors, exactly as far as the window reaches; entries stay unpublished while the window
+ * may still change them.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_internal.h"
+#include "engine_walk.h"
 
-typedef struct { uint64_t lo, hi; int32_t writer, rd; } seg;
-typedef struct { seg *s; uint32_t n, cap; } segvec;
-typedef struct { int32_t op, next, ref, unit; } rnode;
 
-typedef struct {
-    en_ctx *c;
-    segvec *mem;
-    int64_t n_mem;
-    rnode *rn;
-    int64_t n_rn, cap_rn;
-    int32_t free_rn;
-    int32_t *ep, *es;                /* edge pairs (pred, succ) */
-    int64_t n_e, cap_ep, cap_es;
-    int32_t cur_op, n_cur;
-    int32_t cur[32];                 /* preds already linked to cur_op ... */
-    int64_t cur_e[32];               /* ... and the index of that edge */
-    uint32_t deliv;                  /* EN_DELIVERY while adding phase-1 edges */
-    int32_t st;                      /* sticky: CHIPEMU_ERR_NOMEM once an allocation failed */
-} haz;
 
-/* pred -> succ; `read` = wait for pred's read to finish (WAR), else for its completion; h->deliv
- * marks the edges of phase 1 (they gate a SEND's destination writes). Duplicate edges to the same
- * succ are merged, keeping the stronger (completion) kind. */
+/* Entries: header, count (patched at the end), predecessors. Everything before the window's first
+ * entry can be published. */
+static void begin_entry(haz *h, uint32_t header) {
+    if (h->st) return;
+    uint64_t pub = h->win_start < h->es->written ? h->win_start : h->es->written;
+    if (pub > atomic_load_explicit(&h->es->published, memory_order_relaxed))
+        atomic_store_explicit(&h->es->published, pub, memory_order_release);
+    if (en_stream_wait_room(h->es, h->threaded, pub)) {
+        h->st = CHIPEMU_ERR_NOMEM;                          /* the consumer stopped: any status */
+        return;
+    }
+    h->entry_start = h->es->written;
+    en_walk_put(h, header, NULL);
+    en_walk_put(h, 0, &h->count_loc);
+    h->count = 0;
+}
+
+static void end_entry(haz *h) {
+    if (h->st == CHIPEMU_OK) *h->count_loc = h->count;
+}
+
+/* pred -> succ (the open entry's op); `read` = wait for pred's read to finish (WAR), else for its
+ * completion. Duplicates within the window are merged, keeping the stronger (completion) kind. */
 static void edge(haz *h, int32_t pred, int32_t succ, int read) {
     if (pred < 0 || pred == succ || h->st) return;
     if (succ != h->cur_op) {
         h->cur_op = succ;
         h->n_cur = 0;
+        h->win_start = h->entry_start;
     }
     for (int32_t k = 0; k < h->n_cur; k++) {
         if (h->cur[k] == pred) {
-            if (!read) h->es[h->cur_e[k]] = (int32_t)((uint32_t)h->es[h->cur_e[k]] & ~EN_READ);
+            if (!read) *h->cur_loc[k] &= ~EN_READ;
             return;
         }
     }
-    if (h->n_e == h->cap_ep || h->n_e == h->cap_es) {
-        if (en_grow((void **)&h->ep, &h->cap_ep, h->n_e + 1, sizeof(int32_t)) != CHIPEMU_OK ||
-            en_grow((void **)&h->es, &h->cap_es, h->n_e + 1, sizeof(int32_t)) != CHIPEMU_OK) {
-            h->st = CHIPEMU_ERR_NOMEM;
-            return;
-        }
+    if (h->n_edges >= (int64_t)UINT32_MAX - 1) {            /* the documented index limit */
+        en_walk_fail(h, CHIPEMU_ERR_LOG, CHIPEMU_EE_TOO_LARGE, 1, h->n_edges, UINT32_MAX);
+        return;
+    }
+    uint32_t *loc = &h->dropped;
+    if (pred != h->implied) {
+        en_walk_put(h, (uint32_t)pred | (read ? EN_READ : 0), &loc);
+        if (h->st) return;
+        h->n_edges++;
+        h->count++;
     }
     if (h->n_cur < 32) {
         h->cur[h->n_cur] = pred;
-        h->cur_e[h->n_cur++] = h->n_e;
+        h->cur_loc[h->n_cur++] = loc;
     }
-    h->ep[h->n_e] = pred;
-    h->es[h->n_e++] = (int32_t)((uint32_t)succ | h->deliv | (read ? EN_READ : 0));
 }
 
 /* ---- reader lists ---- */
@@ -288,168 +300,68 @@ static void accesses(haz *h, int32_t i, const chipemu_event *e) {
     }
 }
 
-/* Phase 1 of a superstep: the SEND deliveries, in log order. Their hazards gate the packets'
- * destination writes, not the SEND's start (see docs/engine.md "Ordering"). */
-static void deliver(haz *h, const int32_t *sends, int64_t n) {
+/* Phase 1 of a superstep: the SEND deliveries, in log order, one delivery list per SEND. Their
+ * hazards gate the packets' destination writes, not the SEND's start (docs/engine.md). */
+static void deliver(haz *h) {
     const en_ctx *c = h->c;
-    h->deliv = EN_DELIVERY;
-    for (int64_t k = 0; k < n; k++) {
-        const chipemu_event *e = &c->ev[sends[k]];
-        for (uint32_t j = 0; j < e->peer_count; j++)
-            sram_write(h, c->peers[e->peer_first + j], &e->dst, sends[k]);
+    for (int64_t k = 0; k < h->n_sends && !h->st; k++) {
+        const chipemu_event *e = &c->ev[h->sends[k] >> 32];
+        int32_t r = (int32_t)(h->sends[k] & 0xFFFFFFFF);
+        begin_entry(h, (uint32_t)r | EN_ENT_DELIV);
+        for (uint32_t j = 0; j < e->peer_count; j++) sram_write(h, c->peers[e->peer_first + j], &e->dst, r);
+        end_entry(h);
     }
-    h->deliv = 0;
+    h->n_sends = 0;
 }
 
-/* The ops before each barrier precede it: every DMA op, and the last op of each other unit. */
-static int32_t fence_edges(haz *h) {
-    en_ctx *c = h->c;
-    int32_t *nb = malloc((size_t)c->n_tiles * sizeof(int32_t));
-    int32_t *linked = malloc((size_t)c->n_tiles * c->U * sizeof(int32_t));
-    if (nb == NULL || linked == NULL) {
-        free(nb);
-        free(linked);
-        return CHIPEMU_ERR_NOMEM;
-    }
-    for (uint32_t t = 0; t < c->n_tiles; t++) nb[t] = -1;
-    for (size_t k = 0; k < (size_t)c->n_tiles * c->U; k++) linked[k] = -1;
-    for (int64_t i = c->n - 1; i >= 0; i--) {
-        const chipemu_event *e = &c->ev[i];
+/* One superstep: its ops' lists in log order, then its delivery lists. 1: more to come; 0: done;
+ * < 0: -status. */
+int en_walk_step(en_ctx *ctx) {
+    haz *h = ctx->walk;
+    const en_ctx *c = h->c;
+    if (h->st) return -h->st;
+    if (h->done) return 0;
+    uint32_t step = h->x < c->n ? c->ev[h->x].step : 0;
+    for (; h->x < c->n && c->ev[h->x].step == step && !h->st; h->x++) {
+        const chipemu_event *e = &c->ev[h->x];
         uint32_t t = e->tile;
-        if (e->op == CHIPEMU_OP_BARRIER) {
-            nb[t] = (int32_t)i;
-            continue;
-        }
-        if (nb[t] < 0) continue;
-        size_t k = (size_t)t * c->U + en_unit_of(c, e);
-        if (en_is_dma(e->op) || linked[k] != nb[t]) edge(h, (int32_t)i, nb[t], 0);
-        linked[k] = nb[t];
-    }
-    free(nb);
-    free(linked);
-    return h->st;
-}
-
-/* Successor lists (CSR) from the edge pairs; pending[] counts each op's predecessors. */
-static int32_t build_csr(en_ctx *c, haz *h) {
-    if (h->n_e >= (int64_t)UINT32_MAX)
-        return en_fail(c, CHIPEMU_ERR_LOG, -1, CHIPEMU_EE_TOO_LARGE, 1, h->n_e, UINT32_MAX);
-    c->succ_off = en_big_alloc(((size_t)c->n + 1) * sizeof(uint32_t));
-    c->succ = en_big_alloc((size_t)(h->n_e ? h->n_e : 1) * sizeof(int32_t));
-    if (c->succ_off == NULL || c->succ == NULL) return CHIPEMU_ERR_NOMEM;
-    memset(c->succ_off, 0, ((size_t)c->n + 1) * sizeof(uint32_t));
-    c->dmax = en_calloc((size_t)c->n_dma, sizeof(en_dmax));
-    if (c->dmax == NULL) return CHIPEMU_ERR_NOMEM;
-    for (int64_t k = 0; k < c->n_dma; k++) {
-        c->dmax[k].bnd = c->dmax[k].parked = -1;
-        c->dmax[k].read_done = -1;
-    }
-    for (int64_t k = 0; k < h->n_e; k++) {
-        uint32_t s = (uint32_t)h->es[k];
-        c->succ_off[h->ep[k] + 1]++;
-        if (s & EN_DELIVERY) c->dmax[c->ops[s & EN_SUCC_MASK].aux].pending++;
-        else c->ops[s & EN_SUCC_MASK].pending++;
-    }
-    for (int64_t i = 0; i < c->n; i++) {
-        c->succ_off[i + 1] += c->succ_off[i];
-        if (c->ops[i].op == CHIPEMU_OP_SEND && c->dmax[c->ops[i].aux].pending > 0) c->ops[i].flags |= EN_OP_GATED;
-    }
-    for (int64_t k = 0; k < h->n_e; k++) c->succ[c->succ_off[h->ep[k]]++] = h->es[k];   /* with the flag */
-    for (int64_t i = c->n; i > 0; i--) c->succ_off[i] = c->succ_off[i - 1];
-    c->succ_off[0] = 0;
-    return CHIPEMU_OK;
-}
-
-static void free_haz(haz *h) {
-    for (int64_t m = 0; h->mem != NULL && m < h->n_mem; m++) free(h->mem[m].s);
-    free(h->mem);
-    free(h->rn);
-    free(h->ep);
-    free(h->es);
-    h->mem = NULL;
-    h->rn = NULL;
-    h->ep = h->es = NULL;
-}
-
-static int32_t walk_log(en_ctx *c, haz *h) {
-    size_t tu = (size_t)c->n_tiles * c->U;
-    int32_t *last = malloc(tu * sizeof(int32_t)), *gated = NULL, *cur_bar = NULL, *sends = NULL;
-    int64_t n_sends = 0, cap_sends = 0;
-    int32_t st = CHIPEMU_OK;
-    if (c->n_barriers > 0) {
-        gated = malloc(tu * sizeof(int32_t));
-        cur_bar = malloc((size_t)c->n_tiles * sizeof(int32_t));
-    }
-    if (last == NULL || (c->n_barriers > 0 && (gated == NULL || cur_bar == NULL))) st = CHIPEMU_ERR_NOMEM;
-    for (size_t k = 0; st == CHIPEMU_OK && k < tu; k++) {
-        last[k] = -1;
-        if (gated) gated[k] = -1;
-    }
-    for (uint32_t t = 0; cur_bar != NULL && t < c->n_tiles; t++) cur_bar[t] = -1;
-    uint32_t step = c->n > 0 ? c->ev[0].step : 0;
-    for (int64_t i = 0; st == CHIPEMU_OK && i < c->n; i++) {
-        const chipemu_event *e = &c->ev[i];
-        if (e->step != step) {
-            deliver(h, sends, n_sends);
-            n_sends = 0;
-            step = e->step;
-        }
-        uint32_t t = e->tile;
-        size_t k = (size_t)t * c->U + en_unit_of(c, e);
-        if (last[k] >= 0) {
-            c->ops[last[k]].next_unit = (int32_t)i;
-            c->ops[i].pending++;
-        }
-        last[k] = (int32_t)i;
-        if (cur_bar != NULL) {
+        int32_t r = (int32_t)h->rc[t]++;
+        begin_entry(h, (uint32_t)r | EN_ENT_OP);
+        /* an MVM's edge from the previous MVM on its engine is implied by unit order: that one
+         * releases the engine when it completes, and the release resolves this op first */
+        int32_t *prev_mvm = e->op == CHIPEMU_OP_DIMC_MVM ? &h->mvm_last[(size_t)t * c->E + e->unit] : NULL;
+        h->implied = prev_mvm != NULL ? *prev_mvm : -1;
+        if (h->cur_bar != NULL) {
+            size_t k = (size_t)t * c->U + en_unit_of(c, e);
             if (e->op == CHIPEMU_OP_BARRIER) {
-                cur_bar[t] = (int32_t)i;
-            } else if (cur_bar[t] >= 0 && gated[k] != cur_bar[t]) {
-                edge(h, cur_bar[t], (int32_t)i, 0);
-                gated[k] = cur_bar[t];
+                en_walk_fence(h, t);
+                h->cur_bar[t] = r;
+            } else if (h->cur_bar[t] >= 0 && h->gated[k] != h->cur_bar[t]) {
+                edge(h, h->cur_bar[t], r, 0);
+                h->gated[k] = h->cur_bar[t];
             }
         }
-        accesses(h, (int32_t)i, e);
+        accesses(h, r, e);
+        end_entry(h);
+        h->implied = -1;
+        if (prev_mvm != NULL) *prev_mvm = r;
+        if (e->op != CHIPEMU_OP_BARRIER) en_walk_fence_note(h, e, t, r);
         if (e->op == CHIPEMU_OP_SEND) {
-            if (en_grow((void **)&sends, &cap_sends, n_sends + 1, sizeof(int32_t)) != CHIPEMU_OK)
-                st = CHIPEMU_ERR_NOMEM;
+            if (en_grow((void **)&h->sends, &h->cap_sends, h->n_sends + 1, sizeof(int64_t)) != CHIPEMU_OK)
+                h->st = CHIPEMU_ERR_NOMEM;
             else
-                sends[n_sends++] = (int32_t)i;
+                h->sends[h->n_sends++] = h->x << 32 | r;
         }
-        if (h->st) st = h->st;
     }
-    if (st == CHIPEMU_OK) deliver(h, sends, n_sends);
-    free(last);
-    free(gated);
-    free(cur_bar);
-    free(sends);
-    return st != CHIPEMU_OK ? st : h->st;
+    deliver(h);
+    if (h->st) return -h->st;
+    h->cur_op = -1;                                         /* no later edge reaches this window */
+    h->n_cur = 0;
+    h->win_start = h->es->written;
+    en_stream_publish(h->es);
+    if (h->x < c->n) return 1;
+    en_stream_publish(h->es);                               /* the end: the window is closed */
+    h->done = 1;
+    return 0;
 }
 
-int32_t en_build_graph(en_ctx *c) {
-    haz h;
-    memset(&h, 0, sizeof h);
-    h.c = c;
-    h.free_rn = -1;
-    h.cur_op = -1;
-    uint64_t n_mem = (uint64_t)c->n_tiles * (1 + c->p->dimc_slots) + c->n_chan;
-    if (n_mem > ((uint64_t)1 << 27))
-        return en_fail(c, CHIPEMU_ERR_PARAMS, -1, CHIPEMU_EE_TOO_LARGE,
-                       (int32_t)offsetof(chipemu_device_params, dimc_slots), (int64_t)n_mem, 1 << 27);
-    h.n_mem = (int64_t)n_mem;
-    h.mem = en_calloc((size_t)n_mem, sizeof(segvec));
-    h.cap_ep = h.cap_es = 3 * c->n + 16;                      /* usual edges per op: 1-3 */
-    h.ep = en_big_alloc((size_t)h.cap_ep * sizeof(int32_t));
-    h.es = en_big_alloc((size_t)h.cap_es * sizeof(int32_t));
-    if (h.ep == NULL || h.es == NULL) h.cap_ep = h.cap_es = 0;
-    int32_t st = h.mem == NULL ? CHIPEMU_ERR_NOMEM : walk_log(c, &h);
-    if (st == CHIPEMU_OK && c->n_barriers > 0) st = fence_edges(&h);
-    for (int64_t m = 0; h.mem != NULL && m < h.n_mem; m++) free(h.mem[m].s);   /* maps done */
-    free(h.mem);
-    h.mem = NULL;
-    free(h.rn);
-    h.rn = NULL;
-    if (st == CHIPEMU_OK) st = build_csr(c, &h);
-    free_haz(&h);
-    return st;
-}

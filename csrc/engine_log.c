@@ -112,8 +112,8 @@ static int32_t find_group(en_ctx *c, const chipemu_event *e, int32_t *out) {
     return CHIPEMU_OK;
 }
 
-/* Barrier event i: validate its group, then register it with the k-th instance of that group. */
-static int32_t add_barrier(en_ctx *c, int64_t i, const chipemu_event *e) {
+/* Barrier event i: its group must be a valid, strictly ascending peer slice with the issuer. */
+static int32_t check_barrier(en_ctx *c, int64_t i, const chipemu_event *e) {
     int32_t st = check_peers(c, i, e);
     if (st != CHIPEMU_OK) return st;
     const uint32_t *g = c->peers + e->peer_first;
@@ -123,7 +123,16 @@ static int32_t add_barrier(en_ctx *c, int64_t i, const chipemu_event *e) {
         if (g[k] == e->tile) pos = k;
     }
     if (pos == UINT32_MAX) return LOGERR(i, CHIPEMU_EE_BARRIER_GROUP, -1, e->tile, 0);
-    int32_t gid;
+    return CHIPEMU_OK;
+}
+
+/* Register checked barrier event i (rank r) with the k-th instance of its group. */
+int32_t en_add_barrier(en_ctx *c, int64_t i, uint32_t r) {
+    const chipemu_event *e = &c->ev[i];
+    const uint32_t *g = c->peers + e->peer_first;
+    uint32_t pos = 0;
+    while (g[pos] != e->tile) pos++;
+    int32_t gid, st;
     if ((st = find_group(c, e, &gid)) != CHIPEMU_OK) return st;
     en_group *gr = &c->groups[gid];
     uint32_t k = gr->seen[pos]++;
@@ -146,20 +155,21 @@ static int32_t add_barrier(en_ctx *c, int64_t i, const chipemu_event *e) {
         gr->inst_of_k[gr->n_k++] = c->n_inst++;
     }
     int32_t inst = gr->inst_of_k[k];
-    c->members[c->inst[inst].off + pos] = (int32_t)i;
+    c->members[c->inst[inst].off + pos] = (int32_t)r;
     c->inst[inst].registered++;
-    c->ops[i].aux = inst;
+    c->ops[r].aux = inst;
     return CHIPEMU_OK;
 }
 
-static int32_t check_barriers_matched(en_ctx *c) {
+int32_t en_check_barriers(en_ctx *c) {
     for (int32_t k = 0; k < c->n_inst; k++) {
         const en_inst *in = &c->inst[k];
         const en_group *g = &c->groups[in->group];
         if (in->registered == g->count) continue;
         int64_t first = -1, missing = -1;
         for (uint32_t m = 0; m < g->count; m++) {
-            int32_t op = c->members[in->off + m];
+            int32_t r = c->members[in->off + m];
+            int64_t op = r >= 0 ? (int64_t)c->idx[r] : -1;             /* log index */
             if (op >= 0 && (first < 0 || op < first)) first = op;
             if (op < 0 && missing < 0) missing = c->peers[g->peer_first + m];
         }
@@ -253,41 +263,117 @@ static int32_t check_event(en_ctx *c, int64_t i, const chipemu_event *e) {
             TRY(check_route(c, i, e->tile, c->buf[r->buf].where / p->dram_channels));
         }
         if (e->op == CHIPEMU_OP_HOST_READ) TRY(check_route(c, i, e->tile, p->host_chiplet));
-        c->ops[i].aux = (int32_t)c->n_dma++;
         break;
     }
     case CHIPEMU_OP_BARRIER:
-        TRY(add_barrier(c, i, e));
-        c->n_barriers++;
+        TRY(check_barrier(c, i, e));
         break;
     }
 #undef TRY
     return st;
 }
 
-int32_t en_validate(en_ctx *c) {
+/* ---- validation: every record is checked, counted per tile for the rank layout, and its dynamic
+ * energy computed (it depends on the log alone). It runs on one or two parts of the log (the
+ * worker takes the second); the first error in log order wins, exactly as a single sequential
+ * pass would report it. ---- */
+
+typedef struct {
+    en_ctx *c;
+    int64_t x0, x1;
+    int32_t st;                     /* first problem in this part, CHIPEMU_OK if none */
+    chipemu_engine_error err;
+    uint32_t *cnt, *dcnt, *bcnt;    /* [n_tiles]: events, DMA ops, barriers per tile */
+    uint64_t max_packets;
+    int64_t n_barriers;
+    en_energy_acc *acc;
+} vpart;
+
+static void check_part(void *arg) {
+    vpart *v = arg;
+    en_ctx local = *v->c;                                  /* shared read-only; own error record */
+    en_ctx *c = &local;
+    memset(&v->err, 0, sizeof v->err);
+    v->err.event = -1;
+    c->err = &v->err;
+    uint64_t P = c->p->noc_max_packet_bytes;
+    for (int64_t i = v->x0; i < v->x1; i++) {
+        const chipemu_event *e = &c->ev[i];
+        if (i > 0 && e->step < c->ev[i - 1].step) {
+            v->st = LOGERR(i, CHIPEMU_EE_STEP, 0, e->step, c->ev[i - 1].step);
+            return;
+        }
+        if ((v->st = check_event(c, i, e)) != CHIPEMU_OK) return;
+        v->cnt[e->tile]++;
+        if (en_is_dma(e->op)) {
+            v->dcnt[e->tile]++;
+            uint64_t pk = ((uint64_t)e->a + P - 1) / P * (e->op == CHIPEMU_OP_SEND ? e->peer_count : 1);
+            if (pk > v->max_packets) v->max_packets = pk;
+        } else if (e->op == CHIPEMU_OP_BARRIER) {
+            v->bcnt[e->tile]++;
+            v->n_barriers++;
+        }
+        en_energy_events(c, v->acc, i, i + 1);
+    }
+}
+
+int32_t en_validate(en_ctx *c, en_energy_acc *acc) {
     int32_t st = check_buffer_table(c);
     if (st != CHIPEMU_OK) return st;
-    size_t bytes = (size_t)(c->n ? c->n : 1) * sizeof(en_op);
-    c->ops = en_big_alloc(bytes);
-    if (c->ops == NULL) return CHIPEMU_ERR_NOMEM;
-    memset(c->ops, 0, bytes);
-    uint32_t prev_step = 0;
-    for (int64_t i = 0; i < c->n; i++) {
-        const chipemu_event *e = &c->ev[i];
-        if (e->step < prev_step) return LOGERR(i, CHIPEMU_EE_STEP, 0, e->step, prev_step);
-        prev_step = e->step;
-        c->ops[i].aux = c->ops[i].bnd = c->ops[i].next_unit = -1;
-        if ((st = check_event(c, i, e)) != CHIPEMU_OK) return st;
-        en_init_op(c, i);
+    /* two parts only when the worker exists and the log is large next to the per-tile tables */
+    int parts = c->wk != NULL && c->n >= 65536 && c->n >= 4 * (int64_t)c->n_tiles * c->U ? 2 : 1;
+    vpart v[2];
+    memset(v, 0, sizeof v);
+    for (int k = 0; k < parts; k++) {
+        v[k].c = c;
+        v[k].x0 = c->n * k / parts;
+        v[k].x1 = c->n * (k + 1) / parts;
+        v[k].acc = &acc[k];
+        v[k].cnt = en_calloc(c->n_tiles, sizeof(uint32_t));
+        v[k].dcnt = en_calloc(c->n_tiles, sizeof(uint32_t));
+        v[k].bcnt = en_calloc(c->n_tiles, sizeof(uint32_t));
+        if (v[k].cnt == NULL || v[k].dcnt == NULL || v[k].bcnt == NULL) st = CHIPEMU_ERR_NOMEM;
     }
-    if ((st = check_barriers_matched(c)) != CHIPEMU_OK) return st;
-    /* rank: position in (tile, event index) order, by counting sort */
-    uint32_t *pos = en_calloc((size_t)c->n_tiles + 1, sizeof(uint32_t));
-    if (pos == NULL) return CHIPEMU_ERR_NOMEM;
-    for (int64_t i = 0; i < c->n; i++) pos[c->ev[i].tile + 1]++;
-    for (uint32_t t = 0; t < c->n_tiles; t++) pos[t + 1] += pos[t];
-    for (int64_t i = 0; i < c->n; i++) c->ops[i].rank = pos[c->ev[i].tile]++;
-    free(pos);
-    return CHIPEMU_OK;
+    if (st == CHIPEMU_OK) {
+        if (parts == 2) en_worker_run(c, check_part, &v[1]);
+        check_part(&v[0]);
+        en_worker_join(c);
+        for (int k = 0; k < parts && st == CHIPEMU_OK; k++) {
+            if (v[k].st == CHIPEMU_OK) continue;
+            if (c->err != NULL && v[k].err.code != CHIPEMU_EE_NONE) *c->err = v[k].err;
+            st = v[k].st;
+        }
+    }
+    /* tile t's ranks (and DMA ordinals) follow all earlier tiles' */
+    c->parts = parts;
+    c->tile_base = malloc(((size_t)c->n_tiles + 1) * sizeof(uint32_t));
+    c->dma_base = malloc(((size_t)c->n_tiles + 1) * sizeof(uint32_t));
+    if (c->tile_base == NULL || c->dma_base == NULL) st = CHIPEMU_ERR_NOMEM;
+    uint64_t base = 0, dbase = 0;
+    for (uint32_t t = 0; st == CHIPEMU_OK && t < c->n_tiles; t++) {
+        c->tile_base[t] = (uint32_t)base;
+        c->dma_base[t] = (uint32_t)dbase;
+        for (int k = 0; k < parts; k++) {
+            base += v[k].cnt[t];
+            dbase += v[k].dcnt[t];
+            if (k == 1) v[0].bcnt[t] += v[1].bcnt[t];
+        }
+    }
+    c->n_dma = (int64_t)dbase;
+    for (int k = 0; k < parts; k++) {
+        if (v[k].max_packets > c->max_packets) c->max_packets = v[k].max_packets;
+        c->n_barriers += v[k].n_barriers;
+        c->vcnt[k] = v[k].cnt;                             /* the layout's part cursors */
+        c->vdcnt[k] = v[k].dcnt;
+        if (k > 0) free(v[k].bcnt);
+    }
+    c->bar_count = v[0].bcnt;
+    if (st == CHIPEMU_OK) {
+        size_t n = (size_t)(c->n ? c->n : 1);
+        c->ops = en_big_alloc(n * sizeof(en_op));
+        c->idx = en_big_alloc(n * sizeof(uint32_t));
+        c->dmax = en_big_alloc((size_t)(c->n_dma ? c->n_dma : 1) * sizeof(en_dmax));
+        if (!c->ops || !c->idx || !c->dmax) st = CHIPEMU_ERR_NOMEM;
+    }
+    return st;
 }

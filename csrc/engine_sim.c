@@ -1,11 +1,12 @@
 /* engine_sim.c — the discrete-event simulation of ops and packets (docs/engine.md "Timing").
  *
  * One queue (engine_queue.c) holds compute-op starts and packet hops keyed by (ready cycle, issuing
- * tile, event index, packet index, hop); `rank` encodes (issuing tile, event index). Each resource
- * keeps the cycle it is free from; an op or a packet takes it at max(ready, free) and holds it for
- * its occupancy (greedy, no backfilling). Ops become ready when their predecessors
- * (engine_hazard.c) complete and their unit is released. Energy is not counted here (see
- * en_count_actions): the simulation touches only the per-op records, the resources and the queue.
+ * tile, event index, packet index, hop); an op's rank encodes (issuing tile, event index). Each
+ * resource keeps the cycle it is free from; an op or a packet takes it at max(ready, free) and holds
+ * it for its occupancy (greedy, no backfilling). Ops become ready when their predecessors
+ * (engine_hazard.c) complete and their unit is released. A packet in flight lives in one slot,
+ * updated in place hop by hop; the queue holds (key, slot). Energy is not counted here
+ * (engine_energy.c): the simulation touches only the op records, the resources and the queue.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +15,6 @@
 
 #define MAX64(a, b) ((a) > (b) ? (a) : (b))
 
-static inline int64_t rlen(const chipemu_range *r) { return r->buf == CHIPEMU_NO_BUF ? 0 : r->len; }
-
 void en_compute_costs(const en_ctx *c, const chipemu_event *e, en_costs *k) {
     const chipemu_device_params *p = c->p;
     memset(k, 0, sizeof *k);
@@ -23,7 +22,7 @@ void en_compute_costs(const en_ctx *c, const chipemu_event *e, en_costs *k) {
     case CHIPEMU_OP_DIMC_MVM: {
         int64_t eb = c->elem_bits[e->fmt], eb2 = c->elem_bits[e->fmt2];
         int64_t cpv = en_ceil_div(eb, p->dimc_input_bits_per_cycle);
-        int64_t io = rlen(&e->src0) + rlen(&e->dst) * ((e->flags & CHIPEMU_FLAG_ACCUMULATE) ? 2 : 1);
+        int64_t io = en_rlen(&e->src0) + en_rlen(&e->dst) * ((e->flags & CHIPEMU_FLAG_ACCUMULATE) ? 2 : 1);
         k->dur = p->dimc_pipeline_cycles + MAX64((int64_t)e->a * cpv, en_ceil_div(io, p->dimc_io_bytes_per_cycle));
         k->unit_occ = k->dur;
         uint64_t cols_eff = (uint64_t)p->dimc_cols * p->dimc_cell_bits / (uint64_t)eb2;
@@ -32,13 +31,14 @@ void en_compute_costs(const en_ctx *c, const chipemu_event *e, en_costs *k) {
     }
     case CHIPEMU_OP_DIMC_LOAD:
         k->write_occ = (int64_t)e->b * p->dimc_write_cycles_per_row;
-        k->sram_occ = en_ceil_div(rlen(&e->src0), p->sram_port_bytes_per_cycle);
+        k->sram_occ = en_ceil_div(en_rlen(&e->src0), p->sram_port_bytes_per_cycle);
         k->dur = MAX64(k->write_occ, k->sram_occ);
         k->unit_occ = k->write_occ;
         break;
     case CHIPEMU_OP_VEC:
         k->unit_occ = en_ceil_div(e->a, p->vec_lanes) * p->vec_cycles[e->c];
-        k->sram_occ = en_ceil_div(rlen(&e->src0) + rlen(&e->src1) + rlen(&e->dst), p->sram_port_bytes_per_cycle);
+        k->sram_occ = en_ceil_div(en_rlen(&e->src0) + en_rlen(&e->src1) + en_rlen(&e->dst),
+                                  p->sram_port_bytes_per_cycle);
         k->dur = MAX64(k->unit_occ, k->sram_occ);
         break;
     default:
@@ -51,35 +51,57 @@ uint32_t en_attach_tile(const en_ctx *c, uint32_t ch) {
     return (ch / per) * c->T + c->p->dram_channel_tile[ch % per];
 }
 
-/* The per-op record of a validated event (the simulation reads no event record after this). */
-void en_init_op(en_ctx *c, int64_t i) {
-    const chipemu_event *e = &c->ev[i];
-    en_op *o = &c->ops[i];
-    o->start = 0;
-    o->end = -1;
+/* The record of validated event x at rank r (the simulation reads no event record after this,
+ * except for occupancies beyond 32 bits). DMA ops get their dmax entry (ordinal `dma`). */
+void en_init_op(en_ctx *c, int64_t x, uint32_t r, int32_t dma) {
+    const chipemu_event *e = &c->ev[x];
+    en_op *o = &c->ops[r];
+    memset(o, 0, sizeof *o);
+    o->bnd = o->next_unit = o->aux = o->ovf_head = o->ovf_tail = -1;
     o->tile = e->tile;
     o->op = e->op;
     o->unit = e->op == CHIPEMU_OP_DIMC_MVM ? e->unit : 0;
-    o->streams = 1;
     if (en_is_dma(e->op)) {
         o->occ_a = e->a;
+        o->aux = dma;
+        en_dmax *d = &c->dmax[dma];
+        memset(d, 0, sizeof *d);
+        d->read_done = d->end = -1;
+        d->bnd = d->parked = -1;
+        d->streams = 1;
         if (e->op == CHIPEMU_OP_SEND) {
-            o->occ_b = e->peer_first;
-            o->streams = e->peer_count;
+            d->where = e->peer_first;
+            d->streams = e->peer_count;
         } else if (e->op == CHIPEMU_OP_DRAM_READ) {
-            o->occ_b = c->buf[e->src0.buf].where;
+            d->where = c->buf[e->src0.buf].where;
         } else if (e->op == CHIPEMU_OP_DRAM_WRITE) {
-            o->occ_b = c->buf[e->dst.buf].where;
+            d->where = c->buf[e->dst.buf].where;
         }
     } else if (e->op != CHIPEMU_OP_BARRIER) {
         en_costs k;
         en_compute_costs(c, e, &k);
         int64_t a = e->op == CHIPEMU_OP_DIMC_MVM ? k.dur : k.unit_occ, b = k.sram_occ;
         int big = a > (int64_t)UINT32_MAX || b > (int64_t)UINT32_MAX;
-        o->flags = (uint8_t)(big ? EN_OP_BIG : 0);
+        o->flags |= (uint8_t)(big ? EN_OP_BIG : 0);
         o->occ_a = big ? 0 : (uint32_t)a;
         o->occ_b = big ? 0 : (uint32_t)b;
     }
+}
+
+/* An op's completion (after the simulation): DMA ops keep it, the others derive it. */
+int64_t en_op_end(const en_ctx *c, int32_t r) {
+    const en_op *o = &c->ops[r];
+    if (!(o->flags & EN_OP_DONE)) return -1;
+    if (en_is_dma(o->op)) return c->dmax[o->aux].end;
+    if (o->op == CHIPEMU_OP_BARRIER) return c->inst[o->aux].ready + c->p->barrier_cycles;
+    int64_t a = o->occ_a, b = o->occ_b;
+    if (o->flags & EN_OP_BIG) {
+        en_costs k;
+        en_compute_costs(c, &c->ev[c->idx[r]], &k);
+        a = o->op == CHIPEMU_OP_DIMC_MVM ? k.dur : k.unit_occ;
+        b = k.sram_occ;
+    }
+    return o->start + (o->op == CHIPEMU_OP_DIMC_MVM ? a : MAX64(a, b));
 }
 
 /* ---- readiness and completion ---- */
@@ -98,36 +120,76 @@ static inline int32_t resolve(en_ctx *c, int32_t x, int64_t t, int32_t pred, int
     return op_ready(c, x);
 }
 
-static int32_t resolve_delivery(en_ctx *c, int32_t x, int64_t t, int32_t pred, int kind);
+int32_t en_resolve(en_ctx *c, int32_t y, int64_t t, int32_t pred, int kind) {
+    return resolve(c, y, t, pred, kind);
+}
+
+int32_t en_op_ready(en_ctx *c, int32_t y) { return op_ready(c, y); }
+
+/* x releases its unit at t: the next op on the unit is resolved, once admitted (engine_admit.c). */
+static inline int32_t release_unit(en_ctx *c, int32_t x, int64_t t) {
+    int32_t y = c->ops[x].next_unit;
+    if (y < 0) return CHIPEMU_OK;
+    if (!(c->ops[y].flags & EN_OP_ADMITTED)) {
+        int32_t st = en_admit_op(c, y);
+        if (st != CHIPEMU_OK) return st;
+    }
+    return resolve(c, y, t, x, EN_BND_UNIT);
+}
 
 /* Resolve x's successor entries at time t: those that wait for its completion (reads = 0), or for
  * its read to finish (reads = 1). A compute op's read finishes when it completes. */
 static int32_t notify(en_ctx *c, int32_t x, int64_t t, int reads) {
-    int both = !en_is_dma(c->ops[x].op);
-    for (uint32_t k = c->succ_off[x]; k < c->succ_off[x + 1]; k++) {
-        uint32_t s = (uint32_t)c->succ[k];
-        int is_read = (s & EN_READ) != 0;
+    const en_op *o = &c->ops[x];
+    int both = !en_is_dma(o->op);
+    uint32_t n = o->n_succ, n_in = n < EN_SUCC_INLINE ? n : EN_SUCC_INLINE;
+    int32_t inl[EN_SUCC_INLINE], chunk = o->ovf_head;
+    for (uint32_t k = 0; k < n_in; k++) {
+        inl[k] = o->succ[k];
+        __builtin_prefetch(&c->ops[(uint32_t)inl[k] & EN_SUCC_MASK]);
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t v;
+        if (k < EN_SUCC_INLINE) {
+            v = (uint32_t)inl[k];
+        } else {
+            uint32_t j = (k - EN_SUCC_INLINE) % EN_SUCC_CHUNK;
+            if (j == 0 && k > EN_SUCC_INLINE) chunk = c->sch[chunk].next;
+            v = (uint32_t)c->sch[chunk].e[j];
+        }
+        int is_read = (v & EN_READ) != 0;
         if (!both && is_read != reads) continue;
         int kind = is_read ? EN_BND_READ : EN_BND_DONE;
-        int32_t y = (int32_t)(s & EN_SUCC_MASK);
-        int32_t st = (s & EN_DELIVERY) ? resolve_delivery(c, y, t, x, kind) : resolve(c, y, t, x, kind);
+        int32_t y = (int32_t)(v & EN_SUCC_MASK);
+        int32_t st = (v & EN_DELIVERY) ? en_resolve_delivery(c, y, t, x, kind) : resolve(c, y, t, x, kind);
         if (st != CHIPEMU_OK) return st;
     }
     return CHIPEMU_OK;
 }
 
+int32_t en_release_unit(en_ctx *c, int32_t x, int64_t t) { return release_unit(c, x, t); }
+
 static int32_t complete(en_ctx *c, int32_t x, int64_t t) {
     if (t >= EN_TIME_LIMIT)
-        return en_fail(c, CHIPEMU_ERR_LOG, x, CHIPEMU_EE_TOO_LARGE, 2, t, EN_TIME_LIMIT);
-    c->ops[x].end = t;
-    c->ops[x].flags |= EN_OP_DONE;
+        return en_fail(c, CHIPEMU_ERR_LOG, c->idx[x], CHIPEMU_EE_TOO_LARGE, 2, t, EN_TIME_LIMIT);
+    en_op *o = &c->ops[x];
+    o->flags |= EN_OP_DONE;
+    o->pending = (int32_t)c->seq++;                          /* its place among completions */
     c->n_done++;
+    if (t > c->last_end || (t == c->last_end && c->idx[x] < c->idx[c->last_op])) {
+        c->last_end = t;
+        c->last_op = x;
+    }
     return notify(c, x, t, 0);
 }
 
+int32_t en_complete(en_ctx *c, int32_t x, int64_t t) { return complete(c, x, t); }
+
 /* A DMA op's last packet finished reading its source (SRAM or DRAM): WAR successors may go. */
-static int32_t read_done(en_ctx *c, int32_t x, int64_t t) {
-    c->dmax[c->ops[x].aux].read_done = t;
+int32_t en_read_done(en_ctx *c, int32_t x, int64_t t) {
+    en_dmax *d = &c->dmax[c->ops[x].aux];
+    d->read_done = t;
+    d->read_seq = c->seq++;
     return notify(c, x, t, 1);
 }
 
@@ -157,347 +219,138 @@ static int32_t drain_barriers(en_ctx *c) {
             c->ops[x].bnd = in->bnd;
             c->ops[x].info = (uint8_t)((c->ops[x].info & ~EN_BND_MASK) | EN_BND_BARRIER);
             int32_t st = complete(c, x, done);
-            if (st == CHIPEMU_OK) st = resolve(c, c->ops[x].next_unit, done, x, EN_BND_UNIT);
+            if (st == CHIPEMU_OK) st = release_unit(c, x, done);
             if (st != CHIPEMU_OK) return st;
         }
     }
     return CHIPEMU_OK;
 }
 
-/* ---- packets ---- */
-
-/* Next channel from global tile cur towards tgt: 1 (res, ncur set), 0 when cur == tgt, -1 no route. */
-int en_route_step(const en_ctx *c, uint32_t cur, uint32_t tgt, uint32_t *res, uint32_t *ncur) {
-    if (cur == tgt) return 0;
-    uint32_t T = c->T, cols = c->p->tile_cols, ch = cur / T, cht = tgt / T, local = cur - ch * T;
-    uint32_t tl = tgt - cht * T;
-    if (ch != cht) {
-        int32_t l = c->next_link[(size_t)ch * c->C + cht];
-        if (l < 0) return -1;
-        const chipemu_link *k = &c->p->links[l];
-        int from_a = k->a == ch;
-        tl = from_a ? k->phy_a : k->phy_b;
-        if (local == tl) {
-            *res = (uint32_t)(c->d2d_base + 2 * l + (from_a ? 0 : 1));
-            *ncur = (from_a ? k->b : k->a) * T + (from_a ? k->phy_b : k->phy_a);
-            return 1;
-        }
-    }
-    uint32_t r = local / cols, q = local % cols, tr = tl / cols, tq = tl % cols;
-    int d = q < tq ? 0 : q > tq ? 1 : r < tr ? 2 : 3;               /* X first, then Y */
-    *res = (uint32_t)c->noc_id[(size_t)cur * 4 + d];
-    *ncur = d == 0 ? cur + 1 : d == 1 ? cur - 1 : d == 2 ? cur + cols : cur - cols;
-    return 1;
-}
-
-/* Queue packet `pkt` of DMA op x at its first channel. Packets are numbered stream by stream. */
-static int32_t push_packet(en_ctx *c, int32_t x, uint64_t pkt, int64_t cycle) {
-    const en_op *o = &c->ops[x];
-    uint64_t P = c->p->noc_max_packet_bytes, npk = ((uint64_t)o->occ_a + P - 1) / P;
-    uint64_t j = pkt / npk, k = pkt - j * npk;
-    uint32_t t = o->tile;
-    en_item it;
-    it.cycle = cycle;
-    it.rank = o->rank;
-    it.op = (uint32_t)x;
-    it.k3 = pkt << 16;
-    it.bytes = (uint32_t)(k == npk - 1 ? o->occ_a - k * P : P);
-    it.trk = -1;
-    uint8_t fl = (uint8_t)((k == npk - 1 ? EN_F_LAST_STREAM : 0) |
-                           (j == (uint64_t)o->streams - 1 && k == npk - 1 ? EN_F_LAST_OP : 0) |
-                           ((o->flags & EN_OP_GATED) ? EN_F_GATED : 0));
-    switch (o->op) {
-    case CHIPEMU_OP_SEND:
-        it.stage = EN_ST_SRC | fl;
-        it.res = en_res(c, t, CHIPEMU_RES_SRAM);
-        it.cur = t;
-        it.tgt = c->peers[o->occ_b + j];
-        break;
-    case CHIPEMU_OP_DRAM_WRITE:
-        it.stage = EN_ST_SRC | EN_F_TO_DRAM | fl;
-        it.res = en_res(c, t, CHIPEMU_RES_SRAM);
-        it.cur = t;
-        it.tgt = en_attach_tile(c, o->occ_b);
-        break;
-    case CHIPEMU_OP_DRAM_READ:
-        it.stage = EN_ST_DRAMR | fl;
-        it.res = (uint32_t)(c->dram_base + o->occ_b);
-        it.cur = en_attach_tile(c, o->occ_b);
-        it.tgt = t;
-        break;
-    default:                                                 /* HOST_READ */
-        it.stage = EN_ST_HOST | fl;
-        it.res = (uint32_t)c->host_res;
-        it.cur = c->p->host_chiplet * c->T + c->p->host_tile;
-        it.tgt = t;
-        break;
-    }
-    return en_q_push(&c->q, &it);
-}
-
-static int32_t trk_new(en_ctx *c) {
-    int32_t x = c->trk_free;
-    if (x >= 0) {
-        c->trk_free = c->trk[(size_t)x * EN_BD_STRIDE];
-    } else {
-        int64_t cap = c->trk_cap;
-        if (c->trk_n >= INT32_MAX / EN_BD_STRIDE - 1 ||
-            en_grow((void **)&c->trk, &cap, ((int64_t)c->trk_n + 1) * EN_BD_STRIDE, sizeof(int32_t)) != CHIPEMU_OK)
-            return -1;
-        c->trk_cap = (int32_t)cap;
-        x = c->trk_n++;
-    }
-    memset(c->trk + (size_t)x * EN_BD_STRIDE, 0, EN_BD_STRIDE * sizeof(int32_t));
-    return x;
-}
-
-static inline void trk_add(en_ctx *c, int32_t trk, uint32_t cls, int64_t v) {
-    if (trk < 0 || v == 0) return;
-    int32_t *a = c->trk + (size_t)trk * EN_BD_STRIDE + (cls - EN_BD_FIRST);
-    int64_t s = (int64_t)*a + v;
-    *a = s > INT32_MAX ? INT32_MAX : (int32_t)s;
-}
-
-static int32_t release_dma(en_ctx *c, int32_t x, int64_t t) {
-    en_op *o = &c->ops[x];
-    c->res[en_res(c, o->tile, CHIPEMU_RES_DMA)].busy += t - o->start;
-    return resolve(c, o->next_unit, t, x, EN_BND_UNIT);
-}
-
-static int32_t stream_done(en_ctx *c, int32_t x, int64_t delivered, int32_t trk) {
-    en_op *o = &c->ops[x];
-    if (delivered > o->end) {
-        o->end = delivered;
-        memcpy(c->dma_bd + (size_t)o->aux * EN_BD_STRIDE, c->trk + (size_t)trk * EN_BD_STRIDE,
-               EN_BD_STRIDE * sizeof(int32_t));
-    }
-    c->trk[(size_t)trk * EN_BD_STRIDE] = c->trk_free;
-    c->trk_free = trk;
-    if (--o->pending > 0) return CHIPEMU_OK;
-    return complete(c, x, o->end);
-}
-
-/* ---- delivery hazards: a SEND's destination writes wait for them (docs/engine.md) ---- */
-
-static int32_t push_held(en_ctx *c, const en_dmax *d, en_item *it) {
-    if (d->ready > it->cycle) {
-        if (it->trk >= 0) c->trk[(size_t)it->trk * EN_BD_STRIDE + EN_BD_HELD] = 1;
-        it->cycle = d->ready;
-    }
-    return en_q_push(&c->q, it);
-}
-
-/* A packet of SEND x reaches its destination write: go on, or park until the hazards clear. */
-static int32_t gate_delivery(en_ctx *c, int32_t x, en_item *it) {
-    en_dmax *d = &c->dmax[c->ops[x].aux];
-    if (d->pending == 0) return push_held(c, d, it);
-    int32_t k = c->park_free;
-    if (k >= 0) {
-        c->park_free = c->park[k].next;
-    } else {
-        if (c->park_n >= INT32_MAX ||
-            en_grow((void **)&c->park, &c->park_cap, c->park_n + 1, sizeof(en_parked)) != CHIPEMU_OK)
-            return CHIPEMU_ERR_NOMEM;
-        k = (int32_t)c->park_n++;
-    }
-    c->park[k].it = *it;
-    c->park[k].next = d->parked;
-    d->parked = k;
-    return CHIPEMU_OK;
-}
-
-static int32_t resolve_delivery(en_ctx *c, int32_t x, int64_t t, int32_t pred, int kind) {
-    en_dmax *d = &c->dmax[c->ops[x].aux];
-    if (d->bnd < 0 || t > d->ready) {
-        d->ready = t;
-        d->bnd = pred;
-        d->bkind = (uint8_t)kind;
-    }
-    if (--d->pending > 0) return CHIPEMU_OK;
-    for (int32_t k = d->parked; k >= 0;) {                   /* release the parked packets */
-        int32_t next = c->park[k].next;
-        en_item it = c->park[k].it;
-        c->park[k].next = c->park_free;
-        c->park_free = k;
-        int32_t st = push_held(c, d, &it);
-        if (st != CHIPEMU_OK) return st;
-        k = next;
-    }
-    d->parked = -1;
-    return CHIPEMU_OK;
-}
-
-/* Takes a channel for a packet ready at `ready`: returns the start cycle. */
-static inline int64_t take(en_resv *r, int64_t ready, int64_t ser) {
-    int64_t s = ready > r->free ? ready : r->free;
-    r->free = s + ser;
-    r->busy += ser;
-    return s;
-}
-
-/* One hop of a packet: take the channel, then queue the next hop (or deliver). */
-static int32_t hop(en_ctx *c, const en_item *it) {
-    int32_t x = (int32_t)it->op, st = it->stage & 15, fl = it->stage & 0xF0, trk = it->trk;
-    uint32_t hopn = (uint32_t)(it->k3 & 0xFFFF);
-    uint64_t pkt = it->k3 >> 16;
-    en_resv *rv = &c->res[it->res];
-    int64_t bytes = it->bytes, ready = it->cycle;
-    int64_t ser = en_ceil_div(bytes, rv->bw), lat = rv->lat;
-    uint32_t cls = rv->cls;
-    int32_t status = CHIPEMU_OK;
-    if (hopn == 0) {
-        en_op *o = &c->ops[x];
-        if (pkt == 0) {                                      /* the op starts with its first packet */
-            o->start = ready;
-            o->end = ready;
-            o->pending = o->streams;
-        }
-        if (fl & EN_F_LAST_STREAM) {
-            if ((trk = trk_new(c)) < 0) return CHIPEMU_ERR_NOMEM;
-            trk_add(c, trk, cls, ready - o->start);
-        }
-    }
-    int64_t s = take(rv, ready, ser);
-    trk_add(c, trk, cls, s - ready);
-    if (hopn == 0 && !(fl & EN_F_LAST_OP) && (status = push_packet(c, x, pkt + 1, s + ser)) != CHIPEMU_OK)
-        return status;
-    if (hopn == 0 && (fl & EN_F_LAST_OP) && st != EN_ST_HOST && (status = read_done(c, x, s + ser)) != CHIPEMU_OK)
-        return status;
-    if (st == EN_ST_SRC) {                                   /* the inject port: only this tile's DMA */
-        en_resv *r1 = &c->res[en_res(c, it->cur, CHIPEMU_RES_INJECT)];
-        int64_t ser1 = en_ceil_div(bytes, r1->bw), ready1 = s + lat + (ser > ser1 ? ser - ser1 : 0);
-        trk_add(c, trk, cls, ready1 - s);
-        int64_t s1 = take(r1, ready1, ser1);
-        trk_add(c, trk, CHIPEMU_RES_INJECT, s1 - ready1);
-        if ((fl & EN_F_LAST_OP) && (status = release_dma(c, x, s1 + ser1)) != CHIPEMU_OK) return status;
-        s = s1, ser = ser1, lat = r1->lat, cls = CHIPEMU_RES_INJECT, hopn = 1;
-    } else if (st == EN_ST_DRAMR || st == EN_ST_HOST) {
-        if ((fl & EN_F_LAST_OP) && (status = release_dma(c, x, s + ser)) != CHIPEMU_OK) return status;
-    }
-    if (st == EN_ST_DST || st == EN_ST_DRAMW) {
-        int64_t delivered = s + ser + lat;
-        trk_add(c, trk, cls, delivered - s);
-        return (fl & EN_F_LAST_STREAM) ? stream_done(c, x, delivered, trk) : CHIPEMU_OK;
-    }
-    en_item nx = *it;
-    int nst = EN_ST_NOC;
-    if (st == EN_ST_EJECT) {
-        nx.res = en_res(c, it->tgt, CHIPEMU_RES_SRAM);
-        nst = EN_ST_DST;
-    } else {
-        int rs = en_route_step(c, it->cur, it->tgt, &nx.res, &nx.cur);
-        if (rs < 0)
-            return en_fail(c, CHIPEMU_ERR_LOG, x, CHIPEMU_EE_NO_ROUTE, (int32_t)(it->cur / c->T),
-                           it->tgt / c->T, 0);
-        if (rs == 0 && (fl & EN_F_TO_DRAM)) {
-            nx.res = (uint32_t)(c->dram_base + c->ops[x].occ_b);
-            nst = EN_ST_DRAMW;
-        } else if (rs == 0) {
-            nx.res = en_res(c, it->tgt, CHIPEMU_RES_EJECT);
-            nst = EN_ST_EJECT;
-        }
-    }
-    int64_t ser_n = en_ceil_div(bytes, c->res[nx.res].bw);
-    nx.cycle = s + lat + (ser > ser_n ? ser - ser_n : 0);
-    trk_add(c, trk, cls, nx.cycle - s);
-    nx.k3 = pkt << 16 | (hopn < 0xFFFE ? hopn + 1 : 0xFFFF);
-    nx.stage = (uint8_t)(nst | fl);
-    nx.trk = trk;
-    if (nst == EN_ST_DST && (fl & EN_F_GATED)) return gate_delivery(c, x, &nx);
-    return en_q_push(&c->q, &nx);
-}
-
 /* ---- compute ops ---- */
 
-static int32_t run_op(en_ctx *c, const en_item *it) {
-    int32_t x = (int32_t)it->op;
+/* Takes resource r for `occ` cycles from `start` (all of an op's resources start together). */
+static inline void hold(en_resv *r, int64_t start, int64_t occ) {
+    r->free = start + occ;
+    r->busy += occ;
+    r->spare = 0;
+}
+
+/* A compute op starts at max(ready, free time of each resource it occupies), in the order
+ * unit, SRAM port, engines (the last resource that delayed it is the class it waited for). */
+static int32_t run_op(en_ctx *c, int32_t x, int64_t ready) {
     en_op *o = &c->ops[x];
-    uint32_t t = o->tile, res[260];
-    int64_t occ[260], a = o->occ_a, b = o->occ_b;
-    int n = 0;
+    int64_t a = o->occ_a, b = o->occ_b;
     if (o->flags & EN_OP_BIG) {                              /* occupancies beyond 32 bits */
         en_costs k;
-        en_compute_costs(c, &c->ev[x], &k);
+        en_compute_costs(c, &c->ev[c->idx[x]], &k);
         a = o->op == CHIPEMU_OP_DIMC_MVM ? k.dur : k.unit_occ;
         b = k.sram_occ;
     }
-    int64_t dur = o->op == CHIPEMU_OP_DIMC_MVM ? a : MAX64(a, b);
-    switch (o->op) {
-    case CHIPEMU_OP_DIMC_MVM:
-        res[n] = en_res_engine(c, t, o->unit), occ[n++] = a;
-        break;
-    case CHIPEMU_OP_DIMC_LOAD:
-        res[n] = en_res(c, t, CHIPEMU_RES_DIMC_WRITE), occ[n++] = a;
-        res[n] = en_res(c, t, CHIPEMU_RES_SRAM), occ[n++] = b;
-        for (uint32_t g = 0; !c->p->dimc_write_overlaps_compute && g < c->E; g++)
-            res[n] = en_res_engine(c, t, g), occ[n++] = dur;
-        break;
-    default:                                                 /* VEC */
-        res[n] = en_res(c, t, CHIPEMU_RES_VECTOR), occ[n++] = a;
-        res[n] = en_res(c, t, CHIPEMU_RES_SRAM), occ[n++] = b;
-        break;
-    }
-    int64_t start = it->cycle;
+    en_resv *base = &c->res[(size_t)o->tile * c->per_tile];
+    int64_t start = ready, dur;
     int wait = -1;
-    for (int i = 0; i < n; i++) {
-        if (c->res[res[i]].free > start) {
-            start = c->res[res[i]].free;
-            wait = (int)c->res[res[i]].cls;
-        }
-    }
-    for (int i = 0; i < n; i++) {
-        c->res[res[i]].free = start + occ[i];
-        c->res[res[i]].busy += occ[i];
+    if (o->op == CHIPEMU_OP_DIMC_MVM) {
+        en_resv *r0 = base + o->unit;
+        if (r0->free > start) start = r0->free, wait = CHIPEMU_RES_DIMC;
+        hold(r0, start, a);
+        dur = a;
+    } else {
+        en_resv *r0 = base + c->E + (o->op == CHIPEMU_OP_VEC ? 1 : 0), *r1 = base + c->E + 3;   /* unit, SRAM */
+        dur = MAX64(a, b);
+        if (r0->free > start) start = r0->free, wait = o->op == CHIPEMU_OP_VEC ? CHIPEMU_RES_VECTOR : CHIPEMU_RES_DIMC_WRITE;
+        if (r1->free > start) start = r1->free, wait = CHIPEMU_RES_SRAM;
+        int block = o->op == CHIPEMU_OP_DIMC_LOAD && !c->p->dimc_write_overlaps_compute;
+        for (uint32_t g = 0; block && g < c->E; g++)
+            if (base[g].free > start) start = base[g].free, wait = CHIPEMU_RES_DIMC;
+        hold(r0, start, a);
+        hold(r1, start, b);
+        for (uint32_t g = 0; block && g < c->E; g++) hold(&base[g], start, dur);
     }
     o->start = start;
     o->info = (uint8_t)((o->info & EN_BND_MASK) | ((wait + 1) << EN_WAIT_SHIFT));
-    int32_t st = resolve(c, o->next_unit, start + a, x, EN_BND_UNIT);
+    int32_t st = release_unit(c, x, start + a);
     return st != CHIPEMU_OK ? st : complete(c, x, start + dur);
 }
 
 static int32_t op_ready(en_ctx *c, int32_t x) {
     const en_op *o = &c->ops[x];
     if (o->op == CHIPEMU_OP_BARRIER) return barrier_arrive(c, x);
-    if (en_is_dma(o->op)) return push_packet(c, x, 0, o->start);
-    en_item it;
-    memset(&it, 0, sizeof it);
-    it.cycle = o->start;
-    it.rank = o->rank;
-    it.op = (uint32_t)x;
-    it.trk = -1;
-    it.stage = EN_ST_OP;
-    return en_q_push(&c->q, &it);
+    if (en_is_dma(o->op)) return en_push_packet(c, x, 0, o->start);
+    return en_q_push(&c->q, o->start, en_qkey(&c->q, (uint32_t)x, 0, 0), (uint32_t)x);
+}
+
+/* The items of the current cycle are known once it is sorted: fetch what the ones a few places
+ * ahead will touch (their records, then the resources and successor lists those name), so the
+ * cache misses of successive items overlap instead of queueing up. Only a hint: no effect on
+ * results. */
+static inline void prefetch_ahead(const en_ctx *c) {
+    const en_queue *q = &c->q;
+    int64_t far = q->cur_pos + 24, mid = q->cur_pos + 12, near = q->cur_pos + 4;
+    if (far < q->cur_n) {                                    /* the slot or the record */
+        uint32_t ref = q->cur[far].ref;
+        if (ref & EN_REF_PKT) __builtin_prefetch(&c->pk[ref & ~EN_REF_PKT]);
+        else __builtin_prefetch(&c->ops[ref]);
+    }
+    if (mid < q->cur_n) {                                    /* what those name */
+        uint32_t ref = q->cur[mid].ref;
+        if (ref & EN_REF_PKT) {
+            const en_pkt *k = &c->pk[ref & ~EN_REF_PKT];
+            __builtin_prefetch(&c->res[k->res]);
+            if (k->hop == 0 || (k->stage & 15) >= EN_ST_DST) __builtin_prefetch(&c->ops[k->op]);
+        } else {
+            const en_op *o = &c->ops[ref];
+            const en_resv *base = &c->res[(size_t)o->tile * c->per_tile];
+            __builtin_prefetch(base);
+            __builtin_prefetch(base + c->per_tile - 1);
+            if (o->next_unit >= 0) __builtin_prefetch(&c->ops[o->next_unit]);
+            for (uint32_t k = 0; k < o->n_succ && k < EN_SUCC_INLINE; k++)
+                __builtin_prefetch(&c->ops[(uint32_t)o->succ[k] & EN_SUCC_MASK]);
+        }
+    }
+    if (near < q->cur_n && (q->cur[near].ref & EN_REF_PKT)) {   /* a DMA op's extension */
+        const en_pkt *k = &c->pk[q->cur[near].ref & ~EN_REF_PKT];
+        if (k->hop == 0 || (k->stage & 15) >= EN_ST_DST) __builtin_prefetch(&c->dmax[c->ops[k->op].aux]);
+    }
+}
+
+static int bits_for(uint64_t v) {                            /* bits to hold 0..v */
+    int b = 0;
+    while (b < 64 && (v >> b) != 0) b++;
+    return b;
 }
 
 int32_t en_simulate(en_ctx *c) {
-    c->dma_bd = en_calloc((size_t)c->n_dma * EN_BD_STRIDE, sizeof(int32_t));
-    c->park_free = -1;
-    c->trk_free = -1;
-    if (!c->dma_bd || en_q_init(&c->q) != CHIPEMU_OK) return CHIPEMU_ERR_NOMEM;
+    c->park_free = c->trk_free = c->pk_free = -1;
+    c->last_op = -1;
+    c->last_end = -1;
+    int hb = bits_for(c->max_route), pb = bits_for(c->max_packets > 0 ? c->max_packets - 1 : 0);
+    if (en_q_init(&c->q, hb, hb + pb > 32, c->pk) != CHIPEMU_OK) return CHIPEMU_ERR_NOMEM;
     int32_t st = CHIPEMU_OK;
-    for (int64_t x = 0; st == CHIPEMU_OK && x < c->n; x++)
-        if (c->ops[x].pending == 0) st = op_ready(c, (int32_t)x);
+    /* every op without a unit predecessor is admitted (and readied, if it has no predecessor at
+     * all) in log order before the first cycle; the others when their unit releases them */
+    c->admitted = -1;
+    if (c->last_first >= 0) st = en_admit_to(c, c->last_first);
     if (st == CHIPEMU_OK) st = drain_barriers(c);
-    en_item it;
+    en_qc e;
     while (st == CHIPEMU_OK) {
-        int r = en_q_pop(&c->q, &it);
+        int r = en_q_pop(&c->q, &e);
         if (r < 0) st = CHIPEMU_ERR_NOMEM;
+        if (r == 0) {                                        /* nothing left to run: the rest of */
+            st = en_admit_all(c);                            /* the stream cannot start anything, */
+            if (st == CHIPEMU_OK && (r = en_q_pop(&c->q, &e)) < 0) st = CHIPEMU_ERR_NOMEM;
+        }                                                    /* but it is read to its end */
         if (r <= 0) break;
-        st = (it.stage & 15) == EN_ST_OP ? run_op(c, &it) : hop(c, &it);
+        prefetch_ahead(c);
+        st = (e.ref & EN_REF_PKT) ? en_hop(c, e.ref & ~EN_REF_PKT, e.cycle) : run_op(c, (int32_t)e.ref, e.cycle);
         if (st == CHIPEMU_OK && c->bs_n > 0) st = drain_barriers(c);
     }
     if (st != CHIPEMU_OK) return st;
-    if (c->n_done < c->n) {
-        for (int64_t x = 0; x < c->n; x++)
-            if (!(c->ops[x].flags & EN_OP_DONE))
-                return en_fail(c, CHIPEMU_ERR_LOG, x, CHIPEMU_EE_CYCLE, 0, c->ops[x].pending, 0);
+    if (c->n_done < c->n) {                                  /* the first op (log order) left */
+        int64_t first = -1;
+        for (int64_t r = 0; r < c->n; r++)
+            if (!(c->ops[r].flags & EN_OP_DONE) && (first < 0 || c->idx[r] < c->idx[first])) first = r;
+        return en_fail(c, CHIPEMU_ERR_LOG, c->idx[first], CHIPEMU_EE_CYCLE, 0, c->ops[first].pending, 0);
     }
-    int64_t ms = 0, *start = c->out->start_cycles, *end = c->out->end_cycles;
-    for (int64_t x = 0; x < c->n; x++) {
-        start[x] = c->ops[x].start;
-        end[x] = c->ops[x].end;
-        ms = end[x] > ms ? end[x] : ms;
-    }
-    c->out->makespan_cycles = ms;
+    c->out->makespan_cycles = c->last_end > 0 ? c->last_end : 0;
     return CHIPEMU_OK;
 }

@@ -15,7 +15,7 @@ def main():
 @click.option("--seed", default=0, show_default=True)
 @click.option("--backend", type=click.Choice(["c", "numba", "numpy"]), default="c", show_default=True)
 def demo(size, seed, backend):
-    """Quantization error of every format on a gaussian and a heavy-tailed tensor."""
+    """Format errors on two tensors, then the dimc_peak microbenchmark on corsair."""
     from rich.console import Console
     from rich.table import Table
 
@@ -30,6 +30,11 @@ def demo(size, seed, backend):
             table.add_row(r.fmt, f"{r.storage_bits:g}", f"{r.nbytes:,}", f"{r.sqnr_db:.1f}",
                           f"{r.max_abs_error:.3g}")
         console.print(table)
+    from chipemu.kernels.microbench import dimc_peak
+
+    console.print("\n[bold]dimc_peak on corsair[/bold]: every tile streams MXINT8 MVMs "
+                  "(timing mode; chipemu run dimc_peak --help for more)")
+    dimc_peak("corsair", mode="timing", backend="c" if backend == "numpy" else backend).summary(console)
 
 
 @main.command()
@@ -144,3 +149,11 @@ def presets(name, as_json):
                       f"{k.bytes_per_cycle * dev.clock_ghz:,.1f}", str(k.latency_cycles),
                       f"{k.pj_per_bit:g}")
     console.print(links)
+
+
+def _add_run():
+    from .cli_run import run
+    main.add_command(run)
+
+
+_add_run()

@@ -231,7 +231,11 @@ class CriticalPath:
 
 @dataclass
 class EngineResult:
-    """Timing and energy of one event log on one device (units in the names; energy in integer fJ)."""
+    """Timing and energy of one event log on one device (units in the names; energy in integer fJ).
+
+    energy_fj_event: int64 dynamic energy of each event (everything but static power); its sum plus
+    energy_by_component["static"] equals energy_fj exactly.
+    """
     start_cycles: np.ndarray
     end_cycles: np.ndarray
     makespan_cycles: int
@@ -243,6 +247,7 @@ class EngineResult:
     energy_by_chiplet: dict
     energy_by_tile: dict
     energy_by_op: dict
+    energy_fj_event: np.ndarray = None
 
     @property
     def energy_breakdown(self) -> dict:
@@ -288,8 +293,14 @@ def _as_array(arr, dtype, what):
     return np.ascontiguousarray(a)
 
 
-def simulate(log: EventLog, params: dict) -> EngineResult:
-    """Time and energy of `log` on the device `params` (see the module docstring)."""
+def simulate(log: EventLog, params: dict, threads: int = 0) -> EngineResult:
+    """Time and energy of `log` on the device `params` (see the module docstring).
+
+    threads: how many threads the engine may use (0 = automatic, 1 = this thread only); the
+    results are bit-identical for every value.
+    """
+    if not _is_int(threads) or threads < 0:
+        raise ConfigError(f"threads = {threads!r}; allowed: an integer >= 0 (0 = automatic)")
     if not isinstance(log, EventLog):
         raise ShapeError(f"log: {type(log).__name__}; allowed: an EventLog")
     p, keep = _params_struct(params)
@@ -305,6 +316,7 @@ def simulate(log: EventLog, params: dict) -> EngineResult:
     by_chiplet = np.empty(n_chiplets + 1, np.int64)
     by_tile = np.empty(n_tiles + 1, np.int64)
     path = np.empty(n, np.int32)
+    energy_event = np.empty(n, np.int64)
     out = ffi.new("chipemu_engine_result *")
     out.start_cycles = ptr(start, "int64_t *")
     out.end_cycles = ptr(end, "int64_t *")
@@ -313,6 +325,8 @@ def simulate(log: EventLog, params: dict) -> EngineResult:
     out.energy_by_tile = ffi.cast("int64_t *", ffi.from_buffer(by_tile))
     out.critical_path = ptr(path, "int32_t *")
     out.critical_path_capacity = n
+    out.energy_fj_event = ptr(energy_event, "int64_t *")
+    out.threads = min(int(threads), 64)
     st = lib.chipemu_engine_run(p, ptr(events, "chipemu_event *"), n, ptr(peers, "uint32_t *"),
                                 len(peers), ptr(buffers, "chipemu_buffer *"), len(buffers), out)
     del keep
@@ -343,4 +357,4 @@ def simulate(log: EventLog, params: dict) -> EngineResult:
         seconds=makespan / (p.clock_ghz * 1e9), resources=resources, critical_path=crit,
         energy_fj=int(out.energy_fj),
         energy_by_component={name: int(out.energy_by_component[k]) for k, name in enumerate(ENERGY_COMPONENTS)},
-        energy_by_chiplet=chiplets, energy_by_tile=tiles, energy_by_op=by_op)
+        energy_by_chiplet=chiplets, energy_by_tile=tiles, energy_by_op=by_op, energy_fj_event=energy_event)

@@ -330,7 +330,7 @@ static void test_version_and_status(void) {
           (int)chipemu_abi_version(), CHIPEMU_ABI_VERSION);
     const char *unknown = chipemu_status_string(-1);
     CHECK(unknown != NULL && unknown[0] != '\0', "status_string(-1) empty");
-    for (int32_t st = CHIPEMU_OK; st <= CHIPEMU_ERR_UNSUPPORTED; st++) {
+    for (int32_t st = CHIPEMU_OK; st <= CHIPEMU_ERR_KERNEL; st++) {
         const char *m = chipemu_status_string(st);
         CHECK(m != NULL && m[0] != '\0' && strcmp(m, unknown) != 0, "status_string(%d) = %s",
               (int)st, m ? m : "(null)");
@@ -338,7 +338,7 @@ static void test_version_and_status(void) {
             CHECK(strcmp(m, chipemu_status_string(o)) != 0, "status %d and %d share a message",
                   (int)st, (int)o);
     }
-    const int32_t bad[] = {CHIPEMU_ERR_UNSUPPORTED + 1, 1000, INT32_MAX, INT32_MIN};
+    const int32_t bad[] = {CHIPEMU_ERR_KERNEL + 1, 1000, INT32_MAX, INT32_MIN};
     for (int i = 0; i < 4; i++)
         CHECK(strcmp(chipemu_status_string(bad[i]), unknown) == 0, "status_string(%d)", (int)bad[i]);
 }

@@ -77,6 +77,7 @@ static void eng_out_init(eng_out *o, const chipemu_device_params *p, int64_t n) 
     o->r.energy_by_tile = xmalloc(((size_t)tiles + 1) * 8);
     o->r.critical_path = xmalloc((size_t)n * 4);
     o->r.critical_path_capacity = n;
+    o->r.energy_fj_event = xmalloc((size_t)n * 8);
 }
 
 static void eng_out_free(eng_out *o) {
@@ -86,6 +87,7 @@ static void eng_out_free(eng_out *o) {
     free(o->r.energy_by_chiplet);
     free(o->r.energy_by_tile);
     free(o->r.critical_path);
+    free(o->r.energy_fj_event);
 }
 
 static chipemu_event eng_event(uint8_t op, uint32_t tile, uint32_t step) {
@@ -175,6 +177,11 @@ static void test_engine_timing(void) {
           sum_k == o.r.energy_fj, "breakdowns do not sum to the total");
     CHECK(o.r.energy_by_op[CHIPEMU_OP_SEND] == sends && o.r.energy_by_op[CHIPEMU_OP_DIMC_MVM] == mvm,
           "energy by op");
+    /* per event: 512 bits x (2 + 3) SRAM plus 512 x 5 per link (0->1: 1, 1->2: 2, 2->3: 1) */
+    const int64_t want_e[ENG_N] = {2 * 2560, 3 * 2560, 2 * 2560, mvm};
+    for (int i = 0; i < ENG_N; i++)
+        CHECK(o.r.energy_fj_event[i] == want_e[i], "event %d energy %lld, want %lld", i,
+              (long long)o.r.energy_fj_event[i], (long long)want_e[i]);
     /* resources: the table agrees with the count, and MVM busy cycles land on tile 8 engine 0 */
     int64_t nr = o.n_res;
     CHECK(nr == 16 * 8 + 32 + 8 + 4 + 1, "resource count %lld", (long long)nr);
@@ -189,13 +196,19 @@ static void test_engine_timing(void) {
           (int)tile[r8], (long long)o.r.busy_cycles[r8]);
     CHECK(cls[nr - 1] == CHIPEMU_RES_HOST && chip[nr - 1] == -1 && tile[nr - 1] == -1, "host last");
     free(cls); free(chip); free(tile); free(idx);
-    /* deterministic: a second run gives the same bytes */
-    eng_out o2;
-    eng_out_init(&o2, &p, ENG_N);
-    CHECK_ST(eng_run(&p, ev, ENG_N, peers, 3, &o2), CHIPEMU_OK, "engine_run again");
-    CHECK(memcmp(o.r.end_cycles, o2.r.end_cycles, ENG_N * 8) == 0 && o.r.energy_fj == o2.r.energy_fj &&
-          memcmp(o.r.busy_cycles, o2.r.busy_cycles, (size_t)nr * 8) == 0, "second run differs");
-    eng_out_free(&o2);
+    /* deterministic, whatever the thread count: more runs give the same bytes */
+    for (int32_t th = 0; th <= 3; th++) {
+        eng_out o2;
+        eng_out_init(&o2, &p, ENG_N);
+        o2.r.threads = th;
+        CHECK_ST(eng_run(&p, ev, ENG_N, peers, 3, &o2), CHIPEMU_OK, "engine_run again");
+        CHECK(memcmp(o.r.end_cycles, o2.r.end_cycles, ENG_N * 8) == 0 && o.r.energy_fj == o2.r.energy_fj &&
+              memcmp(o.r.start_cycles, o2.r.start_cycles, ENG_N * 8) == 0 &&
+              memcmp(o.r.energy_fj_event, o2.r.energy_fj_event, ENG_N * 8) == 0 &&
+              memcmp(o.r.busy_cycles, o2.r.busy_cycles, (size_t)nr * 8) == 0, "run with %d threads differs",
+              (int)th);
+        eng_out_free(&o2);
+    }
     /* an empty log */
     CHECK_ST(chipemu_engine_run(&p, NULL, 0, NULL, 0, NULL, 0, &o.r), CHIPEMU_OK, "empty log");
     CHECK(o.r.makespan_cycles == 0 && o.r.energy_fj == 0 && o.r.critical_class == -1, "empty log outputs");
@@ -399,8 +412,11 @@ static void test_engine_pointers_and_sizes(void) {
     o.r.critical_path = NULL;
     CHECK_ST(chipemu_engine_run(&p, ev, ENG_N, peers, 3, b, 5, &o.r), CHIPEMU_ERR_NULL, "run(path NULL)");
     o.r.critical_path_capacity = 0;                          /* no path wanted: NULL is fine */
+    int64_t *per_event = o.r.energy_fj_event;
+    o.r.energy_fj_event = NULL;                              /* no per-event energy: fine too */
     CHECK_ST(chipemu_engine_run(&p, ev, ENG_N, peers, 3, b, 5, &o.r), CHIPEMU_OK, "run(no path)");
     CHECK(o.r.critical_path_len == 1, "path length without a buffer");
+    o.r.energy_fj_event = per_event;
     o.r.critical_path = path;
     o.r.critical_path_capacity = ENG_N;
     /* an SRAM buffer beyond the SRAM, a DRAM buffer on a missing channel, an unknown kind */
@@ -431,11 +447,13 @@ static void test_engine_fuzz(void) {
         if (rng() % 4 == 0) peers[rng() % 3] = rng() % 20;
         eng_out o;
         eng_out_init(&o, &p, ENG_N);
+        o.r.threads = trial % 4 == 0 ? 2 : 1;                /* the worker thread too */
         int32_t st = eng_run(&p, ev, ENG_N, peers, 3, &o);
         if (st == CHIPEMU_OK) {
-            int64_t sum = 0;
+            int64_t sum = 0, sum_e = o.r.energy_by_component[CHIPEMU_E_STATIC];
             for (int k = 0; k <= 16; k++) sum += o.r.energy_by_tile[k];
-            CHECK(sum == o.r.energy_fj, "fuzz %d: tile energies do not sum", trial);
+            for (int k = 0; k < ENG_N; k++) sum_e += o.r.energy_fj_event[k];
+            CHECK(sum == o.r.energy_fj && sum_e == o.r.energy_fj, "fuzz %d: energies do not sum", trial);
             ok++;
         } else {
             CHECK(st == CHIPEMU_ERR_LOG && o.r.error.code > CHIPEMU_EE_NONE && o.r.error.code < CHIPEMU_EE_COUNT,

@@ -1,0 +1,117 @@
+"""Microbenchmarks: twins agree, patterns reach their configured peaks, counts derived by hand."""
+import numpy as np
+import pytest
+
+from chipemu.emulator import Device, layout
+from chipemu.emulator.reference import dimc as dimc_ref
+from chipemu.kernels import microbench as mb
+
+TINY = Device.preset("tiny")
+CORSAIR = Device.preset("corsair")
+
+
+def _same(r1, r2):
+    assert r1.events.equals(r2.events)
+    assert r1.cycles == r2.cycles and r1.energy_fj == r2.energy_fj
+    assert r1.energy_breakdown == r2.energy_breakdown
+
+
+@pytest.mark.parametrize("name", list(mb.MICROBENCHMARKS))
+def test_twins_and_modes_agree_on_tiny(name):
+    fn = mb.MICROBENCHMARKS[name]
+    kw = {"iterations": 4, "nvec": 8} if name == "dimc_peak" else {}
+    c = fn(TINY, backend="c", **kw)
+    n = fn(TINY, backend="numba", **kw)
+    t = fn(TINY, backend="c", mode="timing", **kw)
+    _same(c, n)
+    _same(c, t)
+    if c.output is not None:
+        np.testing.assert_array_equal(np.asarray(c.output), np.asarray(n.output))
+    assert c.metrics == n.metrics == t.metrics
+
+
+def test_dimc_peak_output_is_the_reference_mvm():
+    r = mb.dimc_peak(TINY, nvec=4, iterations=3, tiles=[0, 5])
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((64, 64)).astype(np.float32)
+    x = rng.standard_normal((4, 64)).astype(np.float32)
+    wb, xb = layout.encode_weights(w, "mxint8"), layout.encode_rows(x, "mxint8")
+    want = None
+    for _ in range(3):                                                  # three MVMs, accumulated
+        want = dimc_ref.mvm_bytes(xb, "mxint8", wb, "mxint8", 4, 64, 64, y_old=want)
+    np.testing.assert_array_equal(r.output.view(np.uint32), want.view(np.uint32))
+
+
+def test_dimc_peak_cycles_by_hand_on_tiny():
+    # tiny: 64x64 array, 1 engine, 1 input bit/cycle -> mxint8 takes 8 cycles per vector;
+    # pipeline 4 cycles; the engines' I/O path moves 64 B/cycle.
+    # x: 2 vectors x (64 codes + 2 scales) = 132 B; y: 2 x 64 float32 = 512 B.
+    # MVM 1 (no accumulate): max(2 x 8 = 16, ceil((132 + 512) / 64) = 11) + 4 = 20 cycles.
+    # MVMs 2, 3 (accumulate, y read too): max(16, ceil((132 + 1024) / 64) = 19) + 4 = 23 cycles.
+    # In order on one engine: 20 + 23 + 23 = 66 cycles of compute phase.
+    r = mb.dimc_peak(TINY, nvec=2, iterations=3, tiles=[0], mode="timing")
+    assert r.phases["compute"]["cycles"] == 66
+
+
+def test_contention_free_patterns_reach_the_configured_peak():
+    for dev in (TINY, CORSAIR):
+        for fn in (mb.noc_bandwidth, mb.d2d_bandwidth, mb.dram_stream):
+            r = fn(dev, mode="timing")
+            assert 0.98 <= r.metrics["fraction_of_configured"] <= 1.0, (dev.name, fn.__name__, r.metrics)
+    # tiny's DIMC I/O path (64 B/cycle) cannot feed accumulating MVMs at full rate; corsair's can
+    r = mb.dimc_peak(CORSAIR, mode="timing", nvec=256, iterations=8)
+    assert 0.98 <= r.metrics["fraction_of_peak"] <= 1.0, r.metrics
+
+
+def test_hotspot_senders_serialize_at_the_eject_port():
+    one = mb.noc_hotspot(TINY, senders=1, mode="timing").cycles
+    three = mb.noc_hotspot(TINY, senders=3, mode="timing").cycles
+    assert three == pytest.approx(3 * one, rel=0.05)
+    r = mb.noc_hotspot(CORSAIR, senders=8, nbytes=65536, mode="timing")
+    assert r.metrics["ratio_to_one_serialization"] == pytest.approx(8, rel=0.05)
+
+
+@pytest.mark.parametrize("dev", [TINY, CORSAIR], ids=["tiny", "corsair"])
+def test_ping_pong_latency_is_the_configured_hop_latency(dev):
+    # one packet: hops x hop_cycles on the links (ports have latency 0), plus its serialization
+    # on the last channel (one cycle for 64 bytes at >= 64 B/cycle ... ceil(64 / 32) on tiny).
+    r = mb.ping_pong(dev, nbytes=64, rounds=4, mode="timing")
+    ser = -(-64 // dev.tile.sram.port_bytes_per_cycle)
+    assert r.metrics["one_way_cycles"] == r.metrics["hops"] * dev.chiplet.noc.hop_cycles + ser
+
+
+def test_halving_noc_links_halves_noc_bandwidth_only():
+    half = CORSAIR.replace("chiplet.noc.link_bytes_per_cycle", CORSAIR.chiplet.noc.link_bytes_per_cycle // 2)
+    a, b = mb.noc_bandwidth(CORSAIR, mode="timing"), mb.noc_bandwidth(half, mode="timing")
+    assert b.metrics["achieved_bytes_per_cycle"] == pytest.approx(a.metrics["achieved_bytes_per_cycle"] / 2, rel=0.01)
+    p, q = (mb.dimc_peak(d, mode="timing", tiles=range(16)) for d in (CORSAIR, half))
+    assert p.phases["compute"]["cycles"] == q.phases["compute"]["cycles"]
+
+
+def test_corsair_peaks_and_power():
+    for fmt, pf in (("mxint8", 2.4), ("mxint4", 9.6)):
+        r = mb.dimc_peak(CORSAIR, fmt=fmt, mode="timing", nvec=256, iterations=8)
+        assert r.metrics["achieved_tflops"] / 1000 == pytest.approx(pf, rel=0.02)
+    r = mb.dimc_peak(CORSAIR, mode="timing", nvec=256, iterations=8)
+    assert r.metrics["compute_power_w"] <= 600.0
+
+
+def test_bad_parameters_are_clear_errors():
+    from chipemu.emulator.errors import ShapeError
+    with pytest.raises(ShapeError, match="senders=9 must be in 1..3"):
+        mb.noc_hotspot(TINY, senders=9)
+    with pytest.raises(ShapeError, match="link=99"):
+        mb.d2d_bandwidth(TINY, link=99)
+    with pytest.raises(ShapeError, match="two different tiles"):
+        mb.ping_pong(TINY, a=1, b=1)
+
+
+def test_corsair_overhead_is_the_calibrated_fit():
+    """The shipped overhead is the largest whole fJ keeping dimc_peak <= 600 W in MXINT8 and
+    MXINT4 (docs/calibration.md): it fits, and one fJ more does not."""
+    from chipemu.kernels.calibration import peak_power
+    fit = CORSAIR.power.overhead_fj_per_mac
+    powers = [peak_power(CORSAIR, f) for f in ("mxint8", "mxint4")]
+    assert max(powers) <= 600.0
+    above = CORSAIR.replace("power.overhead_fj_per_mac", fit + 1)
+    assert max(peak_power(above, f) for f in ("mxint8", "mxint4")) > 600.0
