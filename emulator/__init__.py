@@ -1,12 +1,24 @@
 """chipemu.emulator: the emulated chiplet DIMC device, its numeric formats and its C core."""
-from .errors import (BackendError, CapacityError, ChipemuError, ConfigError, FormatError,
-                     NativeError, ShapeError)
+from .errors import (BackendError, CapacityError, ChipemuError, ConfigError, EngineError,
+                     FormatError, NativeError, ShapeError)
 from .device import Device, Site
 from .formats import DIMC_FORMATS, FORMATS, FormatSpec, QTensor, dequantize, get_format, quantize
 
 __all__ = ["ChipemuError", "ConfigError", "CapacityError", "ShapeError", "FormatError",
-           "BackendError", "NativeError", "FORMATS", "DIMC_FORMATS", "FormatSpec", "QTensor",
-           "get_format", "quantize", "dequantize"]
-__all__ += ["Device", "Site"]
+           "BackendError", "NativeError", "EngineError", "FORMATS", "DIMC_FORMATS", "FormatSpec",
+           "QTensor", "get_format", "quantize", "dequantize", "Device", "Site", "Machine",
+           "TileKernel", "Result", "simulate"]
 
 __version__ = "0.1.0"
+
+# the runtime and engine load Numba and the C core: import them on first use, not with the package
+_LAZY = {"Machine": ("runtime", "Machine"), "TileKernel": ("runtime", "TileKernel"),
+         "Result": ("result", "Result"), "simulate": ("engine", "simulate")}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -33,3 +33,27 @@ def test_format_errors_rank_and_measure():
 def test_bad_option_is_a_clear_error():
     result = CliRunner().invoke(main, ["demo", "--backend", "gpu"])
     assert result.exit_code == 2 and "'gpu' is not one of" in result.output
+
+
+def test_run_writes_a_trace_and_stats(tmp_path):
+    import json
+    out = tmp_path / "out"
+    result = CliRunner(env={"COLUMNS": "150"}).invoke(
+        main, ["run", "noc_hotspot", "--preset", "tiny", "--trace", str(out), "--stats", str(out),
+               "-s", "senders=3", "-s", "nbytes=2048"])
+    assert result.exit_code == 0, result.output
+    assert "binding resource" in result.output
+    doc = json.loads((out / "trace.json").read_text())
+    assert doc["traceEvents"] and (out / "stats.txt").exists() and (out / "config.json").exists()
+
+
+def test_run_lists_kernels_and_rejects_bad_input():
+    runner = CliRunner()
+    listed = runner.invoke(main, ["run", "list"])
+    assert listed.exit_code == 0 and "dimc_peak" in listed.output and "ping_pong" in listed.output
+    bad = runner.invoke(main, ["run", "nope"])
+    assert bad.exit_code == 2 and "choose one of" in bad.output
+    bad = runner.invoke(main, ["run", "noc_hotspot", "--preset", "tiny", "-s", "senders=99"])
+    assert bad.exit_code == 1 and "senders=99" in bad.output
+    bad = runner.invoke(main, ["run", "noc_hotspot", "--preset", "tiny", "-s", "colour=3"])
+    assert bad.exit_code == 1 and "colour" in bad.output

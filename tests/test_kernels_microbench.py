@@ -115,3 +115,23 @@ def test_corsair_overhead_is_the_calibrated_fit():
     assert max(powers) <= 600.0
     above = CORSAIR.replace("power.overhead_fj_per_mac", fit + 1)
     assert max(peak_power(above, f) for f in ("mxint8", "mxint4")) > 600.0
+
+
+def test_three_hop_send_chain_on_tiny_by_hand():
+    # tiny: 2x2 tiles per chiplet, 1-cycle hops, 32 B/cycle links and ports (latency 0).
+    # 64 bytes = one packet, 2 cycles on every 32 B/cycle channel; cut-through: each hop adds its
+    # latency, the packet ends 2 cycles after its head: one send 0->1 (1 hop) takes 1 + 2 = 3.
+    # Chain 0 -> 1 -> 3 -> 2 in supersteps 0, 1, 2 (each reads what the last one wrote: RAW):
+    # 3 + 3 + 3 = 9 cycles.
+    import numpy as np
+    from chipemu.emulator.program import finish, machine_for
+    from chipemu.kernels.microbench_tiles import SEND_TABLE
+    m = machine_for(TINY, mode="timing")
+    buf = m.alloc_sram("b", 64)
+    for s, d in ((0, 1), (1, 3), (3, 2)):
+        table = np.full(3 + 2 * TINY.n_tiles, -1, np.int64)
+        table[:3] = [buf, buf, 64]
+        table[3 + 2 * s], table[4 + 2 * s] = d, 0
+        m.launch(SEND_TABLE, [s], table, events_per_tile=1)
+    r = finish(m, TINY, kernel="chain")
+    assert r.timing.end_cycles.tolist() == [3, 6, 9] and r.cycles == 9
