@@ -35,8 +35,9 @@ def test_launch_empty_kernel(benchmark, backend):
     benchmark.extra_info.update(label=backend)
     benchmark.pedantic(m.launch, args=(T.EMPTY, tiles), kwargs=dict(events_per_tile=0),
                        rounds=20, warmup_rounds=2)
-    benchmark.extra_info["us_per_tile"] = benchmark.stats.stats.median * 1e6 / m.n_tiles
-    assert m.step == 23
+    if benchmark.stats:                                       # None under --benchmark-disable
+        benchmark.extra_info["us_per_tile"] = benchmark.stats.stats.median * 1e6 / m.n_tiles
+    assert m.step >= 2 and len(m.log) == 0
 
 
 def _mvm_machine(backend, fa, fw):
@@ -73,4 +74,5 @@ def test_mvm_heavy_kernel(benchmark, backend, fa, fw):
     benchmark.extra_info["macs"] = macs
     benchmark.pedantic(m.launch, args=(T.MVM_LOOP, tiles, params),
                        kwargs=dict(events_per_tile=ITERS), rounds=5, warmup_rounds=1)
-    benchmark.extra_info["gmac_per_s"] = macs / benchmark.stats.stats.median / 1e9
+    if benchmark.stats:
+        benchmark.extra_info["gmac_per_s"] = macs / benchmark.stats.stats.median / 1e9
