@@ -6,7 +6,6 @@ it. Kernels receive a format as its integer `code`.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np

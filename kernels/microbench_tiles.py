@@ -3,8 +3,6 @@
 Each takes its int64 params `p` as documented on the function; the drivers in
 kernels/microbench.py build the params, launch the supersteps and read the results.
 """
-import numpy as np
-
 from chipemu.emulator._jit import jit
 from chipemu.emulator.intrinsics import (barrier, dimc_load, dimc_mvm, dram_read, host_read, send,
                                          vec_convert)

@@ -260,3 +260,13 @@ def random_log(params, n_steps=6, seed=0, barriers=True):
             if barriers and step % 3 == 2:
                 b.barrier(t, step, every)
     return b.build()
+
+
+def mvm_chain_builder(tiles=(0,), n=3):
+    """n MVMs on engine 0 of each tile, 4 int8 vectors x K=64: 4 + max(4*8, (256+1024)/64) = 36 each."""
+    b = LogBuilder()
+    X, Y = b.sram(256), b.sram(1024)
+    for t in tiles:
+        for _ in range(n):
+            b.mvm(t, 0, b.rng(X), b.rng(Y), nvec=4, k=64)
+    return b

@@ -63,7 +63,7 @@ def test_summary_names_the_binding_resource(hotspot):
     console = Console(record=True, width=120)
     hotspot.summary(console)
     text = console.export_text()
-    assert f"binding resource" in text and hotspot.critical_path["binding"] in text
+    assert "binding resource" in text and hotspot.critical_path["binding"] in text
     assert "energy by component" in text
 
 
