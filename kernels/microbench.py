@@ -35,16 +35,25 @@ def _host(m, name, data, functional):
 
 
 def dimc_peak(device=None, *, backend="c", mode="functional", fmt="mxint8", weight_fmt=None,
-              nvec=256, iterations=8, tiles=None, seed=0):
+              nvec=None, iterations=8, tiles=None, seed=0):
     """Every tile streams MVMs through its DIMC engines (superstep 2) after loading weights and
     quantizing activations (superstep 0) and a barrier over the tiles (superstep 1), so the
-    compute phase starts on every tile at once. Metrics: achieved vs peak TFLOPS of the compute phase,
+    compute phase starts on every tile at once. nvec defaults to the largest power of two up to
+    256 whose buffers fit the tile's SRAM. Metrics: achieved vs peak TFLOPS of the compute phase,
     its power (W) and pJ per MAC. fmt: activations; weight_fmt: weights (default fmt)."""
     dev, m = _start(device, backend, mode)
     fa, fw = get_format(fmt), get_format(weight_fmt or fmt)
     functional = mode == "functional"
     k, cols = dev.tile.dimc.rows, dev.cols_eff(fw.name)
     slots = min(dev.tile.dimc.mvm_engines, dev.tile.dimc.weight_slots)
+    if nvec is None:
+        def need(n):      # w, x, xq, y buffers, each rounded up to the allocator's 64 bytes
+            sizes = (layout.weight_bytes(fw.name, k, cols), n * k * 4,
+                     layout.row_bytes(fa.name, k) * n, n * cols * 4 * slots)
+            return sum(-(-b // 64) * 64 for b in sizes)
+        nvec = 256
+        while nvec > 1 and need(nvec) > dev.sram_buffer_bytes:
+            nvec //= 2
     tiles = list(range(dev.n_tiles)) if tiles is None else [int(t) for t in tiles]
     rng = np.random.default_rng(seed)
     w = rng.standard_normal((k, cols)).astype(np.float32)
@@ -167,7 +176,9 @@ def d2d_bandwidth(device=None, *, backend="c", mode="functional", link=0, nbytes
 def dram_stream(device=None, *, backend="c", mode="functional", nbytes=None, reps=8):
     """The tile at each DRAM channel reads `reps` chunks of nbytes from its channel, on every
     chiplet at once, alternating between two SRAM halves so reads queue back to back.
-    Metrics: achieved device DRAM bytes/cycle vs the configured channels x bytes/cycle."""
+    Metrics: achieved device DRAM bytes/cycle vs the configured peak: the channels read x the
+    narrowest of the channel, the reader's eject port and its SRAM port (and the nominal DRAM
+    bytes/cycle of those channels)."""
     dev, m = _start(device, backend, mode)
     d = dev.chiplet.dram
     nbytes = nbytes or min(65536, dev.sram_buffer_bytes // 4)
@@ -184,10 +195,11 @@ def dram_stream(device=None, *, backend="c", mode="functional", nbytes=None, rep
                 readers.append(tile)
     m.launch(DRAM_TABLE, sorted(readers), table, events_per_tile=reps)
     r = finish(m, dev, kernel="dram_stream", plan={"readers": readers, "nbytes": nbytes, "reps": reps})
-    peak = len(readers) * d.bytes_per_cycle
+    t = dev.tile
+    peak = len(readers) * min(d.bytes_per_cycle, t.dma.eject_bytes_per_cycle, t.sram.port_bytes_per_cycle)
     achieved = len(readers) * nbytes * reps / r.cycles
     r.metrics.update(channels_read=len(readers), achieved_bytes_per_cycle=achieved,
-                     configured_bytes_per_cycle=peak, fraction_of_configured=achieved / peak,
+                     configured_bytes_per_cycle=peak, dram_bytes_per_cycle=len(readers) * d.bytes_per_cycle, fraction_of_configured=achieved / peak,
                      achieved_gb_per_s=achieved * dev.clock_ghz)
     return r
 
