@@ -316,8 +316,8 @@ def test_quantize_is_idempotent_on_its_own_output(name, x):
     """Dequantized values lie on the grid of the same scales: quantizing them again changes nothing."""
     q = quantize(x, name)
     d = q.dequantize()
-    if name == "fp16" and not np.isfinite(d).all():
-        return                         # fp16 overflow gives Inf, which is not a finite input
+    if not np.isfinite(d).all():
+        return   # fp16 overflow, or int8 at max|x| near FLT_MAX (docs/formats.md): Inf is no finite input
     q2 = quantize(d, name, backend="numba")
     np.testing.assert_array_equal(q2.codes, q.codes)
     np.testing.assert_array_equal(q2.scales, q.scales)
