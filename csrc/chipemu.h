@@ -525,6 +525,11 @@ CHIPEMU_API void chipemu_kernel_mb_dram_table(chipemu_ctx *ctx, int64_t tile, in
                                               const int64_t *p);
 CHIPEMU_API void chipemu_kernel_mb_barrier_all(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                                const int64_t *p);
+/* matmul tile kernels (csrc/kernels/matmul_tile.c; kernels/matmul_tile.py) */
+CHIPEMU_API void chipemu_kernel_mm_load(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                        const int64_t *p);
+CHIPEMU_API void chipemu_kernel_mm_step(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                        const int64_t *p);
 /* CDEF END */
 
 #ifdef __cplusplus
