@@ -179,7 +179,7 @@ def _buffers(m, mc, kpt, parts, kgroup, g, levels, nb_per_tile, passes, blocks, 
          "x": _up(2 * kpt * mc * rb),
          "y": _up(own * nb_per_tile * mc * C * 4)}
     if g > 1:
-        b["acc"] = _up(mc * C * 4)
+        b["acc"] = _up(2 * mc * C * 4)
         b["recv"] = _up(levels * mc * C * 4)
     return b, chunks, pieces, prow
 

@@ -8,10 +8,11 @@ p[0 .. H_COUNT) is the header below, p[H_COUNT + tile] the offset of the tile's 
 
 `mm_load` (the load phase) fetches the tile's weight blocks and activation pieces from the host
 and, when the weights are stationary, writes every block into its slot. `mm_step` runs compute
-superstep p[H_STEP] = s: with S = levels + 1 stages per chunk, chunk s / S is multicast when
-s % S == 0, and chunk c = (s - 1) / S is at stage t = (s - 1) % S: t = 0 the MVMs (weights
-streamed first if the blocks exceed the slots), t >= 1 the adds of tree level t - 1, and at
-t < levels the sends of tree level t (kernels/matmul_plan.py).
+superstep p[H_STEP] = s: with S = levels + 1 stages per chunk, chunk c = (s - 1) / S is at
+stage t = (s - 1) % S: t = 0 the MVMs (weights streamed first if the blocks exceed the slots),
+t >= 1 the adds of tree level t - 1, and at t < levels the sends of tree level t
+(kernels/matmul_plan.py). Chunk 0 is multicast at s = 0 and chunk c + 1 at chunk c's MVM
+superstep, first in program order, so its transfer overlaps chunk c's MVMs.
 """
 import numpy as np
 
@@ -61,8 +62,9 @@ def mm_step(ctx, tile, step, p):
     nkg = r[R_NKG]
     kg = r[R_NKG + 1:R_NKG + 1 + nkg]
     pc = R_NKG + 1 + nkg
-    if s % stages == 0 and s // stages < chunks:          # multicast the pieces of chunk s / S
-        c = s // stages
+    cm = 0 if s == 0 else ((s - 1) // stages + 1 if (s - 1) % stages == 0 else chunks)
+    if cm < chunks:                                       # multicast the pieces of chunk cm
+        c = cm
         mcc = min(p[H_M], (c + 1) * mc) - c * mc
         for i in range(r[R_NPIECES]):
             j, q = r[pc + 2 * i], r[pc + 2 * i + 1]
@@ -92,7 +94,7 @@ def mm_step(ctx, tile, step, p):
                 nbi = i // r[R_KRUN]
                 kbl = i % r[R_KRUN]
                 if g > 1:
-                    dbuf, doff = p[H_ACC], np.int64(0)
+                    dbuf, doff = p[H_ACC], (c % 2) * ybytes
                 else:
                     dbuf, doff = p[H_Y], (c * p[H_NBPT] + nbi) * ybytes
                 dimc_mvm(ctx, 0, i % slots, p[H_X], _x_off(p, c, kbl, 0), dbuf, doff, mcc,
@@ -100,20 +102,21 @@ def mm_step(ctx, tile, step, p):
     if g == 1:
         return
     q = (r[R_MEMBER] - c % g + g) % g
+    ao = (c % 2) * ybytes                                 # acc is double-buffered by chunk
     if t >= 1:                                            # receive level t - 1
         half = np.int64(1) << (t - 1)
         if q % (2 * half) == 0 and q + half < g:
             if q == 0 and t == p[H_LEVELS]:
-                vec_add(ctx, p[H_ACC], 0, p[H_RECV], (t - 1) * ybytes, p[H_Y], (c // g) * ybytes,
+                vec_add(ctx, p[H_ACC], ao, p[H_RECV], (t - 1) * ybytes, p[H_Y], (c // g) * ybytes,
                         mcc * p[H_C])
             else:
-                vec_add(ctx, p[H_ACC], 0, p[H_RECV], (t - 1) * ybytes, p[H_ACC], 0, mcc * p[H_C])
+                vec_add(ctx, p[H_ACC], ao, p[H_RECV], (t - 1) * ybytes, p[H_ACC], ao, mcc * p[H_C])
     if t < p[H_LEVELS]:                                   # send level t
         half = np.int64(1) << t
         if q % (2 * half) == half:
             dst = np.empty(1, np.int64)
             dst[0] = r[R_GBASE] + (q - half + c % g) % g
-            send(ctx, dst, p[H_ACC], 0, p[H_RECV], t * ybytes, mcc * p[H_C] * 4)
+            send(ctx, dst, p[H_ACC], ao, p[H_RECV], t * ybytes, mcc * p[H_C] * 4)
 
 
 MM_LOAD = TileKernel("mm_load", numba=mm_load, c="chipemu_kernel_mm_load")

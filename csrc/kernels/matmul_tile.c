@@ -37,8 +37,9 @@ void chipemu_kernel_mm_step(chipemu_ctx *ctx, int64_t tile, int64_t step, const 
     int64_t nkg = r[R_NKG];
     const int64_t *kg = r + R_NKG + 1;
     int64_t pc = R_NKG + 1 + nkg;
-    if (s % stages == 0 && s / stages < chunks) {          /* multicast the pieces of chunk s / S */
-        int64_t c = s / stages;
+    int64_t cm = s == 0 ? 0 : ((s - 1) % stages == 0 ? (s - 1) / stages + 1 : chunks);
+    if (cm < chunks) {                                     /* multicast the pieces of chunk cm */
+        int64_t c = cm;
         int64_t mcc = (p[H_M] < (c + 1) * mc ? p[H_M] : (c + 1) * mc) - c * mc;
         for (int64_t i = 0; i < r[R_NPIECES]; i++) {
             int64_t j = r[pc + 2 * i], q = r[pc + 2 * i + 1];
@@ -64,7 +65,7 @@ void chipemu_kernel_mm_step(chipemu_ctx *ctx, int64_t tile, int64_t step, const 
                 int64_t nbi = i / r[R_KRUN], kbl = i % r[R_KRUN], dbuf, doff;
                 if (g > 1) {
                     dbuf = p[H_ACC];
-                    doff = 0;
+                    doff = (c % 2) * ybytes;
                 } else {
                     dbuf = p[H_Y];
                     doff = (c * p[H_NBPT] + nbi) * ybytes;
@@ -76,21 +77,22 @@ void chipemu_kernel_mm_step(chipemu_ctx *ctx, int64_t tile, int64_t step, const 
     }
     if (g == 1) return;
     int64_t q = (r[R_MEMBER] - c % g + g) % g;
+    int64_t ao = (c % 2) * ybytes;                         /* acc is double-buffered by chunk */
     if (t >= 1) {                                          /* receive level t - 1 */
         int64_t half = (int64_t)1 << (t - 1);
         if (q % (2 * half) == 0 && q + half < g) {
             if (q == 0 && t == p[H_LEVELS])
-                vec_add(ctx, p[H_ACC], 0, p[H_RECV], (t - 1) * ybytes, p[H_Y], (c / g) * ybytes,
+                vec_add(ctx, p[H_ACC], ao, p[H_RECV], (t - 1) * ybytes, p[H_Y], (c / g) * ybytes,
                         mcc * p[H_C]);
             else
-                vec_add(ctx, p[H_ACC], 0, p[H_RECV], (t - 1) * ybytes, p[H_ACC], 0, mcc * p[H_C]);
+                vec_add(ctx, p[H_ACC], ao, p[H_RECV], (t - 1) * ybytes, p[H_ACC], ao, mcc * p[H_C]);
         }
     }
     if (t < p[H_LEVELS]) {                                 /* send level t */
         int64_t half = (int64_t)1 << t;
         if (q % (2 * half) == half) {
             int64_t dst = r[R_GBASE] + (q - half + c % g) % g;
-            send(ctx, &dst, 1, p[H_ACC], 0, p[H_RECV], t * ybytes, mcc * p[H_C] * 4);
+            send(ctx, &dst, 1, p[H_ACC], ao, p[H_RECV], t * ybytes, mcc * p[H_C] * 4);
         }
     }
 }
