@@ -17,6 +17,7 @@ from chipemu.emulator.formats import FORMATS, KIND_BLOCK_INT, KIND_INT_TENSOR, g
 from chipemu.emulator.program import as_device, finish, machine_for
 
 from . import matmul_data as D
+from .matmul_floor import floor_cycles
 from .matmul_plan import plan_matmul
 from .matmul_tile import H_STEP, MM_LOAD, MM_STEP
 from .microbench_tiles import BARRIER_ALL
@@ -43,6 +44,9 @@ def _dimc_format(name, what, device):
 
 
 def _shape_of(x, what, timing):
+    if isinstance(x, tuple) and not timing:
+        raise ShapeError(f"{what}={x!r} is a shape: functional mode needs arrays (a shape tuple "
+                         f"works in timing mode)")
     if timing and isinstance(x, tuple):
         if not x or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
                             for v in x):
@@ -72,32 +76,8 @@ def _check(a_shape, b_shape):
         raise ShapeError(f"zero-sized dimension: a {a_shape}, b {b_shape}; all must be >= 1")
 
 
-def floor_cycles(plan, device) -> dict:
-    """Lower bounds of the compute phase (cycles): MACs at the device's peak, the busiest tile's
-    MVM, eject-port and weight-write work, and the latency of one broadcast + reduction."""
-    R, C = plan.rows, plan.cols
-    macs = plan.m * plan.kb * R * plan.nb * C
-    peak = device.macs_per_cycle(plan.fmt, plan.weight_fmt) * device.n_tiles
-    cyc = device.cycles_per_vector(plan.fmt)
-    blocks = plan.blocks_per_tile
-    mvm = plan.m * blocks * cyc
-    ej = device.tile.dma.eject_bytes_per_cycle
-    recv = -(-plan.m * plan.kpt * plan.row_bytes // ej) if plan.kgroup > 1 else 0
-    red = -(-plan.m * plan.levels * C * 4 // ej) if plan.g > 1 else 0
-    writes = (plan.chunks * blocks * R * device.tile.dimc.write_cycles_per_row
-              if plan.passes > 1 else 0)
-    noc = device.chiplet.noc
-    hops = device.chiplet.tile_rows + device.chiplet.tile_cols - 2
-    latency = (device.tile.dimc.pipeline_cycles + cyc + (hops * noc.hop_cycles if plan.kgroup > 1
-               else 0) + plan.levels * (noc.hop_cycles + 1))
-    f = {"mac_cycles": -(-macs // int(peak)), "mvm_cycles": mvm, "eject_cycles": recv + red,
-         "weight_write_cycles": writes, "latency_cycles": latency}
-    f["floor_cycles"] = max(f.values())
-    return f
-
-
 def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
-           mode="functional"):
+           mode="functional", debug_hook=None):
     """a [..., M, K] @ b [K, N] on the device's DIMC arrays -> Result.
 
     a: activations (float32/float16/bfloat16; in timing mode also a shape tuple), quantized to
@@ -106,6 +86,8 @@ def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
     "numba"; mode "functional" | "timing". Result.output is float32 [..., M, N] (None in timing
     mode); Result.phases has "load" (weights into the arrays, activations onto the chiplets) and
     "compute"; Result.metrics the MACs, achieved vs peak TFLOPS, pJ/MAC and the floor.
+    debug_hook(machine, plan): called once the weights are loaded, before the compute phase
+    (fault studies, e.g. machine.corrupt_weight(tile, slot, row, col, code)).
     """
     dev = as_device(device)
     if mode not in ("functional", "timing"):
@@ -155,6 +137,8 @@ def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
     # everything loaded before the compute phase starts, so it measures the matmul alone
     mach.launch(BARRIER_ALL, tiles, [len(tiles)] + tiles, events_per_tile=1,
                 peers_per_tile=len(tiles), stage_bytes_per_tile=0)
+    if debug_hook is not None:
+        debug_hook(mach, plan)
     for s in range(plan.compute_supersteps):
         p[H_STEP] = s
         mach.launch(MM_STEP, tiles, p, events_per_tile=ev_step,
@@ -190,7 +174,13 @@ def _gather(mach, plan, ybuf, batch, m, n):
 
 
 def _metrics(r, plan, dev):
+    from chipemu.emulator.events import OP_NAMES
     compute = r.phase_list[1]
+    ev = r.events.events
+    sel = np.isin(ev["step"], compute.steps)
+    by_op = np.bincount(ev["op"][sel], weights=None, minlength=len(OP_NAMES))
+    fj = {OP_NAMES[o]: int(r.timing.energy_fj_event[sel][ev["op"][sel] == o].sum())
+          for o in np.flatnonzero(by_op)}
     macs = plan.m * plan.k * plan.n
     macs_dev = plan.m * plan.kb * plan.rows * plan.nb * plan.cols
     peak = dev.peak_macs_per_second(plan.fmt, plan.weight_fmt)
@@ -202,5 +192,5 @@ def _metrics(r, plan, dev):
         peak_tflops=2 * peak / 1e12,
         fraction_of_peak=macs / secs / peak if secs else 0.0,
         compute_pj_per_mac=compute.energy_fj / 1000.0 / macs,
-        pj_per_mac=r.energy_fj / 1000.0 / macs, **floor,
+        pj_per_mac=r.energy_fj / 1000.0 / macs, compute_energy_fj_by_op=fj, **floor,
         floor_ratio=compute.cycles / floor["floor_cycles"] if floor["floor_cycles"] else 0.0)

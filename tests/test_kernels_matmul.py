@@ -1,0 +1,195 @@
+"""chipemu.kernels.matmul: twins vs the plan-replaying NumPy reference, bit for bit; counts equal
+across backends and modes; hand-derived cycles; error bounds; floors; bad input."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chipemu.emulator import Device
+from chipemu.emulator.errors import CapacityError, FormatError, ShapeError
+from chipemu.kernels.matmul import matmul
+from chipemu.kernels.matmul_ref import matmul_reference
+
+TINY = Device.preset("tiny")
+CORSAIR = Device.preset("corsair")
+
+# Pairwise over (device, shape, fmt, weight fmt): every DIMC format as activation and as weight,
+# W4A8 and W8A4, odd sizes 1 / 31 / 33 / 1000, batched a, streamed weights, K-split groups.
+CASES = [
+    ("tiny", (64,), 64, 64, "mxint8", "mxint8"),
+    ("tiny", (33,), 1000, 31, "mxint8", "mxint4"),       # W4A8, weights streamed in passes
+    ("tiny", (2, 3, 31), 130, 200, "int8", "int8"),      # batched a, K-split groups
+    ("tiny", (1,), 31, 1, "bfp12", "mxint8"),
+    ("tiny", (70,), 520, 65, "bfp16", "bfp12"),          # several chunks and passes
+    ("tiny", (300,), 33, 33, "mxint4", "bfp16"),
+    ("corsair", (1000,), 33, 70, "mxint4", "bfp12"),
+    ("tiny", (5, 7), 64, 300, "bfp12", "int8"),
+    ("corsair", (33,), 1000, 31, "mxint4", "mxint4"),
+    ("corsair", (31,), 300, 1000, "mxint8", "int8"),
+    ("corsair", (1,), 1000, 33, "int8", "bfp16"),
+    ("corsair", (4, 8), 256, 200, "bfp16", "mxint8"),
+]
+
+
+def _data(batch, k, n, seed=0):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((*batch, k)).astype(np.float32)
+    b = (rng.standard_normal((k, n)) * rng.uniform(0.01, 10, (1, n))).astype(np.float32)
+    return a, b
+
+
+def _bits(x):
+    return np.asarray(x, np.float32).view(np.uint32)
+
+
+@pytest.mark.parametrize("dev,batch,k,n,fa,fw", CASES)
+def test_twins_equal_reference_bit_for_bit(dev, batch, k, n, fa, fw):
+    a, b = _data(batch, k, n)
+    rc = matmul(a, b, fmt=fa, weight_fmt=fw, device=dev, backend="c")
+    rn = matmul(a, b, fmt=fa, weight_fmt=fw, device=dev, backend="numba")
+    ref = matmul_reference(a, b, rc.plan)
+    assert rc.output.shape == (*batch[:-1], batch[-1], n) if len(batch) > 1 else (batch[0], n)
+    assert np.array_equal(_bits(rc.output), _bits(ref))
+    assert np.array_equal(_bits(rn.output), _bits(ref))
+    assert rc.events.events.tobytes() == rn.events.events.tobytes()
+    assert np.array_equal(rc.events.peers, rn.events.peers)
+    assert (rc.cycles, rc.energy_fj) == (rn.cycles, rn.energy_fj)
+    rt = matmul(a.shape, b.shape, fmt=fa, weight_fmt=fw, device=dev, mode="timing")
+    assert rt.output is None
+    assert rt.events.events.tobytes() == rc.events.events.tobytes()
+    assert (rt.cycles, rt.energy_fj, rt.phases) == (rc.cycles, rc.energy_fj, rc.phases)
+
+
+def test_nan_and_inf_follow_the_format_rules():
+    a, b = _data((40,), 100, 70, seed=3)
+    a[3, 5], a[7, 60], b[10, 2], b[90, 66] = np.nan, np.inf, -np.inf, np.nan
+    for dev in ("tiny", "corsair"):
+        rc = matmul(a, b, device=dev, backend="c")
+        rn = matmul(a, b, device=dev, backend="numba")
+        ref = matmul_reference(a, b, rc.plan)
+        assert np.array_equal(_bits(rc.output), _bits(ref))
+        assert np.array_equal(_bits(rn.output), _bits(ref))
+        # a NaN/Inf in a block makes that block's scale NaN: rows 3 and 7 are NaN where the
+        # block meets them; every NaN is the canonical quiet NaN
+        nan = np.isnan(rc.output)
+        assert nan[3].all() and nan[7].all() and nan[:, 2].all() and nan[:, 66].all()
+        assert (_bits(rc.output[nan]) == 0x7FC00000).all()
+        assert not nan[0, 0]
+
+
+def test_corrupting_one_weight_cell_changes_exactly_its_block():
+    a, b = _data((48,), 200, 150, seed=5)
+    clean = matmul(a, b, device="tiny")
+    plan = clean.plan
+    C = plan["cols"]
+
+    def hook(machine, p):
+        # tile group_base(nb=1) + member 1 holds K-blocks p.k_run(1) of N-block 1 in slots 0..;
+        tile = p.group_base(1) + (1 if p.g > 1 else 0)
+        machine.corrupt_weight(tile, 0, 5, 7, 100)
+    bad = matmul(a, b, device="tiny", debug_hook=hook)
+    diff = _bits(bad.output) != _bits(clean.output)
+    cols = np.flatnonzero(diff.any(axis=0))
+    assert list(cols) == [1 * C + 7]                       # exactly the cell's output column
+    assert diff[:, 1 * C + 7].sum() >= 40                  # and (almost) every row of it
+
+
+def test_64_cubed_on_tiny_cycles_by_hand():
+    """tiny: 64x64 arrays, mxint8 -> one block, one tile (0), one chunk of 64 rows.
+    Compute phase = the multicast of the activations to the tile itself, then one MVM:
+    - SEND of 64 rows x 66 bytes (64 codes + 2 block scales) = 4224 bytes in 64-byte packets:
+      66 packets; each uses the tile's one SRAM port (32 B/cycle) twice, to read (2 cycles)
+      and to write on delivery (2 cycles), inject/eject (32 B/cycle) overlap:
+      66 x 4 = 264 cycles.
+    - DIMC_MVM of 64 vectors: pipeline 4 + 64 x 8 cycles (8-bit inputs, 1 bit per cycle)
+      = 516 cycles (its I/O path: (4224 + 64*64*4) / 64 B = 322 cycles, hidden).
+    Total 264 + 516 = 780 cycles."""
+    r = matmul((64, 64), (64, 64), device="tiny", mode="timing")
+    assert r.phases["compute"]["cycles"] == 780
+    ev, tm = r.events.events, r.timing
+    send = np.flatnonzero((ev["step"] == 2))[0]
+    mvm = np.flatnonzero((ev["step"] == 3))[0]
+    assert tm.end_cycles[send] - tm.start_cycles[send] == 264
+    assert tm.end_cycles[mvm] - tm.start_cycles[mvm] == 516
+
+
+# Error vs float64, as max |err| / max |exact| over the output, for N(0,1) data with K = 256:
+# the documented bounds of docs/matmul.md.
+BOUNDS = {"mxint8": 0.02, "bfp16": 0.02, "int8": 0.02, "mxint4": 0.3, "bfp12": 0.3}
+
+
+@pytest.mark.parametrize("fmt", sorted(BOUNDS))
+def test_error_vs_float64_within_documented_bound(fmt):
+    a, b = _data((64,), 256, 96, seed=11)
+    b = np.random.default_rng(12).standard_normal((256, 96)).astype(np.float32)
+    r = matmul(a, b, fmt=fmt, device="tiny")
+    exact = a.astype(np.float64) @ b.astype(np.float64)
+    assert np.abs(r.output - exact).max() / np.abs(exact).max() <= BOUNDS[fmt]
+
+
+@pytest.mark.parametrize("dev,shape", [
+    ("tiny", (64, 64, 64)), ("tiny", (200, 300, 100)), ("tiny", (1, 512, 64)),
+    ("corsair", (1, 4096, 1024)), ("corsair", (300, 700, 900)), ("corsair", (17, 64, 5000)),
+    ("corsair", (2048, 1024, 512))])
+def test_cycles_never_below_the_floor(dev, shape):
+    m, k, n = shape
+    r = matmul((m, k), (k, n), device=dev, mode="timing")
+    f = r.metrics
+    for key in ("mac_cycles", "mvm_cycles", "port_cycles", "latency_cycles", "floor_cycles"):
+        assert r.phases["compute"]["cycles"] >= f[key], key
+
+
+def test_decode_gemv_on_corsair_is_within_twice_its_floor_and_weights_never_move():
+    r = matmul((1, 4096), (4096, 14336), mode="timing")
+    assert r.metrics["floor_ratio"] <= 2.0
+    by_op = r.metrics["compute_energy_fj_by_op"]
+    assert by_op.get("dimc_load", 0) == 0 and by_op.get("host_read", 0) == 0
+    assert by_op.get("dram_read", 0) == 0 and by_op["dimc_mvm"] > 0
+
+
+def test_phases_separate_the_weight_load():
+    r = matmul((8, 128), (128, 64), device="tiny", mode="timing")
+    load, comp = r.phases["load"], r.phases["compute"]
+    assert load["cycles"] > 0 and comp["cycles"] > 0
+    assert load["cycles"] + comp["cycles"] <= r.cycles + 1
+    ops = r.events.events["op"][np.isin(r.events.events["step"], comp["steps"])]
+    assert 1 not in ops and 7 not in ops                   # no weight loads, no host reads
+
+
+@settings(max_examples=12, deadline=None)
+@given(m=st.integers(1, 40), k=st.integers(1, 300), n=st.integers(1, 140),
+       fa=st.sampled_from(["mxint8", "mxint4", "bfp16", "bfp12", "int8"]),
+       fw=st.sampled_from(["mxint8", "mxint4", "bfp16", "bfp12", "int8"]))
+def test_hypothesis_shapes_on_tiny(m, k, n, fa, fw):
+    a, b = _data((m,), k, n, seed=m * 7 + k)
+    rc = matmul(a, b, fmt=fa, weight_fmt=fw, device=TINY, backend="c")
+    rn = matmul(a, b, fmt=fa, weight_fmt=fw, device=TINY, backend="numba")
+    assert np.array_equal(_bits(rc.output), _bits(rn.output))
+    assert np.array_equal(_bits(rc.output), _bits(matmul_reference(a, b, rc.plan)))
+    rt = matmul((m, k), (k, n), fmt=fa, weight_fmt=fw, device=TINY, mode="timing")
+    assert (rt.cycles, rt.energy_fj) == (rc.cycles, rc.energy_fj)
+
+
+@pytest.mark.parametrize("kwargs,exc,text", [
+    (dict(a=np.zeros((4, 8), np.float32), b=np.zeros((9, 4), np.float32)), ShapeError, "K mismatch"),
+    (dict(a=np.zeros((0, 8), np.float32), b=np.zeros((8, 4), np.float32)), ShapeError, "zero-sized"),
+    (dict(a=np.zeros(8, np.float32), b=np.zeros((8, 4), np.float32)), ShapeError, "at least 2-D"),
+    (dict(a=np.zeros((4, 8), np.float32), b=np.zeros((2, 8, 4), np.float32)), ShapeError, "2-D"),
+    (dict(a=np.zeros((4, 8), np.int32), b=np.zeros((8, 4), np.float32)), ShapeError, "dtype int32"),
+    (dict(a=(4, 8), b=(8, 4)), ShapeError, "works in timing mode"),
+    (dict(a=np.zeros((4, 8), np.float32), b=np.zeros((8, 4), np.float32), fmt="fp32"),
+     FormatError, "not a DIMC format"),
+    (dict(a=np.zeros((4, 8), np.float32), b=np.zeros((8, 4), np.float32), weight_fmt="nope"),
+     FormatError, "mxint8"),
+])
+def test_bad_input_is_named(kwargs, exc, text):
+    kwargs.setdefault("device", "tiny")
+    with pytest.raises(exc, match=text):
+        matmul(**kwargs)
+
+
+def test_weights_the_device_can_never_hold_raise_capacity_error():
+    with pytest.raises(CapacityError, match="do not fit the device"):
+        matmul((1, 8192), (8192, 8192), device="tiny", mode="timing")
+    with pytest.raises(CapacityError, match="bytes of SRAM"):
+        matmul((5000, 512), (512, 64), device="tiny", mode="timing")
