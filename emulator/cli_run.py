@@ -14,8 +14,9 @@ def _value(text: str):
 
 
 def _kernels() -> dict:
+    from chipemu.kernels.matmul import run_matmul
     from chipemu.kernels.microbench import MICROBENCHMARKS
-    return dict(MICROBENCHMARKS)
+    return {"matmul": run_matmul, **MICROBENCHMARKS}
 
 
 @click.command(context_settings={"show_default": True})
@@ -27,11 +28,16 @@ def _kernels() -> dict:
 @click.option("--mode", type=click.Choice(["functional", "timing"]), default="functional")
 @click.option("--set", "-s", "params", multiple=True, metavar="NAME=VALUE",
               help="A kernel parameter, e.g. -s nbytes=65536 -s fmt=mxint4 (repeatable).")
+@click.option("--m", "m", type=int, default=None, help="matmul: rows of activations (M).")
+@click.option("--k", "k", type=int, default=None, help="matmul: inner dimension (K).")
+@click.option("--n", "n", type=int, default=None, help="matmul: columns of weights (N).")
+@click.option("--fmt", default=None, help="DIMC format of the activations (mxint8, mxint4, ...).")
+@click.option("--weight-fmt", default=None, help="DIMC format of the weights (default: --fmt).")
 @click.option("--trace", type=click.Path(file_okay=False), default=None,
               help="Write trace.json (open in ui.perfetto.dev) into this directory.")
 @click.option("--stats", type=click.Path(file_okay=False), default=None,
               help="Write stats.txt, stats.json and config.json into this directory.")
-def run(kernel, preset, config, backend, mode, params, trace, stats):
+def run(kernel, preset, config, backend, mode, params, m, k, n, fmt, weight_fmt, trace, stats):
     """Run KERNEL on a device and print its summary (`chipemu run list` lists the kernels)."""
     from rich.console import Console
 
@@ -52,6 +58,9 @@ def run(kernel, preset, config, backend, mode, params, trace, stats):
         if not sep:
             raise click.BadParameter(f"{item!r} must look like NAME=VALUE", param_hint="--set")
         kwargs[name.strip()] = _value(text.strip())
+    for name, value in (("m", m), ("k", k), ("n", n), ("fmt", fmt), ("weight_fmt", weight_fmt)):
+        if value is not None:
+            kwargs[name] = value
     try:
         device = Device.from_toml(config) if config else Device.preset(preset)
         result = kernels[kernel](device, backend=backend, mode=mode, **kwargs)

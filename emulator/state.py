@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import mmap
+
 import numpy as np
 
 from . import intrinsics_core as K
@@ -30,6 +32,18 @@ _ALIGN = 64
 _REQUIRED = ("n_chiplets", "tile_rows", "tile_cols", "dimc_rows", "dimc_cols", "dimc_slots",
              "dimc_engines", "dimc_cell_bits", "sram_capacity_bytes", "dram_channels")
 _MAX_BUF = 2 ** 32 - 1
+
+
+def sparse_zeros(shape, dtype) -> np.ndarray:
+    """Zeros in anonymous memory that the OS commits page by page as it is written.
+
+    The tiles' SRAM and DIMC arrays are mostly untouched (a kernel uses a few slots and buffers
+    of many tiles); np.zeros would ask for transparent huge pages on large arrays, which commits
+    2 MB for every touched 4 KB and made a 4096^3 matmul hold every tile's whole DIMC."""
+    n = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    if n < (4 << 20):
+        return np.zeros(shape, dtype)
+    return np.frombuffer(mmap.mmap(-1, n), dtype).reshape(shape)
 
 
 @dataclass(frozen=True)
@@ -136,10 +150,21 @@ class MachineState:
         if self.functional and self._sram.shape[1] < base + nbytes:
             stride = min(max(_align(base + nbytes), 2 * self._sram.shape[1]),
                          _align(self.sram_capacity))
-            grown = np.zeros((self.n_tiles, stride), np.uint8)
+            grown = sparse_zeros((self.n_tiles, stride), np.uint8)
             grown[:, :self._sram.shape[1]] = self._sram
             self._sram = grown
         return self._add(name, K.BUF_SRAM, 0, base, nbytes, base)
+
+    def reserve_sram(self, nbytes: int) -> None:
+        """Size every tile's SRAM row for nbytes of buffers up front (before the first buffer),
+        so later allocations never copy the tiles' SRAM to grow it. Capacity is still checked
+        by alloc_sram; this only avoids the copies."""
+        nbytes = min(_align(self._size(nbytes)), _align(self.sram_capacity))
+        if self.functional and self._sram.shape[1] < nbytes:
+            grown = sparse_zeros((self.n_tiles, nbytes), np.uint8)
+            if self.sram_bytes_used:
+                grown[:, :self._sram.shape[1]] = self._sram
+            self._sram = grown
 
     def alloc_dram(self, name: str, nbytes: int, channel: int = 0) -> int:
         """A DRAM buffer of nbytes on global channel `channel`. Returns its id."""
@@ -239,9 +264,10 @@ class MachineState:
 
     def _ensure_dimc(self):
         if self.functional and self._codes.shape[2] == 0:
-            self._codes = np.zeros((self.n_tiles, self.slots, self.rows, self.cols_max), np.int8)
-            self._scales = np.zeros((self.n_tiles, self.slots, self.blocks_max, self.cols_max),
-                                    np.uint8)
+            self._codes = sparse_zeros((self.n_tiles, self.slots, self.rows, self.cols_max),
+                                       np.int8)
+            self._scales = sparse_zeros((self.n_tiles, self.slots, self.blocks_max,
+                                         self.cols_max), np.uint8)
 
     def _slot(self, tile, slot):
         if not 0 <= tile < self.n_tiles or not 0 <= slot < self.slots:

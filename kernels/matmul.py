@@ -22,7 +22,7 @@ from .matmul_plan import plan_matmul
 from .matmul_tile import H_STEP, MM_LOAD, MM_STEP
 from .microbench_tiles import BARRIER_ALL
 
-__all__ = ["matmul", "DIMC_FORMATS", "floor_cycles"]
+__all__ = ["matmul", "run_matmul", "DIMC_FORMATS", "floor_cycles"]
 
 DIMC_FORMATS = tuple(n for n, s in FORMATS.items() if s.kind in (KIND_BLOCK_INT, KIND_INT_TENSOR))
 _FLOAT_KINDS = ("float32", "float16", "bfloat16")
@@ -123,6 +123,7 @@ def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
                 "x_host": mach.alloc_host("x", xdata if xdata is not None
                                           else np.zeros(1, np.uint8))}
         del wdata, xdata
+    mach.reserve_sram(sum(plan.sram.values()))
     for name in D.buffer_names:
         if name in plan.sram:
             bufs[name] = mach.alloc_sram(name, plan.sram[name])
@@ -194,3 +195,22 @@ def _metrics(r, plan, dev):
         compute_pj_per_mac=compute.energy_fj / 1000.0 / macs,
         pj_per_mac=r.energy_fj / 1000.0 / macs, compute_energy_fj_by_op=fj, **floor,
         floor_ratio=compute.cycles / floor["floor_cycles"] if floor["floor_cycles"] else 0.0)
+
+
+def run_matmul(device=None, *, backend="c", mode="functional", m=4096, k=4096, n=4096,
+               fmt="mxint8", weight_fmt=None, seed=0):
+    """A random [m, k] x [k, n] matmul (N(0,1) data); functional mode adds its error vs NumPy."""
+    if mode == "timing":
+        return matmul((m, k), (k, n), fmt=fmt, weight_fmt=weight_fmt, device=device,
+                      backend=backend, mode="timing")
+    for name, v in (("m", m), ("k", k), ("n", n)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ShapeError(f"{name}={v!r} must be an integer >= 1")
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((m, k), dtype=np.float32)
+    b = rng.standard_normal((k, n), dtype=np.float32)
+    r = matmul(a, b, fmt=fmt, weight_fmt=weight_fmt, device=device, backend=backend)
+    exact = a @ b
+    r.metrics["max_rel_error_vs_numpy"] = float(np.abs(r.output - exact).max()
+                                                / max(np.abs(exact).max(), 1e-30))
+    return r

@@ -8,6 +8,7 @@ from rich.console import Console
 
 from chipemu.emulator import Device
 from chipemu.kernels import microbench as mb
+from chipemu.kernels.matmul import matmul
 
 TINY = Device.preset("tiny")
 GOLDEN = Path(__file__).with_name("golden")
@@ -16,6 +17,9 @@ GOLDEN_RUNS = {
     "noc_hotspot_tiny": lambda: mb.noc_hotspot(TINY, senders=3, nbytes=4096),
     "dimc_peak_tiny": lambda: mb.dimc_peak(TINY, nvec=8, iterations=4, fmt="mxint8", weight_fmt="mxint4"),
     "dram_stream_tiny": lambda: mb.dram_stream(TINY, nbytes=4096, reps=4),
+    "matmul_64_tiny": lambda: matmul((64, 64), (64, 64), device=TINY, mode="timing"),
+    "matmul_w4a8_tiny": lambda: matmul((33, 200), (200, 100), fmt="mxint8", weight_fmt="mxint4",
+                                       device=TINY, mode="timing"),
 }
 
 
