@@ -158,20 +158,20 @@ def _gather(mach, plan, ybuf, batch, m, n):
     out = np.empty((m, plan.nb * C), np.float32)
     yb = plan.mc * C * 4
     for nb in range(plan.nb):
-        base = plan.group_base(nb)
-        if plan.g == 1:
-            cpos, pos = divmod(base, plan.tiles_per_chiplet)
-            nbi = plan.tile_nbs(cpos, pos).index(nb)
         for c in range(plan.chunks):
+            base, u = plan.group_base(nb, plan.replica_of(c)), plan.round_of(c)
             r0, r1 = plan.chunk_rows(c)
             if plan.g == 1:
-                tile, off = base, (c * plan.nb_per_tile + nbi) * yb
+                chip, pos = divmod(base, plan.tiles_per_chiplet)
+                nbi = plan.tile_nbs(chip, pos % plan.span).index(nb)
+                tile, off = base, (u * plan.nb_per_tile + nbi) * yb
             else:
-                tile, off = base + plan.root(c), (c // plan.g) * yb
+                tile, off = base + plan.root(c), (u // plan.g) * yb
             out[r0:r1, nb * C:(nb + 1) * C] = mach.read(
                 ybuf, tile=tile, offset=off, nbytes=(r1 - r0) * C * 4,
                 dtype=np.float32).reshape(r1 - r0, C)
-    return out[:, :n].reshape(*batch, m // max(1, int(np.prod(batch))) if batch else m, n)
+    out = out[:, :n] if n < out.shape[1] else out
+    return out.reshape(*batch, m // max(1, int(np.prod(batch))) if batch else m, n)
 
 
 def _metrics(r, plan, dev):

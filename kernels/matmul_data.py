@@ -71,17 +71,18 @@ def w_blocks(w, fmt, R, C, backend="c"):
 def _tile_blocks(plan):
     """{tile: [(kb, nb), ...]} in the tile's block order (N-block, then its K-run)."""
     out = {}
-    for c in range(plan.chiplets_used):
-        if plan.g == 1:
-            for slot in range(min(plan.nb_count[c], plan.tiles_per_chiplet)):
-                nbs = plan.tile_nbs(c, slot)
-                out[c * plan.tiles_per_chiplet + slot] = [(k, nb) for nb in nbs
-                                                          for k in range(plan.kb)]
-        else:
-            for local in range(plan.nb_count[c]):
-                nb = plan.nb_start[c] + local
-                for mem in range(plan.g):
-                    out[plan.group_base(nb) + mem] = [(k, nb) for k in plan.k_run(mem)]
+    for r in range(plan.replicas):
+        for c in range(plan.chiplets_used):
+            if plan.g == 1:
+                base = c * plan.tiles_per_chiplet + r * plan.span
+                for slot in range(min(plan.nb_count[c], plan.tiles_per_chiplet)):
+                    out[base + slot] = [(k, nb) for nb in plan.tile_nbs(c, slot)
+                                        for k in range(plan.kb)]
+            else:
+                for local in range(plan.nb_count[c]):
+                    nb = plan.nb_start[c] + local
+                    for mem in range(plan.g):
+                        out[plan.group_base(nb, r) + mem] = [(k, nb) for k in plan.k_run(mem)]
     return out
 
 
@@ -100,27 +101,32 @@ def w_host(plan, wb3):
 
 
 def x_host(plan, xb3):
-    """(bytes of every holder's pieces, {(member, kgroup index): (offset, nbytes)}); each holder
-    keeps [chunk][piece][piece_rows][row_bytes]. xb3 may be None (timing)."""
+    """(bytes of every holder's pieces, {(replica, member, kgroup index): (offset, nbytes)});
+    each holder keeps [round][piece][piece_rows][row_bytes]. xb3 may be None (timing)."""
     rb, prow, P = plan.row_bytes, plan.piece_rows, plan.pieces_per_tile
     members = plan.g if plan.g > 1 else 1
     offs, at, parts = {}, 0, []
-    for mem in range(members):
-        run = plan.k_run(mem)
-        for idx in range(plan.kgroup):
-            pieces = plan.pieces_of(idx, mem)
-            if not pieces:
-                continue
-            nbytes = plan.chunks * P * prow * rb
-            offs[(mem, idx)] = (at, nbytes)
-            at += nbytes
-            if xb3 is not None:
-                buf = np.zeros((plan.chunks, P, prow, rb), np.uint8)
-                for c in range(plan.chunks):
+    for rep in range(plan.replicas):
+        for mem in range(members):
+            run = plan.k_run(mem) if plan.g > 1 else range(plan.kb)
+            for idx in range(plan.kgroup):
+                pieces = plan.pieces_of(idx, mem)
+                if not pieces:
+                    continue
+                nbytes = plan.rounds * P * prow * rb
+                offs[(rep, mem, idx)] = (at, nbytes)
+                at += nbytes
+                if xb3 is None:
+                    continue
+                buf = np.zeros((plan.rounds, P, prow, rb), np.uint8)
+                for u in range(plan.rounds):
+                    c = u * plan.replicas + rep
+                    if c >= plan.chunks:
+                        break
                     c0, _ = plan.chunk_rows(c)
                     for i, (j, q) in enumerate(pieces):
                         r0, r1 = plan.part_rows(c, q)
-                        buf[c, i, :r1 - r0] = xb3[c0 + r0:c0 + r1, run[j]]
+                        buf[u, i, :r1 - r0] = xb3[c0 + r0:c0 + r1, run[j]]
                 parts.append(buf.reshape(-1))
     data = np.concatenate(parts) if xb3 is not None and parts else None
     return data, offs, at
@@ -132,10 +138,11 @@ def params(plan, n_tiles, bufs, woffs, blocks, xoffs):
     h = np.zeros(T.H_COUNT, np.int64)
     h[[T.H_STAGES, T.H_CHUNKS, T.H_MC, T.H_M, T.H_PARTS, T.H_RB, T.H_C, T.H_R, T.H_FA, T.H_FW,
        T.H_SLOTS, T.H_PASSES, T.H_G, T.H_LEVELS, T.H_WB, T.H_PROW, T.H_PIECES, T.H_NBPT,
-       T.H_KPT]] = (plan.stages, plan.chunks, plan.mc, plan.m, plan.parts, plan.row_bytes,
-                    plan.cols, plan.rows, gf(plan.fmt).code, gf(plan.weight_fmt).code, plan.slots,
-                    plan.passes, plan.g, plan.levels, plan.block_bytes, plan.piece_rows,
-                    plan.pieces_per_tile, plan.nb_per_tile, plan.kpt)
+       T.H_KPT, T.H_REPLICAS, T.H_ROUNDS]] = (
+        plan.stages, plan.chunks, plan.mc, plan.m, plan.parts, plan.row_bytes, plan.cols,
+        plan.rows, gf(plan.fmt).code, gf(plan.weight_fmt).code, plan.slots, plan.passes, plan.g,
+        plan.levels, plan.block_bytes, plan.piece_rows, plan.pieces_per_tile, plan.nb_per_tile,
+        plan.kpt, plan.replicas, plan.rounds)
     for name, key in zip(buffer_names, (T.H_W, T.H_XHOME, T.H_X, T.H_Y, T.H_ACC, T.H_RECV)):
         h[key] = bufs.get(name, -1)
     h[T.H_WHOST], h[T.H_XHOST] = bufs["w_host"], bufs["x_host"]
@@ -146,14 +153,15 @@ def params(plan, n_tiles, bufs, woffs, blocks, xoffs):
     T_ = plan.tiles_per_chiplet
     for tile in sorted(blocks):
         c, pos = divmod(tile, T_)
+        rep, pos = divmod(pos, plan.span)
         mem = 0 if plan.g == 1 else pos % plan.g
-        kgt = plan.kgroup_tiles(c, mem)
+        kgt = plan.kgroup_tiles(c, mem, rep)
         idx = kgt.index(tile)
         pieces = plan.pieces_of(idx, mem) if idx < plan.kgroup else []
-        xo, xn = xoffs.get((mem, idx), (0, 0)) if pieces else (0, 0)
+        xo, xn = xoffs.get((rep, mem, idx), (0, 0)) if pieces else (0, 0)
         n_nb = len({nb for _, nb in blocks[tile]})
         rec = [1, mem, tile - mem, n_nb, len(blocks[tile]) // n_nb, woffs[tile], xo, xn,
-               len(pieces), len(kgt), *kgt]
+               len(pieces), rep, len(kgt), *kgt]
         for j, q in pieces:
             rec += [j, q]
         offsets[tile] = at

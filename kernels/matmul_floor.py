@@ -3,8 +3,8 @@
 No schedule can beat any of these, whatever the contention (docs/matmul.md):
 
 - mac_cycles: every MAC (padding included) at the whole device's peak MACs per cycle.
-- mvm_cycles: the busiest tile's DIMC engine: its blocks x (rows x cycles per vector) plus the
-  fixed pipeline latency of each of its MVMs (an engine runs one MVM at a time).
+- mvm_cycles: the busiest tile's DIMC engine: its blocks x (its replica's rows x cycles per
+  vector) plus the fixed pipeline latency of each of its MVMs (one MVM at a time).
 - port_cycles: the busiest tile's eject port and SRAM port, at least the group average: the
   activation rows it receives, the partial sums it receives and, for the SRAM port, the adds'
   reads and writes.
@@ -48,10 +48,12 @@ def floor_cycles(plan, dev) -> dict:
     peak = int(dev.macs_per_cycle(plan.fmt, plan.weight_fmt) * dev.n_tiles)
     cyc, pipe = dev.cycles_per_vector(plan.fmt), dev.tile.dimc.pipeline_cycles
     blocks = plan.blocks_per_tile
-    mvm = blocks * (plan.m * cyc + plan.chunks * pipe)
+    rows = sum(plan.chunk_rows(c)[1] - plan.chunk_rows(c)[0]      # the busiest replica's rows
+               for c in range(0, plan.chunks, plan.replicas))
+    mvm = blocks * (rows * cyc + plan.rounds * pipe)
     ej, port = dev.tile.dma.eject_bytes_per_cycle, dev.tile.sram.port_bytes_per_cycle
-    x_in = plan.m * plan.kpt * plan.row_bytes
-    red_in = (plan.g - 1) * plan.m * C * 4 // plan.g if plan.g > 1 else 0
+    x_in = rows * plan.kpt * plan.row_bytes
+    red_in = (plan.g - 1) * rows * C * 4 // plan.g if plan.g > 1 else 0
     adds = 3 * red_in
     f = {"mac_cycles": -(-macs // peak), "mvm_cycles": mvm,
          "port_cycles": max(-(-(x_in + red_in) // ej), -(-(x_in + red_in + adds) // port)),

@@ -16,6 +16,10 @@ The rules (docs/matmul.md explains them with figures):
   With more N-blocks than tiles, g = 1 and a tile owns several block columns. When a tile's
   blocks exceed its DIMC slots (weights beyond the DIMC capacity), they stay in its SRAM and
   are written into the slots in passes, for every chunk (the extra loads are counted).
+- **Replicas.** When a chiplet's groups leave tiles idle, up to MAX_REPLICAS copies of the
+  chiplet's weights sit side by side (`span` tiles each) and chunk c runs on replica c mod
+  replicas: more DIMC engines for the same matmul, at the price of more one-time weight loads
+  (chosen only where the estimate drops by more than a quarter).
 - **Chunks and pieces.** M is cut into chunks of mc rows. The activations of a K-block for a
   chunk are cut into `parts` runs of rows ("pieces"); the tiles that share a K-run (one per
   N-block: the K-group) hold the pieces in SRAM and multicast each to the whole K-group one
@@ -34,9 +38,10 @@ from chipemu.emulator import layout
 from chipemu.emulator.errors import CapacityError, ShapeError
 from chipemu.emulator.formats import get_format
 
-__all__ = ["MatmulPlan", "plan_matmul", "ALIGN"]
+__all__ = ["MatmulPlan", "plan_matmul", "ALIGN", "MAX_REPLICAS"]
 
 ALIGN = 64                      # the runtime's SRAM allocator alignment (bytes)
+MAX_REPLICAS = 8                # weight copies per chiplet (bounds the load and the memory)
 
 
 def _up(n, a=ALIGN):
@@ -70,6 +75,8 @@ class MatmulPlan:
     nb_start: tuple             # first N-block of each chiplet used
     nb_count: tuple             # N-blocks of each chiplet used
     tiles_per_chiplet: int
+    replicas: int               # copies of the weights on each chiplet; chunk c runs on c mod it
+    span: int                   # tiles of one replica on a chiplet
     kgroup: int                 # tiles sharing a K-run that hold pieces (same on every chiplet)
     mc: int                     # rows per chunk
     chunks: int
@@ -92,10 +99,10 @@ class MatmulPlan:
                 return c
         raise ShapeError(f"N-block {nb} out of range 0..{self.nb - 1}")
 
-    def group_base(self, nb: int) -> int:
+    def group_base(self, nb: int, replica: int = 0) -> int:
         c = self.chiplet_of_nb(nb)
         local = nb - self.nb_start[c]
-        base = c * self.tiles_per_chiplet
+        base = c * self.tiles_per_chiplet + replica * self.span
         return base + (local % self.tiles_per_chiplet if self.g == 1 else local * self.g)
 
     def tile_nbs(self, chiplet: int, slot: int) -> list[int]:
@@ -106,9 +113,11 @@ class MatmulPlan:
     def k_run(self, member: int) -> range:
         return range(member * self.kpt, min((member + 1) * self.kpt, self.kb))
 
-    def kgroup_tiles(self, chiplet: int, member: int) -> list[int]:
-        """Tiles of `chiplet` that hold K-run `member` (one per N-block or owner), ascending."""
-        base, cnt = chiplet * self.tiles_per_chiplet, self.nb_count[chiplet]
+    def kgroup_tiles(self, chiplet: int, member: int, replica: int = 0) -> list[int]:
+        """Tiles of `chiplet` that hold K-run `member` (one per N-block or owner) in `replica`,
+        ascending."""
+        base = chiplet * self.tiles_per_chiplet + replica * self.span
+        cnt = self.nb_count[chiplet]
         if self.g == 1:
             return [base + i for i in range(min(cnt, self.tiles_per_chiplet))]
         return [base + i * self.g + member for i in range(cnt)]
@@ -131,8 +140,20 @@ class MatmulPlan:
         r0, r1 = self.chunk_rows(c)
         return (r1 - r0) * q // self.parts, (r1 - r0) * (q + 1) // self.parts
 
+    @property
+    def rounds(self) -> int:
+        """Chunks per replica (round u runs chunks u*replicas ... on replicas 0, 1, ...)."""
+        return -(-self.chunks // self.replicas)
+
+    def replica_of(self, c: int) -> int:
+        return c % self.replicas
+
+    def round_of(self, c: int) -> int:
+        return c // self.replicas
+
     def root(self, c: int) -> int:
-        return c % self.g
+        """Group member holding chunk c's output: round mod g."""
+        return (c // self.replicas) % self.g
 
     def tree(self, c: int) -> list[list[tuple[int, int]]]:
         """Per level, (receiver, sender) members of chunk c's reduction: receiver += sender."""
@@ -150,32 +171,36 @@ class MatmulPlan:
 
     @property
     def compute_supersteps(self) -> int:
-        return self.chunks * self.stages + 1
+        return self.rounds * self.stages + 1
 
     @property
     def tiles_used(self) -> int:
         per = [min(c, self.tiles_per_chiplet) if self.g == 1 else c * self.g
                for c in self.nb_count]
-        return sum(per)
+        return sum(per) * self.replicas
 
     def to_dict(self) -> dict:
         """Plain data for Result.plan, with the reduction order spelled out."""
         d = asdict(self)
         d.update(tiles_used=self.tiles_used, compute_supersteps=self.compute_supersteps,
+                 rounds=self.rounds,
                  reduction=("inside a member: y = block(k0); y = y + block(k) along its K-run; "
-                            "over a group, per chunk c: root member c mod g; level l: relative "
+                            "over a group, per chunk c: root member (c div replicas) mod g; "
+                            "level l: relative "
                             "member q with q mod 2^(l+1) = 2^l sends to q - 2^l, which computes "
                             "acc = acc + received"))
         return d
 
 
-def _buffers(m, mc, kpt, parts, kgroup, g, levels, nb_per_tile, passes, blocks, rb, wb, C):
+def _buffers(m, mc, kpt, parts, kgroup, g, levels, nb_per_tile, passes, blocks, rb, wb, C,
+             replicas):
     chunks = -(-m // mc)
+    rounds = -(-chunks // replicas)
     pieces = -(-(kpt * parts) // kgroup)
     prow = -(-mc // parts)
-    own = -(-chunks // g)
+    own = -(-rounds // g)
     b = {"w": _up((blocks if passes > 1 else 1) * wb),
-         "xhome": _up(chunks * pieces * prow * rb),
+         "xhome": _up(rounds * pieces * prow * rb),
          "x": _up(2 * kpt * mc * rb),
          "y": _up(own * nb_per_tile * mc * C * 4)}
     if g > 1:
@@ -218,17 +243,23 @@ def plan_matmul(m: int, k: int, n: int, fmt: str, weight_fmt: str, device) -> Ma
         ps = -(-blk // slots)
         if ps > 1 and blk * wb > device.sram_buffer_bytes // 2:
             continue                          # a streamed tile keeps its blocks in SRAM
+        span = min(nbc, T) if gg == 1 else nbc * gg
+        reps = max(1, min(MAX_REPLICAS, T // span, m)) if npt == 1 else 1
+        rows = -(-m // reps)
         lv = _ceil_log2(gg)
-        est = (m * max(blk * cyc, lv * pkt_cycles) + blk * dimc.pipeline_cycles + 64 * lv
-               + (-(-m // 256) * blk * wcyc if ps > 1 else 0))
-        if best is None or est < best[0]:
-            best = (est, gg, kp, npt)
+        est = (rows * max(blk * cyc, lv * pkt_cycles) + blk * dimc.pipeline_cycles + 64 * lv
+               + (-(-rows // 256) * blk * wcyc if ps > 1 else 0))
+        # a replica costs a one-time weight load (and the emulator's memory): only where it
+        # cuts the estimate by more than a quarter
+        key = (est * 5 // 4 + 1 if reps > 1 else est, span * reps, gg)
+        if best is None or key < best[0]:
+            best = (key, gg, kp, npt, span, reps)
     if best is None:
         raise CapacityError(
             f"matmul k={k} n={n} ({fw.name} weights): the weights do not fit the device even "
             f"streamed: {kb * nb} blocks of {wb} B over {used * T} tiles need more than half "
             f"of each tile's {device.sram_buffer_bytes} B of SRAM")
-    _, g, kpt, nb_per_tile = best
+    _, g, kpt, nb_per_tile, span, replicas = best
     blocks = nb_per_tile * kpt
     passes = -(-blocks // slots)
     levels = _ceil_log2(g)
@@ -237,12 +268,12 @@ def plan_matmul(m: int, k: int, n: int, fmt: str, weight_fmt: str, device) -> Ma
     # Working buffers of all tiles together stay near the problem's own bytes (the emulator
     # materialises every tile's SRAM), and a chunk never exceeds 1024 rows.
     data_bytes = m * kb * rb + m * nb * C * 4 + kb * nb * wb
-    tiles = sum(min(c, T) if g == 1 else c * g for c in counts)
-    pick, mc = None, min(m, 1024)
+    tiles = sum(min(c, T) if g == 1 else c * g for c in counts) * replicas
+    pick, mc = None, min(-(-m // replicas), 1024)
     while mc >= 1:
         parts = max(1, min(mc, kgroup // kpt)) if kgroup >= kpt else 1
         b, chunks, pieces, prow = _buffers(m, mc, kpt, parts, kgroup, g, levels, nb_per_tile,
-                                           passes, blocks, rb, wb, C)
+                                           passes, blocks, rb, wb, C, replicas)
         working = b["x"] + b.get("acc", 0) + b.get("recv", 0)
         if sum(b.values()) <= cap and (working * tiles <= max(2 * data_bytes, 128 << 20)
                                        or mc <= 16):
@@ -250,7 +281,8 @@ def plan_matmul(m: int, k: int, n: int, fmt: str, weight_fmt: str, device) -> Ma
             break
         mc = mc * 3 // 4 if mc > 16 else mc - 1
     if pick is None:
-        b, *_ = _buffers(m, 1, kpt, 1, kgroup, g, levels, nb_per_tile, passes, blocks, rb, wb, C)
+        b, *_ = _buffers(m, 1, kpt, 1, kgroup, g, levels, nb_per_tile, passes, blocks, rb, wb, C,
+                         replicas)
         detail = ", ".join(f"{k_} {v} B" for k_, v in b.items())
         raise CapacityError(
             f"matmul m={m} k={k} n={n} ({fa.name} x {fw.name}) does not fit the device: with one "
@@ -259,7 +291,8 @@ def plan_matmul(m: int, k: int, n: int, fmt: str, weight_fmt: str, device) -> Ma
     return MatmulPlan(
         m=m, k=k, n=n, fmt=fa.name, weight_fmt=fw.name, rows=R, cols=C, kb=kb, nb=nb, g=g,
         kpt=kpt, nb_per_tile=nb_per_tile, chiplets_used=used, nb_start=tuple(starts[:used]),
-        nb_count=counts, tiles_per_chiplet=T, kgroup=kgroup, mc=mc, chunks=chunks, parts=parts,
+        nb_count=counts, tiles_per_chiplet=T, replicas=replicas, span=span, kgroup=kgroup,
+        mc=mc, chunks=chunks, parts=parts,
         pieces_per_tile=pieces, piece_rows=prow, levels=levels, slots=slots,
         blocks_per_tile=blocks, passes=passes, row_bytes=rb, block_bytes=wb, sram=b,
         sram_capacity_bytes=cap)
