@@ -78,6 +78,11 @@ static inline __attribute__((always_inline)) void store(int64_t n, const float *
     }
 }
 
+/* The portable kernel is also compiled for AVX2 where the compiler can dispatch on the CPU (the
+ * same operations: only the vector width differs); ASan builds skip the ifunc. */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(__SANITIZE_ADDRESS__)
+__attribute__((target_clones("avx2", "default")))
+#endif
 static void block_portable(const core_dimc_job *j, int64_t nv, const int8_t *xi, const double *xs,
                            float *accf, float *y, int64_t accumulate) {
     int64_t k = j->k, nc = j->nc, c8 = j->c8;
