@@ -424,10 +424,10 @@ typedef struct {
     uint8_t *stage;            /* this tile's staging region (sc[CHIPEMU_SC_STAGE_CAP] bytes) */
     int64_t *sc;               /* this tile's scalars CHIPEMU_SC_* */
     const int64_t *dev;        /* CHIPEMU_DEV_* */
-    int8_t *scratch_i8;        /* per-thread scratch: rows */
-    double *scratch_f64;       /* 512 + rows + blocks_max * cols_max */
-    int32_t *scratch_i32;      /* cols_max */
-    float *scratch_f32;        /* cols_max */
+    int8_t *scratch_i8;        /* per-thread scratch of dimc_mvm, sizes in csrc/intrinsics_core.h */
+    double *scratch_f64;       /*   (core_dimc_scratch) */
+    int32_t *scratch_i32;
+    float *scratch_f32;
 } chipemu_ctx;
 
 typedef void (*chipemu_tile_kernel)(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p);

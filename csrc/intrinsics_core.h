@@ -59,6 +59,38 @@
 /* Fill the DIMC scale tables at the start of ctx->scratch_f64 (intrinsics_dimc.c). Hidden. */
 void chipemu_dimc_scale_tables(double *t);
 
+/* dimc_mvm works on blocks of up to CORE_DIMC_VB input vectors (one weight pass serves them all).
+ * Per-thread scratch sizes in elements, mirrored by dimc_scratch in emulator/intrinsics_core.py:
+ * i8: the codes of a block; f64: scale tables, block scales [VB][rows], weight scales
+ * [blocks_max][cols_max]; i32: packed weight pairs [rows/2+1][c8], activation pairs
+ * [VB][rows/2+1], segment sums [VB][c8] (c8: cols_max rounded up to 8); f32: [VB][cols_max] + 1. */
+#define CORE_DIMC_VB 4
+static inline int64_t core_cols8(int64_t cmax) { return (cmax + 7) / 8 * 8; }
+static inline void core_dimc_scratch(int64_t rows, int64_t cmax, int64_t bmax, int64_t n[4]) {
+    int64_t pairs = rows / 2 + 1, c8 = core_cols8(cmax);
+    n[0] = CORE_DIMC_VB * rows + 1;
+    n[1] = 512 + CORE_DIMC_VB * rows + bmax * cmax;
+    n[2] = pairs * c8 + CORE_DIMC_VB * pairs + CORE_DIMC_VB * c8;
+    n[3] = CORE_DIMC_VB * cmax + 1;
+}
+
+/* One dimc_mvm call as the integer kernels of dimc_mvm.c see it. */
+typedef struct {
+    const int8_t *W;     /* the slot's weight codes, row r at W + r * cmax */
+    int64_t cmax, k, seg, nseg, nc, c8;
+    const double *ws;    /* [nseg][nc] weight scale of (segment, column) */
+    int32_t *wp;         /* [(k+1)/2][c8] weight codes of rows 2p, 2p+1 as int16 pairs (SIMD) */
+    int32_t *xp;         /* [VB][(k+1)/2] activation codes as int16 pairs (SIMD) */
+    int32_t *isum;       /* [VB][c8] one segment's integer sums */
+} core_dimc_job;
+/* Pick the kernel (0 portable, 1 AVX2) and prepare the weights for it. Hidden. */
+int chipemu_dimc_prepare(core_dimc_job *j);
+/* The results y[v][c] of nv <= VB vectors (codes xi[v][k], segment scales xs[v][nseg]), each
+ * the sum in float of its segment values from +0 in increasing K (in accf[v][c]), stored or added
+ * to y (accumulate). Hidden. */
+void chipemu_dimc_block(const core_dimc_job *j, int path, int64_t nv, const int8_t *xi,
+                        const double *xs, float *accf, float *y, int64_t accumulate);
+
 static inline int32_t core_fail(chipemu_ctx *ctx, int64_t in, int64_t cls, int64_t msg, int64_t v0,
                                 int64_t v1, int64_t v2, int64_t v3, int64_t v4) {
     int64_t *sc = ctx->sc;

@@ -4,15 +4,13 @@
  * vector and output column, integer products summed exactly (int32) within each segment where both
  * scales are constant, each segment sum scaled in double ((sum * scale_x) * scale_w, exact for block
  * scales) and rounded once to float, the segment values added in float in increasing K order from
- * 0; a NaN result is stored as 0x7FC00000. The inner loop runs over columns (one weight row at a
- * time) so it vectorizes; -ffp-contract=off keeps every float operation as written.
+ * 0; a NaN result is stored as 0x7FC00000. The integer sums and the float steps of a block of
+ * vectors run in dimc_mvm.c; -ffp-contract=off keeps every float operation as written.
  */
 #include <math.h>
 #include <string.h>
 
 #include "intrinsics_core.h"
-
-#define CANONICAL_NAN 0x7FC00000u
 
 static inline double pow2d(int64_t e) {           /* 2^e exactly, |e| < 1000 */
     uint64_t bits = (uint64_t)(e + 1023) << 52;
@@ -121,79 +119,53 @@ int32_t chipemu_in_dimc_load(chipemu_ctx *ctx, int64_t slot, int64_t src_buf, in
     return CHIPEMU_OK;
 }
 
-/* The hot loop, also compiled for AVX2 where the compiler can dispatch on the CPU (the same
- * integer and IEEE operations in the same order: results do not depend on the clone). */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(__SANITIZE_ADDRESS__)
-#define HOT_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define HOT_CLONES
-#endif
-
-HOT_CLONES
-static void mvm_vectors(const int8_t *W, int64_t cmax, const int8_t *xi, const double *xs,
-                        const double *ws, int64_t nvec_unused, int64_t k, int64_t seg, int64_t nc,
-                        int32_t *acc, float *accf) {
-    (void)nvec_unused;
-    int64_t nseg = (k + seg - 1) / seg;
-    for (int64_t c = 0; c < nc; c++) accf[c] = 0.0f;
-    for (int64_t s = 0; s < nseg; s++) {
-        int64_t k0 = s * seg, k1 = k0 + seg < k ? k0 + seg : k;
-        for (int64_t c = 0; c < nc; c++) acc[c] = 0;
-        for (int64_t kk = k0; kk < k1; kk++) {
-            int32_t xk = xi[kk];
-            if (xk == 0) continue;                        /* exact: adds nothing */
-            const int8_t *wr = W + kk * cmax;
-            for (int64_t c = 0; c < nc; c++) acc[c] += xk * (int32_t)wr[c];
-        }
-        double sa = xs[s];
-        const double *wsr = ws + s * nc;
-        for (int64_t c = 0; c < nc; c++) accf[c] = accf[c] + (float)(((double)acc[c] * sa) * wsr[c]);
-    }
-}
-
+/* Weight scales per (segment, column) once per call, then blocks of CORE_DIMC_VB vectors: decode
+ * their codes and scales, run the integer kernel and the float steps (dimc_mvm.c), store. */
 static void mvm(chipemu_ctx *ctx, int64_t slot, const chipemu_format_info *fa,
                 const chipemu_format_info *fw, const uint8_t *x, float *y, int64_t nvec, int64_t k,
                 int64_t accumulate) {
     const int64_t *dev = ctx->dev;
     int64_t rows = dev[CHIPEMU_DEV_ROWS], cmax = dev[CHIPEMU_DEV_COLS_MAX];
     int64_t bmax = dev[CHIPEMU_DEV_BLOCKS_MAX], nc = cols_eff(ctx, fw);
-    const int8_t *W = ctx->dimc_codes + slot * rows * cmax;
     const uint8_t *WS = ctx->dimc_scales + slot * bmax * cmax;
     int8_t *xi = ctx->scratch_i8;
     const double *atab = table_of(ctx, fa), *wtab = table_of(ctx, fw);
-    double *xs = ctx->scratch_f64 + 512, *ws = xs + rows;
-    int32_t *acc = ctx->scratch_i32;
+    double *xs = ctx->scratch_f64 + 512, *ws = xs + CORE_DIMC_VB * rows;
     float *accf = ctx->scratch_f32;
     int a_int8 = fa->kind == CHIPEMU_KIND_INT_TENSOR, w_int8 = fw->kind == CHIPEMU_KIND_INT_TENSOR;
     int64_t bsa = a_int8 ? 32 : fa->block_size, bsw = w_int8 ? 32 : fw->block_size;
-    int64_t seg = bsa < bsw ? bsa : bsw, nseg = (k + seg - 1) / seg;
+    int64_t seg = bsa < bsw ? bsa : bsw, nseg = (k + seg - 1) / seg, pairs = rows / 2 + 1;
     int64_t xrow = core_row_bytes(fa, k), xcodes = (k * fa->elem_bits + 7) / 8;
+    int64_t c8 = core_cols8(nc);                          /* columns the kernel computes */
     for (int64_t s = 0; s < nseg; s++) {                  /* weight scale of (segment, column) */
         const uint8_t *wsc = WS + (s * seg / fw->block_size) * cmax;
-        for (int64_t c = 0; c < nc; c++)
-            ws[s * nc + c] = w_int8 ? (double)ctx->dimc_tscale[slot] : wtab[wsc[c]];
+        if (w_int8)
+            for (int64_t c = 0; c < nc; c++) ws[s * nc + c] = (double)ctx->dimc_tscale[slot];
+        else
+            for (int64_t c = 0; c < nc; c++) ws[s * nc + c] = wtab[wsc[c]];
     }
-    for (int64_t v = 0; v < nvec; v++) {
-        const uint8_t *xv = x + v * xrow;
-        unpack(xv, k, fa->elem_bits, xi);
-        if (a_int8) {
-            uint32_t u = core_load_u32(xv + k);
-            float s;
-            memcpy(&s, &u, 4);
-            for (int64_t s_ = 0; s_ < nseg; s_++) xs[s_] = (double)s;
-        } else {
-            for (int64_t s_ = 0; s_ < nseg; s_++) xs[s_] = atab[xv[xcodes + s_ * seg / fa->block_size]];
-        }
-        mvm_vectors(W, cmax, xi, xs, ws, 1, k, seg, nc, acc, accf);
-        float *yv = y + v * nc;
-        for (int64_t c = 0; c < nc; c++) {
-            float r = accumulate ? yv[c] + accf[c] : accf[c];
-            if (r != r) {
-                uint32_t qn = CANONICAL_NAN;
-                memcpy(&r, &qn, 4);
+    /* i32 scratch as core_dimc_scratch sizes it (c8 <= its cols_max rounded up) */
+    core_dimc_job j = {ctx->dimc_codes + slot * rows * cmax, cmax, k, seg, nseg, nc, c8, ws,
+                       ctx->scratch_i32, ctx->scratch_i32 + pairs * c8,
+                       ctx->scratch_i32 + pairs * c8 + CORE_DIMC_VB * pairs};
+    int path = chipemu_dimc_prepare(&j);
+    for (int64_t v0 = 0; v0 < nvec; v0 += CORE_DIMC_VB) {
+        int64_t nv = nvec - v0 < CORE_DIMC_VB ? nvec - v0 : CORE_DIMC_VB;
+        for (int64_t b = 0; b < nv; b++) {
+            const uint8_t *xv = x + (v0 + b) * xrow;
+            double *xsb = xs + b * nseg;
+            unpack(xv, k, fa->elem_bits, xi + b * k);
+            if (a_int8) {
+                uint32_t u = core_load_u32(xv + k);
+                float s;
+                memcpy(&s, &u, 4);
+                for (int64_t s_ = 0; s_ < nseg; s_++) xsb[s_] = (double)s;
+            } else {
+                for (int64_t s_ = 0; s_ < nseg; s_++)
+                    xsb[s_] = atab[xv[xcodes + s_ * seg / fa->block_size]];
             }
-            yv[c] = r;
         }
+        chipemu_dimc_block(&j, path, nv, xi, xs, accf, y + v0 * nc, accumulate);
     }
 }
 

@@ -46,10 +46,12 @@ int32_t chipemu_launch(const chipemu_superstep *s, chipemu_tile_kernel kernel, c
     }
     chipemu_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
-    ctx.scratch_i8 = malloc((size_t)rows + 1);
-    ctx.scratch_f64 = malloc(sizeof(double) * (size_t)(512 + rows + bmax * cmax));
-    ctx.scratch_i32 = malloc(sizeof(int32_t) * (size_t)(cmax + 1));
-    ctx.scratch_f32 = malloc(sizeof(float) * (size_t)(cmax + 1));
+    int64_t nscr[4];
+    core_dimc_scratch(rows, cmax, bmax, nscr);
+    ctx.scratch_i8 = malloc((size_t)nscr[0]);
+    ctx.scratch_f64 = malloc(sizeof(double) * (size_t)nscr[1]);
+    ctx.scratch_i32 = malloc(sizeof(int32_t) * (size_t)nscr[2]);
+    ctx.scratch_f32 = malloc(sizeof(float) * (size_t)nscr[3]);
     int32_t st = CHIPEMU_OK;
     if (!ctx.scratch_i8 || !ctx.scratch_f64 || !ctx.scratch_i32 || !ctx.scratch_f32) st = CHIPEMU_ERR_NOMEM;
     else chipemu_dimc_scale_tables(ctx.scratch_f64);

@@ -77,6 +77,17 @@ ARG_NAMES = ("slot", "engine", "fmt", "fmt_to", "fmt_from", "row0", "nrows", "nv
  ARG_N, ARG_ROW_LEN, ARG_NBYTES, ARG_ACCUMULATE, ARG_SRC, ARG_A, ARG_B, ARG_DST, ARG_X, ARG_Y,
  ARG_DST_TILES, ARG_GROUP) = _ids(0, len(ARG_NAMES))
 MAX_COUNT = np.int64(2147483647)
+DIMC_VB = 4          # CORE_DIMC_VB: vectors per block of dimc_mvm
+
+
+@jit
+def dimc_scratch(rows, cmax, bmax):
+    """Per-thread scratch sizes (i8, f64, i32, f32) of core_dimc_scratch in csrc/intrinsics_core.h,
+    the same in both twins (the Numba kernel needs less of the i32 and f32 parts)."""
+    pairs = rows // 2 + 1
+    c8 = (cmax + 7) // 8 * 8
+    return (DIMC_VB * rows + 1, 512 + DIMC_VB * rows + bmax * cmax,
+            pairs * c8 + DIMC_VB * pairs + DIMC_VB * c8, DIMC_VB * cmax + 1)
 
 _TABLE = TABLE
 _F_KIND, _F_BITS, _F_MBITS, _F_BLOCK, _F_SCALE_BITS = 1, 2, 4, 8, 9

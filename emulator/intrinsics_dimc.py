@@ -15,7 +15,7 @@ from .intrinsics_core import (ARG_ACCUMULATE, ARG_ENGINE, ARG_FMT, ARG_K_ROWS, A
                               CTX_CODES, CTX_DEV, CTX_EVENTS, CTX_SC, CTX_SCALES, CTX_SCR_F32,
                               CTX_SCR_F64, CTX_SCR_I32, CTX_SCR_I8, CTX_SRAM, CTX_TSCALE, CTX_WFMT,
                               DEV_CELL_BITS, DEV_COLS, DEV_COLS_MAX, DEV_ENGINES, DEV_ROWS,
-                              DEV_SLOTS, ERR_KERNEL, FALSE, I0, I1, I8, IM1, IN_DIMC_LOAD,
+                              DEV_SLOTS, DIMC_VB, ERR_KERNEL, FALSE, I0, I1, I8, IM1, IN_DIMC_LOAD,
                               IN_DIMC_MVM, KERR_FORMAT, KERR_STATE, KIND_INT_TENSOR, MAX_COUNT,
                               MSG_FMT_CELLS, MSG_SLOT_EMPTY, OP_DIMC_LOAD, OP_DIMC_MVM, SC_ERROR,
                               check_align4, check_arg, check_dimc_fmt, check_disjoint,
@@ -167,8 +167,8 @@ def _mvm_vector(W, xi, xs, ws, k, seg, nc, acc, accf):
 def _mvm(sram, W, WS, wscale, dev, xi, f64, acc, accf, fa, fw, x_at, y_at, nvec, k, accumulate):
     nc = _cols_eff(dev, fw)
     rows = dev[DEV_ROWS]
-    xs = f64[512:512 + rows]
-    ws = f64[512 + rows:]
+    xs = f64[512:512 + rows]                   # the C layout (one vector at a time here)
+    ws = f64[512 + DIMC_VB * rows:]
     bitcast = accf[dev[DEV_COLS_MAX]:dev[DEV_COLS_MAX] + 1]     # spare slot: uint32 -> float32
     a_int8 = fmt_kind(fa) == KIND_INT_TENSOR
     w_int8 = fmt_kind(fw) == KIND_INT_TENSOR

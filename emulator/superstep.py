@@ -14,7 +14,7 @@ from ._jit import jit
 from .intrinsics_core import (BT_STORE, DEV_BLOCKS_MAX, DEV_COLS_MAX, DEV_MODE, DEV_ROWS, DEV_STEP,
                               KERNEL_SIG, MODE_FUNCTIONAL, OP_DRAM_WRITE, OP_SEND, SC_ERROR,
                               SC_EVENT_CAP, SC_EVENTS, SC_PEER_CAP, SC_PEERS, SC_STAGE_CAP,
-                              SC_STAGED, SC_TILE, copy_bytes)
+                              SC_STAGED, SC_TILE, copy_bytes, dimc_scratch)
 
 __all__ = ["KERNEL_FN", "launch_tiles", "finish"]
 
@@ -35,10 +35,11 @@ def launch_tiles(kernel, sram, codes, scales, tscale, wfmt, dram, host, bufs, ev
     n = sc.shape[0]
     rows, cmax, bmax = dev[DEV_ROWS], dev[DEV_COLS_MAX], dev[DEV_BLOCKS_MAX]
     for ch in prange(nchunks):
-        si8 = np.empty(rows + 1, np.int8)
-        sf64 = np.empty(512 + rows + bmax * cmax, np.float64)
-        si32 = np.empty(cmax + 1, np.int32)
-        sf32 = np.empty(cmax + 1, np.float32)
+        n8, n64, n32, nf32 = dimc_scratch(rows, cmax, bmax)
+        si8 = np.empty(n8, np.int8)
+        sf64 = np.empty(n64, np.float64)
+        si32 = np.empty(n32, np.int32)
+        sf32 = np.empty(nf32, np.float32)
         for i in range(n * ch // nchunks, n * (ch + 1) // nchunks):
             st = sc[i]
             t = st[SC_TILE]
