@@ -1,7 +1,8 @@
 """Chrome trace JSON (the Trace Event format that ui.perfetto.dev opens) for a Result.
 
 Layout: pid = chiplet, tid = one lane per tile unit (DIMC engines, weight write, vector, DMA,
-barrier) plus a "recv" lane per tile where incoming transfers land. Ops are complete ("X")
+barrier) plus a "recv" lane per tile where incoming transfers land and a "phase" lane with one
+slice per phase of the run (e.g. load, compute) from the tile's first op in it to its last. Ops are complete ("X")
 slices; transfers (SEND, DRAM, host) are async slices on the issuing tile and flow arrows to each
 destination's recv lane, because their lifetimes overlap on one DMA queue and "X" slices on one
 thread must nest. Times are microseconds (cycles / clock MHz); raw cycles sit in args.
@@ -19,7 +20,8 @@ __all__ = ["write_chrome_trace", "LANES"]
 
 _BY_CODE = {s.code: s.name for s in FORMATS.values()}
 _TRANSFERS = {OPS["send"], OPS["dram_read"], OPS["dram_write"], OPS["host_read"]}
-LANES = {"dimc_write": 64, "vector": 65, "dma": 66, "sync": 67, "recv": 68}   # dimc engine e -> e
+LANES = {"dimc_write": 64, "vector": 65, "dma": 66, "sync": 67, "recv": 68,  # dimc engine e -> e
+         "phase": 69}
 _UNIT_LANE = {OPS["dimc_load"]: "dimc_write", OPS["vec"]: "vector", OPS["barrier"]: "sync",
               **{op: "dma" for op in _TRANSFERS}}
 _STRIDE = 100
@@ -40,6 +42,28 @@ def _op_name(ev):
     if ev["op"] == OPS["vec"]:
         return f"vec_{VOP_NAMES.get(int(ev['c']), '?')}"
     return name
+
+
+def _phase_slices(result, ev, timing, tpc, mhz, lanes_used):
+    """Per tile and phase, one slice from its first op's start to its last op's end."""
+    out = []
+    for ph in getattr(result, "phase_list", ()):
+        sel = np.flatnonzero(np.isin(ev["step"], ph.steps))
+        if not sel.size:
+            continue
+        tiles = ev["tile"][sel].astype(np.int64)
+        uniq, inv = np.unique(tiles, return_inverse=True)
+        lo = np.full(len(uniq), np.iinfo(np.int64).max)
+        hi = np.zeros(len(uniq), np.int64)
+        np.minimum.at(lo, inv, timing.start_cycles[sel])
+        np.maximum.at(hi, inv, timing.end_cycles[sel])
+        for t, a, b in zip(uniq.tolist(), lo.tolist(), hi.tolist()):
+            chiplet, local = divmod(t, tpc)
+            lanes_used.add((chiplet, local, LANES["phase"]))
+            out.append({"name": ph.name, "cat": "phase", "ph": "X", "pid": chiplet,
+                        "tid": local * _STRIDE + LANES["phase"], "ts": a / mhz,
+                        "dur": (b - a) / mhz, "args": {"start_cycle": a, "end_cycle": b}})
+    return out
 
 
 def write_chrome_trace(path, result, *, max_events: int = 200_000) -> None:
@@ -85,6 +109,7 @@ def write_chrome_trace(path, result, *, max_events: int = 200_000) -> None:
                         "tid": tid, "ts": start / mhz})
             out.append({"name": "transfer", "cat": "flow", "ph": "f", "bp": "e", "id": fid,
                         "pid": dch, "tid": rtid, "ts": end / mhz})
+    out += _phase_slices(result, ev, timing, tpc, mhz, lanes_used)
     meta = []
     for chiplet in sorted({c for c, _, _ in lanes_used}):
         meta.append({"name": "process_name", "ph": "M", "pid": chiplet, "args": {"name": f"chiplet {chiplet}"}})

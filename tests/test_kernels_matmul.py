@@ -197,3 +197,15 @@ def test_weights_the_device_can_never_hold_raise_capacity_error():
         matmul((1, 8192), (8192, 8192), device="tiny", mode="timing")
     with pytest.raises(CapacityError, match="bytes of SRAM"):
         matmul((5000, 512), (512, 64), device="tiny", mode="timing")
+
+
+def test_trace_shows_load_compute_reduction_and_transfers_per_tile(tmp_path):
+    import json
+    r = matmul((40, 300), (300, 100), device="tiny", mode="timing")
+    assert r.plan["g"] > 1                                  # a K-split: the trace has reductions
+    trace = json.loads(r.write_trace(tmp_path).read_text())["traceEvents"]
+    names = {(e["name"], e.get("cat")) for e in trace}
+    assert {("load", "phase"), ("compute", "phase")} <= names
+    assert {"dimc_load", "dimc_mvm", "vec_add", "send", "host_read"} <= {n for n, _ in names}
+    lanes = {e["args"]["name"] for e in trace if e["name"] == "thread_name"}
+    assert any(name.endswith("phase") for name in lanes) and any("recv" in n for n in lanes)
