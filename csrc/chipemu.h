@@ -530,6 +530,11 @@ CHIPEMU_API void chipemu_kernel_mm_load(chipemu_ctx *ctx, int64_t tile, int64_t 
                                         const int64_t *p);
 CHIPEMU_API void chipemu_kernel_mm_step(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                         const int64_t *p);
+/* attention tile kernels (csrc/kernels/attention_tile.c; kernels/attention_tile.py) */
+CHIPEMU_API void chipemu_kernel_at_load(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                        const int64_t *p);
+CHIPEMU_API void chipemu_kernel_at_step(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                        const int64_t *p);
 /* CDEF END */
 
 #ifdef __cplusplus
