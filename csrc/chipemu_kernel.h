@@ -57,6 +57,18 @@ static inline int32_t vec_max(chipemu_ctx *ctx, int64_t a_buf, int64_t a_off, in
     return chipemu_in_vec_max(ctx, a_buf, a_off, b_buf, b_off, dst_buf, dst_off, n);
 }
 
+static inline int32_t vec_add_rows(chipemu_ctx *ctx, int64_t a_buf, int64_t a_off, int64_t b_buf,
+                                   int64_t b_off, int64_t dst_buf, int64_t dst_off, int64_t n,
+                                   int64_t row_len) {
+    return chipemu_in_vec_add_rows(ctx, a_buf, a_off, b_buf, b_off, dst_buf, dst_off, n, row_len);
+}
+
+static inline int32_t vec_mul_rows(chipemu_ctx *ctx, int64_t a_buf, int64_t a_off, int64_t b_buf,
+                                   int64_t b_off, int64_t dst_buf, int64_t dst_off, int64_t n,
+                                   int64_t row_len) {
+    return chipemu_in_vec_mul_rows(ctx, a_buf, a_off, b_buf, b_off, dst_buf, dst_off, n, row_len);
+}
+
 static inline int32_t vec_row_sum(chipemu_ctx *ctx, int64_t src_buf, int64_t src_off,
                                   int64_t dst_buf, int64_t dst_off, int64_t n, int64_t row_len) {
     return chipemu_in_vec_row_sum(ctx, src_buf, src_off, dst_buf, dst_off, n, row_len);

@@ -1,9 +1,11 @@
 /* intrinsics_vec.c — the C twin of emulator/intrinsics_vec.py: the vector unit.
  *
  * Elementwise float32 ops (copy, add, mul, max, exp, reciprocal, rsqrt), row reductions (row_sum,
- * row_max) and vec_convert (float32 <-> any format's device layout, the codec's rules, blocks along
- * each row). Sums run left to right from the row's first element; add, mul, max, row_sum and
- * row_max store a NaN result as 0x7FC00000 (docs/intrinsics.md). Keep in step with the Numba twin.
+ * row_max), row-broadcast add/mul (vec_add_rows, vec_mul_rows; their Numba twin is
+ * emulator/intrinsics_vec_rows.py) and vec_convert (float32 <-> any format's device layout, the
+ * codec's rules, blocks along each row). Sums run left to right from the row's first element; add,
+ * mul, max, row_sum, row_max, add_rows and mul_rows store a NaN result as 0x7FC00000
+ * (docs/intrinsics.md). Keep in step with the Numba twin.
  */
 #include <string.h>
 
@@ -148,6 +150,61 @@ int32_t chipemu_in_vec_row_sum(chipemu_ctx *ctx, int64_t src_buf, int64_t src_of
 int32_t chipemu_in_vec_row_max(chipemu_ctx *ctx, int64_t src_buf, int64_t src_off, int64_t dst_buf,
                             int64_t dst_off, int64_t n, int64_t row_len) {
     return row_op(ctx, CHIPEMU_VOP_ROW_MAX, src_buf, src_off, dst_buf, dst_off, n, row_len);
+}
+
+/* ---- row broadcast: dst[r*row_len + i] = a[r*row_len + i] op b[r], b one float32 per row ----
+ * Own intrinsic ids (CHIPEMU_IN_VEC_*_ROWS) but the plain add/mul kind in the event, so the
+ * engine costs the elements as add/mul; CHIPEMU_FLAG_ROW_BROADCAST tells the records apart. */
+static int32_t rows_broadcast(chipemu_ctx *ctx, int64_t in, int64_t op, int64_t a_buf, int64_t a_off,
+                              int64_t b_buf, int64_t b_off, int64_t dst_buf, int64_t dst_off, int64_t n,
+                              int64_t row_len) {
+    if (ctx->sc[CHIPEMU_SC_ERROR]) return CHIPEMU_ERR_KERNEL;
+    if (!rows_shape(ctx, in, n, row_len)) return CHIPEMU_ERR_KERNEL;
+    int64_t rows = n / row_len, len = 4 * n, blen = 4 * rows;
+    /* dst may be a in place, but never overlap b at all: a row's results would overwrite the
+     * values of later rows before they are read */
+    if (!f32_operand(ctx, in, ARG_A, a_buf, a_off, len)
+        || !f32_operand(ctx, in, ARG_B, b_buf, b_off, blen)
+        || !f32_operand(ctx, in, ARG_DST, dst_buf, dst_off, len)
+        || !core_disjoint(ctx, in, ARG_DST, dst_buf, dst_off, len, ARG_A, a_buf, a_off, len, 1)
+        || !core_disjoint(ctx, in, ARG_DST, dst_buf, dst_off, len, ARG_B, b_buf, b_off, blen, 0))
+        return CHIPEMU_ERR_KERNEL;
+    chipemu_event *e = core_event(ctx, in);
+    if (e == NULL) return CHIPEMU_ERR_KERNEL;
+    if (core_functional(ctx)) {
+        const float *a = (const float *)(const void *)core_sram(ctx, a_buf, a_off);
+        const float *b = (const float *)(const void *)core_sram(ctx, b_buf, b_off);
+        float *d = (float *)(void *)core_sram(ctx, dst_buf, dst_off);
+        for (int64_t r = 0; r < rows; r++) {
+            float br = b[r];
+            int64_t r0 = r * row_len;
+            if (op == CHIPEMU_VOP_ADD)
+                for (int64_t i = r0; i < r0 + row_len; i++) d[i] = canon(a[i] + br);
+            else
+                for (int64_t i = r0; i < r0 + row_len; i++) d[i] = canon(a[i] * br);
+        }
+    }
+    core_clear(e);
+    core_set_range(&e->src0, a_buf, a_off, len);
+    core_set_range(&e->src1, b_buf, b_off, blen);
+    core_set_range(&e->dst, dst_buf, dst_off, len);
+    e->flags = CHIPEMU_FLAG_ROW_BROADCAST;
+    core_commit(ctx, e, CHIPEMU_OP_VEC, -1, -1, 0, n, row_len, op);
+    return CHIPEMU_OK;
+}
+
+int32_t chipemu_in_vec_add_rows(chipemu_ctx *ctx, int64_t a_buf, int64_t a_off, int64_t b_buf,
+                                int64_t b_off, int64_t dst_buf, int64_t dst_off, int64_t n,
+                                int64_t row_len) {
+    return rows_broadcast(ctx, CHIPEMU_IN_VEC_ADD_ROWS, CHIPEMU_VOP_ADD, a_buf, a_off, b_buf, b_off,
+                          dst_buf, dst_off, n, row_len);
+}
+
+int32_t chipemu_in_vec_mul_rows(chipemu_ctx *ctx, int64_t a_buf, int64_t a_off, int64_t b_buf,
+                                int64_t b_off, int64_t dst_buf, int64_t dst_off, int64_t n,
+                                int64_t row_len) {
+    return rows_broadcast(ctx, CHIPEMU_IN_VEC_MUL_ROWS, CHIPEMU_VOP_MUL, a_buf, a_off, b_buf, b_off,
+                          dst_buf, dst_off, n, row_len);
 }
 
 /* ---- vec_convert: element codes packed little-endian by element bits, then the row's scales ---- */

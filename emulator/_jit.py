@@ -20,7 +20,7 @@ __all__ = ["jit"]
 _OPTIONS = dict(nogil=True, fastmath=False, error_model="numpy", boundscheck=False)
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _DEPS = ("_jit.py", "codec.py", "vecmath.py", "intrinsics_core.py", "intrinsics.py",
-         "intrinsics_dimc.py", "intrinsics_vec.py", "superstep.py")
+         "intrinsics_dimc.py", "intrinsics_vec.py", "intrinsics_vec_rows.py", "superstep.py")
 
 
 def _deps_stamp():

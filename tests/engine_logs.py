@@ -120,8 +120,9 @@ class LogBuilder:
         return self._ev("dimc_mvm", tile, step, a=nvec, b=k, c=slot, unit=engine, fmt=FMT[fmt],
                         fmt2=FMT[wfmt], src0=x, dst=y, flags=FLAG_ACCUMULATE if acc else 0)
 
-    def vec(self, tile, step, kind, n, dst, src0=None, src1=None, row_len=0):
-        return self._ev("vec", tile, step, a=n, b=row_len, c=VOPS[kind], src0=src0, src1=src1, dst=dst)
+    def vec(self, tile, step, kind, n, dst, src0=None, src1=None, row_len=0, flags=0):
+        return self._ev("vec", tile, step, a=n, b=row_len, c=VOPS[kind], src0=src0, src1=src1,
+                        dst=dst, flags=flags)
 
     def send(self, tile, step, peers, src, dst):
         return self._ev("send", tile, step, a=src[2], src0=src, dst=dst, peers=list(peers))

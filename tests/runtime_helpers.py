@@ -53,6 +53,11 @@ class Prog:
     def vec(self, op, *args, tile=-1):
         return self._add(T.P_VEC, tile, VOPS[op], *args)
 
+    def vec_rows(self, op, a_buf, a_off, b_buf, b_off, dst_buf, dst_off, n, row_len, tile=-1):
+        """vec_add_rows (op "add") or vec_mul_rows ("mul")."""
+        return self._add(T.P_VEC_ROWS, tile, VOPS[op], a_buf, a_off, b_buf, b_off, dst_buf,
+                         dst_off, n, row_len)
+
     def convert(self, src_buf, src_off, dst_buf, dst_off, n, row_len, fmt_to, fmt_from, tile=-1):
         return self.vec("convert", src_buf, src_off, dst_buf, dst_off, n, row_len,
                         fmt_code(fmt_to), fmt_code(fmt_from), tile=tile)
@@ -125,8 +130,8 @@ def log_bytes(m):
 
 def scenario(m, rng_seed=0):
     """Two supersteps on every tile that use every intrinsic (both slots, W8A8 and W4A8,
-    accumulate, every vector op, multicast, DRAM both ways, host reads, barriers). Returns the
-    buffer ids by name."""
+    accumulate, every vector op and the row-broadcast ones, multicast, DRAM both ways, host
+    reads, barriers). Returns the buffer ids by name."""
     rng = np.random.default_rng(rng_seed)
     nvec, k = 4, 64
     w0 = rng.standard_normal((k, 64)).astype(np.float32)
@@ -167,6 +172,8 @@ def scenario(m, rng_seed=0):
     p.vec("mul", b["v"], 0, b["y0"], 0, b["v2"], 0, 256).vec("max", b["v2"], 0, b["y0"], 0, b["v"], 0, 256)
     p.vec("copy", b["y1"], 1024, b["v2"], 0, 200)
     p.vec("row_sum", b["y1"], 0, b["r"], 0, 512, 128).vec("row_max", b["y1"], 0, b["r"], 16, 512, 128)
+    p.vec_rows("add", b["v2"], 0, b["r"], 0, b["v2"], 0, 256, 16)           # in place on a
+    p.vec_rows("mul", b["y1"], 0, b["y0"], 0, b["v2"], 256, 128, 32)
     p.convert(b["y0"], 0, b["bf"], 0, 256, 64, "bf16", FP32)
     p.convert(b["bf"], 0, b["v2"], 0, 256, 64, FP32, "bf16")
     p.convert(b["y1"], 0, b["bf"], 0, 128, 32, "mxfp4_e2m1", FP32)

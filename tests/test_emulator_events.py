@@ -32,6 +32,7 @@ def test_codes_match_the_header():
     for name, code in events.UNITS.items():
         assert getattr(lib, f"CHIPEMU_UNIT_{name.upper()}") == code
     assert lib.CHIPEMU_NO_BUF == events.NO_BUF and lib.CHIPEMU_FLAG_ACCUMULATE == events.FLAG_ACCUMULATE
+    assert lib.CHIPEMU_FLAG_ROW_BROADCAST == events.FLAG_ROW_BROADCAST
     assert (lib.CHIPEMU_BUF_SRAM, lib.CHIPEMU_BUF_DRAM, lib.CHIPEMU_BUF_HOST) == (
         events.BUF_SRAM, events.BUF_DRAM, events.BUF_HOST)
 

@@ -9,7 +9,8 @@
 /* program: p[0] = instruction count; instruction i is p[1 + 12 i ...]: code, tile (-1: every
  * tile, else only that one), then up to ten arguments (kernels/test_kernels.py documents them) */
 #define P_WIDTH 12
-enum { P_DIMC_LOAD = 1, P_DIMC_MVM, P_VEC, P_SEND, P_DRAM_READ, P_DRAM_WRITE, P_HOST_READ, P_BARRIER };
+enum { P_DIMC_LOAD = 1, P_DIMC_MVM, P_VEC, P_SEND, P_DRAM_READ, P_DRAM_WRITE, P_HOST_READ, P_BARRIER,
+       P_VEC_ROWS };
 
 void chipemu_kernel_test_empty(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
     (void)ctx;
@@ -59,6 +60,12 @@ void chipemu_kernel_test_program(chipemu_ctx *ctx, int64_t tile, int64_t step, c
         case P_BARRIER:
             if (a[0] == 0) barrier(ctx, ids, n_ids);
             else barrier(ctx, pair, pair[1] == tile ? 1 : 2);
+            break;
+        case P_VEC_ROWS:                 /* a[0]: add or mul, as the event's kind */
+            if (a[0] == CHIPEMU_VOP_ADD)
+                vec_add_rows(ctx, a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]);
+            else if (a[0] == CHIPEMU_VOP_MUL)
+                vec_mul_rows(ctx, a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]);
             break;
         default: break;
         }

@@ -7,6 +7,7 @@
  * statuses and recorded errors, never a crash.
  */
 
+#define CORE_MAX 2147483647LL
 enum { RT_TILES = 4, RT_ROWS = 64, RT_COLS = 64, RT_SLOTS = 2, RT_CMAX = 128, RT_BMAX = 2, RT_SRAM = 1024 };
 
 typedef struct {
@@ -74,6 +75,65 @@ static void rt_bad_kernel(chipemu_ctx *ctx, int64_t tile, int64_t step, const in
     CHECK_ST(chipemu_in_vec_copy(ctx, 9, 0, 1, 0, 4), CHIPEMU_ERR_KERNEL, "copy from buffer 9");
     CHECK_ST(chipemu_in_vec_copy(ctx, 0, 0, 1, 0, 4), CHIPEMU_ERR_KERNEL, "copy after the error");
     CHECK_ST(chipemu_in_send(ctx, NULL, 1, 0, 0, 1, 0, 4), CHIPEMU_ERR_KERNEL, "send after the error");
+}
+
+/* row broadcasts: d = a + b[row] out of place into b's buffer past b, then a *= b[row] in place */
+static void rt_rows_kernel(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
+    (void)tile;
+    (void)step;
+    (void)p;
+    CHECK_ST(chipemu_in_vec_add_rows(ctx, 0, 0, 1, 0, 1, 64, 16, 4), CHIPEMU_OK, "add_rows");
+    CHECK_ST(chipemu_in_vec_mul_rows(ctx, 0, 0, 1, 0, 0, 0, 16, 4), CHIPEMU_OK, "mul_rows in place");
+}
+
+/* extreme arguments: each must be an error record, never an access */
+static void rt_rows_bad_kernel(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
+    (void)step;
+    const int64_t *a = p + 6 * tile;
+    CHECK_ST(chipemu_in_vec_add_rows(ctx, a[0], a[1], a[2], a[3], 1, 128, a[4], a[5]), CHIPEMU_ERR_KERNEL,
+             "bad add_rows");
+}
+
+static void test_rows(void) {
+    rt_machine m;
+    for (int functional = 1; functional >= 0; functional--) {
+        rt_init(&m, functional, 2, 1, 16);
+        float *a = NULL, *b = NULL;
+        for (int t = 0; functional && t < RT_TILES; t++) {
+            a = (float *)(void *)(m.s.sram + t * RT_SRAM);
+            b = (float *)(void *)(m.s.sram + t * RT_SRAM + 256);
+            for (int i = 0; i < 16; i++) a[i] = (float)(i + t);
+            for (int r = 0; r < 4; r++) b[r] = (float)(r - 1) * 0.5f;
+            b[3] = NAN;
+        }
+        int64_t ne = -1, np = -1;
+        CHECK_ST(chipemu_launch(&m.s, rt_rows_kernel, NULL, 0, RT_TILES), CHIPEMU_OK, "rows launch");
+        CHECK_ST(chipemu_finish(&m.s, &ne, &np), CHIPEMU_OK, "rows finish");
+        CHECK(ne == 2 * RT_TILES, "rows events %lld", (long long)ne);
+        const chipemu_event *e = &m.s.events[1];
+        CHECK(e->op == CHIPEMU_OP_VEC && e->c == CHIPEMU_VOP_MUL && e->a == 16 && e->b == 4
+              && e->flags == CHIPEMU_FLAG_ROW_BROADCAST && e->src1.len == 16 && e->dst.len == 64,
+              "mul_rows event");
+        for (int t = 0; functional && t < RT_TILES; t++) {
+            a = (float *)(void *)(m.s.sram + t * RT_SRAM);
+            const float *d = (const float *)(const void *)(m.s.sram + t * RT_SRAM + 256 + 64);
+            uint32_t u;
+            memcpy(&u, &a[15], 4);
+            CHECK(d[5] == (float)(5 + t) + 0.0f && a[5] == 0.0f && a[9] == (float)(9 + t) * 0.5f
+                  && u == 0x7FC00000u, "tile %d: rows results", t);
+        }
+        rt_free(&m);
+    }
+    /* per tile: a_buf, a_off, b_buf, b_off, n, row_len */
+    const int64_t bad[6 * RT_TILES] = {0, 0, 1, 0, CORE_MAX, CORE_MAX, 0, 0, 1, 0, 16, -5,
+                                       0, 0, 1, INT64_MAX - 3, 16, 4, -1, 0, 1, 0, 16, 4};
+    rt_init(&m, 1, 2, 1, 16);
+    for (int t = 0; t < RT_TILES; t++) {
+        CHECK_ST(chipemu_launch(&m.s, rt_rows_bad_kernel, bad, t, t + 1), CHIPEMU_ERR_KERNEL, "bad rows");
+        CHECK(m.sc[t * CHIPEMU_SC_COUNT + CHIPEMU_SC_INTRINSIC] == CHIPEMU_IN_VEC_ADD_ROWS
+              && m.sc[t * CHIPEMU_SC_COUNT + CHIPEMU_SC_EVENTS] == 0, "bad rows record %d", t);
+    }
+    rt_free(&m);
 }
 
 static void test_runtime(void) {
@@ -175,4 +235,5 @@ static void test_runtime(void) {
     CHECK(m.sc[CHIPEMU_SC_ERROR] == CHIPEMU_KERR_SHAPE && m.sc[CHIPEMU_SC_VALUES + 2] == 64 * 64 + 4,
           "range error record");
     rt_free(&m);
+    test_rows();
 }

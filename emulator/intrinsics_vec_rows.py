@@ -1,0 +1,80 @@
+"""Numba twin of the row-broadcast part of csrc/intrinsics_vec.c: vec_add_rows, vec_mul_rows.
+
+dst[r*row_len + i] = a[r*row_len + i] + b[r] (resp. * b[r]) in IEEE float32, b holding one value
+per row; a NaN result is stored as 0x7FC00000, as vec_add / vec_mul do (docs/intrinsics.md).
+A file of its own only to keep intrinsics_vec.py short; it reuses that file's helpers, so shape,
+range, alignment and overlap checks run in the same order, with the same ids, as vec_row_sum's
+and vec_add's. The event is vec_add's / vec_mul's VEC record (the plain add/mul kind, so the
+engine costs the elements as add/mul) with b = row_len, src1 the b values and
+FLAG_ROW_BROADCAST; the error reports use the intrinsics' own ids (IN_VEC_*_ROWS), since
+IN_VEC + kind already names vec_add / vec_mul.
+"""
+import numpy as np
+
+from ._jit import jit
+from .intrinsics_core import (ARG_A, ARG_B, ARG_DST, CTX_BUFS, CTX_DEV, CTX_EVENTS, CTX_SC,
+                              CTX_SRAM, ERR_KERNEL, FALSE, FLAG_ROW_BROADCAST, I0, IM1,
+                              IN_VEC_ADD_ROWS, IN_VEC_MUL_ROWS, OP_VEC, SC_ERROR, TRUE, VOP_ADD,
+                              VOP_MUL, check_disjoint, commit, functional, new_event)
+from .intrinsics_vec import _canon, _f32, _f32_operand, _rows_shape
+
+__all__ = ["vec_add_rows", "vec_mul_rows"]
+
+
+@jit
+def _rows_broadcast(sram, bufs, ev, sc, dev, intr, op, a_buf, a_off, b_buf, b_off, dst_buf,
+                    dst_off, n, row_len):
+    if sc[SC_ERROR] != 0:
+        return ERR_KERNEL
+    if not _rows_shape(sc, intr, n, row_len):
+        return ERR_KERNEL
+    rows = n // row_len
+    length, blen = 4 * n, 4 * rows
+    # dst may be a in place, but must not overlap b at all: a row's results would overwrite the
+    # values of later rows before they are read
+    if (not _f32_operand(sc, bufs, intr, ARG_A, a_buf, a_off, length)
+            or not _f32_operand(sc, bufs, intr, ARG_B, b_buf, b_off, blen)
+            or not _f32_operand(sc, bufs, intr, ARG_DST, dst_buf, dst_off, length)
+            or not check_disjoint(sc, intr, ARG_DST, dst_buf, dst_off, length, ARG_A, a_buf,
+                                  a_off, length, TRUE)
+            or not check_disjoint(sc, intr, ARG_DST, dst_buf, dst_off, length, ARG_B, b_buf,
+                                  b_off, blen, FALSE)):
+        return ERR_KERNEL
+    e = new_event(sc, intr)
+    if e < 0:
+        return ERR_KERNEL
+    if functional(dev):
+        a = _f32(sram, bufs, a_buf, a_off, n)
+        b = _f32(sram, bufs, b_buf, b_off, rows)
+        d = _f32(sram, bufs, dst_buf, dst_off, n)
+        for r in range(rows):
+            br = b[r]
+            r0 = r * row_len
+            if op == VOP_ADD:
+                for i in range(r0, r0 + row_len):
+                    d[i] = _canon(a[i] + br)
+            else:
+                for i in range(r0, r0 + row_len):
+                    d[i] = _canon(a[i] * br)
+    commit(ev, sc, dev, e, OP_VEC, IM1, IM1, I0, n, row_len, op, I0, I0, a_buf, a_off, length,
+           b_buf, b_off, blen, dst_buf, dst_off, length, FLAG_ROW_BROADCAST)
+    return 0
+
+
+@jit
+def vec_add_rows(ctx, a_buf, a_off, b_buf, b_off, dst_buf, dst_off, n, row_len):
+    """dst[r*row_len + i] = a[r*row_len + i] + b[r] (float32): n elements in rows of row_len,
+    b one value per row; dst may be a (same start) or disjoint from a and b."""
+    return _rows_broadcast(ctx[CTX_SRAM], ctx[CTX_BUFS], ctx[CTX_EVENTS], ctx[CTX_SC],
+                           ctx[CTX_DEV], IN_VEC_ADD_ROWS, VOP_ADD, np.int64(a_buf),
+                           np.int64(a_off), np.int64(b_buf), np.int64(b_off), np.int64(dst_buf),
+                           np.int64(dst_off), np.int64(n), np.int64(row_len))
+
+
+@jit
+def vec_mul_rows(ctx, a_buf, a_off, b_buf, b_off, dst_buf, dst_off, n, row_len):
+    """dst[r*row_len + i] = a[r*row_len + i] * b[r] (float32), as vec_add_rows."""
+    return _rows_broadcast(ctx[CTX_SRAM], ctx[CTX_BUFS], ctx[CTX_EVENTS], ctx[CTX_SC],
+                           ctx[CTX_DEV], IN_VEC_MUL_ROWS, VOP_MUL, np.int64(a_buf),
+                           np.int64(a_off), np.int64(b_buf), np.int64(b_off), np.int64(dst_buf),
+                           np.int64(dst_off), np.int64(n), np.int64(row_len))
