@@ -541,8 +541,12 @@ CHIPEMU_API void chipemu_kernel_mm_load(chipemu_ctx *ctx, int64_t tile, int64_t 
 CHIPEMU_API void chipemu_kernel_mm_step(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                         const int64_t *p);
 /* attention tile kernels (csrc/kernels/attention_tile.c; kernels/attention_tile.py) */
-CHIPEMU_API void chipemu_kernel_at_load(chipemu_ctx *ctx, int64_t tile, int64_t step,
-                                        const int64_t *p);
+CHIPEMU_API void chipemu_kernel_at_kv(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                      const int64_t *p);
+CHIPEMU_API void chipemu_kernel_at_q(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                     const int64_t *p);
+CHIPEMU_API void chipemu_kernel_at_append(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                          const int64_t *p);
 CHIPEMU_API void chipemu_kernel_at_step(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                         const int64_t *p);
 /* CDEF END */

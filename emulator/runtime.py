@@ -250,6 +250,12 @@ class Machine(MachineState):
 
     # ---- the log ----
 
+    def clear_log(self) -> None:
+        """Forget the events so far (the state stays): the next Result times only what follows,
+        from an idle device (e.g. one decode step with a resident KV cache)."""
+        self._n_events = 0
+        self._n_peers = 0
+
     @property
     def log(self) -> EventLog:
         """The event log so far (views of committed records; later launches only append)."""

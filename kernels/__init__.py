@@ -9,6 +9,7 @@ d2d_bandwidth, dram_stream, ping_pong); `chipemu.kernels.calibration` fits the o
 """
 # the functions; their modules stay importable by name (chipemu.kernels.matmul_plan, ...)
 from .attention import attention  # noqa: F401
+from .attention_cache import KVCache  # noqa: F401
 from .matmul import matmul  # noqa: F401
 
-__all__ = ["matmul", "attention"]
+__all__ = ["matmul", "attention", "KVCache"]

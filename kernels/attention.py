@@ -17,7 +17,7 @@ from chipemu.emulator.program import as_device, finish, machine_for
 
 from . import attention_data as D
 from .attention_plan import plan_attention
-from .attention_tile import A_STEP, AT_LOAD, AT_STEP
+from .attention_tile import A_STEP, AT_KV, AT_Q, AT_STEP
 from .matmul import _dimc_format, _shape_of
 from .microbench_tiles import BARRIER_ALL
 
@@ -53,7 +53,7 @@ def _check(qs, ks, vs, mask):
 
 
 def attention(q, k, v, *, attn_mask=None, is_causal=False, scale=None, fmt="mxint8",
-              kv_fmt=None, device=None, backend="c", mode="functional"):
+              kv_fmt=None, device=None, backend="c", mode="functional", cache=None):
     """softmax(q k^T * scale + mask) v on the device -> Result (output float32 [B, Hq, Sq, D]).
 
     attn_mask: bool, broadcastable to [B, Hq, Sq, Skv], True = takes part (PyTorch's rule);
@@ -61,7 +61,18 @@ def attention(q, k, v, *, attn_mask=None, is_causal=False, scale=None, fmt="mxin
     scale: default 1/sqrt(D), applied to q before quantization. fmt: q and P in the DIMC;
     kv_fmt: K/V in the arrays (default: fmt, or its 8-bit sibling for 4-bit formats).
     In timing mode q, k, v may be shape tuples.
+    cache: a KVCache; then k, v are the Sq new tokens' keys and values [B, Hkv, Sq, D], appended
+    to the cache (their writes counted in phase "append"), and the new tokens attend causally to
+    their sequence's keys; device, backend, mode and formats are the cache's.
     """
+    if cache is not None:
+        if attn_mask is not None:
+            raise ShapeError("attn_mask with a cache is not supported: the cache's lengths and "
+                             "causality define the keys each new token sees")
+        from .attention_cache import cache_attention
+        d = q[-1] if isinstance(q, tuple) else np.shape(q)[-1]
+        return cache_attention(cache, q, k, v, float(1.0 / np.sqrt(d) if scale is None
+                                                     else scale))
     dev = as_device(device)
     timing = mode == "timing"
     fa = _dimc_format(fmt, "fmt", dev)
@@ -79,76 +90,109 @@ def attention(q, k, v, *, attn_mask=None, is_causal=False, scale=None, fmt="mxin
                           mask_info=D.mask_info(keep, bk, -(-skv // bk)), kv_fmt=fk)
     mach = machine_for(dev, mode=mode, backend=backend)
     tiles = D.tile_tables(plan, keep)
-    offs, kv_parts, q_parts, b_parts = {}, [], [], []
-    at = {"kv": 0, "q": 0, "bias": 0}
-    qbytes = plan.rounds * plan.d_splits * plan.mq * plan.q_row_bytes
+    q_u = None if timing else D.q_units(qa, scale, plan, backend)
+    kv_u = None if timing else D.kv_slots(ka, va, plan, backend)
+    offs, sizes = _offsets(plan, tiles, plan.blocks_per_tile)
+    bufs = _alloc(mach, plan, sizes, timing)
     if not timing:
-        q_u = D.q_units(qa, scale, plan, backend)
-        kv_u = D.kv_slots(ka, va, plan, backend)
-    for tile in sorted(tiles):
-        u, mem, rep, _, biases = tiles[tile]
-        run = plan.k_run(mem)
-        nkv = len(run) * (plan.d_splits + plan.v_splits) * plan.slot_bytes
-        nb = len(biases) * plan.mq * plan.bk * 4
-        offs[tile] = {"kv": at["kv"], "q": at["q"], "q_bytes": qbytes, "bias": at["bias"],
-                      "bias_bytes": nb}
-        at["kv"] += nkv
-        at["q"] += qbytes
-        at["bias"] += nb
-        if not timing:
-            kv_parts.append(kv_u[u, run.start:run.stop].reshape(-1))
-            qb = np.zeros((plan.rounds, plan.d_splits, plan.mq, plan.q_row_bytes), np.uint8)
-            for rnd in range(plan.rounds):
-                c = rnd * plan.replicas + rep
-                if c < plan.chunks:
-                    r0, r1 = plan.chunk_rows(c)
-                    qb[rnd, :, :r1 - r0] = q_u[u, r0:r1].transpose(1, 0, 2)
-            q_parts.append(qb.reshape(-1))
-            for _, arr in sorted(biases.values(), key=lambda t: t[0]):
-                b_parts.append(arr.reshape(-1).view(np.uint8))
+        mach.write(bufs["kv_host"], _kv_bytes(plan, tiles, kv_u))
+        _write_queries(mach, plan, tiles, offs, bufs, q_u)
+    p = D.params(plan, dev.n_tiles, bufs, tiles, offs)
+    ids = sorted(tiles)
+    per = plan.d_splits + plan.v_splits
+    mach.launch(AT_KV, ids, p, events_per_tile=2 * plan.blocks_per_tile * per,
+                peers_per_tile=1, stage_bytes_per_tile=64)
+    steps = run_compute(mach, plan, p, ids, load=True)
+    out = None if timing else gather(mach, plan, bufs["y"])
+    r = finish(mach, dev, kernel="attention", output=out, plan=plan.to_dict(),
+               phases={"load": [0, 1, 2], "compute": steps})
+    add_metrics(r, plan)
+    return r
+
+
+def _offsets(plan, tiles, bpt):
+    """Per tile, its byte offsets in the host buffers (regions sized for the plan's worst case)."""
+    per = plan.d_splits + plan.v_splits
+    kv_t = bpt * per * plan.slot_bytes
+    q_t = plan.rounds * plan.d_splits * plan.mq * plan.q_row_bytes
+    b_t = max(1, plan.n_bias) * plan.mq * plan.bk * 4
+    offs = {}
+    for i, tile in enumerate(sorted(tiles)):
+        offs[tile] = {"kv": i * kv_t, "q": i * q_t, "q_bytes": q_t, "bias": i * b_t,
+                      "bias_bytes": 0}
+    n = len(tiles)
+    return offs, {"kv_host": n * kv_t, "q_host": n * q_t, "bias_host": n * b_t}
+
+
+def _alloc(mach, plan, sizes, timing):
+    bufs = {}
+    for name, size in sizes.items():
+        bufs[name] = (mach.alloc_host(name, nbytes=size) if timing
+                      else mach.alloc_host(name, np.zeros(size, np.uint8)))
     const = np.stack([np.full(plan.mq, D.MINIT, np.float32), np.full(plan.mq, -1, np.float32),
                       np.full(plan.mq, np.finfo(np.float32).tiny, np.float32)])
-    bufs = {}
-    for name, parts, size in (("kv_host", kv_parts, at["kv"]), ("q_host", q_parts, at["q"]),
-                              ("bias_host", b_parts, at["bias"])):
-        if timing:
-            bufs[name] = mach.alloc_host(name, nbytes=max(1, size))
-        else:
-            data = np.concatenate(parts) if parts else np.zeros(1, np.uint8)
-            bufs[name] = mach.alloc_host(name, data if data.size else np.zeros(1, np.uint8))
-    bufs["const_host"] = (mach.alloc_host("const", const) if not timing
-                          else mach.alloc_host("const", nbytes=const.nbytes))
+    bufs["const_host"] = (mach.alloc_host("const", nbytes=const.nbytes) if timing
+                          else mach.alloc_host("const", const))
     mach.reserve_sram(sum(plan.sram.values()))
     for name, nbytes in plan.sram.items():
         if nbytes:
             bufs[name] = mach.alloc_sram(name, nbytes)
-    p = D.params(plan, dev.n_tiles, bufs, tiles, offs)
-    ids = sorted(tiles)
+    return bufs
+
+
+def _kv_bytes(plan, tiles, kv_u):
     per = plan.d_splits + plan.v_splits
-    mach.launch(AT_LOAD, ids, p, events_per_tile=2 * plan.blocks_per_tile * per + 3,
-                peers_per_tile=1, stage_bytes_per_tile=64)
+    out = np.zeros((len(tiles), plan.blocks_per_tile, per, plan.slot_bytes), np.uint8)
+    for i, tile in enumerate(sorted(tiles)):
+        u, mem = tiles[tile][0], tiles[tile][1]
+        run = plan.k_run(mem)
+        out[i, :len(run)] = kv_u[u, run.start:run.stop]
+    return out.reshape(-1)
+
+
+def _write_queries(mach, plan, tiles, offs, bufs, q_u):
+    """Each tile's query rows ([round][d split][mq][row bytes]) and its bias blocks."""
+    for tile in sorted(tiles):
+        u, _, rep, _, biases = tiles[tile]
+        qb = np.zeros((plan.rounds, plan.d_splits, plan.mq, plan.q_row_bytes), np.uint8)
+        for rnd in range(plan.rounds):
+            c = rnd * plan.replicas + rep
+            if c < plan.chunks:
+                r0, r1 = plan.chunk_rows(c)
+                qb[rnd, :, :r1 - r0] = q_u[u, r0:r1].transpose(1, 0, 2)
+        mach.write(bufs["q_host"], qb, offset=offs[tile]["q"])
+        arrs = [a for _, a in sorted(biases.values(), key=lambda t: t[0])]
+        if arrs:
+            mach.write(bufs["bias_host"], np.stack(arrs), offset=offs[tile]["bias"])
+
+
+def run_compute(mach, plan, p, ids, *, load):
+    """at_q (query rows, bias, constants), a barrier, then the compute supersteps; returns the
+    compute phase's superstep numbers. The bias bytes per tile are set in p by the caller."""
+    mach.launch(AT_Q, ids, p, events_per_tile=3, peers_per_tile=1, stage_bytes_per_tile=64)
     mach.launch(BARRIER_ALL, ids, [len(ids)] + ids, events_per_tile=1, peers_per_tile=len(ids),
                 stage_bytes_per_tile=0)
+    per = plan.d_splits + plan.v_splits
     ev_step = plan.blocks_per_tile * (2 * per + 18) + 6 * plan.v_splits + 20
     part = (2 + plan.v_splits * plan.cols) * plan.mq * 4
-    steps = plan.rounds * plan.stages
-    for s in range(steps):
+    first = mach.step
+    for s in range(plan.rounds * plan.stages):
         p[A_STEP] = s
         mach.launch(AT_STEP, ids, p, events_per_tile=ev_step, peers_per_tile=1,
                     stage_bytes_per_tile=part + 64)
-    out = None if timing else _gather(mach, plan, bufs["y"], tiles)
-    r = finish(mach, dev, kernel="attention", output=out, plan=plan.to_dict(),
-               phases={"load": [0, 1], "compute": list(range(2, 2 + steps))})
-    comp = r.phase_list[1]
-    macs = int((plan.status > 0).sum()) * plan.bk * plan.mq * plan.dp * 2
+    return list(range(first, mach.step))
+
+
+def add_metrics(r, plan):
+    comp = r.phase_list[-1]
     r.metrics.update(compute_cycles=comp.cycles, compute_energy_pj=comp.energy_fj / 1000.0,
                      blocks_computed=int((plan.status > 0).sum()),
-                     blocks_skipped=int((plan.status == 0).sum()), dimc_macs_upper=macs,
-                     energy_per_query_row_pj=comp.energy_fj / 1000.0 / (plan.units * plan.nq))
-    return r
+                     blocks_skipped=int((plan.status == 0).sum()),
+                     energy_per_token_pj=comp.energy_fj / 1000.0 / (plan.b * plan.sq),
+                     tiles_used=plan.span * plan.replicas)
 
 
-def _gather(mach, plan, ybuf, tiles):
+def gather(mach, plan, ybuf):
     C, vs = plan.cols, plan.v_splits
     out = np.zeros((plan.units, plan.nq, vs * C), np.float32)
     for c in range(plan.chunks):

@@ -146,7 +146,7 @@ def params(plan, n_tiles, bufs, tiles, offs):
         u, mem, rep, recs, _ = tiles[tile]
         o = offs[tile]
         rec = [1, mem, rep, len(plan.k_run(mem)), o["kv"], o["q"], o["q_bytes"], o["bias"],
-               o["bias_bytes"]]
+               len(tiles[tile][4]) * plan.mq * plan.bk * 4]
         for rr in recs:
             rec += rr
         offsets[tile] = at

@@ -130,7 +130,7 @@ def merge_script(live: list[bool]) -> tuple[list[list[tuple[int, int, str]]], bo
 
 
 def plan_attention(b, hq, hkv, sq, skv, d, fmt, device, mask_info=None, mq=None,
-                   kv_fmt=None) -> AttentionPlan:
+                   kv_fmt=None, max_replicas=MAX_REPLICAS) -> AttentionPlan:
     """The plan. mask_info(mq, members, blocks_per_tile, replicas) -> (status uint8 [units,
     chunks, kb], n_bias) describes the mask at a chunk size; None: nothing masked but padding."""
     for name, v in (("batch", b), ("heads", hq), ("kv_heads", hkv), ("seq", sq),
@@ -167,10 +167,10 @@ def plan_attention(b, hq, hkv, sq, skv, d, fmt, device, mask_info=None, mq=None,
     sb = layout.weight_bytes(kf.name, R, C)
     cap = device.sram_buffer_bytes
     if mq is None:      # enough chunks to fill up to MAX_REPLICAS copies, 32..256 rows each
-        mq = min(nq, 256, max(32, -(-nq // max(1, min(MAX_REPLICAS, T // span)))))
+        mq = min(nq, 256, max(32, -(-nq // max(1, min(max_replicas, T // span)))))
     while True:
         chunks = -(-nq // mq)
-        replicas = max(1, min(MAX_REPLICAS, T // span, chunks))
+        replicas = max(1, min(max_replicas, T // span, chunks))
         rounds = -(-chunks // replicas)
         if mask_info is None:
             status = np.ones((units, chunks, kb), np.uint8)

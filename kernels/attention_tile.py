@@ -5,8 +5,8 @@ offset of its record: [active, member, replica, n_blocks, kv_host_off, q_host_of
 bias_host_off, bias_bytes, then per round u: n_blocks block codes (0 skip, 1 compute, 2 + i
 compute with bias block i), per merge level (action, partner tile), final flag].
 
-`at_load`: host -> SRAM -> DIMC for the tile's K^T and V slots, its query rows, bias blocks and
-constants. `at_step`: compute superstep s = u * S + t (S = levels + 1) of round u: t = 0 the key
+`at_kv`: host -> SRAM -> DIMC for the tile's K^T and V slots; `at_q`: its query rows, bias blocks
+and constants; `at_append` (KV cache): rewrites given rows of given slots. `at_step`: compute superstep s = u * S + t (S = levels + 1) of round u: t = 0 the key
 blocks with the online softmax (then the level-0 send), t >= 1 the merge of level t - 1 (then
 the send of level t), the root normalizes at t = levels. Actions: 1 send, 2 merge, 3 take.
 PART holds [m | l | O_0 | O_1 ...] of the chunk's rows (O_t: rows x C), packed by its row count.
@@ -20,7 +20,7 @@ from chipemu.emulator.intrinsics import (dimc_load, dimc_mvm, host_read, send, v
                                          vec_row_sum)
 from chipemu.emulator.runtime import TileKernel
 
-__all__ = ["AT_LOAD", "AT_STEP", "A_COUNT", "T_HEAD", "FP32"]
+__all__ = ["AT_KV", "AT_Q", "AT_APPEND", "AT_STEP", "A_COUNT", "T_HEAD", "FP32"]
 
 (A_STEP, A_STAGES, A_ROUNDS, A_MQ, A_NQ, A_R, A_C, A_BK, A_DS, A_VS, A_FMT, A_KVFMT, A_SB,
  A_QRB, A_LEVELS, A_CHUNKS, A_REPL, A_W, A_Q, A_S, A_P, A_PART, A_VEC, A_RECV, A_Y, A_BIAS,
@@ -33,8 +33,8 @@ FP32 = 0
 
 
 @jit
-def at_load(ctx, tile, step, p):
-    """Host -> SRAM: K^T / V slots (each written into its DIMC slot), query rows, bias, constants."""
+def at_kv(ctx, tile, step, p):
+    """Host -> SRAM -> DIMC: the tile's K^T and V slots, each written into its slot."""
     r = p[p[A_COUNT + tile]:]
     if r[T_ACTIVE] == 0:
         return
@@ -43,10 +43,29 @@ def at_load(ctx, tile, step, p):
     for i in range(r[T_NBLK] * per):
         host_read(ctx, p[A_KVHOST], r[T_KVOFF] + i * sb, p[A_W], 0, sb)
         dimc_load(ctx, i, p[A_W], 0, 0, p[A_R], p[A_KVFMT])
+
+
+@jit
+def at_q(ctx, tile, step, p):
+    """Host -> SRAM: the tile's query rows, bias blocks and the softmax constants."""
+    r = p[p[A_COUNT + tile]:]
+    if r[T_ACTIVE] == 0:
+        return
     host_read(ctx, p[A_QHOST], r[T_QOFF], p[A_Q], 0, r[T_QBYTES])
     if r[T_BBYTES] > 0:
         host_read(ctx, p[A_BHOST], r[T_BOFF], p[A_BIAS], 0, r[T_BBYTES])
     host_read(ctx, p[A_CHOST], 0, p[A_CONST], 0, 3 * p[A_MQ] * 4)
+
+
+@jit
+def at_append(ctx, tile, step, p):
+    """KV-cache writes: p = [w_sram, kv_host, fmt, then per global tile an offset of its list
+    (n, then per write: slot, host offset, bytes, row0, rows)]; rewrites only those rows."""
+    r = p[p[3 + tile]:]
+    for i in range(r[0]):
+        w = r[1 + 5 * i:6 + 5 * i]
+        host_read(ctx, p[1], w[1], p[0], 0, w[2])
+        dimc_load(ctx, w[0], p[0], 0, w[3], w[4], p[2])
 
 
 @jit
@@ -155,5 +174,7 @@ def at_step(ctx, tile, step, p):
                          ((u * vs + k) * mq) * C * 4, mcc * C, C)
 
 
-AT_LOAD = TileKernel("at_load", numba=at_load, c="chipemu_kernel_at_load")
+AT_KV = TileKernel("at_kv", numba=at_kv, c="chipemu_kernel_at_kv")
+AT_Q = TileKernel("at_q", numba=at_q, c="chipemu_kernel_at_q")
+AT_APPEND = TileKernel("at_append", numba=at_append, c="chipemu_kernel_at_append")
 AT_STEP = TileKernel("at_step", numba=at_step, c="chipemu_kernel_at_step")

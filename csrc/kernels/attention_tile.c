@@ -12,7 +12,7 @@ enum { V_MB, V_MN, V_NG, V_AL, V_LB };
 enum { C_MINIT, C_MINUS1, C_FLTMIN };
 #define FP32 0
 
-void chipemu_kernel_at_load(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
+void chipemu_kernel_at_kv(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
     (void)step;
     const int64_t *r = p + p[A_COUNT + tile];
     if (r[T_ACTIVE] == 0) return;
@@ -21,9 +21,25 @@ void chipemu_kernel_at_load(chipemu_ctx *ctx, int64_t tile, int64_t step, const 
         host_read(ctx, p[A_KVHOST], r[T_KVOFF] + i * sb, p[A_W], 0, sb);
         dimc_load(ctx, i, p[A_W], 0, 0, p[A_R], p[A_KVFMT]);
     }
+}
+
+void chipemu_kernel_at_q(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
+    (void)step;
+    const int64_t *r = p + p[A_COUNT + tile];
+    if (r[T_ACTIVE] == 0) return;
     host_read(ctx, p[A_QHOST], r[T_QOFF], p[A_Q], 0, r[T_QBYTES]);
     if (r[T_BBYTES] > 0) host_read(ctx, p[A_BHOST], r[T_BOFF], p[A_BIAS], 0, r[T_BBYTES]);
     host_read(ctx, p[A_CHOST], 0, p[A_CONST], 0, 3 * p[A_MQ] * 4);
+}
+
+void chipemu_kernel_at_append(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
+    (void)step;
+    const int64_t *r = p + p[3 + tile];
+    for (int64_t i = 0; i < r[0]; i++) {
+        const int64_t *w = r + 1 + 5 * i;
+        host_read(ctx, p[1], w[1], p[0], 0, w[2]);
+        dimc_load(ctx, w[0], p[0], 0, w[3], w[4], p[2]);
+    }
 }
 
 static int64_t rows_of(const int64_t *p, int64_t c) {
