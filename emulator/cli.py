@@ -15,7 +15,7 @@ def main():
 @click.option("--seed", default=0, show_default=True)
 @click.option("--backend", type=click.Choice(["c", "numba", "numpy"]), default="c", show_default=True)
 def demo(size, seed, backend):
-    """Format errors on two tensors, the dimc_peak microbenchmark and a matmul on corsair."""
+    """Format errors, the dimc_peak microbenchmark, a matmul and a decode attention step on corsair."""
     from rich.console import Console
     from rich.table import Table
 
@@ -47,6 +47,20 @@ def demo(size, seed, backend):
     console.print(f"max |device - numpy| / max |numpy| = {err:.3g}, {verdict} the MXINT8 bound "
                   f"of 0.02 (docs/matmul.md)")
     r.summary(console)
+
+    from chipemu.kernels.attention_run import decode_step
+
+    console.print("\n[bold]decode attention on corsair[/bold]: a KV cache of 4,095 keys for a "
+                  "batch of 16 (Llama-3-8B shape: 32 query heads, 8 KV heads, head_dim 128), then "
+                  "one new token (timing mode; chipemu run attention --help for more)")
+    fill, step = decode_step("corsair", backend=fast)
+    comp = step.phases["compute"]
+    console.print(f"cache fill: {fill.cycles:,} cycles; decode step: append "
+                  f"{step.phases['append']['cycles']:,} cycles, attention "
+                  f"{comp['cycles']:,} cycles ({comp['seconds'] * 1e6:.2f} µs), "
+                  f"{comp['energy_pj'] / 16 / 1e6:.3f} µJ per token in the attention itself, "
+                  f"{step.metrics['energy_per_token_pj'] / 1e6:.3f} µJ per token with its I/O")
+    step.summary(console)
 
 
 @main.command()

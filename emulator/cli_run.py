@@ -14,9 +14,10 @@ def _value(text: str):
 
 
 def _kernels() -> dict:
+    from chipemu.kernels.attention_run import run_attention
     from chipemu.kernels.matmul import run_matmul
     from chipemu.kernels.microbench import MICROBENCHMARKS
-    return {"matmul": run_matmul, **MICROBENCHMARKS}
+    return {"matmul": run_matmul, "attention": run_attention, **MICROBENCHMARKS}
 
 
 @click.command(context_settings={"show_default": True})
@@ -31,13 +32,23 @@ def _kernels() -> dict:
 @click.option("--m", "m", type=int, default=None, help="matmul: rows of activations (M).")
 @click.option("--k", "k", type=int, default=None, help="matmul: inner dimension (K).")
 @click.option("--n", "n", type=int, default=None, help="matmul: columns of weights (N).")
+@click.option("--batch", type=int, default=None, help="attention: batch size.")
+@click.option("--heads", type=int, default=None, help="attention: query heads.")
+@click.option("--kv-heads", type=int, default=None, help="attention: key/value heads (GQA).")
+@click.option("--seq", type=int, default=None, help="attention: query length.")
+@click.option("--kv-len", type=int, default=None, help="attention: key/value length.")
+@click.option("--head-dim", type=int, default=None, help="attention: head dimension.")
+@click.option("--causal", is_flag=True, default=False, help="attention: causal mask.")
+@click.option("--mask-missing", type=float, default=None,
+              help="attention: fraction of keys masked in random missing-data spans.")
 @click.option("--fmt", default=None, help="DIMC format of the activations (mxint8, mxint4, ...).")
 @click.option("--weight-fmt", default=None, help="DIMC format of the weights (default: --fmt).")
 @click.option("--trace", type=click.Path(file_okay=False), default=None,
               help="Write trace.json (open in ui.perfetto.dev) into this directory.")
 @click.option("--stats", type=click.Path(file_okay=False), default=None,
               help="Write stats.txt, stats.json and config.json into this directory.")
-def run(kernel, preset, config, backend, mode, params, m, k, n, fmt, weight_fmt, trace, stats):
+def run(kernel, preset, config, backend, mode, params, m, k, n, batch, heads, kv_heads, seq,
+        kv_len, head_dim, causal, mask_missing, fmt, weight_fmt, trace, stats):
     """Run KERNEL on a device and print its summary (`chipemu run list` lists the kernels)."""
     from rich.console import Console
 
@@ -58,7 +69,10 @@ def run(kernel, preset, config, backend, mode, params, m, k, n, fmt, weight_fmt,
         if not sep:
             raise click.BadParameter(f"{item!r} must look like NAME=VALUE", param_hint="--set")
         kwargs[name.strip()] = _value(text.strip())
-    for name, value in (("m", m), ("k", k), ("n", n), ("fmt", fmt), ("weight_fmt", weight_fmt)):
+    for name, value in (("m", m), ("k", k), ("n", n), ("fmt", fmt), ("weight_fmt", weight_fmt),
+                        ("batch", batch), ("heads", heads), ("kv_heads", kv_heads), ("seq", seq),
+                        ("kv_len", kv_len), ("head_dim", head_dim), ("mask_missing", mask_missing),
+                        ("causal", causal or None)):
         if value is not None:
             kwargs[name] = value
     try:

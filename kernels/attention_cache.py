@@ -67,6 +67,9 @@ class KVCache:
             self._v = np.zeros((p.units, self.max_len, self.d), np.float32)
             self._k[:, :l0] = np.asarray(ka, np.float32).reshape(p.units, l0, self.d)
             self._v[:, :l0] = np.asarray(va, np.float32).reshape(p.units, l0, self.d)
+            for u in range(p.units):               # keys past a sequence's length do not exist
+                self._k[u, self.lengths[u // self.hkv]:] = 0
+                self._v[u, self.lengths[u // self.hkv]:] = 0
         from .attention import _alloc, _offsets
         self.tiles = D.tile_tables(p, self._keep(self.max_new))
         self.offs, sizes = _offsets(p, self.tiles, p.blocks_per_tile)
