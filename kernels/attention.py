@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chipemu.emulator.errors import ShapeError
+from chipemu.emulator.errors import ConfigError, ShapeError
 from chipemu.emulator.program import as_device, finish, machine_for
 
 from . import attention_data as D
@@ -53,7 +53,7 @@ def _check(qs, ks, vs, mask):
 
 
 def attention(q, k, v, *, attn_mask=None, is_causal=False, scale=None, fmt="mxint8",
-              kv_fmt=None, device=None, backend="c", mode="functional", cache=None):
+              kv_fmt=None, device=None, backend="c", mode="functional", cache=None, path=None):
     """softmax(q k^T * scale + mask) v on the device -> Result (output float32 [B, Hq, Sq, D]).
 
     attn_mask: bool, broadcastable to [B, Hq, Sq, Skv], True = takes part (PyTorch's rule);
@@ -61,6 +61,8 @@ def attention(q, k, v, *, attn_mask=None, is_causal=False, scale=None, fmt="mxin
     scale: default 1/sqrt(D), applied to q before quantization. fmt: q and P in the DIMC;
     kv_fmt: K/V in the arrays (default: fmt, or its 8-bit sibling for 4-bit formats).
     In timing mode q, k, v may be shape tuples.
+    path: None (the planner decides: "dimc" when K/V fit the arrays, else "vector"), "dimc" or
+    "vector" (Q.K^T and P.V on the vector unit in fp32, K and V^T in SRAM); Result.plan["qk_on"].
     cache: a KVCache; then k, v are the Sq new tokens' keys and values [B, Hkv, Sq, D], appended
     to the cache (their writes counted in phase "append"), and the new tokens attend causally to
     their sequence's keys; device, backend, mode and formats are the cache's.
@@ -73,6 +75,8 @@ def attention(q, k, v, *, attn_mask=None, is_causal=False, scale=None, fmt="mxin
         d = q[-1] if isinstance(q, tuple) else np.shape(q)[-1]
         return cache_attention(cache, q, k, v, float(1.0 / np.sqrt(d) if scale is None
                                                      else scale))
+    if path not in (None, "dimc", "vector"):
+        raise ConfigError(f"path={path!r} is not one of None, 'dimc', 'vector'")
     dev = as_device(device)
     timing = mode == "timing"
     fa = _dimc_format(fmt, "fmt", dev)
@@ -87,7 +91,8 @@ def attention(q, k, v, *, attn_mask=None, is_causal=False, scale=None, fmt="mxin
     keep = D.keep_units(attn_mask, is_causal, b, hq, hkv, sq, skv)
     bk = dev.tile.dimc.rows
     plan = plan_attention(b, hq, hkv, sq, skv, d, fa, dev,
-                          mask_info=D.mask_info(keep, bk, -(-skv // bk)), kv_fmt=fk)
+                          mask_info=D.mask_info(keep, bk, -(-skv // bk)), kv_fmt=fk,
+                          force_path=path)
     mach = machine_for(dev, mode=mode, backend=backend)
     tiles = D.tile_tables(plan, keep)
     q_u = None if timing else D.q_units(qa, scale, plan, backend)

@@ -59,6 +59,10 @@ class KVCache:
         self.plan = plan_attention(self.b, self.hq, self.hkv, self.max_new, self.max_len, self.d,
                                    self.fmt, dev, kv_fmt=self.kv_fmt, max_replicas=1,
                                    mask_info=self._mask_info(self.max_new, bk))
+        if self.plan.path != "dimc":
+            raise CapacityError(f"a KV cache of {self.max_len} keys x head_dim {self.d} for "
+                                f"{self.plan.units} (batch, kv head) pairs does not fit the DIMC "
+                                f"arrays of {dev.name!r}; the cache keeps K/V in the arrays")
         self.machine = mach = machine_for(dev, mode=mode, backend=backend)
         p = self.plan
         self.units = p.units

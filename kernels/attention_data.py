@@ -59,9 +59,12 @@ def mask_info(keep, bk, kb):
 
 
 def q_units(q, scale, plan, backend):
-    """Rows layout bytes uint8 [units, nq, ds, q_row_bytes] of q * scale (head-major rows)."""
+    """Rows layout bytes uint8 [units, nq, ds, q_row_bytes] of q * scale (head-major rows);
+    the vector path keeps q in fp32 (one part of d floats)."""
     b, hq, sq, d = q.shape
     qs = (np.asarray(q, np.float32) * np.float32(scale)).reshape(plan.units, plan.nq, d)
+    if plan.path == "vector":
+        return np.ascontiguousarray(qs).view(np.uint8).reshape(plan.units, plan.nq, 1, d * 4)
     out = np.empty((plan.units, plan.nq, plan.d_splits, plan.q_row_bytes), np.uint8)
     for u in range(plan.units):
         out[u] = x_blocks(pad2(qs[u], plan.nq, plan.dp), plan.fmt, plan.rows, backend=backend)
@@ -74,6 +77,14 @@ def kv_slots(k, v, plan, backend):
     kp = plan.kb * plan.bk
     kk = np.asarray(k, np.float32).reshape(plan.units, plan.skv, plan.d)
     vv = np.asarray(v, np.float32).reshape(plan.units, plan.skv, plan.d)
+    if plan.path == "vector":                 # per block: K [bk, d] then V^T [d, bk], fp32
+        out = np.zeros((plan.units, plan.kb, 2, plan.bk * plan.d), np.float32)
+        for u in range(plan.units):
+            kpad, vpad = pad2(kk[u], kp, plan.d), pad2(vv[u], kp, plan.d)
+            out[u, :, 0] = kpad.reshape(plan.kb, -1)
+            out[u, :, 1] = vpad.reshape(plan.kb, plan.bk, plan.d).transpose(0, 2, 1).reshape(
+                plan.kb, -1)
+        return out.view(np.uint8)
     out = np.empty((plan.units, plan.kb, plan.d_splits + plan.v_splits, plan.slot_bytes), np.uint8)
     for u in range(plan.units):
         kt = w_blocks(pad2(kk[u].T, plan.dp, kp), plan.kv_fmt, R, C, backend=backend)
@@ -131,7 +142,7 @@ def params(plan, n_tiles, bufs, tiles, offs):
             T.A_VS: plan.v_splits, T.A_FMT: get_format(plan.fmt).code,
             T.A_KVFMT: get_format(plan.kv_fmt).code, T.A_SB: plan.slot_bytes,
             T.A_QRB: plan.q_row_bytes, T.A_LEVELS: plan.levels, T.A_CHUNKS: plan.chunks,
-            T.A_REPL: plan.replicas}
+            T.A_REPL: plan.replicas, T.A_VECTOR: 1 if plan.path == "vector" else 0}
     for key, name in ((T.A_W, "w"), (T.A_Q, "q"), (T.A_S, "s"), (T.A_P, "p"), (T.A_PART, "part"),
                       (T.A_VEC, "vec"), (T.A_RECV, "recv"), (T.A_Y, "y"), (T.A_BIAS, "bias"),
                       (T.A_CONST, "const"), (T.A_KVHOST, "kv_host"), (T.A_QHOST, "q_host"),

@@ -47,6 +47,7 @@ class AttentionPlan:
     """Where every key block, query chunk and partial softmax of one attention call goes.
     `status[u, c, j]`: 0 = block j skipped for chunk c of unit u (fully masked), 1 = computed,
     2 = computed with a mask bias (partly masked; padding keys included)."""
+    path: str                   # "dimc": Q.K^T and P.V in the arrays; "vector": on the vector unit
     b: int
     hq: int
     hkv: int
@@ -107,7 +108,7 @@ class AttentionPlan:
         st = d.pop("status")
         d.update(rounds=self.rounds, tiles_used=self.span * self.replicas,
                  blocks_skipped=int((st == 0).sum()), blocks_partial=int((st == 2).sum()),
-                 blocks_full=int((st == 1).sum()), qk_on="dimc", pv_on="dimc",
+                 blocks_full=int((st == 1).sum()), qk_on=self.path, pv_on=self.path,
                  merge=("members merge (m, l, O) by a binary tree rooted at member 0: at "
                         "level l member q with q mod 2^(l+1) = 0 merges member q + 2^l"))
         return d
@@ -130,7 +131,7 @@ def merge_script(live: list[bool]) -> tuple[list[list[tuple[int, int, str]]], bo
 
 
 def plan_attention(b, hq, hkv, sq, skv, d, fmt, device, mask_info=None, mq=None,
-                   kv_fmt=None, max_replicas=MAX_REPLICAS) -> AttentionPlan:
+                   kv_fmt=None, max_replicas=MAX_REPLICAS, force_path=None) -> AttentionPlan:
     """The plan. mask_info(mq, members, blocks_per_tile, replicas) -> (status uint8 [units,
     chunks, kb], n_bias) describes the mask at a chunk size; None: nothing masked but padding."""
     for name, v in (("batch", b), ("heads", hq), ("kv_heads", hkv), ("seq", sq),
@@ -142,30 +143,40 @@ def plan_attention(b, hq, hkv, sq, skv, d, fmt, device, mask_info=None, mq=None,
                          f"attention needs Hq % Hkv == 0)")
     f = get_format(fmt)
     kf = get_format(kv_fmt or fmt)
-    dimc = device.tile.dimc
+    dimc, T, cap = device.tile.dimc, device.n_tiles, device.sram_buffer_bytes
     R, C, slots = dimc.rows, device.cols_eff(kf.name), dimc.weight_slots
     if C != R:
         raise FormatError(f"kv_fmt={kf.name!r}: a K/V array holds {C} columns of it but {R} "
                           f"rows; the online softmax needs square arrays (use an 8-bit kv_fmt)")
-    bk, dp = R, -(-d // R) * R
+    bk, units, group = R, b * hkv, hq // hkv
+    kb, nq = -(-skv // bk), group * sq
+    dp = -(-d // R) * R
     ds, vs = dp // R, -(-dp // C)
+    # the DIMC when every unit's blocks fit the slots of the tiles; else the vector unit, with
+    # K and V^T in fp32 in SRAM (half of it at most per tile)
     bpt = slots // (ds + vs)
-    if bpt < 1:
+    path = "dimc" if bpt >= 1 and units * -(-kb // bpt) <= T else "vector"
+    if force_path is not None:
+        path = force_path
+    if path == "vector":
+        dp, ds, vs, C = d, 1, 1, d
+        bpt = max(1, (cap // 2) // (2 * bk * d * 4))
+    elif bpt < 1:
         raise CapacityError(f"head_dim={d}: one key block needs {ds + vs} DIMC slots, a tile "
                             f"has {slots}")
-    kb = -(-skv // bk)
     members = -(-kb // bpt)
     bpt = -(-kb // members)                     # spread the blocks evenly
-    units, group = b * hkv, hq // hkv
-    nq, span, T = group * sq, units * members, device.n_tiles
+    span = units * members
     if span > T:
         raise CapacityError(
             f"attention needs {span} tiles ({units} (batch, kv head) units x {members} tiles for "
             f"{skv} keys of head_dim {d}), the device has {T}")
     levels = _log2(members)
-    qrb, prb = layout.row_bytes(f.name, R), layout.row_bytes(f.name, bk)
-    sb = layout.weight_bytes(kf.name, R, C)
-    cap = device.sram_buffer_bytes
+    if path == "vector":
+        qrb, prb, sb = d * 4, 0, bk * d * 4
+    else:
+        qrb, prb = layout.row_bytes(f.name, R), layout.row_bytes(f.name, bk)
+        sb = layout.weight_bytes(kf.name, R, C)
     if mq is None:      # enough chunks to fill up to MAX_REPLICAS copies, 32..256 rows each
         mq = min(nq, 256, max(32, -(-nq // max(1, min(max_replicas, T // span)))))
     while True:
@@ -179,8 +190,9 @@ def plan_attention(b, hq, hkv, sq, skv, d, fmt, device, mask_info=None, mq=None,
         else:
             status, n_bias = mask_info(mq, members, bpt, replicas)
         part = (2 * mq + vs * mq * C) * 4
-        s = {"w": _up(sb), "q": _up(rounds * ds * mq * qrb), "s": _up(mq * bk * 4),
-             "p": _up(mq * prb), "part": _up(part), "vec": _up(5 * mq * 4),
+        s = {"w": _up(sb if path == "dimc" else 2 * bpt * sb),
+             "q": _up(rounds * ds * mq * qrb), "s": _up(mq * bk * 4),
+             "p": _up(mq * prb) if prb else 0, "part": _up(part), "vec": _up(5 * mq * 4),
              "recv": _up(part) if members > 1 else 0, "y": _up(rounds * vs * mq * C * 4),
              "bias": _up(max(1, n_bias) * mq * bk * 4), "const": _up(3 * mq * 4)}
         if sum(s.values()) <= cap or mq == 1:
@@ -190,7 +202,8 @@ def plan_attention(b, hq, hkv, sq, skv, d, fmt, device, mask_info=None, mq=None,
         raise CapacityError(f"attention buffers need {sum(s.values())} bytes of SRAM per tile "
                             f"({s}), a tile has {cap}")
     return AttentionPlan(
-        b=b, hq=hq, hkv=hkv, sq=sq, skv=skv, d=d, fmt=f.name, kv_fmt=kf.name, rows=R, cols=C, bk=bk, dp=dp,
+        path=path, b=b, hq=hq, hkv=hkv, sq=sq, skv=skv, d=d, fmt=f.name, kv_fmt=kf.name,
+        rows=R, cols=C, bk=bk, dp=dp,
         d_splits=ds, v_splits=vs, kb=kb, units=units, group=group, nq=nq, members=members,
         blocks_per_tile=bpt, replicas=replicas, span=span, mq=mq, chunks=chunks, levels=levels,
         q_row_bytes=qrb, p_row_bytes=prb, slot_bytes=sb, n_bias=n_bias, sram=s, status=status)

@@ -77,7 +77,7 @@ def attention_reference(q, k, v, plan, *, attn_mask=None, is_causal=False, scale
         keep = keep_units(attn_mask, is_causal, b, hq, plan["hkv"], sq, plan["skv"])
         plan = plan_attention(b, hq, plan["hkv"], sq, plan["skv"], d, plan["fmt"], device,
                               mask_info=mask_info(keep, plan["bk"], plan["kb"]), mq=plan["mq"],
-                              kv_fmt=plan["kv_fmt"])
+                              kv_fmt=plan["kv_fmt"], force_path=plan["path"])
     p = plan
     keep = keep_units(attn_mask, is_causal, b, hq, p.hkv, sq, p.skv)
     tiles = tile_tables(p, keep)
@@ -89,8 +89,9 @@ def attention_reference(q, k, v, plan, *, attn_mask=None, is_causal=False, scale
     out = np.zeros((p.units, p.nq, p.v_splits * C), np.float32)
     for u in range(p.units):
         qp = pad2(qs[u], p.nq, p.dp)
-        qx = [layout.quantize_rows(qp[:, s * R:(s + 1) * R], p.fmt, backend="numpy")
-              for s in range(p.d_splits)]
+        qx = qp if p.path == "vector" else [
+            layout.quantize_rows(qp[:, s * R:(s + 1) * R], p.fmt, backend="numpy")
+            for s in range(p.d_splits)]
         kt = pad2(kk[u].T, p.dp, kp)
         vp = pad2(vv[u], kp, p.v_splits * C)
         for c in range(p.chunks):
@@ -122,11 +123,23 @@ def attention_reference(q, k, v, plan, *, attn_mask=None, is_causal=False, scale
     return out.reshape(b, hq, sq, d)
 
 
+def _dot(a, b, y_old=None):
+    """The vector unit's a . b^T: per (i, j), s = 0; s = s + a[i, k] * b[j, k] for k in order
+    (float32, product and sum each rounded), then y_old + s; canonical NaN."""
+    s = np.zeros((a.shape[0], b.shape[0]), np.float32)
+    with np.errstate(all="ignore"):
+        for k in range(a.shape[1]):
+            s = s + (a[:, k, None] * b[None, :, k]).astype(np.float32)
+        y = s if y_old is None else np.asarray(y_old, np.float32) + s
+    return _c(y)
+
+
 def _block(part, qx, kt, vp, j, code, bias, r0, r1, p):
     R, C, bk = p.rows, p.cols, p.bk
     keys = slice(j * bk, (j + 1) * bk)
-    s = None
-    for sd in range(p.d_splits):
+    vector = p.path == "vector"
+    s = _dot(qx[r0:r1], kt[:, keys].T) if vector else None
+    for sd in range(0 if vector else p.d_splits):
         wc, ws = _w(kt[sd * R:(sd + 1) * R, keys], p.kv_fmt)
         xc, xs = qx[sd]
         s = mvm(xc[r0:r1], xs[r0:r1], p.fmt, wc, ws, p.kv_fmt, y_old=s)
@@ -139,13 +152,16 @@ def _block(part, qx, kt, vp, j, code, bias, r0, r1, p):
     al = None if part is None else _vexp(_add(part[0], ng))
     pr = _vexp(_add(s, ng[:, None]))
     lb = _row_sum(pr)
+    l = lb if part is None else _add(_mul(part[1], al), lb)
+    if vector:
+        o_old = None if part is None else _mul(part[2], al[:, None])
+        return mn, l, _dot(pr, vp[keys].T, o_old)
     xc, xs = layout.quantize_rows(pr, p.fmt, backend="numpy")
     o_new = []
     for t in range(p.v_splits):
         wc, ws = _w(vp[keys, t * C:(t + 1) * C], p.kv_fmt)
         o_old = None if part is None else _mul(part[2][:, t * C:(t + 1) * C], al[:, None])
         o_new.append(mvm(xc, xs, p.fmt, wc, ws, p.kv_fmt, y_old=o_old))
-    l = lb if part is None else _add(_mul(part[1], al), lb)
     return mn, l, np.concatenate(o_new, axis=1)
 
 

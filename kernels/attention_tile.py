@@ -15,16 +15,16 @@ import numpy as np
 
 from chipemu.emulator._jit import jit
 from chipemu.emulator.intrinsics import (dimc_load, dimc_mvm, host_read, send, vec_add,
-                                         vec_add_rows, vec_convert, vec_copy, vec_exp, vec_max,
-                                         vec_mul, vec_mul_rows, vec_reciprocal, vec_row_max,
-                                         vec_row_sum)
+                                         vec_add_rows, vec_convert, vec_copy, vec_dot, vec_exp,
+                                         vec_max, vec_mul, vec_mul_rows, vec_reciprocal,
+                                         vec_row_max, vec_row_sum)
 from chipemu.emulator.runtime import TileKernel
 
 __all__ = ["AT_KV", "AT_Q", "AT_APPEND", "AT_STEP", "A_COUNT", "T_HEAD", "FP32"]
 
 (A_STEP, A_STAGES, A_ROUNDS, A_MQ, A_NQ, A_R, A_C, A_BK, A_DS, A_VS, A_FMT, A_KVFMT, A_SB,
  A_QRB, A_LEVELS, A_CHUNKS, A_REPL, A_W, A_Q, A_S, A_P, A_PART, A_VEC, A_RECV, A_Y, A_BIAS,
- A_CONST, A_KVHOST, A_QHOST, A_BHOST, A_CHOST, A_COUNT) = range(32)
+ A_CONST, A_KVHOST, A_QHOST, A_BHOST, A_CHOST, A_VECTOR, A_COUNT) = range(33)
 (T_ACTIVE, T_MEMBER, T_REPLICA, T_NBLK, T_KVOFF, T_QOFF, T_QBYTES, T_BOFF, T_BBYTES,
  T_HEAD) = range(10)
 V_MB, V_MN, V_NG, V_AL, V_LB = range(5)                  # the VEC buffer's rows of mq floats
@@ -40,6 +40,9 @@ def at_kv(ctx, tile, step, p):
         return
     per = p[A_DS] + p[A_VS]
     sb = p[A_SB]
+    if p[A_VECTOR] == 1:                                  # K and V^T stay in SRAM, in fp32
+        host_read(ctx, p[A_KVHOST], r[T_KVOFF], p[A_W], 0, r[T_NBLK] * per * sb)
+        return
     for i in range(r[T_NBLK] * per):
         host_read(ctx, p[A_KVHOST], r[T_KVOFF] + i * sb, p[A_W], 0, sb)
         dimc_load(ctx, i, p[A_W], 0, 0, p[A_R], p[A_KVFMT])
@@ -80,7 +83,11 @@ def _block(ctx, p, u, i, code, first, mcc):
     per = p[A_DS] + vs
     n = mcc * bk
     V, PART, S = p[A_VEC], p[A_PART], p[A_S]
-    for sd in range(p[A_DS]):
+    vector = p[A_VECTOR] == 1
+    if vector:                                            # S = Q K^T on the vector unit
+        vec_dot(ctx, p[A_Q], u * mq * p[A_QRB], p[A_W], 2 * i * p[A_SB], S, 0, mcc, bk,
+                p[A_QRB] // 4, 0)
+    for sd in range(0 if vector else p[A_DS]):
         dimc_mvm(ctx, 0, i * per + sd, p[A_Q], ((u * p[A_DS] + sd) * mq) * p[A_QRB], S, 0, mcc,
                  p[A_R], p[A_FMT], 1 if sd > 0 else 0)
     if code >= 2:
@@ -105,8 +112,12 @@ def _block(ctx, p, u, i, code, first, mcc):
         for t in range(vs):
             o = (2 + t * C) * mcc * 4
             vec_mul_rows(ctx, PART, o, V, V_AL * mq * 4, PART, o, mcc * C, C)
-    vec_convert(ctx, S, 0, p[A_P], 0, n, bk, p[A_FMT], FP32)
-    for t in range(vs):
+    if vector:                                            # O (+)= P V = P (V^T)^T
+        vec_dot(ctx, S, 0, p[A_W], (2 * i + 1) * p[A_SB], PART, 2 * mcc * 4, mcc, C, bk,
+                0 if first else 1)
+    else:
+        vec_convert(ctx, S, 0, p[A_P], 0, n, bk, p[A_FMT], FP32)
+    for t in range(0 if vector else vs):
         dimc_mvm(ctx, 0, i * per + p[A_DS] + t, p[A_P], 0, PART, (2 + t * C) * mcc * 4, mcc, bk,
                  p[A_FMT], 0 if first else 1)
     vec_copy(ctx, V, V_MN * mq * 4, PART, 0, mcc)

@@ -53,10 +53,13 @@ CASES = [
     ("corsair", (1, 8, 2, 40, 300, 128), "mxint8", "blocks"),
     ("corsair", (2, 4, 4, 17, 17, 128), "int8", "padding"),
     ("corsair", (1, 8, 8, 65, 65, 64), "mxint4", "causal"),
+    ("tiny", (1, 4, 1, 9, 100, 128), "mxint8", "causal"),      # K/V beyond the slots: vector
+    ("corsair", (2, 2, 2, 20, 130, 64), "int8", "padding|vector"),
 ]
 
 
 def _mask(kind, b, hq, sq, skv, seed=0):
+    kind = (kind or "").split("|")[0]
     if kind == "padding":
         lens = np.random.default_rng(seed).integers(1, skv + 1, b)
         return np.arange(skv)[None, None, None, :] < lens[:, None, None, None]
@@ -70,7 +73,8 @@ def test_twins_equal_reference_bit_for_bit(dev, shape, fmt, mask):
     b, hq, hkv, sq, skv, d = shape
     q, k, v = _qkv(*shape)
     am = _mask(mask, b, hq, sq, skv)
-    kw = dict(attn_mask=am, is_causal=mask == "causal", fmt=fmt, device=dev)
+    kw = dict(attn_mask=am, is_causal=mask == "causal", fmt=fmt, device=dev,
+              path="vector" if mask and mask.endswith("|vector") else None)
     rc = attention(q, k, v, backend="c", **kw)
     rn = attention(q, k, v, backend="numba", **kw)
     ref = attention_reference(q, k, v, rc.plan, attn_mask=am, is_causal=mask == "causal",
@@ -83,6 +87,17 @@ def test_twins_equal_reference_bit_for_bit(dev, shape, fmt, mask):
     rt = attention(q.shape, k.shape, v.shape, mode="timing", **kw)
     assert rt.events.events.tobytes() == rc.events.events.tobytes()
     assert (rt.cycles, rt.energy_fj) == (rc.cycles, rc.energy_fj)
+
+
+def test_the_planner_chooses_the_dimc_or_the_vector_unit():
+    q, k, v = (1, 4, 9, 128), (1, 1, 100, 128), (1, 1, 100, 128)
+    assert attention(q, k, v, device="corsair", mode="timing").plan["qk_on"] == "dimc"
+    tiny = attention(q, k, v, device="tiny", mode="timing")   # 4 slots a block, tiny has 2
+    assert tiny.plan["qk_on"] == tiny.plan["pv_on"] == "vector"
+    ops = tiny.events.events["op"]
+    assert (ops == 2).sum() == 0                              # no DIMC_MVM
+    with pytest.raises(Exception, match="path"):
+        attention(q, k, v, device="tiny", mode="timing", path="gpu")
 
 
 @pytest.mark.parametrize("fmt,bound", [("mxint8", 0.06), ("bfp16", 0.06), ("int8", 0.06),

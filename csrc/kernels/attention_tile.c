@@ -5,7 +5,7 @@
 enum {
     A_STEP, A_STAGES, A_ROUNDS, A_MQ, A_NQ, A_R, A_C, A_BK, A_DS, A_VS, A_FMT, A_KVFMT, A_SB,
     A_QRB, A_LEVELS, A_CHUNKS, A_REPL, A_W, A_Q, A_S, A_P, A_PART, A_VEC, A_RECV, A_Y, A_BIAS,
-    A_CONST, A_KVHOST, A_QHOST, A_BHOST, A_CHOST, A_COUNT
+    A_CONST, A_KVHOST, A_QHOST, A_BHOST, A_CHOST, A_VECTOR, A_COUNT
 };
 enum { T_ACTIVE, T_MEMBER, T_REPLICA, T_NBLK, T_KVOFF, T_QOFF, T_QBYTES, T_BOFF, T_BBYTES, T_HEAD };
 enum { V_MB, V_MN, V_NG, V_AL, V_LB };
@@ -17,6 +17,10 @@ void chipemu_kernel_at_kv(chipemu_ctx *ctx, int64_t tile, int64_t step, const in
     const int64_t *r = p + p[A_COUNT + tile];
     if (r[T_ACTIVE] == 0) return;
     int64_t per = p[A_DS] + p[A_VS], sb = p[A_SB];
+    if (p[A_VECTOR] == 1) {                                /* K and V^T stay in SRAM, in fp32 */
+        host_read(ctx, p[A_KVHOST], r[T_KVOFF], p[A_W], 0, r[T_NBLK] * per * sb);
+        return;
+    }
     for (int64_t i = 0; i < r[T_NBLK] * per; i++) {
         host_read(ctx, p[A_KVHOST], r[T_KVOFF] + i * sb, p[A_W], 0, sb);
         dimc_load(ctx, i, p[A_W], 0, 0, p[A_R], p[A_KVFMT]);
@@ -52,7 +56,11 @@ static void block(chipemu_ctx *ctx, const int64_t *p, int64_t u, int64_t i, int6
     int64_t mq = p[A_MQ], bk = p[A_BK], C = p[A_C], vs = p[A_VS];
     int64_t per = p[A_DS] + vs, n = mcc * bk;
     int64_t V = p[A_VEC], PART = p[A_PART], S = p[A_S];
-    for (int64_t sd = 0; sd < p[A_DS]; sd++)
+    int vector = p[A_VECTOR] == 1;
+    if (vector)                                            /* S = Q K^T on the vector unit */
+        vec_dot(ctx, p[A_Q], u * mq * p[A_QRB], p[A_W], 2 * i * p[A_SB], S, 0, mcc, bk,
+                p[A_QRB] / 4, 0);
+    for (int64_t sd = 0; sd < (vector ? 0 : p[A_DS]); sd++)
         dimc_mvm(ctx, 0, i * per + sd, p[A_Q], ((u * p[A_DS] + sd) * mq) * p[A_QRB], S, 0, mcc,
                  p[A_R], p[A_FMT], sd > 0 ? 1 : 0);
     if (code >= 2) vec_add(ctx, S, 0, p[A_BIAS], (code - 2) * mq * bk * 4, S, 0, n);
@@ -79,8 +87,12 @@ static void block(chipemu_ctx *ctx, const int64_t *p, int64_t u, int64_t i, int6
             vec_mul_rows(ctx, PART, o, V, V_AL * mq * 4, PART, o, mcc * C, C);
         }
     }
-    vec_convert(ctx, S, 0, p[A_P], 0, n, bk, p[A_FMT], FP32);
-    for (int64_t t = 0; t < vs; t++)
+    if (vector)                                            /* O (+)= P V = P (V^T)^T */
+        vec_dot(ctx, S, 0, p[A_W], (2 * i + 1) * p[A_SB], PART, 2 * mcc * 4, mcc, C, bk,
+                first ? 0 : 1);
+    else
+        vec_convert(ctx, S, 0, p[A_P], 0, n, bk, p[A_FMT], FP32);
+    for (int64_t t = 0; t < (vector ? 0 : vs); t++)
         dimc_mvm(ctx, 0, i * per + p[A_DS] + t, p[A_P], 0, PART, (2 + t * C) * mcc * 4, mcc, bk,
                  p[A_FMT], first ? 0 : 1);
     vec_copy(ctx, V, V_MN * mq * 4, PART, 0, mcc);
