@@ -69,6 +69,13 @@ static inline int32_t vec_mul_rows(chipemu_ctx *ctx, int64_t a_buf, int64_t a_of
     return chipemu_in_vec_mul_rows(ctx, a_buf, a_off, b_buf, b_off, dst_buf, dst_off, n, row_len);
 }
 
+static inline int32_t vec_dot(chipemu_ctx *ctx, int64_t a_buf, int64_t a_off, int64_t b_buf,
+                              int64_t b_off, int64_t dst_buf, int64_t dst_off, int64_t rows_a,
+                              int64_t rows_b, int64_t row_len, int64_t accumulate) {
+    return chipemu_in_vec_dot(ctx, a_buf, a_off, b_buf, b_off, dst_buf, dst_off, rows_a, rows_b,
+                              row_len, accumulate);
+}
+
 static inline int32_t vec_row_sum(chipemu_ctx *ctx, int64_t src_buf, int64_t src_off,
                                   int64_t dst_buf, int64_t dst_off, int64_t n, int64_t row_len) {
     return chipemu_in_vec_row_sum(ctx, src_buf, src_off, dst_buf, dst_off, n, row_len);

@@ -114,8 +114,9 @@ void en_energy_events(const en_ctx *c, en_energy_acc *a, int64_t x0, int64_t x1)
         }
         case CHIPEMU_OP_VEC: {
             int64_t v = (int64_t)e->a * cost[A_VEC + e->c];
+            int64_t acc = (e->flags & CHIPEMU_FLAG_ACCUMULATE) ? en_rlen(&e->dst) : 0;   /* vec_dot */
             comp[CHIPEMU_E_VECTOR] += v;
-            sram = 8 * (en_rlen(&e->src0) + en_rlen(&e->src1)) * rd + 8 * en_rlen(&e->dst) * wr;
+            sram = 8 * (en_rlen(&e->src0) + en_rlen(&e->src1) + acc) * rd + 8 * en_rlen(&e->dst) * wr;
             fj = v;
             break;
         }

@@ -277,6 +277,7 @@ static void accesses(haz *h, int32_t i, const chipemu_event *e) {
     case CHIPEMU_OP_VEC:
         sram_read(h, t, &e->src0, i, ukey);
         sram_read(h, t, &e->src1, i, ukey);
+        if (e->flags & CHIPEMU_FLAG_ACCUMULATE) sram_read(h, t, &e->dst, i, ukey);   /* vec_dot */
         sram_write(h, t, &e->dst, i);
         break;
     case CHIPEMU_OP_SEND:

@@ -35,12 +35,15 @@ void en_compute_costs(const en_ctx *c, const chipemu_event *e, en_costs *k) {
         k->dur = MAX64(k->write_occ, k->sram_occ);
         k->unit_occ = k->write_occ;
         break;
-    case CHIPEMU_OP_VEC:
+    case CHIPEMU_OP_VEC: {
+        /* an accumulating op (vec_dot) also reads dst through the port */
+        int64_t acc = (e->flags & CHIPEMU_FLAG_ACCUMULATE) ? en_rlen(&e->dst) : 0;
         k->unit_occ = en_ceil_div(e->a, p->vec_lanes) * p->vec_cycles[e->c];
-        k->sram_occ = en_ceil_div(en_rlen(&e->src0) + en_rlen(&e->src1) + en_rlen(&e->dst),
+        k->sram_occ = en_ceil_div(en_rlen(&e->src0) + en_rlen(&e->src1) + en_rlen(&e->dst) + acc,
                                   p->sram_port_bytes_per_cycle);
         k->dur = MAX64(k->unit_occ, k->sram_occ);
         break;
+    }
     default:
         break;
     }

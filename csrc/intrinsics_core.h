@@ -53,6 +53,8 @@
 #define ARG_Y 18
 #define ARG_DST_TILES 19
 #define ARG_GROUP 20
+#define ARG_ROWS_A 21
+#define ARG_ROWS_B 22
 
 #define CORE_MAX_COUNT 2147483647LL   /* largest element / byte / vector count an argument may be */
 

@@ -1,11 +1,11 @@
 /* intrinsics_vec.c — the C twin of emulator/intrinsics_vec.py: the vector unit.
  *
  * Elementwise float32 ops (copy, add, mul, max, exp, reciprocal, rsqrt), row reductions (row_sum,
- * row_max), row-broadcast add/mul (vec_add_rows, vec_mul_rows; their Numba twin is
- * emulator/intrinsics_vec_rows.py) and vec_convert (float32 <-> any format's device layout, the
- * codec's rules, blocks along each row). Sums run left to right from the row's first element; add,
- * mul, max, row_sum, row_max, add_rows and mul_rows store a NaN result as 0x7FC00000
- * (docs/intrinsics.md). Keep in step with the Numba twin.
+ * row_max), row-broadcast add/mul (vec_add_rows, vec_mul_rows) and dot products (vec_dot), whose
+ * Numba twins are in emulator/intrinsics_vec_rows.py, and vec_convert (float32 <-> any format's
+ * device layout, the codec's rules, blocks along each row). Row sums run left to right from the
+ * row's first element, dot products from +0; add, mul, max, row_sum, row_max, add_rows, mul_rows
+ * and dot store a NaN result as 0x7FC00000 (docs/intrinsics.md). Keep in step with the Numba twin.
  */
 #include <string.h>
 
@@ -205,6 +205,61 @@ int32_t chipemu_in_vec_mul_rows(chipemu_ctx *ctx, int64_t a_buf, int64_t a_off, 
                                 int64_t row_len) {
     return rows_broadcast(ctx, CHIPEMU_IN_VEC_MUL_ROWS, CHIPEMU_VOP_MUL, a_buf, a_off, b_buf, b_off,
                           dst_buf, dst_off, n, row_len);
+}
+
+/* ---- vec_dot: dst[i*rows_b + j] (+)= sum_k a[i*row_len + k] * b[j*row_len + k] ----
+ * Each product is rounded to float32, then added to s (from +0, increasing k): no contraction
+ * (the build forbids it), so both twins and the NumPy reference agree bit for bit. Logged as the
+ * mul kind with a = 2 * rows_a * rows_b * row_len (a multiply and an add per term, each a vector
+ * slot) and CHIPEMU_FLAG_DOT; rows_a, rows_b follow from the range lengths (docs/events.md). */
+int32_t chipemu_in_vec_dot(chipemu_ctx *ctx, int64_t a_buf, int64_t a_off, int64_t b_buf, int64_t b_off,
+                           int64_t dst_buf, int64_t dst_off, int64_t rows_a, int64_t rows_b,
+                           int64_t row_len, int64_t accumulate) {
+    const int64_t in = CHIPEMU_IN_VEC_DOT;
+    if (ctx->sc[CHIPEMU_SC_ERROR]) return CHIPEMU_ERR_KERNEL;
+    /* rows_a * rows_b * row_len <= CORE_MAX_COUNT: then every range length fits and the event's
+     * u32 a = 2 * that product cannot wrap (each bound divides by positive values already checked) */
+    if (!core_arg(ctx, in, ARG_ROWS_A, rows_a, 1, CORE_MAX_COUNT)
+        || !core_arg(ctx, in, ARG_ROWS_B, rows_b, 1, CORE_MAX_COUNT / rows_a)
+        || !core_arg(ctx, in, ARG_ROW_LEN, row_len, 1, CORE_MAX_COUNT / (rows_a * rows_b))
+        || !core_arg(ctx, in, ARG_ACCUMULATE, accumulate, 0, 1))
+        return CHIPEMU_ERR_KERNEL;
+    int64_t alen = 4 * rows_a * row_len, blen = 4 * rows_b * row_len, dlen = 4 * rows_a * rows_b;
+    /* dst disjoint from both: it is written while later outputs still read a and b; a and b are
+     * only read, so they may overlap (a . a^T) */
+    if (!f32_operand(ctx, in, ARG_A, a_buf, a_off, alen)
+        || !f32_operand(ctx, in, ARG_B, b_buf, b_off, blen)
+        || !f32_operand(ctx, in, ARG_DST, dst_buf, dst_off, dlen)
+        || !core_disjoint(ctx, in, ARG_DST, dst_buf, dst_off, dlen, ARG_A, a_buf, a_off, alen, 0)
+        || !core_disjoint(ctx, in, ARG_DST, dst_buf, dst_off, dlen, ARG_B, b_buf, b_off, blen, 0))
+        return CHIPEMU_ERR_KERNEL;
+    chipemu_event *e = core_event(ctx, in);
+    if (e == NULL) return CHIPEMU_ERR_KERNEL;
+    if (core_functional(ctx)) {
+        const float *a = (const float *)(const void *)core_sram(ctx, a_buf, a_off);
+        const float *b = (const float *)(const void *)core_sram(ctx, b_buf, b_off);
+        float *d = (float *)(void *)core_sram(ctx, dst_buf, dst_off);
+        for (int64_t i = 0; i < rows_a; i++) {
+            const float *ai = a + i * row_len;
+            for (int64_t j = 0; j < rows_b; j++) {
+                const float *bj = b + j * row_len;
+                float s = 0.0f;
+                for (int64_t k = 0; k < row_len; k++) {
+                    float p = ai[k] * bj[k];
+                    s = s + p;
+                }
+                float *o = d + i * rows_b + j;
+                *o = canon(accumulate ? *o + s : s);
+            }
+        }
+    }
+    core_clear(e);
+    core_set_range(&e->src0, a_buf, a_off, alen);
+    core_set_range(&e->src1, b_buf, b_off, blen);
+    core_set_range(&e->dst, dst_buf, dst_off, dlen);
+    e->flags = CHIPEMU_FLAG_DOT | (accumulate ? CHIPEMU_FLAG_ACCUMULATE : 0);
+    core_commit(ctx, e, CHIPEMU_OP_VEC, -1, -1, 0, 2 * rows_a * rows_b * row_len, row_len, CHIPEMU_VOP_MUL);
+    return CHIPEMU_OK;
 }
 
 /* ---- vec_convert: element codes packed little-endian by element bits, then the row's scales ---- */

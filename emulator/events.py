@@ -10,7 +10,7 @@ import numpy as np
 
 __all__ = ["SCHEMA_VERSION", "NO_BUF", "OPS", "OP_NAMES", "VOPS", "VOP_NAMES", "UNITS",
            "BUF_SRAM", "BUF_DRAM", "BUF_HOST", "FLAG_ACCUMULATE", "FLAG_ROW_BROADCAST",
-           "RANGE_DTYPE", "EVENT_DTYPE", "BUFFER_DTYPE", "EventLog"]
+           "FLAG_DOT", "RANGE_DTYPE", "EVENT_DTYPE", "BUFFER_DTYPE", "EventLog"]
 
 SCHEMA_VERSION = 1
 NO_BUF = 0xFFFFFFFF
@@ -25,6 +25,7 @@ UNITS = {"dimc": 0, "dimc_write": 1, "vector": 2, "dma": 3, "sync": 4}
 BUF_SRAM, BUF_DRAM, BUF_HOST = 0, 1, 2
 FLAG_ACCUMULATE = 1
 FLAG_ROW_BROADCAST = 2      # VEC add/mul: src1 holds one value per row of b elements
+FLAG_DOT = 4                # VEC mul kind: dst = src0 . src1^T over rows of b elements (vec_dot)
 
 RANGE_DTYPE = np.dtype([("buf", "<u4"), ("off", "<u4"), ("len", "<u4")])
 EVENT_DTYPE = np.dtype([

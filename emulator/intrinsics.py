@@ -3,10 +3,10 @@
 Import them from here: `from chipemu.emulator.intrinsics import dimc_load, dimc_mvm, vec_add, send`.
 This file holds the data movement and synchronisation intrinsics (send, dram_read, dram_write,
 host_read, barrier); the DIMC ones live in intrinsics_dimc.py and the vector unit's in
-intrinsics_vec.py and intrinsics_vec_rows.py. Every intrinsic validates its arguments in the same
-order as its C twin, appends one event, and in functional mode moves the data; it returns 0, or
-ERR_KERNEL after recording the broken rule (and then does nothing, as does every later intrinsic
-of the tile).
+intrinsics_vec.py and intrinsics_vec_rows.py (vec_*_rows, vec_dot). Every intrinsic validates its
+arguments in the same order as its C twin, appends one event, and in functional mode moves the
+data; it returns 0, or ERR_KERNEL after recording the broken rule (and then does nothing, as does
+every later intrinsic of the tile).
 BSP: SEND and DRAM_WRITE data is staged now and delivered after the superstep (superstep.py).
 """
 import numpy as np
@@ -25,12 +25,12 @@ from .intrinsics_core import (ARG_DST, ARG_DST_TILES, ARG_GROUP, ARG_NBYTES, ARG
 from .intrinsics_dimc import dimc_load, dimc_mvm
 from .intrinsics_vec import (vec_add, vec_convert, vec_copy, vec_exp, vec_max, vec_mul,
                              vec_reciprocal, vec_row_max, vec_row_sum, vec_rsqrt)
-from .intrinsics_vec_rows import vec_add_rows, vec_mul_rows
+from .intrinsics_vec_rows import vec_add_rows, vec_dot, vec_mul_rows
 
 __all__ = ["dimc_load", "dimc_mvm", "vec_copy", "vec_add", "vec_mul", "vec_max", "vec_exp",
            "vec_reciprocal", "vec_rsqrt", "vec_row_sum", "vec_row_max", "vec_add_rows",
-           "vec_mul_rows", "vec_convert", "send", "dram_read", "dram_write", "host_read", "barrier",
-           "n_tiles", "tile_of", "step_of"]
+           "vec_mul_rows", "vec_dot", "vec_convert", "send", "dram_read", "dram_write", "host_read",
+           "barrier", "n_tiles", "tile_of", "step_of"]
 
 
 @jit

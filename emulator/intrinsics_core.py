@@ -51,7 +51,7 @@ SC_COUNT = 16
 KERR_CAPACITY, KERR_SHAPE, KERR_FORMAT, KERR_STATE = _ids(1, 5)
 IN_DIMC_LOAD, IN_DIMC_MVM, IN_VEC = _ids(0, 3)
 (IN_SEND, IN_DRAM_READ, IN_DRAM_WRITE, IN_HOST_READ, IN_BARRIER, IN_VEC_ADD_ROWS, IN_VEC_MUL_ROWS,
- IN_COUNT) = _ids(12, 20)
+ IN_VEC_DOT, IN_COUNT) = _ids(12, 21)
 BT_KIND, BT_STORE, BT_SIZE, BT_WHERE, BT_COUNT = 0, 1, 2, 3, 4
 BUF_SRAM, BUF_DRAM, BUF_HOST = _ids(0, 3)
 NO_BUF = 0xFFFFFFFF
@@ -59,7 +59,7 @@ NO_BUF = 0xFFFFFFFF
  OP_BARRIER) = _ids(1, 9)
 (VOP_COPY, VOP_ADD, VOP_MUL, VOP_MAX, VOP_EXP, VOP_RECIPROCAL, VOP_RSQRT, VOP_ROW_SUM, VOP_ROW_MAX,
  VOP_CONVERT) = _ids(0, 10)
-FLAG_ROW_BROADCAST = np.int64(2)
+FLAG_ACCUMULATE, FLAG_ROW_BROADCAST, FLAG_DOT = np.int64(1), np.int64(2), np.int64(4)
 FMT_FP32 = np.int64(0)
 KIND_FP32, KIND_BF16, KIND_FP16, KIND_INT_TENSOR, KIND_BLOCK_INT, KIND_BLOCK_FP = range(6)
 EVENT_WORDS = 17
@@ -74,10 +74,10 @@ TRUE, FALSE = np.bool_(True), np.bool_(False)
  MSG_DUP, MSG_SELF) = _ids(1, 18)
 ARG_NAMES = ("slot", "engine", "fmt", "fmt_to", "fmt_from", "row0", "nrows", "nvec", "k_rows", "n",
              "row_len", "nbytes", "accumulate", "src", "a", "b", "dst", "x", "y", "dst_tiles",
-             "group")
+             "group", "rows_a", "rows_b")
 (ARG_SLOT, ARG_ENGINE, ARG_FMT, ARG_FMT_TO, ARG_FMT_FROM, ARG_ROW0, ARG_NROWS, ARG_NVEC, ARG_K_ROWS,
  ARG_N, ARG_ROW_LEN, ARG_NBYTES, ARG_ACCUMULATE, ARG_SRC, ARG_A, ARG_B, ARG_DST, ARG_X, ARG_Y,
- ARG_DST_TILES, ARG_GROUP) = _ids(0, len(ARG_NAMES))
+ ARG_DST_TILES, ARG_GROUP, ARG_ROWS_A, ARG_ROWS_B) = _ids(0, len(ARG_NAMES))
 MAX_COUNT = np.int64(2147483647)
 DIMC_VB = 4          # CORE_DIMC_VB: vectors per block of dimc_mvm
 
@@ -311,7 +311,7 @@ def bits_of_f32(x):
 INTRINSIC_NAMES = ("dimc_load", "dimc_mvm", "vec_copy", "vec_add", "vec_mul", "vec_max", "vec_exp",
                    "vec_reciprocal", "vec_rsqrt", "vec_row_sum", "vec_row_max", "vec_convert",
                    "send", "dram_read", "dram_write", "host_read", "barrier", "vec_add_rows",
-                   "vec_mul_rows")
+                   "vec_mul_rows", "vec_dot")
 # message id -> text; {arg} names v0, {b1}/{b3} name buffer v1/v3, {f1}/{f2} name format v1/v2,
 # {k2}/{k3} name buffer kind v2/v3, {a4} names the argument v4
 MESSAGES = {

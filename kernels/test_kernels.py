@@ -16,6 +16,8 @@ PROGRAM interprets a list of intrinsic calls held in its params, so tests drive 
       8 barrier     mode, m, count; mode 0 as send; mode 1: {tile, (tile + m) % n_tiles}
       9 vec_rows    vop (1 vec_add_rows, 2 vec_mul_rows), a_buf, a_off, b_buf, b_off, dst_buf,
                     dst_off, n, row_len (a code of its own: their events carry the add/mul kind)
+     10 vec_dot     a_buf, a_off, b_buf, b_off, dst_buf, dst_off, rows_a, rows_b, row_len,
+                    accumulate
 
 GEMV, MVM_LOOP and EMPTY are ordinary kernels (see their docstrings).
 """
@@ -24,18 +26,19 @@ import numpy as np
 from chipemu.emulator._jit import jit
 from chipemu.emulator.intrinsics import (barrier, dimc_load, dimc_mvm, dram_read, dram_write,
                                          host_read, n_tiles, send, vec_add, vec_add_rows,
-                                         vec_convert, vec_copy, vec_exp, vec_max, vec_mul,
+                                         vec_convert, vec_copy, vec_dot, vec_exp, vec_max, vec_mul,
                                          vec_mul_rows, vec_reciprocal, vec_row_max, vec_row_sum,
                                          vec_rsqrt)
 from chipemu.emulator.intrinsics_core import CTX_DEV, DEV_ENGINES
 from chipemu.emulator.runtime import TileKernel
 
 __all__ = ["EMPTY", "PROGRAM", "GEMV", "MVM_LOOP", "P_WIDTH", "P_DIMC_LOAD", "P_DIMC_MVM", "P_VEC",
-           "P_SEND", "P_DRAM_READ", "P_DRAM_WRITE", "P_HOST_READ", "P_BARRIER", "P_VEC_ROWS"]
+           "P_SEND", "P_DRAM_READ", "P_DRAM_WRITE", "P_HOST_READ", "P_BARRIER", "P_VEC_ROWS",
+           "P_VEC_DOT"]
 
 P_WIDTH = 12
 (P_DIMC_LOAD, P_DIMC_MVM, P_VEC, P_SEND, P_DRAM_READ, P_DRAM_WRITE, P_HOST_READ,
- P_BARRIER, P_VEC_ROWS) = range(1, 10)
+ P_BARRIER, P_VEC_ROWS, P_VEC_DOT) = range(1, 11)
 
 
 @jit
@@ -110,6 +113,8 @@ def program(ctx, tile, step, p):
                 vec_add_rows(ctx, a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8])
             elif a[0] == 2:
                 vec_mul_rows(ctx, a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8])
+        elif code == P_VEC_DOT:
+            vec_dot(ctx, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9])
 
 
 @jit

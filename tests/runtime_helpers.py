@@ -58,6 +58,11 @@ class Prog:
         return self._add(T.P_VEC_ROWS, tile, VOPS[op], a_buf, a_off, b_buf, b_off, dst_buf,
                          dst_off, n, row_len)
 
+    def vec_dot(self, a_buf, a_off, b_buf, b_off, dst_buf, dst_off, rows_a, rows_b, row_len, acc=0,
+                tile=-1):
+        return self._add(T.P_VEC_DOT, tile, a_buf, a_off, b_buf, b_off, dst_buf, dst_off, rows_a,
+                         rows_b, row_len, acc)
+
     def convert(self, src_buf, src_off, dst_buf, dst_off, n, row_len, fmt_to, fmt_from, tile=-1):
         return self.vec("convert", src_buf, src_off, dst_buf, dst_off, n, row_len,
                         fmt_code(fmt_to), fmt_code(fmt_from), tile=tile)
@@ -130,7 +135,7 @@ def log_bytes(m):
 
 def scenario(m, rng_seed=0):
     """Two supersteps on every tile that use every intrinsic (both slots, W8A8 and W4A8,
-    accumulate, every vector op and the row-broadcast ones, multicast, DRAM both ways, host
+    accumulate, every vector op, the row-broadcast ones and vec_dot, multicast, DRAM both ways, host
     reads, barriers). Returns the buffer ids by name."""
     rng = np.random.default_rng(rng_seed)
     nvec, k = 4, 64
@@ -148,7 +153,7 @@ def scenario(m, rng_seed=0):
         b["h_w1"] = m.alloc_host("w1", nbytes=wb1.size)
         b["h_x"] = m.alloc_host("x", nbytes=x.nbytes)
     for name, size in [("w", 4608), ("x", 1024), ("xq", 512), ("y0", 1024), ("y1", 2048),
-                       ("v", 1024), ("v2", 1024), ("r", 64), ("msg", 256), ("bf", 512)]:
+                       ("v", 1024), ("v2", 1024), ("r", 64), ("msg", 256), ("bf", 512), ("dot", 64)]:
         b[name] = m.alloc_sram(name, size)
     b["d_in"] = m.alloc_dram("d_in", 4096, channel=0)
     b["d_out"] = m.alloc_dram("d_out", N_TILES * 256, channel=1)
@@ -174,6 +179,8 @@ def scenario(m, rng_seed=0):
     p.vec("row_sum", b["y1"], 0, b["r"], 0, 512, 128).vec("row_max", b["y1"], 0, b["r"], 16, 512, 128)
     p.vec_rows("add", b["v2"], 0, b["r"], 0, b["v2"], 0, 256, 16)           # in place on a
     p.vec_rows("mul", b["y1"], 0, b["y0"], 0, b["v2"], 256, 128, 32)
+    p.vec_dot(b["x"], 0, b["y0"], 0, b["dot"], 0, 4, 4, 64)                 # x . y0^T, 4 x 4
+    p.vec_dot(b["x"], 0, b["x"], 0, b["dot"], 0, 4, 4, 64, acc=1)           # a = b, accumulate
     p.convert(b["y0"], 0, b["bf"], 0, 256, 64, "bf16", FP32)
     p.convert(b["bf"], 0, b["v2"], 0, 256, 64, FP32, "bf16")
     p.convert(b["y1"], 0, b["bf"], 0, 128, 32, "mxfp4_e2m1", FP32)

@@ -33,6 +33,7 @@ def test_codes_match_the_header():
         assert getattr(lib, f"CHIPEMU_UNIT_{name.upper()}") == code
     assert lib.CHIPEMU_NO_BUF == events.NO_BUF and lib.CHIPEMU_FLAG_ACCUMULATE == events.FLAG_ACCUMULATE
     assert lib.CHIPEMU_FLAG_ROW_BROADCAST == events.FLAG_ROW_BROADCAST
+    assert lib.CHIPEMU_FLAG_DOT == events.FLAG_DOT
     assert (lib.CHIPEMU_BUF_SRAM, lib.CHIPEMU_BUF_DRAM, lib.CHIPEMU_BUF_HOST) == (
         events.BUF_SRAM, events.BUF_DRAM, events.BUF_HOST)
 

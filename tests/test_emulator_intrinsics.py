@@ -27,7 +27,7 @@ def _defines(path, prefix):
 
 
 def test_runtime_constants_match_the_header():
-    for prefix in ("SC_", "DEV_", "KERR_", "IN_", "BT_", "MODE_"):
+    for prefix in ("SC_", "DEV_", "KERR_", "IN_", "BT_", "MODE_", "FLAG_"):
         found = _defines(ROOT / "csrc/chipemu.h", "CHIPEMU_" + prefix)
         assert found, prefix
         for name, value in found.items():
@@ -62,7 +62,7 @@ def test_twins_give_identical_state_and_logs(scenario_machines):
     assert state_bytes(c) == state_bytes(nb)
     assert log_bytes(c) == log_bytes(nb)
     counts = c.log.op_counts()
-    assert set(counts) == set(events.OPS) and len(c.log) == 451 + 2 * 16   # + the row-broadcast ops
+    assert set(counts) == set(events.OPS) and len(c.log) == 451 + 4 * 16   # + row-broadcast, dot
     kinds = set(c.log.events["c"][c.log.events["op"] == events.OPS["vec"]])
     assert kinds == set(events.VOPS.values())
 

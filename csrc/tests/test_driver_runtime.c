@@ -136,6 +136,86 @@ static void test_rows(void) {
     rt_free(&m);
 }
 
+/* vec_dot: w[0, 24) = a[2x4] . b[3x4]^T, then w[64, 80) += a . (b's rows 1, 2)^T */
+static void rt_dot_kernel(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
+    (void)tile;
+    (void)step;
+    (void)p;
+    CHECK_ST(chipemu_in_vec_dot(ctx, 0, 0, 1, 0, 2, 0, 2, 3, 4, 0), CHIPEMU_OK, "dot");
+    CHECK_ST(chipemu_in_vec_dot(ctx, 0, 0, 1, 16, 2, 64, 2, 2, 4, 1), CHIPEMU_OK, "dot accumulate");
+}
+
+/* p = {a_off, b_off, dst_buf, dst_off, rows_a, rows_b, row_len, accumulate}: must be an error
+ * record, never an access or an overflow */
+static void rt_dot_bad_kernel(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
+    (void)tile;
+    (void)step;
+    CHECK_ST(chipemu_in_vec_dot(ctx, 0, p[0], 1, p[1], p[2], p[3], p[4], p[5], p[6], p[7]),
+             CHIPEMU_ERR_KERNEL, "bad dot");
+}
+
+static void test_dot(void) {
+    static const float A[8] = {1, 2, 3, 4, 0.5f, -1, 2, 1e30f};
+    static const float B[12] = {1, 1, 1, 1, -1, 0, 0.25f, 0, 2, 2, 2, INFINITY};
+    static const float OLD[4] = {5, -INFINITY, 0, 0};
+    /* row-major results; NAN stands for the canonical quiet NaN */
+    static const float W0[6] = {10, -0.25f, INFINITY, 1e30f, 0, INFINITY};
+    static const float W1[4] = {4.75f, NAN, 0, INFINITY};
+    rt_machine m;
+    for (int functional = 1; functional >= 0; functional--) {
+        rt_init(&m, functional, 2, 1, 16);
+        for (int t = 0; functional && t < RT_TILES; t++) {
+            uint8_t *s = m.s.sram + t * RT_SRAM;
+            memcpy(s, A, sizeof A);
+            memcpy(s + 256, B, sizeof B);
+            memcpy(s + 512 + 64, OLD, sizeof OLD);
+        }
+        int64_t ne = -1, np = -1;
+        CHECK_ST(chipemu_launch(&m.s, rt_dot_kernel, NULL, 0, RT_TILES), CHIPEMU_OK, "dot launch");
+        CHECK_ST(chipemu_finish(&m.s, &ne, &np), CHIPEMU_OK, "dot finish");
+        CHECK(ne == 2 * RT_TILES, "dot events %lld", (long long)ne);
+        const chipemu_event *e = &m.s.events[0], *f = &m.s.events[1];
+        CHECK(e->op == CHIPEMU_OP_VEC && e->c == CHIPEMU_VOP_MUL && e->a == 2 * 2 * 3 * 4 && e->b == 4
+              && e->flags == CHIPEMU_FLAG_DOT && e->fmt == -1 && e->fmt2 == -1 && e->peer_count == 0
+              && e->src0.buf == 0 && e->src0.len == 32 && e->src1.buf == 1 && e->src1.len == 48
+              && e->dst.buf == 2 && e->dst.off == 0 && e->dst.len == 24, "dot event");
+        CHECK(f->a == 2 * 2 * 2 * 4 && f->flags == (CHIPEMU_FLAG_DOT | CHIPEMU_FLAG_ACCUMULATE)
+              && f->src1.off == 16 && f->src1.len == 32 && f->dst.off == 64 && f->dst.len == 16,
+              "dot accumulate event");
+        for (int t = 0; functional && t < RT_TILES; t++) {
+            const uint8_t *w = m.s.sram + t * RT_SRAM + 512;
+            for (int i = 0; i < 10; i++) {
+                float want = i < 6 ? W0[i] : W1[i - 6], got;
+                memcpy(&got, w + (i < 6 ? 4 * i : 64 + 4 * (i - 6)), 4);
+                uint32_t u;
+                memcpy(&u, &got, 4);
+                CHECK(want != want ? u == 0x7FC00000u : got == want, "tile %d: dot value %d = %g", t, i,
+                      (double)got);
+            }
+        }
+        rt_free(&m);
+    }
+    static const int64_t bad[][8] = {
+        {0, 0, 2, 0, CORE_MAX, CORE_MAX, CORE_MAX, 0},         /* rows_a * rows_b past the limit */
+        {0, 0, 2, 0, INT64_MIN, 1, 1, 0},
+        {0, 0, 2, 0, 1 << 16, 1 << 14, 1 << 14, 0},            /* the product 2^44 */
+        {0, 0, 2, 0, 1, 1, 1, 2},                              /* accumulate 2 */
+        {INT64_MAX - 3, 0, 2, 0, 1, 1, 1, 0},                  /* a offset */
+        {0, INT64_MIN, 2, 0, 1, 1, 1, 0},                      /* b offset */
+        {0, 0, 2, 508, 2, 2, 1, 0},                            /* dst past w */
+        {0, 0, 0, 4, 2, 2, 4, 0},                              /* dst inside a */
+        {0, 0, 1, 0, 2, 2, 4, 1},                              /* dst = b */
+        {0, 0, 7, 0, 1, 1, 1, 0},                              /* no buffer 7 */
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        rt_init(&m, k % 2 == 0, 2, 1, 16);
+        CHECK_ST(chipemu_launch(&m.s, rt_dot_bad_kernel, bad[k], 0, 1), CHIPEMU_ERR_KERNEL, "bad dot");
+        CHECK(m.sc[CHIPEMU_SC_INTRINSIC] == CHIPEMU_IN_VEC_DOT && m.sc[CHIPEMU_SC_ERROR] == CHIPEMU_KERR_SHAPE
+              && m.sc[CHIPEMU_SC_EVENTS] == 0, "bad dot record %zu", k);
+        rt_free(&m);
+    }
+}
+
 static void test_runtime(void) {
     rt_machine m;
     rt_init(&m, 1, 4, 3, 64);
@@ -236,4 +316,5 @@ static void test_runtime(void) {
           "range error record");
     rt_free(&m);
     test_rows();
+    test_dot();
 }

@@ -4,11 +4,12 @@
 vec_add_rows / vec_mul_rows, where a holds rows of row_len values and b one value per row. Each
 result is one IEEE float32 operation (NumPy never contracts) and a NaN result is stored as the
 canonical quiet NaN 0x7FC00000 (docs/intrinsics.md), so results never depend on which NaN the
-hardware would propagate. Imports neither Numba nor the native module.
+hardware would propagate. `dot(a, b, rows_a, rows_b, row_len, dst_old=None)`: vec_dot, the
+products and sums in the intrinsic's order. Imports neither Numba nor the native module.
 """
 import numpy as np
 
-__all__ = ["QNAN", "canonical", "add", "mul", "add_rows", "mul_rows"]
+__all__ = ["QNAN", "canonical", "add", "mul", "add_rows", "mul_rows", "dot"]
 
 QNAN = np.uint32(0x7FC00000).view(np.float32)
 
@@ -53,3 +54,27 @@ def mul_rows(a, b, row_len):
     x, y = _rows(a, b, row_len)
     with np.errstate(all="ignore"):
         return canonical(x * y).ravel()
+
+
+def dot(a, b, rows_a, rows_b, row_len, dst_old=None):
+    """vec_dot: dst[i*rows_b + j] = (dst_old[i*rows_b + j] +) s_ij, flat float32, where
+    s_ij = +0, then s_ij = s_ij + a[i, k] * b[j, k] for k = 0 .. row_len-1 in float32.
+
+    Vectorized over (i, j) but looping over k, so every s_ij sees exactly the intrinsic's rounding
+    sequence (np.dot / matmul would block and reorder the sums)."""
+    a, b = _f32(a), _f32(b)
+    if min(rows_a, rows_b, row_len) < 1 or a.size != rows_a * row_len or b.size != rows_b * row_len:
+        raise ValueError(f"a [{rows_a}, {row_len}] and b [{rows_b}, {row_len}] need "
+                         f"{rows_a * row_len} and {rows_b * row_len} values; "
+                         f"got {a.size}, {b.size}")
+    x, y = a.reshape(rows_a, row_len), b.reshape(rows_b, row_len)
+    s = np.zeros((rows_a, rows_b), np.float32)
+    with np.errstate(all="ignore"):
+        for k in range(row_len):
+            s = s + x[:, k, None] * y[None, :, k]       # float32 product, then float32 sum
+        if dst_old is not None:
+            old = _f32(dst_old)
+            if old.size != rows_a * rows_b:
+                raise ValueError(f"dst_old needs {rows_a * rows_b} values; got {old.size}")
+            s = old.reshape(rows_a, rows_b) + s
+    return canonical(s).ravel()
