@@ -151,7 +151,7 @@ def _kv_bytes(plan, tiles, kv_u):
     for i, tile in enumerate(sorted(tiles)):
         u, mem = tiles[tile][0], tiles[tile][1]
         run = plan.k_run(mem)
-        out[i, :len(run)] = kv_u[u, run.start:run.stop]
+        out[i, :len(run)] = kv_u[u, run.start:run.stop:run.step]
     return out.reshape(-1)
 
 
@@ -161,7 +161,7 @@ def _write_queries(mach, plan, tiles, offs, bufs, q_u):
         u, _, rep, _, biases = tiles[tile]
         qb = np.zeros((plan.rounds, plan.d_splits, plan.mq, plan.q_row_bytes), np.uint8)
         for rnd in range(plan.rounds):
-            c = rnd * plan.replicas + rep
+            c = plan.chunk_of(rnd, rep)
             if c < plan.chunks:
                 r0, r1 = plan.chunk_rows(c)
                 qb[rnd, :, :r1 - r0] = q_u[u, r0:r1].transpose(1, 0, 2)
@@ -201,7 +201,7 @@ def gather(mach, plan, ybuf):
     C, vs = plan.cols, plan.v_splits
     out = np.zeros((plan.units, plan.nq, vs * C), np.float32)
     for c in range(plan.chunks):
-        rep, rnd = c % plan.replicas, c // plan.replicas
+        rep, rnd = plan.replica_of(c), c // plan.replicas
         r0, r1 = plan.chunk_rows(c)
         for u in range(plan.units):
             tile = plan.tile_of(u, 0, rep)

@@ -110,7 +110,7 @@ class KVCache:
     def _where(self, u, j):
         """(tile, first slot of block j on it, host byte offset of that slot)."""
         p = self.plan
-        mem, i = divmod(j, p.blocks_per_tile)
+        i, mem = divmod(j, p.members)                     # block j: member j mod members
         tile = p.tile_of(u, mem)
         per = p.d_splits + p.v_splits
         return tile, i * per, self.offs[tile]["kv"] + i * per * p.slot_bytes

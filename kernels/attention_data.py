@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import attention_tile as T
-from .attention_plan import merge_script
+from .attention_plan import merge_script, zigzag
 from .matmul_data import pad2, w_blocks, x_blocks
 
 __all__ = ["keep_units", "mask_info", "q_units", "kv_slots", "tile_tables", "params"]
@@ -52,7 +52,7 @@ def mask_info(keep, bk, kb):
         per = {}
         for u, c, j in zip(*np.nonzero(st == 2)):
             blk = _bias_block(keep, u, c, j, mq, bk)
-            key = (int(u), int(j) // bpt, int(c) % replicas)
+            key = (int(u), int(j) % members, zigzag(int(c), replicas)[0])
             per.setdefault(key, set()).add((blk.shape, blk.tobytes()))
         return st, max((len(v) for v in per.values()), default=0)
     return info
@@ -102,7 +102,7 @@ def tile_tables(plan, keep):
              for u in range(plan.units) for m in range(plan.members)}
     for rep in range(plan.replicas):
         for rnd in range(plan.rounds):
-            c = rnd * plan.replicas + rep
+            c = plan.chunk_of(rnd, rep)
             for u in range(plan.units):
                 live = [c < plan.chunks and bool(plan.status[u, c, list(plan.k_run(m))].any())
                         for m in range(plan.members)]

@@ -9,10 +9,11 @@ Rules (docs/attention.md):
   serves a whole GQA group.
 - **Key blocks.** Keys are cut into blocks of Bk = R keys (the array's rows). Block j of a unit
   takes `d_splits` slots for K^T (D rows split in R-row parts, Bk of its columns) and `v_splits`
-  slots for V (Bk rows, D split in C-column parts). A member (tile) of a unit holds up to
-  `blocks_per_tile` blocks; a unit has `members` tiles, consecutive.
-- **Replicas.** Idle tiles hold copies of the units (up to MAX_REPLICAS); chunk c of query rows
-  runs on replica c mod replicas.
+  slots for V (Bk rows, D split in C-column parts). A unit has `members` consecutive tiles;
+  member m holds blocks m, m + members, ... (at most `blocks_per_tile`).
+- **Replicas.** Idle tiles hold copies of the units (up to MAX_REPLICAS); chunks of query rows
+  go to the replicas round by round, alternating direction (`zigzag`), so a causal mask loads
+  every replica alike.
 - **Chunks.** Query rows are cut into chunks of `mq`. A chunk on a member walks its key blocks in
   order, skipping the blocks the mask removes entirely (they cost nothing), with an online softmax
   on the vector unit; partial results (m, l, O) of the members are merged by a binary tree rooted
@@ -28,7 +29,7 @@ from chipemu.emulator import layout
 from chipemu.emulator.errors import CapacityError, FormatError, ShapeError
 from chipemu.emulator.formats import get_format
 
-__all__ = ["AttentionPlan", "plan_attention", "merge_script", "MAX_REPLICAS"]
+__all__ = ["AttentionPlan", "plan_attention", "merge_script", "zigzag", "MAX_REPLICAS"]
 
 MAX_REPLICAS = 16
 ALIGN = 64
@@ -36,6 +37,13 @@ ALIGN = 64
 
 def _up(n):
     return -(-n // ALIGN) * ALIGN
+
+
+def zigzag(c: int, replicas: int) -> tuple[int, int]:
+    """(replica, round) of chunk c: rounds alternate direction (0..R-1, then R-1..0), so under a
+    causal mask every replica gets early and late rows alike."""
+    u, i = divmod(c, replicas)
+    return (i if u % 2 == 0 else replicas - 1 - i), u
 
 
 def _log2(n):
@@ -84,8 +92,9 @@ class AttentionPlan:
         return replica * self.span + unit * self.members + member
 
     def k_run(self, member: int) -> range:
-        return range(member * self.blocks_per_tile,
-                     min((member + 1) * self.blocks_per_tile, self.kb))
+        """Key blocks of member `member`: every members-th block, so each member holds an even
+        share of any prefix of the keys (a causal mask then loads the members alike)."""
+        return range(member, self.kb, self.members)
 
     def chunk_rows(self, c: int) -> tuple[int, int]:
         return c * self.mq, min(self.nq, (c + 1) * self.mq)
@@ -93,6 +102,13 @@ class AttentionPlan:
     @property
     def rounds(self) -> int:
         return -(-self.chunks // self.replicas)
+
+    def replica_of(self, c: int) -> int:
+        return zigzag(c, self.replicas)[0]
+
+    def chunk_of(self, rnd: int, replica: int) -> int:
+        """The chunk replica `replica` runs in round `rnd` (may be >= chunks: nothing)."""
+        return rnd * self.replicas + (replica if rnd % 2 == 0 else self.replicas - 1 - replica)
 
     @property
     def stages(self) -> int:
@@ -177,8 +193,8 @@ def plan_attention(b, hq, hkv, sq, skv, d, fmt, device, mask_info=None, mq=None,
     else:
         qrb, prb = layout.row_bytes(f.name, R), layout.row_bytes(f.name, bk)
         sb = layout.weight_bytes(kf.name, R, C)
-    if mq is None:      # enough chunks to fill up to MAX_REPLICAS copies, 32..256 rows each
-        mq = min(nq, 256, max(32, -(-nq // max(1, min(max_replicas, T // span)))))
+    if mq is None:      # two rounds of chunks over up to MAX_REPLICAS copies, 32..256 rows each
+        mq = min(nq, 256, max(32, -(-nq // (2 * max(1, min(max_replicas, T // span))))))
     while True:
         chunks = -(-nq // mq)
         replicas = max(1, min(max_replicas, T // span, chunks))

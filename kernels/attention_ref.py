@@ -96,7 +96,7 @@ def attention_reference(q, k, v, plan, *, attn_mask=None, is_causal=False, scale
         vp = pad2(vv[u], kp, p.v_splits * C)
         for c in range(p.chunks):
             r0, r1 = p.chunk_rows(c)
-            rep = c % p.replicas
+            rep = p.replica_of(c)
             parts, live = [], []
             for mem in range(p.members):
                 rec = tiles[p.tile_of(u, mem, rep)]

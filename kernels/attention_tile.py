@@ -156,7 +156,8 @@ def at_step(ctx, tile, step, p):
     t = p[A_STEP] % stages
     if u >= p[A_ROUNDS]:
         return
-    mcc = _rows(p, u * p[A_REPL] + r[T_REPLICA])
+    rep, nrep = r[T_REPLICA], p[A_REPL]
+    mcc = _rows(p, u * nrep + (rep if u % 2 == 0 else nrep - 1 - rep))    # zigzag over rounds
     if mcc == 0:
         return
     nb = r[T_NBLK]

@@ -126,7 +126,8 @@ void chipemu_kernel_at_step(chipemu_ctx *ctx, int64_t tile, int64_t step, const 
     int64_t stages = p[A_STAGES], levels = p[A_LEVELS], mq = p[A_MQ], C = p[A_C], vs = p[A_VS];
     int64_t u = p[A_STEP] / stages, t = p[A_STEP] % stages;
     if (u >= p[A_ROUNDS]) return;
-    int64_t mcc = rows_of(p, u * p[A_REPL] + r[T_REPLICA]);
+    int64_t rep = r[T_REPLICA], nrep = p[A_REPL];
+    int64_t mcc = rows_of(p, u * nrep + (u % 2 == 0 ? rep : nrep - 1 - rep)); /* zigzag */
     if (mcc == 0) return;
     int64_t nb = r[T_NBLK];
     const int64_t *rec = r + T_HEAD + u * (nb + 2 * levels + 1);
