@@ -155,6 +155,19 @@ int32_t chipemu_in_vec_row_max(chipemu_ctx *ctx, int64_t src_buf, int64_t src_of
 /* ---- row broadcast: dst[r*row_len + i] = a[r*row_len + i] op b[r], b one float32 per row ----
  * Own intrinsic ids (CHIPEMU_IN_VEC_*_ROWS) but the plain add/mul kind in the event, so the
  * engine costs the elements as add/mul; CHIPEMU_FLAG_ROW_BROADCAST tells the records apart. */
+/* a, b and dst as float32 operands, in that order; dst disjoint from b, and from a unless
+ * dst_on_a allows the same start (in place) */
+static int three(chipemu_ctx *ctx, int64_t in, int64_t a_buf, int64_t a_off, int64_t alen,
+                 int64_t b_buf, int64_t b_off, int64_t blen, int64_t dst_buf, int64_t dst_off,
+                 int64_t dlen, int dst_on_a) {
+    return f32_operand(ctx, in, ARG_A, a_buf, a_off, alen)
+           && f32_operand(ctx, in, ARG_B, b_buf, b_off, blen)
+           && f32_operand(ctx, in, ARG_DST, dst_buf, dst_off, dlen)
+           && core_disjoint(ctx, in, ARG_DST, dst_buf, dst_off, dlen, ARG_A, a_buf, a_off, alen,
+                            dst_on_a)
+           && core_disjoint(ctx, in, ARG_DST, dst_buf, dst_off, dlen, ARG_B, b_buf, b_off, blen, 0);
+}
+
 static int32_t rows_broadcast(chipemu_ctx *ctx, int64_t in, int64_t op, int64_t a_buf, int64_t a_off,
                               int64_t b_buf, int64_t b_off, int64_t dst_buf, int64_t dst_off, int64_t n,
                               int64_t row_len) {
@@ -163,11 +176,7 @@ static int32_t rows_broadcast(chipemu_ctx *ctx, int64_t in, int64_t op, int64_t 
     int64_t rows = n / row_len, len = 4 * n, blen = 4 * rows;
     /* dst may be a in place, but never overlap b at all: a row's results would overwrite the
      * values of later rows before they are read */
-    if (!f32_operand(ctx, in, ARG_A, a_buf, a_off, len)
-        || !f32_operand(ctx, in, ARG_B, b_buf, b_off, blen)
-        || !f32_operand(ctx, in, ARG_DST, dst_buf, dst_off, len)
-        || !core_disjoint(ctx, in, ARG_DST, dst_buf, dst_off, len, ARG_A, a_buf, a_off, len, 1)
-        || !core_disjoint(ctx, in, ARG_DST, dst_buf, dst_off, len, ARG_B, b_buf, b_off, blen, 0))
+    if (!three(ctx, in, a_buf, a_off, len, b_buf, b_off, blen, dst_buf, dst_off, len, 1))
         return CHIPEMU_ERR_KERNEL;
     chipemu_event *e = core_event(ctx, in);
     if (e == NULL) return CHIPEMU_ERR_KERNEL;
@@ -227,11 +236,7 @@ int32_t chipemu_in_vec_dot(chipemu_ctx *ctx, int64_t a_buf, int64_t a_off, int64
     int64_t alen = 4 * rows_a * row_len, blen = 4 * rows_b * row_len, dlen = 4 * rows_a * rows_b;
     /* dst disjoint from both: it is written while later outputs still read a and b; a and b are
      * only read, so they may overlap (a . a^T) */
-    if (!f32_operand(ctx, in, ARG_A, a_buf, a_off, alen)
-        || !f32_operand(ctx, in, ARG_B, b_buf, b_off, blen)
-        || !f32_operand(ctx, in, ARG_DST, dst_buf, dst_off, dlen)
-        || !core_disjoint(ctx, in, ARG_DST, dst_buf, dst_off, dlen, ARG_A, a_buf, a_off, alen, 0)
-        || !core_disjoint(ctx, in, ARG_DST, dst_buf, dst_off, dlen, ARG_B, b_buf, b_off, blen, 0))
+    if (!three(ctx, in, a_buf, a_off, alen, b_buf, b_off, blen, dst_buf, dst_off, dlen, 0))
         return CHIPEMU_ERR_KERNEL;
     chipemu_event *e = core_event(ctx, in);
     if (e == NULL) return CHIPEMU_ERR_KERNEL;

@@ -29,6 +29,20 @@ __all__ = ["vec_add_rows", "vec_mul_rows", "vec_dot"]
 
 
 @jit
+def _three(sc, bufs, intr, a_buf, a_off, alen, b_buf, b_off, blen, dst_buf, dst_off, dlen,
+           dst_on_a):
+    """a, b and dst as float32 operands, in that order; dst disjoint from b, and from a unless
+    dst_on_a allows the same start (in place)."""
+    return (_f32_operand(sc, bufs, intr, ARG_A, a_buf, a_off, alen)
+            and _f32_operand(sc, bufs, intr, ARG_B, b_buf, b_off, blen)
+            and _f32_operand(sc, bufs, intr, ARG_DST, dst_buf, dst_off, dlen)
+            and check_disjoint(sc, intr, ARG_DST, dst_buf, dst_off, dlen, ARG_A, a_buf, a_off,
+                               alen, dst_on_a)
+            and check_disjoint(sc, intr, ARG_DST, dst_buf, dst_off, dlen, ARG_B, b_buf, b_off,
+                               blen, FALSE))
+
+
+@jit
 def _rows_broadcast(sram, bufs, ev, sc, dev, intr, op, a_buf, a_off, b_buf, b_off, dst_buf,
                     dst_off, n, row_len):
     if sc[SC_ERROR] != 0:
@@ -39,13 +53,8 @@ def _rows_broadcast(sram, bufs, ev, sc, dev, intr, op, a_buf, a_off, b_buf, b_of
     length, blen = 4 * n, 4 * rows
     # dst may be a in place, but must not overlap b at all: a row's results would overwrite the
     # values of later rows before they are read
-    if (not _f32_operand(sc, bufs, intr, ARG_A, a_buf, a_off, length)
-            or not _f32_operand(sc, bufs, intr, ARG_B, b_buf, b_off, blen)
-            or not _f32_operand(sc, bufs, intr, ARG_DST, dst_buf, dst_off, length)
-            or not check_disjoint(sc, intr, ARG_DST, dst_buf, dst_off, length, ARG_A, a_buf,
-                                  a_off, length, TRUE)
-            or not check_disjoint(sc, intr, ARG_DST, dst_buf, dst_off, length, ARG_B, b_buf,
-                                  b_off, blen, FALSE)):
+    if not _three(sc, bufs, intr, a_buf, a_off, length, b_buf, b_off, blen, dst_buf, dst_off,
+                  length, TRUE):
         return ERR_KERNEL
     e = new_event(sc, intr)
     if e < 0:
@@ -103,13 +112,8 @@ def _dot(sram, bufs, ev, sc, dev, a_buf, a_off, b_buf, b_off, dst_buf, dst_off, 
     alen, blen, dlen = 4 * rows_a * row_len, 4 * rows_b * row_len, 4 * rows_a * rows_b
     # dst disjoint from both (it is written while later outputs still read a and b); a and b are
     # only read, so they may overlap
-    if (not _f32_operand(sc, bufs, intr, ARG_A, a_buf, a_off, alen)
-            or not _f32_operand(sc, bufs, intr, ARG_B, b_buf, b_off, blen)
-            or not _f32_operand(sc, bufs, intr, ARG_DST, dst_buf, dst_off, dlen)
-            or not check_disjoint(sc, intr, ARG_DST, dst_buf, dst_off, dlen, ARG_A, a_buf, a_off,
-                                  alen, FALSE)
-            or not check_disjoint(sc, intr, ARG_DST, dst_buf, dst_off, dlen, ARG_B, b_buf, b_off,
-                                  blen, FALSE)):
+    if not _three(sc, bufs, intr, a_buf, a_off, alen, b_buf, b_off, blen, dst_buf, dst_off,
+                  dlen, FALSE):
         return ERR_KERNEL
     e = new_event(sc, intr)
     if e < 0:
