@@ -107,7 +107,7 @@ def attention(q, k, v, *, attn_mask=None, is_causal=False, scale=None, fmt="mxin
     per = plan.d_splits + plan.v_splits
     mach.launch(AT_KV, ids, p, events_per_tile=2 * plan.blocks_per_tile * per,
                 peers_per_tile=1, stage_bytes_per_tile=64)
-    steps = run_compute(mach, plan, p, ids, load=True)
+    steps = run_compute(mach, plan, p, ids)
     out = None if timing else gather(mach, plan, bufs["y"])
     r = finish(mach, dev, kernel="attention", output=out, plan=plan.to_dict(),
                phases={"load": [0, 1, 2], "compute": steps})
@@ -171,7 +171,7 @@ def _write_queries(mach, plan, tiles, offs, bufs, q_u):
             mach.write(bufs["bias_host"], np.stack(arrs), offset=offs[tile]["bias"])
 
 
-def run_compute(mach, plan, p, ids, *, load):
+def run_compute(mach, plan, p, ids):
     """at_q (query rows, bias, constants), a barrier, then the compute supersteps; returns the
     compute phase's superstep numbers. The bias bytes per tile are set in p by the caller."""
     mach.launch(AT_Q, ids, p, events_per_tile=3, peers_per_tile=1, stage_bytes_per_tile=64)

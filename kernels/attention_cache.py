@@ -128,8 +128,7 @@ class KVCache:
                 writes.setdefault(tile, []).extend(
                     (slot0 + s, host + s * p.slot_bytes, p.slot_bytes, 0, p.rows)
                     for s in range(per))
-        r = self._run_writes(writes, "fill")
-        return r
+        return self._run_writes(writes, "fill")
 
     def _run_writes(self, writes, phase):
         """Launch at_append for `writes`; with phase set, finish and clear the log."""
@@ -219,7 +218,7 @@ def cache_attention(cache, q, k_new, v_new, scale):
                        D.q_units(qa, scale, plan, cache.backend))
     par = D.params(plan, cache.device.n_tiles, cache.bufs, tiles, cache.offs)
     first = mach.step
-    steps = run_compute(mach, plan, par, sorted(tiles), load=False)
+    steps = run_compute(mach, plan, par, sorted(tiles))
     out = None if cache.timing else gather(mach, plan, cache.bufs["y"])
     r = finish(mach, cache.device, kernel="attention_decode", output=out, plan=plan.to_dict(),
                phases={"append": [append_step], "load": [first, first + 1], "compute": steps})

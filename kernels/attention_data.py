@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from chipemu.emulator.formats import get_format
+
 from . import attention_tile as T
 from .attention_plan import merge_script, zigzag
 from .matmul_data import pad2, w_blocks, x_blocks
@@ -26,9 +28,9 @@ def keep_units(attn_mask, is_causal, b, hq, hkv, sq, skv):
     return keep.reshape(b, hkv, g, sq, skv).reshape(b * hkv, g * sq, skv)
 
 
-def _status(keep, plan_like, mq):
+def _status(keep, bk, kb, mq):
+    """uint8 [units, chunks, kb]: 0 nothing kept, 1 all kept (a whole block), 2 mixed."""
     units, nq, skv = keep.shape
-    bk, kb = plan_like
     chunks = -(-nq // mq)
     st = np.zeros((units, chunks, kb), np.uint8)
     for c in range(chunks):
@@ -48,7 +50,7 @@ def _bias_block(keep, u, c, j, mq, bk):
 def mask_info(keep, bk, kb):
     """The planner's mask_info callback: (status, max distinct bias blocks per tile)."""
     def info(mq, members, bpt, replicas):
-        st = _status(keep, (bk, kb), mq)
+        st = _status(keep, bk, kb, mq)
         per = {}
         for u, c, j in zip(*np.nonzero(st == 2)):
             blk = _bias_block(keep, u, c, j, mq, bk)
@@ -135,7 +137,6 @@ def tile_tables(plan, keep):
 
 def params(plan, n_tiles, bufs, tiles, offs):
     """The int64 parameter array of at_load / at_step."""
-    from chipemu.emulator.formats import get_format
     h = np.zeros(T.A_COUNT, np.int64)
     vals = {T.A_STAGES: plan.stages, T.A_ROUNDS: plan.rounds, T.A_MQ: plan.mq, T.A_NQ: plan.nq,
             T.A_R: plan.rows, T.A_C: plan.cols, T.A_BK: plan.bk, T.A_DS: plan.d_splits,

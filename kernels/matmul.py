@@ -99,7 +99,6 @@ def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
     a_shape, a_arr = _shape_of(a, "a", timing)
     b_shape, b_arr = _shape_of(b, "b", timing)
     _check(a_shape, b_shape)
-    batch = a_shape[:-2]
     m = int(np.prod(a_shape[:-1]))
     k, n = b_shape
     plan = plan_matmul(m, k, n, fa, fw, dev)
@@ -144,7 +143,7 @@ def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
         p[H_STEP] = s
         mach.launch(MM_STEP, tiles, p, events_per_tile=ev_step,
                     peers_per_tile=plan.pieces_per_tile * nkg + 1, stage_bytes_per_tile=stage)
-    out = None if timing else _gather(mach, plan, bufs["y"], batch, m, n)
+    out = None if timing else _gather(mach, plan, bufs["y"], a_shape[:-1], m, n)
     steps = list(range(2, 2 + plan.compute_supersteps))
     r = finish(mach, dev, kernel="matmul", output=out, plan=plan.to_dict(),
                phases={"load": [0, 1], "compute": steps})
@@ -152,8 +151,8 @@ def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
     return r
 
 
-def _gather(mach, plan, ybuf, batch, m, n):
-    """Read every chunk's reduced output from the tile that holds it."""
+def _gather(mach, plan, ybuf, rows_shape, m, n):
+    """Read every chunk's reduced output from the tile that holds it -> [*rows_shape, n]."""
     C = plan.cols
     out = np.empty((m, plan.nb * C), np.float32)
     yb = plan.mc * C * 4
@@ -170,8 +169,7 @@ def _gather(mach, plan, ybuf, batch, m, n):
             out[r0:r1, nb * C:(nb + 1) * C] = mach.read(
                 ybuf, tile=tile, offset=off, nbytes=(r1 - r0) * C * 4,
                 dtype=np.float32).reshape(r1 - r0, C)
-    out = out[:, :n] if n < out.shape[1] else out
-    return out.reshape(*batch, m // max(1, int(np.prod(batch))) if batch else m, n)
+    return out[:, :n].reshape(*rows_shape, n)
 
 
 def _metrics(r, plan, dev):

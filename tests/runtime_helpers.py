@@ -122,6 +122,27 @@ def machine(backend="c", mode="functional", threads=None, **params):
     return Machine(tiny_params(**params), mode=mode, backend=backend, threads=threads)
 
 
+def assert_same_error(setup, build, cls, text, *, events=4):
+    """The PROGRAM built by build(setup(m)) fails the same way on both twins in both modes: an
+    exception of class `cls` naming kernel, tile and superstep and containing `text`, with the
+    log and the superstep counter untouched."""
+    import pytest
+    errs = []
+    for backend in ("c", "numba"):
+        for mode in ("functional", "timing"):
+            m = machine(backend, mode)
+            b = setup(m)
+            before = len(m.log)
+            with pytest.raises(Exception) as ei:
+                m.launch(T.PROGRAM, [0, 1], build(b).params(), events_per_tile=events)
+            e = ei.value
+            assert len(m.log) == before and m.step == 0
+            assert type(e).__name__ == cls, (backend, mode, e)
+            assert "kernel 'test_program', tile 0, superstep 0, " in str(e) and text in str(e), str(e)
+            errs.append(str(e))
+    assert len(set(errs)) == 1, errs
+
+
 def state_bytes(m):
     """Everything a functional machine holds, as bytes, for exact comparison."""
     return dict(sram=m._sram.tobytes(), codes=m._codes.tobytes(), scales=m._scales.tobytes(),

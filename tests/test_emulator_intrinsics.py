@@ -15,7 +15,8 @@ from chipemu.emulator.formats import FORMATS
 from chipemu.emulator.native import lib
 from chipemu.emulator.reference import vecmath as ref_vm
 from chipemu.kernels import test_kernels as T
-from runtime_helpers import FP32, Prog, log_bytes, machine, scenario, state_bytes
+from runtime_helpers import (FP32, Prog, assert_same_error, log_bytes, machine, scenario,
+                             state_bytes)
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = ["c", "numba"]
@@ -326,15 +327,7 @@ def _run_error(backend, mode, build, **kw):
 
 @pytest.mark.parametrize("name,build,cls,text", ERRORS, ids=[e[0] for e in ERRORS])
 def test_validation_errors(name, build, cls, text):
-    errs = []
-    for backend in BACKENDS:
-        for mode in ("functional", "timing"):
-            kw = dict(events=1) if name == "events" else {}
-            e = _run_error(backend, mode, build, **kw)
-            assert type(e).__name__ == cls, (backend, mode, e)
-            assert "kernel 'test_program', tile 0, superstep 0, " in str(e) and text in str(e), str(e)
-            errs.append(str(e))
-    assert len(set(errs)) == 1, errs
+    assert_same_error(_setup, build, cls, text, events=1 if name == "events" else 4)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

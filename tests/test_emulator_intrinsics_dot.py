@@ -11,7 +11,7 @@ import pytest
 from chipemu.emulator import events
 from chipemu.emulator.reference import vec as ref
 from chipemu.kernels import test_kernels as T
-from runtime_helpers import Prog, log_bytes, machine, state_bytes
+from runtime_helpers import Prog, assert_same_error, log_bytes, machine, state_bytes
 
 BACKENDS = ["c", "numba"]
 # (rows_a, rows_b, row_len): the smallest, odd sizes, a big one, a single b row, a single k
@@ -226,17 +226,4 @@ ERRORS = [
 
 @pytest.mark.parametrize("name,build,cls,text", ERRORS, ids=[e[0] for e in ERRORS])
 def test_validation_errors(name, build, cls, text):
-    errs = []
-    for backend in BACKENDS:
-        for mode in ("functional", "timing"):
-            m = machine(backend, mode)
-            b = _setup(m)
-            with pytest.raises(Exception) as ei:
-                m.launch(T.PROGRAM, [0, 1], build(b).params(),
-                         events_per_tile=1 if name == "events" else 4)
-            e = ei.value
-            assert len(m.log) == 0 and m.step == 0
-            assert type(e).__name__ == cls, (backend, mode, e)
-            assert "kernel 'test_program', tile 0, superstep 0, " in str(e) and text in str(e), str(e)
-            errs.append(str(e))
-    assert len(set(errs)) == 1, errs
+    assert_same_error(_setup, build, cls, text, events=1 if name == "events" else 4)
