@@ -1,6 +1,6 @@
-# Standalone C build of chipemu's core: build/libchipemu.so + csrc/chipemu.h for C/C++ hosts
+# Standalone C build of chipemu's core: build/libchipemu.so + csrc/include/chipemu.h for C/C++ hosts
 # (gem5, SST, ...; DESIGN §1) and the C test driver, plain and under ASan/UBSan (DESIGN §9).
-# The cffi extension is built from the same csrc/*.c by csrc/build_ffi.py, not by this file.
+# The cffi extension is built from the same csrc/**/*.c by csrc/build_ffi.py, not by this file.
 #
 #   make                      build/libchipemu.so
 #   make driver | test        build/test_driver, and run it
@@ -18,16 +18,15 @@ DESTDIR ?=
 CFLAGS_RESULT := -O3 -fwrapv -ffp-contract=off -fno-fast-math
 CFLAGS_OTHER := -fPIC -fvisibility=hidden -std=c11 -Wall -Wextra -Werror
 # Extra flags (e.g. SAN below, or -g) go first so they can never override the result flags.
-ALL_CFLAGS = $(CFLAGS) $(SAN) $(CFLAGS_RESULT) $(CFLAGS_OTHER) -Icsrc -MMD -MP
+ALL_CFLAGS = $(CFLAGS) $(SAN) $(CFLAGS_RESULT) $(CFLAGS_OTHER) -Icsrc/include -Icsrc -MMD -MP
 LDLIBS := -lm
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # Runtime options for `sanitize`: fail on any report; leak checks on (override if ptrace is denied).
 SAN_ENV ?= ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1 \
            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-# Same source set as build_ffi.c_sources(): every csrc/*.c and csrc/kernels/*.c, so new files
-# are picked up.
-SRCS := $(sort $(wildcard csrc/*.c csrc/kernels/*.c))
+# Same source set as build_ffi.c_sources(): every .c under csrc/, so new files are picked up.
+SRCS := $(sort $(shell find csrc -name '*.c'))
 OBJS := $(patsubst csrc/%.c,$(BUILD)/obj/%.o,$(SRCS))
 LIB := $(BUILD)/libchipemu.so
 DRIVER := $(BUILD)/test_driver
@@ -44,10 +43,12 @@ $(BUILD)/obj/%.o: csrc/%.c
 $(LIB): $(OBJS)
 	$(CC) $(SAN) -shared -Wl,-soname,libchipemu.so $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-# rpath $ORIGIN: the driver finds the lib beside it without LD_LIBRARY_PATH.
-$(DRIVER): csrc/tests/test_driver.c $(LIB) csrc/chipemu.h
-	$(CC) $(ALL_CFLAGS) -MF $(BUILD)/test_driver.d $< -L$(BUILD) -lchipemu \
-	    -Wl,-rpath,'$$ORIGIN' $(LDFLAGS) $(LDLIBS) -o $@
+# rpath $ORIGIN: the driver finds the lib beside it without LD_LIBRARY_PATH. The test tile
+# kernels (tests/testkernels/, not part of the library) are compiled into the driver.
+TEST_KERNELS := tests/testkernels/tile.c
+$(DRIVER): tests/csrc/test_driver.c $(TEST_KERNELS) $(LIB) csrc/include/chipemu.h
+	$(CC) $(ALL_CFLAGS) -Itests/testkernels -MF $(BUILD)/test_driver.d $< $(TEST_KERNELS) \
+	    -L$(BUILD) -lchipemu -Wl,-rpath,'$$ORIGIN' $(LDFLAGS) $(LDLIBS) -o $@
 
 driver: $(DRIVER)
 
@@ -61,7 +62,7 @@ sanitize:
 install: $(LIB)
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libchipemu.so
-	install -m 644 csrc/chipemu.h $(DESTDIR)$(PREFIX)/include/chipemu.h
+	install -m 644 csrc/include/chipemu.h $(DESTDIR)$(PREFIX)/include/chipemu.h
 
 clean:
 	rm -rf $(BUILD)

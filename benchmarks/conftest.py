@@ -4,6 +4,12 @@ A benchmark opts in by setting extra_info["baseline"] (the name of its baseline 
 group: a NumPy reference of the same shape) and optionally extra_info["bytes"] (input bytes, for
 GB/s). Ratios need timed runs; with --benchmark-disable nothing is printed.
 """
+import pathlib
+import sys
+
+# the test tile kernels (tests/testkernels) are test-only code outside the package
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests"))
+
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -12,7 +12,8 @@ import time
 import numpy as np
 import pytest
 
-from chipemu.kernels import KVCache, attention
+from chipemu.kernels import KVCache
+from chipemu.kernels import attention
 
 SIZES = {"256": 256, "2048": 2048}
 

@@ -23,7 +23,7 @@ import pytest
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests"))
 from engine_logs import bench_log, corsair_params  # noqa: E402
 
-from chipemu.emulator.engine import simulate  # noqa: E402
+from chipemu.emulator.engine.core import simulate  # noqa: E402
 
 SIZES = {"200k": 200_000, "10M": 10_000_000}
 _logs = {}

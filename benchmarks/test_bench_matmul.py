@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pytest
 
-from chipemu.kernels.matmul import matmul
+from chipemu.kernels.matmul.api import matmul
 
 SIZES = {"256": 256, "2048": 2048}
 
@@ -69,7 +69,7 @@ def test_matmul_timing_mode(benchmark, request, n):
 
 _PEAK = """
 import json, resource, numpy as np
-from chipemu.kernels.matmul import matmul
+from chipemu.kernels.matmul.api import matmul
 n = {n}
 rng = np.random.default_rng(0)
 a = rng.standard_normal((n, n), dtype=np.float32)

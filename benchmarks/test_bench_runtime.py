@@ -8,11 +8,11 @@
 import numpy as np
 import pytest
 
-from chipemu.emulator import layout
-from chipemu.emulator.formats import get_format
+from chipemu.emulator.numerics import layout
+from chipemu.emulator.numerics.formats import get_format
 from chipemu.emulator.native import ffi
-from chipemu.emulator.runtime import Machine
-from chipemu.kernels import test_kernels as T
+from chipemu.emulator.runtime.machine import Machine
+from testkernels import tile as T
 
 BACKENDS = ["c", "numba"]
 NVEC, ITERS = 32, 4

@@ -1,6 +1,6 @@
 """cffi builder for chipemu.emulator._native (out-of-line API mode), run by setup.py at install time.
 
-The cdef is the CDEF region of csrc/chipemu.h, so the header stays the single source of the C
+The cdef is the CDEF region of csrc/include/chipemu.h, so the header stays the single source of the C
 declarations. Compile flags that change results are listed in CFLAGS_RESULT and mirrored by the
 Makefile; a test checks that both lists agree.
 """
@@ -10,7 +10,7 @@ import re
 import cffi
 
 CSRC = pathlib.Path(__file__).resolve().parent
-HEADER = CSRC / "chipemu.h"
+HEADER = CSRC / "include" / "chipemu.h"
 # Flags that change numerical results: identical in the Makefile (tests/test_build.py checks).
 CFLAGS_RESULT = ["-O3", "-fwrapv", "-ffp-contract=off", "-fno-fast-math"]
 CFLAGS_OTHER = ["-std=c11", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter"]
@@ -26,10 +26,9 @@ def read_cdef(header=HEADER):
 
 
 def c_sources():
-    """All C sources of the core (csrc/*.c and the C tile kernels csrc/kernels/*.c), sorted so
-    builds are reproducible."""
-    files = list(CSRC.glob("*.c")) + list(CSRC.glob("kernels/*.c"))
-    return sorted(str(p.relative_to(CSRC.parent)) for p in files)
+    """Every C source under csrc/ (numerics, intrinsics, runtime, engine, the kernels' C tile
+    twins), sorted so builds are reproducible and a new kernel folder needs no edit here."""
+    return sorted(str(p.relative_to(CSRC.parent)) for p in CSRC.rglob("*.c"))
 
 
 ffibuilder = cffi.FFI()
@@ -38,7 +37,8 @@ ffibuilder.set_source(
     "chipemu.emulator._native",
     '#include "chipemu.h"',
     sources=c_sources(),
-    include_dirs=[str(CSRC.relative_to(CSRC.parent))],
+    include_dirs=[str((CSRC / "include").relative_to(CSRC.parent)),
+                  str(CSRC.relative_to(CSRC.parent))],
     extra_compile_args=CFLAGS_RESULT + CFLAGS_OTHER,
 )
 

@@ -1,8 +1,9 @@
 """chipemu.emulator: the emulated chiplet DIMC device, its numeric formats and its C core."""
-from .errors import (BackendError, CapacityError, ChipemuError, ConfigError, EngineError,
-                     FormatError, NativeError, ShapeError)
-from .device import Device, Site
-from .formats import DIMC_FORMATS, FORMATS, FormatSpec, QTensor, dequantize, get_format, quantize
+from chipemu.emulator.errors import (BackendError, CapacityError, ChipemuError, ConfigError,
+                                     EngineError, FormatError, NativeError, ShapeError)
+from chipemu.emulator.device import Device, Site
+from chipemu.emulator.numerics.formats import (DIMC_FORMATS, FORMATS, FormatSpec, QTensor,
+                                               dequantize, get_format, quantize)
 
 __all__ = ["ChipemuError", "ConfigError", "CapacityError", "ShapeError", "FormatError",
            "BackendError", "NativeError", "EngineError", "FORMATS", "DIMC_FORMATS", "FormatSpec",
@@ -13,7 +14,7 @@ __version__ = "0.1.0"
 
 # the runtime and engine load Numba and the C core: import them on first use, not with the package
 _LAZY = {"Machine": ("runtime", "Machine"), "TileKernel": ("runtime", "TileKernel"),
-         "Result": ("result", "Result"), "simulate": ("engine", "simulate")}
+         "Result": ("engine.result", "Result"), "simulate": ("engine", "simulate")}
 
 
 def __getattr__(name):

@@ -19,8 +19,10 @@ __all__ = ["jit"]
 
 _OPTIONS = dict(nogil=True, fastmath=False, error_model="numpy", boundscheck=False)
 _HERE = os.path.dirname(os.path.abspath(__file__))
-_DEPS = ("_jit.py", "codec.py", "vecmath.py", "intrinsics_core.py", "intrinsics.py",
-         "intrinsics_dimc.py", "intrinsics_vec.py", "intrinsics_vec_rows.py", "superstep.py")
+# every file a tile kernel inlines: this one, the numerics and intrinsics twins, the launcher
+_DEPS = tuple(["_jit.py", os.path.join("runtime", "superstep.py")] + sorted(
+    os.path.join(d, f) for d in ("numerics", "intrinsics")
+    for f in os.listdir(os.path.join(_HERE, d)) if f.endswith(".py")))
 
 
 def _deps_stamp():

@@ -1,4 +1,4 @@
-"""The event log: NumPy mirrors of the C structs chipemu_event and chipemu_buffer (csrc/chipemu.h).
+"""The event log: NumPy mirrors of the C structs chipemu_event and chipemu_buffer (csrc/include/chipemu.h).
 
 Every intrinsic appends one record; the engine (timing, energy) reads only this log, the peers
 array and the buffer table, plus the device. Field meanings per op are in docs/events.md.

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ._native import ffi, lib
-from .errors import NativeError
+from chipemu.emulator._native import ffi, lib
+from chipemu.emulator.errors import NativeError
 
 __all__ = ["ffi", "lib", "check", "ptr", "num_threads", "run_units", "quantize_2d", "dequantize_2d"]
 
@@ -61,7 +61,7 @@ def _units(spec, rows, cols):
 
 
 def quantize_2d(spec, x):
-    """(codes, scales) of float32 x[rows, cols] computed by csrc/codec.c."""
+    """(codes, scales) of float32 x[rows, cols] computed by csrc/numerics/codec.c."""
     x = np.ascontiguousarray(x, dtype=np.float32)
     rows, cols = x.shape
     codes = np.empty(x.shape, spec.container)
@@ -88,7 +88,7 @@ def quantize_2d(spec, x):
 
 
 def dequantize_2d(spec, codes, scales):
-    """float32 values of codes[rows, cols] computed by csrc/codec.c."""
+    """float32 values of codes[rows, cols] computed by csrc/numerics/codec.c."""
     codes = np.ascontiguousarray(codes)
     rows, cols = codes.shape
     out = np.empty(codes.shape, np.float32)

@@ -2,7 +2,7 @@
 
 The device computes these with fixed algorithms, not libm, so every backend gives the same bits:
 "numpy" is the definition (`chipemu.emulator.reference.vecmath`), "numba"
-(`chipemu.emulator.vecmath`) and "c" (csrc/vecmath.c, the default) are tested bit-identical to it.
+(`chipemu.emulator.numerics.vecmath`) and "c" (csrc/numerics/vecmath.c, the default) are tested bit-identical to it.
 `python -m chipemu.emulator.vector_math` measures the ULP error against float64 (see measure_ulp).
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ import time
 
 import numpy as np
 
-from .errors import BackendError, ChipemuError, ShapeError
-from .formats import _as_float32
+from chipemu.emulator.errors import BackendError, ChipemuError, ShapeError
+from chipemu.emulator.numerics.formats import _as_float32
 
 __all__ = ["BACKENDS", "FUNCTIONS", "exp", "reciprocal", "rsqrt", "measure_ulp"]
 
@@ -41,14 +41,14 @@ def _apply(fn: str, x, backend: str) -> np.ndarray:
         return x
     flat = x.reshape(-1)
     if backend == "numpy":
-        from .reference import vecmath as ref
+        from chipemu.emulator.reference import vecmath as ref
         return getattr(ref, fn)(flat).reshape(x.shape)
     out = np.empty_like(flat)
     if backend == "numba":
-        from . import vecmath as nb
+        from chipemu.emulator.numerics import vecmath as nb
         getattr(nb, fn + "_array")(flat, out)
     else:
-        from . import native
+        from chipemu.emulator import native
         cfn = getattr(native.lib, "chipemu_vec_" + fn)
         px, py = native.ptr(flat, "float *"), native.ptr(out, "float *")
 

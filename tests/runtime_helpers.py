@@ -2,12 +2,12 @@
 the PROGRAM test kernel, and running one setup on several machines to compare them."""
 import numpy as np
 
-from chipemu.emulator import layout
+from chipemu.emulator.numerics import layout
 from chipemu.emulator.events import VOPS
-from chipemu.emulator.formats import get_format
+from chipemu.emulator.numerics.formats import get_format
 from chipemu.emulator.native import ffi
-from chipemu.emulator.runtime import Machine
-from chipemu.kernels import test_kernels as T
+from chipemu.emulator.runtime.machine import Machine
+from testkernels import tile as T
 
 N_TILES = 16
 FP32 = 0

@@ -1,6 +1,6 @@
 """The two C builds agree with each other and with the Python side (DESIGN §1, §9).
 
-The header csrc/chipemu.h, the cffi extension chipemu.emulator._native, the Makefile's standalone
+The header csrc/include/chipemu.h, the cffi extension chipemu.emulator._native, the Makefile's standalone
 libchipemu.so and the format registry must not drift apart. Paths are taken relative to this file,
 not the installed package, so this runs the same after `pip install .` and `pip install -e .`.
 Builds go to temp dirs (make BUILD=...) so the checkout is never written.
@@ -16,12 +16,13 @@ import cffi
 import numpy as np
 import pytest
 
-from chipemu.emulator import codec, formats
+from chipemu.emulator.numerics import codec
+from chipemu.emulator.numerics import formats
 from chipemu.emulator.native import ffi, lib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CSRC = ROOT / "csrc"
-HEADER = CSRC / "chipemu.h"
+HEADER = CSRC / "include" / "chipemu.h"
 MAKEFILE = ROOT / "Makefile"
 CC = os.environ.get("CC", "cc")
 
@@ -159,7 +160,7 @@ int main(void) {
 @pytest.mark.parametrize("where", ["build", "installed"])
 def test_c_program_links_and_runs(standalone, tmp_path, where):
     build, prefix = standalone
-    inc, libdir = (CSRC, build) if where == "build" else (prefix / "include", prefix / "lib")
+    inc, libdir = (CSRC / "include", build) if where == "build" else (prefix / "include", prefix / "lib")
     src = tmp_path / "prog.c"
     src.write_text(C_PROGRAM)
     exe = tmp_path / "prog"

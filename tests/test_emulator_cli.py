@@ -4,8 +4,8 @@ import re
 import numpy as np
 from click.testing import CliRunner
 
-from chipemu.emulator.cli import main
-from chipemu.emulator.demo import format_errors, reference_tensors
+from chipemu.cli.main import main
+from chipemu.cli.demo import format_errors, reference_tensors
 
 
 def test_demo_prints_every_format_for_both_tensors():

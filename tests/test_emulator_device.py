@@ -7,8 +7,8 @@ import pytest
 from pydantic import ValidationError
 
 from chipemu.emulator import ConfigError, Device, FormatError, Site
-from chipemu.emulator.device_parts import VEC_OPS
-from chipemu.emulator.formats import FORMATS
+from chipemu.emulator.device.parts import VEC_OPS
+from chipemu.emulator.numerics.formats import FORMATS
 from chipemu.emulator.native import ffi, lib
 
 

@@ -2,7 +2,7 @@
 import pytest
 
 from chipemu.emulator import ConfigError, Device
-from chipemu.emulator.device import PRESET_DIR
+from chipemu.emulator.device.config import PRESET_DIR
 
 MESH = "a local tile id in 0..3 of the 2x2 tile mesh"
 

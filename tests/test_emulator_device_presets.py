@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from chipemu.emulator import Device
-from chipemu.emulator.cli import main
-from chipemu.emulator.device import PRESET_DIR
+from chipemu.cli.main import main
+from chipemu.emulator.device.config import PRESET_DIR
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +129,7 @@ def test_presets_command_json_and_errors():
 
 
 def test_docs_corsair_table_matches_the_preset(corsair):
-    from chipemu.emulator.cli import _flat
+    from chipemu.cli.main import _flat
     text = (Path(__file__).parents[1] / "docs" / "presets.md").read_text(encoding="utf-8")
     section = text.split("### corsair, every value", 1)[1].split("\n## ", 1)[0]
     rows = [[c.strip() for c in line.strip("|").split(" | ")]

@@ -1,4 +1,4 @@
-"""The timing and energy engine (csrc/engine*.c, emulator/engine.py; semantics in docs/engine.md).
+"""The timing and energy engine (csrc/engine*.c, emulator/engine/core.py; semantics in docs/engine.md).
 
 Device: tests/engine_logs.tiny_params() unless stated. Its numbers, used in the hand derivations:
   SRAM port 128 B/cycle, inject/eject 64, NoC link 32 (hop latency 2), D2D 16 (latency 20),
@@ -13,7 +13,7 @@ s_last + ser_last + lat_last.
 import numpy as np
 import pytest
 
-from chipemu.emulator.engine import (ENERGY_COMPONENTS, PATH_CLASSES, RESOURCE_CLASSES,
+from chipemu.emulator.engine.core import (ENERGY_COMPONENTS, PATH_CLASSES, RESOURCE_CLASSES,
                                      resource_table, simulate)
 from chipemu.emulator.events import OPS, EventLog
 

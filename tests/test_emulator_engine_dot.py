@@ -9,9 +9,9 @@ dst too; docs/engine.md). Device: engine_logs.tiny_params() with 16 lanes and pe
 import numpy as np
 import pytest
 
-from chipemu.emulator.engine import simulate
+from chipemu.emulator.engine.core import simulate
 from chipemu.emulator.events import FLAG_ACCUMULATE, FLAG_DOT, VOPS
-from chipemu.kernels import test_kernels as T
+from testkernels import tile as T
 
 from engine_logs import LogBuilder, tiny_params
 from runtime_helpers import Prog, machine

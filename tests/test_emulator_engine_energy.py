@@ -9,7 +9,7 @@ vector add 20 per element).
 import numpy as np
 import pytest
 
-from chipemu.emulator.engine import simulate
+from chipemu.emulator.engine.core import simulate
 from chipemu.emulator.errors import ConfigError
 from chipemu.emulator.events import OP_NAMES, EventLog
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from chipemu.emulator.errors import ChipemuError, ConfigError, EngineError
-from chipemu.emulator.engine import simulate
+from chipemu.emulator.engine.core import simulate
 from chipemu.emulator.events import EVENT_DTYPE, NO_BUF, EventLog
 
 from engine_logs import LogBuilder, link, mvm_chain_builder, random_log, tiny_params

@@ -23,7 +23,7 @@ import pytest
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from engine_logs import LogBuilder, bench_log, corsair_params, random_log, tiny_params  # noqa: E402
 
-from chipemu.emulator.engine import simulate  # noqa: E402
+from chipemu.emulator.engine.core import simulate  # noqa: E402
 from chipemu.emulator.errors import EngineError  # noqa: E402
 from chipemu.emulator.events import EVENT_DTYPE, EventLog  # noqa: E402
 

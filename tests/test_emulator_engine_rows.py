@@ -7,7 +7,7 @@ ranges, src1 being one float32 per row (docs/engine.md). Device: engine_logs.tin
 """
 import pytest
 
-from chipemu.emulator.engine import simulate
+from chipemu.emulator.engine.core import simulate
 from chipemu.emulator.events import FLAG_ROW_BROADCAST
 
 from engine_logs import LogBuilder, tiny_params

@@ -5,7 +5,7 @@ import pytest
 
 from chipemu.emulator import FORMATS, FormatError, QTensor, ShapeError, dequantize, quantize
 from chipemu.emulator.errors import BackendError, ChipemuError
-from chipemu.emulator.formats import DIMC_FORMATS, get_format, unpack_codes
+from chipemu.emulator.numerics.formats import DIMC_FORMATS, get_format, unpack_codes
 
 BACKENDS = ("numpy", "numba", "c")
 MINIFLOATS = {  # chipemu element format -> ml_dtypes type

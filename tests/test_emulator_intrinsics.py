@@ -1,6 +1,6 @@
 """The intrinsics (emulator/intrinsics*.py <-> csrc/intrinsics*.c): twins equal, semantics, events.
 
-Every intrinsic runs through the PROGRAM test kernel (kernels/test_kernels.py and its C twin), so
+Every intrinsic runs through the PROGRAM test kernel (tests/testkernels/tile.py and its C twin), so
 the same calls go through both backends: outputs (SRAM, DIMC state, DRAM) and event logs must be
 byte-identical, and timing mode must log exactly what functional mode logs.
 """
@@ -10,11 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chipemu.emulator import events, intrinsics_core as K, layout
-from chipemu.emulator.formats import FORMATS
+from chipemu.emulator import events
+from chipemu.emulator.intrinsics import core as K
+from chipemu.emulator.numerics import layout
+from chipemu.emulator.numerics.formats import FORMATS
 from chipemu.emulator.native import lib
 from chipemu.emulator.reference import vecmath as ref_vm
-from chipemu.kernels import test_kernels as T
+from testkernels import tile as T
 from runtime_helpers import (FP32, Prog, assert_same_error, log_bytes, machine, scenario,
                              state_bytes)
 
@@ -29,7 +31,7 @@ def _defines(path, prefix):
 
 def test_runtime_constants_match_the_header():
     for prefix in ("SC_", "DEV_", "KERR_", "IN_", "BT_", "MODE_", "FLAG_"):
-        found = _defines(ROOT / "csrc/chipemu.h", "CHIPEMU_" + prefix)
+        found = _defines(ROOT / "csrc/include/chipemu.h", "CHIPEMU_" + prefix)
         assert found, prefix
         for name, value in found.items():
             assert getattr(K, name[len("CHIPEMU_"):]) == value, name
@@ -38,8 +40,8 @@ def test_runtime_constants_match_the_header():
 
 
 def test_message_and_argument_ids_match_the_c_core():
-    msgs = _defines(ROOT / "csrc/intrinsics_core.h", "MSG_")
-    args = _defines(ROOT / "csrc/intrinsics_core.h", "ARG_")
+    msgs = _defines(ROOT / "csrc/intrinsics/core.h", "MSG_")
+    args = _defines(ROOT / "csrc/intrinsics/core.h", "ARG_")
     assert {n: getattr(K, n) for n in msgs} == msgs and set(K.MESSAGES) == set(msgs.values())
     assert [n[4:].lower() for n, _ in sorted(args.items(), key=lambda kv: kv[1])] == list(K.ARG_NAMES)
     assert all(getattr(K, n) == v for n, v in args.items())

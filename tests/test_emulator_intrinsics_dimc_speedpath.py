@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chipemu.emulator import intrinsics_core as K, layout
-from chipemu.emulator.formats import get_format
+from chipemu.emulator.intrinsics import core as K
+from chipemu.emulator.numerics import layout
+from chipemu.emulator.numerics.formats import get_format
 from chipemu.emulator.reference import dimc as ref
-from chipemu.kernels import test_kernels as T
+from testkernels import tile as T
 from runtime_helpers import Prog, machine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,7 +104,7 @@ def test_mvm_column_tails(backend, fw):
 
 
 def test_scratch_sizes_match_the_c_core():
-    text = (ROOT / "csrc/intrinsics_core.h").read_text()
+    text = (ROOT / "csrc/intrinsics/core.h").read_text()
     assert int(re.search(r"#define CORE_DIMC_VB (\d+)", text).group(1)) == K.DIMC_VB
 
 

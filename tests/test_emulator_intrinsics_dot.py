@@ -10,7 +10,7 @@ import pytest
 
 from chipemu.emulator import events
 from chipemu.emulator.reference import vec as ref
-from chipemu.kernels import test_kernels as T
+from testkernels import tile as T
 from runtime_helpers import Prog, assert_same_error, log_bytes, machine, state_bytes
 
 BACKENDS = ["c", "numba"]

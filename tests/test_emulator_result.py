@@ -8,7 +8,7 @@ from rich.console import Console
 
 from chipemu.emulator import Device
 from chipemu.kernels import microbench as mb
-from chipemu.kernels.matmul import matmul
+from chipemu.kernels.matmul.api import matmul
 
 TINY = Device.preset("tiny")
 GOLDEN = Path(__file__).with_name("golden")

@@ -1,4 +1,4 @@
-"""The SPMD tile runtime (emulator/runtime.py, state.py, superstep.py <-> csrc/superstep.c):
+"""The SPMD tile runtime (emulator/runtime/machine.py, state.py, superstep.py <-> csrc/runtime/superstep.c):
 buffers and capacity, BSP supersteps, the log's order, bounds, threads, caching, host helpers."""
 import os
 from pathlib import Path
@@ -6,13 +6,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chipemu.emulator import ChipemuError, layout
+from chipemu.emulator import ChipemuError
+from chipemu.emulator.numerics import layout
 from chipemu.emulator.errors import BackendError, CapacityError, ConfigError, ShapeError
 from chipemu.emulator.events import OPS
 from chipemu.emulator.reference import dimc as ref
 from chipemu.emulator.reference import vecmath as ref_vm
-from chipemu.emulator.runtime import Machine, TileKernel
-from chipemu.kernels import test_kernels as T
+from chipemu.emulator.runtime.machine import Machine, TileKernel
+from testkernels import tile as T
 from runtime_helpers import (FP32, N_TILES, Prog, log_bytes, machine, scenario, state_bytes,
                              tiny_params)
 
@@ -30,7 +31,7 @@ def test_params_dict_and_device_objects():
             return tiny_params(n_chiplets=1)
     assert Machine(Dev()).n_tiles == 4
     try:
-        from chipemu.emulator.device import Device
+        from chipemu.emulator.device.config import Device
         dev = Device.preset("tiny")
     except Exception as exc:                      # the device model is another issue's work
         pytest.skip(f"Device.preset('tiny') unavailable: {exc}")
@@ -217,7 +218,7 @@ def test_thread_count_changes_nothing(backend):
 
 
 def test_numba_launcher_is_compiled_once_and_cached():
-    from chipemu.emulator import superstep
+    from chipemu.emulator.runtime import superstep
     m = machine("numba")
     m.launch(T.EMPTY, [0, 1], events_per_tile=0)
     s = m.alloc_sram("s", 64)
@@ -226,7 +227,7 @@ def test_numba_launcher_is_compiled_once_and_cached():
     assert type(superstep.launch_tiles._cache).__name__ == "_ChipemuCache"
     assert type(T.program._cache).__name__ == "_ChipemuCache"
     stamp = superstep.launch_tiles._cache._impl.locator.get_source_stamp()
-    assert any(name == "intrinsics.py" for name, *_ in stamp[1])  # kernels go stale with intrinsics
+    assert any(name == os.path.join("intrinsics", "dma.py") for name, *_ in stamp[1])  # kernels go stale with intrinsics
 
 
 # ---- DIMC host helpers, corrupt_weight, the GEMV kernel ----
@@ -324,9 +325,9 @@ def test_numba_launcher_and_kernels_load_from_the_cache_in_a_new_process():
     import sys
     code = (
         "import numpy as np\n"
-        "from chipemu.emulator import superstep\n"
+        "from chipemu.emulator.runtime import superstep\n"
         "from chipemu.emulator.runtime import Machine\n"
-        "from chipemu.kernels import test_kernels as T\n"
+        "from testkernels import tile as T\n"
         "import runtime_helpers as H\n"
         "m = Machine(H.tiny_params(), backend='numba')\n"
         "m.launch(T.EMPTY, range(16), events_per_tile=0)\n"

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chipemu.emulator import vecmath as nb
+from chipemu.emulator.numerics import vecmath as nb
 from chipemu.emulator import vector_math as vm
 from chipemu.emulator.errors import BackendError, ChipemuError, ShapeError
 from chipemu.emulator.native import ffi, lib, ptr

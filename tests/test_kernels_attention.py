@@ -1,11 +1,11 @@
-"""chipemu.kernels.attention: twins vs the plan-replaying NumPy reference, bit for bit; masks that
+"""chipemu.kernels.attention.api: twins vs the plan-replaying NumPy reference, bit for bit; masks that
 skip work; GQA; error vs float64; counts equal across backends and modes; bad input."""
 import numpy as np
 import pytest
 
 from chipemu.emulator.errors import CapacityError, FormatError, ShapeError
 from chipemu.kernels import attention
-from chipemu.kernels.attention_ref import attention_reference
+from chipemu.kernels.attention.ref import attention_reference
 
 
 def _qkv(b, hq, hkv, sq, skv, d, seed=0):

@@ -5,8 +5,9 @@ import pytest
 
 from chipemu.emulator.errors import CapacityError, ShapeError
 from chipemu.emulator.events import OPS
-from chipemu.kernels import KVCache, attention
-from chipemu.kernels.attention_ref import attention_reference
+from chipemu.kernels import KVCache
+from chipemu.kernels import attention
+from chipemu.kernels.attention.ref import attention_reference
 
 B, H, HKV, D, ML = 2, 4, 2, 64, 200
 LENS = [100, 70]

@@ -1,4 +1,4 @@
-"""chipemu.kernels.matmul: twins vs the plan-replaying NumPy reference, bit for bit; counts equal
+"""chipemu.kernels.matmul.api: twins vs the plan-replaying NumPy reference, bit for bit; counts equal
 across backends and modes; hand-derived cycles; error bounds; floors; bad input."""
 import numpy as np
 import pytest
@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from chipemu.emulator import Device
 from chipemu.emulator.errors import CapacityError, FormatError, ShapeError
-from chipemu.kernels.matmul import matmul
-from chipemu.kernels.matmul_ref import matmul_reference
+from chipemu.kernels.matmul.api import matmul
+from chipemu.kernels.matmul.ref import matmul_reference
 
 TINY = Device.preset("tiny")
 CORSAIR = Device.preset("corsair")

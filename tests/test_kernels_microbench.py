@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from chipemu.emulator import Device, layout
+from chipemu.emulator import Device
+from chipemu.emulator.numerics import layout
 from chipemu.emulator.reference import dimc as dimc_ref
 from chipemu.kernels import microbench as mb
 
@@ -109,7 +110,7 @@ def test_bad_parameters_are_clear_errors():
 def test_corsair_overhead_is_the_calibrated_fit():
     """The shipped overhead is the largest whole fJ keeping dimc_peak <= 600 W in MXINT8 and
     MXINT4 (docs/calibration.md): it fits, and one fJ more does not."""
-    from chipemu.kernels.calibration import peak_power
+    from chipemu.kernels.microbench.calibration import peak_power
     fit = CORSAIR.power.overhead_fj_per_mac
     powers = [peak_power(CORSAIR, f) for f in ("mxint8", "mxint4")]
     assert max(powers) <= 600.0
@@ -124,8 +125,8 @@ def test_three_hop_send_chain_on_tiny_by_hand():
     # Chain 0 -> 1 -> 3 -> 2 in supersteps 0, 1, 2 (each reads what the last one wrote: RAW):
     # 3 + 3 + 3 = 9 cycles.
     import numpy as np
-    from chipemu.emulator.program import finish, machine_for
-    from chipemu.kernels.microbench_tiles import SEND_TABLE
+    from chipemu.kernels.scaffold import finish, machine_for
+    from chipemu.kernels.microbench.tile import SEND_TABLE
     m = machine_for(TINY, mode="timing")
     buf = m.alloc_sram("b", 64)
     for s, d in ((0, 1), (1, 3), (3, 2)):

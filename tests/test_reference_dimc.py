@@ -6,10 +6,10 @@ import itertools
 import numpy as np
 import pytest
 
-from chipemu.emulator import layout
-from chipemu.emulator.formats import DIMC_FORMATS, get_format, quantize
+from chipemu.emulator.numerics import layout
+from chipemu.emulator.numerics.formats import DIMC_FORMATS, get_format, quantize
 from chipemu.emulator.reference import dimc as ref
-from chipemu.kernels import test_kernels as T
+from testkernels import tile as T
 from runtime_helpers import FP32, Prog, machine
 
 K = 64

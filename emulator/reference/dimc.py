@@ -18,8 +18,8 @@ Imports neither Numba nor the native module.
 """
 import numpy as np
 
-from ..formats import KIND_BLOCK_INT, KIND_INT_TENSOR, get_format
-from ..layout import scale_values, unpack_rows, unpack_weights
+from chipemu.emulator.numerics.formats import KIND_BLOCK_INT, KIND_INT_TENSOR, get_format
+from chipemu.emulator.numerics.layout import scale_values, unpack_rows, unpack_weights
 
 __all__ = ["segment_size", "mvm", "mvm_bytes"]
 

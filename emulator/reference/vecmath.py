@@ -1,6 +1,6 @@
 """NumPy definition of the vector unit's fp32 math: exp, reciprocal, rsqrt (docs/vecmath.md).
 
-This file is the definition; the Numba (`chipemu.emulator.vecmath`) and C (`csrc/vecmath.c`)
+This file is the definition; the Numba (`chipemu.emulator.numerics.vecmath`) and C (`csrc/numerics/vecmath.c`)
 twins are tested bit-identical to it. Every arithmetic step is one IEEE float32 operation on
 float32 arrays, in the order written (no FMA: NumPy never contracts). float64 is used only where it
 is exact: frexp of a float32, and scaling a float32 by 2^n before the one final rounding to float32

@@ -1,0 +1,245 @@
+/* intrinsics_core.h — private helpers shared by the C intrinsics (intrinsics*.c, superstep.c).
+ *
+ * The Numba twin is emulator/intrinsics/core.py: the message and argument ids below are mirrored
+ * there (tests/test_emulator_intrinsics.py parses this file and compares), and every check runs in
+ * the same order in both, so a broken rule gives the same error from either backend.
+ * Not part of the public API: everything here is static inline and hidden.
+ */
+#ifndef CHIPEMU_INTRINSICS_CORE_H
+#define CHIPEMU_INTRINSICS_CORE_H
+
+#include <string.h>
+
+#include "chipemu.h"
+
+/* message ids (sc[CHIPEMU_SC_MESSAGE]); the text lives in emulator/intrinsics/core.py MESSAGES */
+#define MSG_EVENTS 1        /* capacity: v0 = events_per_tile */
+#define MSG_PEERS 2         /* capacity: v0 = peers_per_tile */
+#define MSG_STAGE 3         /* capacity: v0 = stage_bytes_per_tile, v1 = bytes wanted */
+#define MSG_BUF 4           /* shape: v0 = arg, v1 = buffer id, v2 = buffers */
+#define MSG_BUF_KIND 5      /* shape: v0 = arg, v1 = buffer id, v2 = its kind, v3 = kind needed */
+#define MSG_RANGE 6         /* shape: v0 = arg, v1 = offset, v2 = bytes, v3 = buffer id, v4 = size */
+#define MSG_ALIGN 7         /* shape: v0 = arg, v1 = offset */
+#define MSG_ARG 8           /* shape: v0 = arg, v1 = value, v2 = lowest, v3 = highest allowed */
+#define MSG_MULTIPLE 9      /* shape: v0 = arg, v1 = value, v2 = required factor */
+#define MSG_FMT 10          /* format: v0 = arg, v1 = code */
+#define MSG_FMT_DIMC 11     /* format: v0 = arg, v1 = code */
+#define MSG_FMT_CELLS 12    /* format: v0 = arg, v1 = code, v2 = element bits, v3 = cell bits */
+#define MSG_CONVERT 13      /* format: v1 = fmt_to, v2 = fmt_from */
+#define MSG_SLOT_EMPTY 14   /* state: v0 = arg, v1 = slot */
+#define MSG_OVERLAP 15      /* shape: v0 = arg, v1 = buffer, v2 = offset, v3 = bytes, v4 = input arg */
+#define MSG_DUP 16          /* shape: v0 = arg, v1 = tile */
+#define MSG_SELF 17         /* shape: v0 = arg, v1 = tile */
+
+/* argument ids (v0 of most messages); names in emulator/intrinsics/core.py ARG_NAMES */
+#define ARG_SLOT 0
+#define ARG_ENGINE 1
+#define ARG_FMT 2
+#define ARG_FMT_TO 3
+#define ARG_FMT_FROM 4
+#define ARG_ROW0 5
+#define ARG_NROWS 6
+#define ARG_NVEC 7
+#define ARG_K_ROWS 8
+#define ARG_N 9
+#define ARG_ROW_LEN 10
+#define ARG_NBYTES 11
+#define ARG_ACCUMULATE 12
+#define ARG_SRC 13
+#define ARG_A 14
+#define ARG_B 15
+#define ARG_DST 16
+#define ARG_X 17
+#define ARG_Y 18
+#define ARG_DST_TILES 19
+#define ARG_GROUP 20
+#define ARG_ROWS_A 21
+#define ARG_ROWS_B 22
+
+#define CORE_MAX_COUNT 2147483647LL   /* largest element / byte / vector count an argument may be */
+
+/* Fill the DIMC scale tables at the start of ctx->scratch_f64 (intrinsics_dimc.c). Hidden. */
+void chipemu_dimc_scale_tables(double *t);
+
+/* dimc_mvm works on blocks of up to CORE_DIMC_VB input vectors (one weight pass serves them all).
+ * Per-thread scratch sizes in elements, mirrored by dimc_scratch in emulator/intrinsics/core.py:
+ * i8: the codes of a block; f64: scale tables, block scales [VB][rows], weight scales
+ * [blocks_max][cols_max]; i32: packed weight pairs [rows/2+1][c8], activation pairs
+ * [VB][rows/2+1], segment sums [VB][c8] (c8: cols_max rounded up to 8); f32: [VB][cols_max] + 1. */
+#define CORE_DIMC_VB 4
+static inline int64_t core_cols8(int64_t cmax) { return (cmax + 7) / 8 * 8; }
+static inline void core_dimc_scratch(int64_t rows, int64_t cmax, int64_t bmax, int64_t n[4]) {
+    int64_t pairs = rows / 2 + 1, c8 = core_cols8(cmax);
+    n[0] = CORE_DIMC_VB * rows + 1;
+    n[1] = 512 + CORE_DIMC_VB * rows + bmax * cmax;
+    n[2] = pairs * c8 + CORE_DIMC_VB * pairs + CORE_DIMC_VB * c8;
+    n[3] = CORE_DIMC_VB * cmax + 1;
+}
+
+/* One dimc_mvm call as the integer kernels of dimc_mvm.c see it. */
+typedef struct {
+    const int8_t *W;     /* the slot's weight codes, row r at W + r * cmax */
+    int64_t cmax, k, seg, nseg, nc, c8;
+    const double *ws;    /* [nseg][nc] weight scale of (segment, column) */
+    int32_t *wp;         /* [(k+1)/2][c8] weight codes of rows 2p, 2p+1 as int16 pairs (SIMD) */
+    int32_t *xp;         /* [VB][(k+1)/2] activation codes as int16 pairs (SIMD) */
+    int32_t *isum;       /* [VB][c8] one segment's integer sums */
+} core_dimc_job;
+/* Pick the kernel (0 portable, 1 AVX2) and prepare the weights for it. Hidden. */
+int chipemu_dimc_prepare(core_dimc_job *j);
+/* The results y[v][c] of nv <= VB vectors (codes xi[v][k], segment scales xs[v][nseg]), each
+ * the sum in float of its segment values from +0 in increasing K (in accf[v][c]), stored or added
+ * to y (accumulate). Hidden. */
+void chipemu_dimc_block(const core_dimc_job *j, int path, int64_t nv, const int8_t *xi,
+                        const double *xs, float *accf, float *y, int64_t accumulate);
+
+static inline int32_t core_fail(chipemu_ctx *ctx, int64_t in, int64_t cls, int64_t msg, int64_t v0,
+                                int64_t v1, int64_t v2, int64_t v3, int64_t v4) {
+    int64_t *sc = ctx->sc;
+    sc[CHIPEMU_SC_ERROR] = cls;
+    sc[CHIPEMU_SC_MESSAGE] = msg;
+    sc[CHIPEMU_SC_INTRINSIC] = in;
+    sc[CHIPEMU_SC_VALUES + 0] = v0;
+    sc[CHIPEMU_SC_VALUES + 1] = v1;
+    sc[CHIPEMU_SC_VALUES + 2] = v2;
+    sc[CHIPEMU_SC_VALUES + 3] = v3;
+    sc[CHIPEMU_SC_VALUES + 4] = v4;
+    return CHIPEMU_ERR_KERNEL;
+}
+
+static inline int core_functional(const chipemu_ctx *ctx) {
+    return ctx->dev[CHIPEMU_DEV_MODE] == CHIPEMU_MODE_FUNCTIONAL;
+}
+
+/* Each check returns 1 if the rule holds, else records the error and returns 0. */
+static inline int core_arg(chipemu_ctx *ctx, int64_t in, int64_t arg, int64_t v, int64_t lo, int64_t hi) {
+    if (v >= lo && v <= hi) return 1;
+    core_fail(ctx, in, CHIPEMU_KERR_SHAPE, MSG_ARG, arg, v, lo, hi, 0);
+    return 0;
+}
+
+static inline int core_multiple(chipemu_ctx *ctx, int64_t in, int64_t arg, int64_t v, int64_t m) {
+    if (v % m == 0) return 1;
+    core_fail(ctx, in, CHIPEMU_KERR_SHAPE, MSG_MULTIPLE, arg, v, m, 0, 0);
+    return 0;
+}
+
+static inline int core_range(chipemu_ctx *ctx, int64_t in, int64_t arg, int64_t buf, int64_t off,
+                             int64_t len, int64_t kind) {
+    if (buf < 0 || buf >= ctx->n_bufs) {
+        core_fail(ctx, in, CHIPEMU_KERR_SHAPE, MSG_BUF, arg, buf, ctx->n_bufs, 0, 0);
+        return 0;
+    }
+    const int64_t *b = ctx->bufs + buf * CHIPEMU_BT_COUNT;
+    if (b[CHIPEMU_BT_KIND] != kind) {
+        core_fail(ctx, in, CHIPEMU_KERR_SHAPE, MSG_BUF_KIND, arg, buf, b[CHIPEMU_BT_KIND], kind, 0);
+        return 0;
+    }
+    if (off < 0 || off > b[CHIPEMU_BT_SIZE] - len) {
+        core_fail(ctx, in, CHIPEMU_KERR_SHAPE, MSG_RANGE, arg, off, len, buf, b[CHIPEMU_BT_SIZE]);
+        return 0;
+    }
+    return 1;
+}
+
+static inline int core_align4(chipemu_ctx *ctx, int64_t in, int64_t arg, int64_t off) {
+    if ((off & 3) == 0) return 1;
+    core_fail(ctx, in, CHIPEMU_KERR_SHAPE, MSG_ALIGN, arg, off, 0, 0, 0);
+    return 0;
+}
+
+static inline int core_fmt(chipemu_ctx *ctx, int64_t in, int64_t arg, int64_t fmt) {
+    if (fmt >= 0 && fmt < CHIPEMU_NUM_FORMATS) return 1;
+    core_fail(ctx, in, CHIPEMU_KERR_FORMAT, MSG_FMT, arg, fmt, 0, 0, 0);
+    return 0;
+}
+
+static inline chipemu_format_info core_info(int64_t fmt) {
+    chipemu_format_info f;
+    memset(&f, 0, sizeof f);
+    chipemu_format_info_get((int32_t)fmt, &f);
+    return f;
+}
+
+static inline int core_dimc_fmt(chipemu_ctx *ctx, int64_t in, int64_t arg, int64_t fmt) {
+    if (!core_fmt(ctx, in, arg, fmt)) return 0;
+    int32_t kind = core_info(fmt).kind;
+    if (kind == CHIPEMU_KIND_INT_TENSOR || kind == CHIPEMU_KIND_BLOCK_INT) return 1;
+    core_fail(ctx, in, CHIPEMU_KERR_FORMAT, MSG_FMT_DIMC, arg, fmt, 0, 0, 0);
+    return 0;
+}
+
+/* dst may equal a source range's start or be disjoint from it, never partly overlap it */
+static inline int core_disjoint(chipemu_ctx *ctx, int64_t in, int64_t arg, int64_t dbuf, int64_t doff,
+                                int64_t dlen, int64_t src_arg, int64_t sbuf, int64_t soff,
+                                int64_t slen, int same_start_ok) {
+    if (dbuf != sbuf || doff + dlen <= soff || soff + slen <= doff) return 1;
+    if (same_start_ok && doff == soff) return 1;
+    core_fail(ctx, in, CHIPEMU_KERR_SHAPE, MSG_OVERLAP, arg, dbuf, doff, dlen, src_arg);
+    return 0;
+}
+
+/* Bytes of one row of n elements in a format's device layout (docs/intrinsics.md). */
+static inline int64_t core_row_bytes(const chipemu_format_info *f, int64_t n) {
+    switch (f->kind) {
+    case CHIPEMU_KIND_FP32: return 4 * n;
+    case CHIPEMU_KIND_BF16:
+    case CHIPEMU_KIND_FP16: return 2 * n;
+    case CHIPEMU_KIND_INT_TENSOR: return n + 4;
+    default: return (n * f->elem_bits + 7) / 8 + (n + f->block_size - 1) / f->block_size;
+    }
+}
+
+/* Reserve the next event of the tile's region, or record MSG_EVENTS. */
+static inline chipemu_event *core_event(chipemu_ctx *ctx, int64_t in) {
+    int64_t *sc = ctx->sc;
+    if (sc[CHIPEMU_SC_EVENTS] >= sc[CHIPEMU_SC_EVENT_CAP]) {
+        core_fail(ctx, in, CHIPEMU_KERR_CAPACITY, MSG_EVENTS, sc[CHIPEMU_SC_EVENT_CAP], 0, 0, 0, 0);
+        return NULL;
+    }
+    return ctx->events + sc[CHIPEMU_SC_EVENTS];
+}
+
+/* Fill a reserved event (unused ranges: buf CHIPEMU_NO_BUF, off 0, len 0) and commit it. */
+static inline void core_commit(chipemu_ctx *ctx, chipemu_event *e, int64_t op, int64_t fmt,
+                               int64_t fmt2, int64_t unit, int64_t a, int64_t b, int64_t c) {
+    e->op = (uint8_t)op;
+    e->fmt = (int8_t)fmt;
+    e->fmt2 = (int8_t)fmt2;
+    e->unit = (uint8_t)unit;
+    e->tile = (uint32_t)ctx->sc[CHIPEMU_SC_TILE];
+    e->step = (uint32_t)ctx->dev[CHIPEMU_DEV_STEP];
+    e->a = (uint32_t)a;
+    e->b = (uint32_t)b;
+    e->c = (uint16_t)c;
+    ctx->sc[CHIPEMU_SC_EVENTS]++;
+}
+
+static inline void core_clear(chipemu_event *e) {
+    memset(e, 0, sizeof *e);
+    e->src0.buf = e->src1.buf = e->dst.buf = CHIPEMU_NO_BUF;
+}
+
+static inline void core_set_range(chipemu_range *r, int64_t buf, int64_t off, int64_t len) {
+    r->buf = (uint32_t)buf;
+    r->off = (uint32_t)off;
+    r->len = (uint32_t)len;
+}
+
+/* Address of byte `off` of SRAM buffer `buf` on this tile (functional mode only). */
+static inline uint8_t *core_sram(chipemu_ctx *ctx, int64_t buf, int64_t off) {
+    return ctx->sram + ctx->bufs[buf * CHIPEMU_BT_COUNT + CHIPEMU_BT_STORE] + off;
+}
+
+static inline uint32_t core_load_u32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline void core_store_u32(uint8_t *p, uint32_t u) {
+    p[0] = (uint8_t)u;
+    p[1] = (uint8_t)(u >> 8);
+    p[2] = (uint8_t)(u >> 16);
+    p[3] = (uint8_t)(u >> 24);
+}
+
+#endif /* CHIPEMU_INTRINSICS_CORE_H */

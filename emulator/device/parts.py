@@ -1,0 +1,346 @@
+"""The parts of a `Device` config: one frozen pydantic model per hardware block.
+
+Field constraints check single values; the checks that relate fields (formats vs array rows, tiles
+vs the mesh, the link graph) live in `Device` because only it sees the whole tree and can name the
+full dotted path. Units are in the names: `_cycles`, `_bytes`, `_bytes_per_cycle`, `_pj_per_bit`,
+`_fj_per_mac`, `_ghz`, `_w`. docs/presets.md describes every field.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from chipemu.emulator.errors import ConfigError
+from chipemu.emulator.events import VOPS
+from chipemu.emulator.numerics.formats import DIMC_FORMATS, FORMATS
+
+__all__ = ["U32_MAX", "VEC_OPS", "Part", "Root", "LinkParams", "ExplicitLink",
+           "ChipletGrid", "Noc", "Dram", "Chiplet", "Dimc", "Sram", "Vector", "Dma", "Tile",
+           "HostLink", "Power", "check_device", "config_error"]
+
+U32_MAX = 2**32 - 1
+# vector op kinds in CHIPEMU_VOP_* code order: the engine's per-op lists follow it
+VEC_OPS = tuple(sorted(VOPS, key=VOPS.get))
+
+# The C engine stores most sizes as uint32, so bound them here rather than overflow there.
+Count = Annotated[int, Field(ge=1, le=U32_MAX)]           # sizes and rates: zero is meaningless
+Cycles = Annotated[int, Field(ge=0, le=U32_MAX)]          # latencies may be zero
+Index = Annotated[int, Field(ge=0, le=U32_MAX)]           # ids; range-checked against the mesh later
+Bytes64 = Annotated[int, Field(ge=1, le=2**63 - 1)]       # capacities (int64 in C)
+Energy = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Watts = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class Part(BaseModel):
+    """Base of every config model: frozen, no unknown keys, no silent type coercion (strict)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class Root(Part):
+    """A config model users construct directly (Device, Site): errors become ConfigError.
+    Only roots override __init__: pydantic calls a custom __init__ for nested models too, which
+    would cut the dotted path of a nested error short."""
+
+    def __init__(self, **data):
+        try:
+            super().__init__(**data)
+        except ValidationError as err:
+            raise config_error(err, type(self)) from None
+
+
+class LinkParams(Part):
+    """One die-to-die link, full duplex; the rate is per direction."""
+
+    bytes_per_cycle: Count
+    latency_cycles: Cycles
+    pj_per_bit: Energy
+
+
+class ExplicitLink(Part):
+    """A link of topology "links": chiplets a and b; omitted fields take `ChipletGrid.link`'s values
+    and omitted PHYs are assigned round-robin like the generated topologies."""
+
+    a: Index
+    b: Index
+    phy_a: Optional[Index] = None
+    phy_b: Optional[Index] = None
+    bytes_per_cycle: Optional[Count] = None
+    latency_cycles: Optional[Cycles] = None
+    pj_per_bit: Optional[Energy] = None
+
+
+class ChipletGrid(Part):
+    """Chiplets (ids row-major over rows x cols) and the die-to-die links joining them."""
+
+    rows: Count
+    cols: Count
+    topology: Literal["mesh", "ring", "all_to_all", "links"]
+    link: LinkParams                               # every generated link; defaults for explicit ones
+    links: list[ExplicitLink] = []                 # topology "links" only
+
+
+class Noc(Part):
+    """The 2D-mesh network on each chiplet (XY routing)."""
+
+    hop_cycles: Cycles                             # router + link traversal per hop
+    link_bytes_per_cycle: Count
+    pj_per_bit_hop: Energy
+    max_packet_bytes: Count
+
+
+class Dram(Part):
+    """DRAM channels of one chiplet, each attached to a local tile."""
+
+    channels: Count
+    capacity_bytes: Bytes64                        # per channel
+    bytes_per_cycle: Count                         # per channel
+    latency_cycles: Cycles
+    pj_per_bit: Energy
+    channel_tiles: list[Index]                     # local tile id per channel
+
+
+class Chiplet(Part):
+    """One chiplet (all chiplets are identical): tile mesh, NoC, DRAM, D2D PHY tiles."""
+
+    tile_rows: Count
+    tile_cols: Count
+    phy_tiles: list[Index] = []                    # local ids (row * tile_cols + col) of D2D PHYs
+    noc: Noc
+    dram: Dram
+
+
+class Dimc(Part):
+    """The digital in-memory-compute arrays of a tile. MACs/cycle is derived, never configured."""
+
+    rows: Count                                    # K: weight rows summed per output
+    cols: Count                                    # N: weight cells per row
+    weight_slots: Count                            # arrays of rows x cols cells
+    cell_bits: Count = 8                           # narrower weights pack cell_bits // bits per cell
+    mvm_engines: Count                             # engines computing concurrently on any slots
+    input_bits_per_cycle: Count                    # bit-serial input: cycles/vector = ceil(bits / this)
+    formats: list[str]                             # subset of formats.DIMC_FORMATS
+    pipeline_cycles: Cycles                        # fixed latency of every MVM
+    io_bytes_per_cycle: Count                      # the engines' own path to x and y (not the SRAM port)
+    write_cycles_per_row: Count
+    write_pj_per_row: Energy
+    write_overlaps_compute: bool
+    counts_in_sram: bool                           # weight cells are part of sram.capacity_bytes
+    fj_per_mac: dict[str, Energy]                  # per act format, 8-bit weights; 4-bit cost half
+
+    @field_validator("formats")
+    @classmethod
+    def _known_formats(cls, v):
+        if not v:
+            raise ValueError(f"must name at least one DIMC format; valid: {', '.join(DIMC_FORMATS)}")
+        for name in v:
+            if name not in DIMC_FORMATS:
+                raise ValueError(f"{name!r} is not a DIMC format; valid: {', '.join(DIMC_FORMATS)}")
+        if len(set(v)) != len(v):
+            raise ValueError("lists a format twice")
+        return v
+
+
+class Sram(Part):
+    """Tile SRAM: one port shared by the DMA, the vector unit and DIMC weight writes."""
+
+    capacity_bytes: Bytes64
+    port_bytes_per_cycle: Count
+    read_pj_per_bit: Energy
+    write_pj_per_bit: Energy
+
+
+def _per_op(v: dict, what: str) -> dict:
+    """Exactly one entry per vector op kind, returned in CHIPEMU_VOP order."""
+    missing = [op for op in VEC_OPS if op not in v]
+    unknown = [k for k in v if k not in VEC_OPS]
+    if missing or unknown:
+        raise ValueError(f"needs {what} for exactly the op kinds {', '.join(VEC_OPS)}; "
+                         f"missing {missing}, unknown {unknown}")
+    return {op: v[op] for op in VEC_OPS}
+
+
+class Vector(Part):
+    """The tile's vector unit: `lanes` elements per batch; cycles per batch and pJ per element
+    for each op kind of VEC_OPS."""
+
+    lanes: Count
+    cycles: dict[str, Count]
+    pj_per_element: dict[str, Energy]
+
+    @field_validator("cycles")
+    @classmethod
+    def _cycles_per_op(cls, v):
+        return _per_op(v, "cycles")
+
+    @field_validator("pj_per_element")
+    @classmethod
+    def _energy_per_op(cls, v):
+        return _per_op(v, "an energy")
+
+
+class Dma(Part):
+    """The tile's DMA ports into and out of the NoC."""
+
+    inject_bytes_per_cycle: Count
+    eject_bytes_per_cycle: Count
+
+
+class Tile(Part):
+    dimc: Dimc
+    sram: Sram
+    vector: Vector
+    dma: Dma
+
+
+class HostLink(Part):
+    """Where inputs and weights come from: one link into one tile of one chiplet."""
+
+    bytes_per_cycle: Count
+    latency_cycles: Cycles
+    pj_per_bit: Energy
+    chiplet: Index
+    tile: Index                                    # local tile id
+
+
+class Power(Part):
+    """Static power per component and the labelled overhead energy term (an assumption)."""
+
+    static_tile_w: Watts
+    static_chiplet_w: Watts
+    static_card_w: Watts
+    overhead_fj_per_mac: Energy
+    overhead_label: str = Field(min_length=1)
+
+
+def _allowed_keys(model: type[BaseModel] | None, loc: tuple) -> list[str]:
+    """Field names of the model at `loc` (for 'unknown field' messages); [] if not a model."""
+    for part in loc:
+        if model is None or isinstance(part, int):
+            continue
+        info = model.model_fields.get(part)
+        if info is None:
+            return list(model.model_fields)
+        ann = info.annotation
+        args = getattr(ann, "__args__", ())
+        model = next((a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)),
+                     None)
+    return []
+
+
+def config_error(err: ValidationError, model: type[BaseModel] | None = None,
+                 where: str = "") -> ConfigError:
+    """One ConfigError for every problem pydantic found: `path=value: what is allowed`."""
+    lines = []
+    for e in err.errors(include_url=False):
+        inner = e.get("ctx", {}).get("error")
+        if isinstance(inner, ConfigError):      # raised by a cross-field check with its own path
+            lines.append(str(inner))
+            continue
+        path = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        msg = e["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
+        if e["type"] == "missing":
+            lines.append(f"{path}: required field is missing")
+        elif e["type"] == "extra_forbidden":
+            allowed = _allowed_keys(model, e["loc"])
+            hint = f"; allowed: {', '.join(allowed)}" if allowed else ""
+            lines.append(f"{path}: unknown field{hint}")
+        else:
+            value = repr(e["input"])
+            value = value if len(value) <= 80 else value[:77] + "..."
+            lines.append(f"{path}={value}: {msg}")
+    return ConfigError((f"{where}: " if where else "") + "; ".join(lines))
+
+
+class _Shown(str):
+    """A value summary printed as is (no quotes) in an error message."""
+
+    def __repr__(self):
+        return str(self)
+
+
+def _fail(path: str, value, allowed: str):
+    raise ConfigError(f"{path}={value!r}: {allowed}")
+
+
+def check_device(dev) -> None:
+    """The checks that relate fields of a Device; raise ConfigError naming the full dotted path."""
+    d, chip, g, n = dev.tile.dimc, dev.chiplet, dev.chiplets, dev.n_chiplets
+    for name in d.formats:       # every enabled format must fit the array geometry
+        spec = FORMATS[name]
+        if d.rows % spec.block_size:
+            _fail("tile.dimc.rows", d.rows, f"must be a multiple of every DIMC format's block size "
+                  f"({name}: {spec.block_size}; formats {d.formats})")
+        if d.cell_bits % spec.elem_bits:
+            _fail("tile.dimc.cell_bits", d.cell_bits, f"must be a multiple of every DIMC format's "
+                  f"element bits ({name}: {spec.elem_bits})")
+    missing = [f for f in d.formats if f not in d.fj_per_mac]
+    extra = [f for f in d.fj_per_mac if f not in d.formats]
+    if missing or extra:
+        _fail("tile.dimc.fj_per_mac", d.fj_per_mac, f"needs exactly one energy per format of "
+              f"tile.dimc.formats {d.formats}; missing {missing}, not enabled {extra}")
+    if d.counts_in_sram and dev.sram_buffer_bytes <= 0:
+        _fail("tile.sram.capacity_bytes", dev.tile.sram.capacity_bytes, "must exceed the DIMC "
+              f"cells it holds (counts_in_sram: {d.weight_slots} slots x {d.rows} x {d.cols} cells x "
+              f"{d.cell_bits} bits = {dev.dimc_weight_bytes} bytes)")
+
+    tiles = dev.tiles_per_chiplet
+    mesh = f"a local tile id in 0..{tiles - 1} of the {chip.tile_rows}x{chip.tile_cols} tile mesh"
+    for i, t in enumerate(chip.phy_tiles):
+        if t >= tiles:
+            _fail(f"chiplet.phy_tiles.{i}", t, f"must be {mesh}")
+    if len(set(chip.phy_tiles)) != len(chip.phy_tiles):
+        _fail("chiplet.phy_tiles", chip.phy_tiles, "lists a tile twice")
+    dram = chip.dram
+    if len(dram.channel_tiles) != dram.channels:
+        _fail("chiplet.dram.channel_tiles", dram.channel_tiles,
+              f"must list one attach tile per channel (chiplet.dram.channels = {dram.channels})")
+    for i, t in enumerate(dram.channel_tiles):
+        if t >= tiles:
+            _fail(f"chiplet.dram.channel_tiles.{i}", t, f"must be {mesh}")
+    if dev.host.chiplet >= n:
+        _fail("host.chiplet", dev.host.chiplet, f"must be a chiplet id in 0..{n - 1}")
+    if dev.host.tile >= tiles:
+        _fail("host.tile", dev.host.tile, f"must be {mesh}")
+
+    if g.topology != "links" and g.links:
+        _fail("chiplets.links", _Shown(f"<{len(g.links)} links>"),
+              f"is used only with topology 'links' (topology is {g.topology!r})")
+    seen = {}
+    for i, k in enumerate(g.links if g.topology == "links" else ()):
+        for end in ("a", "b"):
+            if getattr(k, end) >= n:
+                _fail(f"chiplets.links.{i}.{end}", getattr(k, end),
+                      f"must be a chiplet id in 0..{n - 1} ({g.rows}x{g.cols} chiplets)")
+        if k.a == k.b:
+            _fail(f"chiplets.links.{i}", _Shown(f"{k.a}-{k.b}"),
+                  "a link must join two different chiplets")
+        pair = (min(k.a, k.b), max(k.a, k.b))
+        if pair in seen:
+            _fail(f"chiplets.links.{i}", _Shown(f"{k.a}-{k.b}"),
+                  f"duplicates chiplets.links.{seen[pair]} "
+                  "(at most one link per chiplet pair)")
+        seen[pair] = i
+        for end in ("phy_a", "phy_b"):
+            v = getattr(k, end)
+            if v is not None and v not in chip.phy_tiles:
+                _fail(f"chiplets.links.{i}.{end}", v, f"must be one of chiplet.phy_tiles "
+                      f"{chip.phy_tiles}" + ("" if v < tiles else f", and {mesh}"))
+    if n > 1 and not chip.phy_tiles:
+        _fail("chiplet.phy_tiles", [], f"must name at least one D2D PHY tile ({n} chiplets)")
+
+    adj = {c: [] for c in range(n)}
+    for k in dev.d2d_links():
+        adj[k.a].append(k.b)
+        adj[k.b].append(k.a)
+    reached, todo = {0}, [0]
+    while todo:
+        for nb in adj[todo.pop()]:
+            if nb not in reached:
+                reached.add(nb)
+                todo.append(nb)
+    if len(reached) < n:
+        lost = sorted(set(range(n)) - reached)
+        _fail("chiplets.links", _Shown(f"<{len(g.links)} links>"), f"leave chiplets {lost} "
+              "unreachable from chiplet 0; every chiplet must be reachable over die-to-die links")

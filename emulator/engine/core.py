@@ -1,0 +1,360 @@
+"""Timing and energy of an event log: the C engine (csrc/engine*.c, docs/engine.md) behind one call.
+
+    result = simulate(log, params)
+
+`log` is an EventLog (events, peers, buffer table); `params` is the dict Device.engine_params()
+returns: the fields of the C struct chipemu_device_params by name (ENGINE_PARAM_FIELDS), with
+`links` a list of dicts of chipemu_link fields (LINK_FIELDS), `dram_channel_tile` a list of local
+tile ids, `vec_cycles` / `fj_vec_op` lists in CHIPEMU_VOP order and `fj_mac` a list indexed by
+format code. `version` and `n_links` may be given (they must then match) or left out. Missing or
+unknown keys, wrong types and out-of-range values raise ConfigError; a malformed log raises
+EngineError naming the event, its op and the problem.
+
+The result is a pure function of (log, params): the same inputs always give identical outputs.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from chipemu.emulator.errors import ConfigError, EngineError, ShapeError
+from chipemu.emulator.events import BUFFER_DTYPE, EVENT_DTYPE, OP_NAMES, VOP_NAMES, EventLog
+from chipemu.emulator.native import check, ffi, lib, ptr
+
+__all__ = ["simulate", "EngineResult", "CriticalPath", "resource_table", "ENGINE_PARAM_FIELDS",
+           "LINK_FIELDS", "RESOURCE_CLASSES", "PATH_CLASSES", "ENERGY_COMPONENTS", "RESOURCE_DTYPE"]
+
+RESOURCE_CLASSES = ("dimc", "dimc_write", "vector", "dma", "sram", "inject", "eject", "noc_link",
+                    "d2d", "dram", "host")
+PATH_CLASSES = RESOURCE_CLASSES + ("barrier",)
+ENERGY_COMPONENTS = ("dimc", "dimc_write", "sram", "vector", "noc", "d2d", "dram", "host", "static",
+                     "overhead")
+LINK_FIELDS = ("a", "b", "phy_a", "phy_b", "bytes_per_cycle", "latency_cycles", "fj_per_bit")
+RESOURCE_DTYPE = np.dtype([("class", "U10"), ("chiplet", "<i4"), ("tile", "<i4"), ("index", "<i4"),
+                           ("busy_cycles", "<i8"), ("utilization", "<f8")])
+
+_FIELDS = dict(ffi.typeof("chipemu_device_params").fields)
+_LINK_CFIELDS = dict(ffi.typeof("chipemu_link").fields)
+ENGINE_PARAM_FIELDS = tuple(_FIELDS)
+_OPTIONAL = ("version", "n_links")
+_LISTS = {"vec_cycles": lib.CHIPEMU_VOP_COUNT, "fj_vec_op": lib.CHIPEMU_VOP_COUNT,
+          "fj_mac": lib.CHIPEMU_NUM_FORMATS}
+_U32 = 1 << 32
+_I64 = 1 << 63
+# allowed ranges checked here for clear messages; the C side checks the same (docs/engine.md)
+_AT_LEAST_1 = {"n_chiplets", "tile_rows", "tile_cols", "noc_link_bytes_per_cycle",
+               "noc_max_packet_bytes", "dma_inject_bytes_per_cycle", "dma_eject_bytes_per_cycle",
+               "dimc_rows", "dimc_cols", "dimc_slots", "dimc_engines", "dimc_cell_bits",
+               "dimc_input_bits_per_cycle", "dimc_io_bytes_per_cycle", "sram_port_bytes_per_cycle",
+               "vec_lanes", "host_bytes_per_cycle"}
+_AT_MOST = {"n_chiplets": 4096, "dimc_rows": 65536, "dimc_cols": 65536, "dimc_slots": 65536,
+            "dimc_engines": 256, "dimc_cell_bits": 64, "dimc_write_overlaps_compute": 1,
+            "dram_channels": 4096}
+
+
+def _is_int(v):
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _int_field(name, v, lo, hi):
+    if not _is_int(v):
+        raise ConfigError(f"engine params: {name} = {v!r} must be an integer")
+    if not lo <= int(v) < hi:
+        raise ConfigError(f"engine params: {name} = {v!r} is out of range; allowed: {lo} <= {name} < {hi}")
+    return int(v)
+
+
+def _scalar_range(name, ctype):
+    lo = 1 if name in _AT_LEAST_1 else 0
+    hi = _U32 if ctype.cname == "uint32_t" else _I64
+    return lo, min(hi, _AT_MOST.get(name, hi - 1) + 1)
+
+
+def _check_keys(params):
+    if not isinstance(params, dict):
+        raise ConfigError(f"engine params must be a dict of chipemu_device_params fields, got {type(params).__name__}")
+    required = set(_FIELDS) - set(_OPTIONAL)
+    missing = sorted(required - set(params))
+    extra = sorted(set(params) - set(_FIELDS))
+    if missing or extra:
+        raise ConfigError(f"engine params: missing keys {missing}, unknown keys {extra}; "
+                          f"allowed: the fields of chipemu_device_params (docs/engine.md)")
+
+
+def _params_struct(params):
+    """(chipemu_device_params *, objects to keep alive during the call) from the dict."""
+    _check_keys(params)
+    p = ffi.new("chipemu_device_params *")
+    keep = [p]
+    version = params.get("version", lib.CHIPEMU_ENGINE_PARAMS_VERSION)
+    if version != lib.CHIPEMU_ENGINE_PARAMS_VERSION:
+        raise ConfigError(f"engine params: version = {version!r}; allowed: {lib.CHIPEMU_ENGINE_PARAMS_VERSION}")
+    p.version = lib.CHIPEMU_ENGINE_PARAMS_VERSION
+    for name, f in _FIELDS.items():
+        if name in ("version", "n_links", "links", "dram_channel_tile") or name in _LISTS:
+            continue
+        v = params[name]
+        if name == "clock_ghz":
+            if not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool) \
+                    or not np.isfinite(v) or v <= 0:
+                raise ConfigError(f"engine params: clock_ghz = {v!r}; allowed: a finite number > 0")
+            p.clock_ghz = float(v)
+            continue
+        setattr(p, name, _int_field(name, v, *_scalar_range(name, f.type)))
+    for name, n in _LISTS.items():
+        v = params[name]
+        if not isinstance(v, (list, tuple, np.ndarray)) or len(v) != n:
+            raise ConfigError(f"engine params: {name} = {v!r}; allowed: a list of {n} integers")
+        hi = _U32 if name == "vec_cycles" else _I64
+        for k, x in enumerate(v):
+            getattr(p, name)[k] = _int_field(f"{name}[{k}]", x, 0, hi)
+    tiles = p.tile_rows * p.tile_cols
+    for name, lim in (("host_chiplet", p.n_chiplets), ("host_tile", tiles)):
+        if getattr(p, name) >= lim:
+            raise ConfigError(f"engine params: {name} = {getattr(p, name)}; allowed: < {lim}")
+    dct = params["dram_channel_tile"]
+    if not isinstance(dct, (list, tuple, np.ndarray)) or len(dct) != p.dram_channels:
+        raise ConfigError(f"engine params: dram_channel_tile = {dct!r}; allowed: a list of "
+                          f"dram_channels = {p.dram_channels} local tile ids")
+    tiles_arr = ffi.new("uint32_t[]", max(1, len(dct)))
+    for k, x in enumerate(dct):
+        tiles_arr[k] = _int_field(f"dram_channel_tile[{k}]", x, 0, tiles)
+    if p.dram_channels and p.dram_bytes_per_cycle < 1:
+        raise ConfigError("engine params: dram_bytes_per_cycle = 0; allowed: >= 1 when there are DRAM channels")
+    p.dram_channel_tile = tiles_arr
+    keep.append(tiles_arr)
+    links = params["links"]
+    if not isinstance(links, (list, tuple)):
+        raise ConfigError(f"engine params: links = {links!r}; allowed: a list of dicts with keys {LINK_FIELDS}")
+    if "n_links" in params and params["n_links"] != len(links):
+        raise ConfigError(f"engine params: n_links = {params['n_links']!r} but links has {len(links)} entries")
+    larr = ffi.new("chipemu_link[]", max(1, len(links)))
+    for i, link in enumerate(links):
+        if not isinstance(link, dict) or set(link) != set(LINK_FIELDS):
+            raise ConfigError(f"engine params: links[{i}] = {link!r}; allowed: a dict with exactly the "
+                              f"keys {LINK_FIELDS}")
+        for name in LINK_FIELDS:
+            lo = 1 if name == "bytes_per_cycle" else 0
+            hi = _I64 if name == "fj_per_bit" else _U32
+            if name in ("a", "b"):
+                hi = p.n_chiplets
+            elif name in ("phy_a", "phy_b"):
+                hi = tiles
+            setattr(larr[i], name, _int_field(f"links[{i}].{name}", link[name], lo, hi))
+        if larr[i].a == larr[i].b:
+            raise ConfigError(f"engine params: links[{i}] joins chiplet {larr[i].a} to itself; "
+                              f"allowed: two different chiplets")
+    p.n_links = len(links)
+    p.links = larr
+    keep.append(larr)
+    err = ffi.new("chipemu_engine_error *")
+    if lib.chipemu_engine_check_params(p, err) != lib.CHIPEMU_OK:
+        raise ConfigError(f"engine params: {_param_error_text(err)}")
+    return p, keep
+
+
+def _field_at(fields, offset):
+    best = None
+    for name, f in fields.items():
+        if f.offset <= offset:
+            best = name if best is None or f.offset >= fields[best].offset else best
+    return best
+
+
+def _param_error_text(err):
+    text = ffi.string(lib.chipemu_engine_error_string(err.code)).decode()
+    if err.code == lib.CHIPEMU_EE_LINK:
+        return f"links[{err.value}].{_field_at(_LINK_CFIELDS, err.field)}: {text}"
+    return f"{_field_at(_FIELDS, err.field)} = {err.value}: {text} (limit {err.limit})"
+
+
+_RANGE_NAMES = ("src0", "src1", "dst")
+_KIND_NAMES = ("SRAM", "DRAM", "HOST")
+
+
+def _log_error_text(err, events, peers, buffers):
+    """The message of an EngineError: event index, op name and the problem."""
+    code, f, v, lim = err.code, err.field, err.value, err.limit
+    rng = _RANGE_NAMES[f] if 0 <= f < 3 else "range"
+    ev = events[err.event] if 0 <= err.event < len(events) else None
+    kind = lambda k: _KIND_NAMES[k] if 0 <= k < 3 else str(k)  # noqa: E731
+    problems = {
+        lib.CHIPEMU_EE_OP: f"unknown op code {v}; allowed: 1..{lim - 1}",
+        lib.CHIPEMU_EE_TILE: f"tile {v} out of range; allowed: < n_tiles = {lim}",
+        lib.CHIPEMU_EE_STEP: f"superstep {v} after superstep {lim}; records must be ordered by superstep",
+        lib.CHIPEMU_EE_PEERS: f"peers slice ends at {v} (peer_count must be >= 1 and the slice inside "
+                              f"the {lim} peers)",
+        lib.CHIPEMU_EE_PEER: f"peer #{f} is tile {v}; allowed: < n_tiles = {lim}",
+        lib.CHIPEMU_EE_BUFFER: (f"{rng} has no buffer" if v == 0xFFFFFFFF else
+                                f"{rng} buffer {v} not in the buffer table of {lim} entries"),
+        lib.CHIPEMU_EE_BUFFER_KIND: f"{rng} buffer has kind {kind(v)}; this op needs {kind(lim)}",
+        lib.CHIPEMU_EE_RANGE: f"{rng} ends at byte {v}, beyond its buffer of {lim} bytes",
+        lib.CHIPEMU_EE_LENGTH: ("a message of 0 bytes (a = 0); allowed: a >= 1" if f < 0 else
+                                f"{rng}.len = {v} but the op moves a = {lim} bytes; they must be equal"),
+        lib.CHIPEMU_EE_ENGINE: f"DIMC engine (unit) {v}; allowed: < dimc_engines = {lim}",
+        lib.CHIPEMU_EE_SLOT: f"DIMC slot (c) {v}; allowed: < dimc_slots = {lim}",
+        lib.CHIPEMU_EE_ROWS: f"DIMC rows end at {v}; allowed: <= dimc_rows = {lim}",
+        lib.CHIPEMU_EE_FORMAT: f"{'fmt' if f == 0 else 'fmt2'} = {v}; allowed: a format code 0..{lim - 1}"
+                               + ("" if ev is None or ev["op"] != 2 else " (required by dimc_mvm)"),
+        lib.CHIPEMU_EE_VOP: f"vector op kind (c) {v}; allowed: 0..{lim - 1} {tuple(VOP_NAMES.values())}",
+        lib.CHIPEMU_EE_BUFFER_TABLE: f"buffer table entry {f} is invalid for this device "
+                                     f"(kind, DRAM channel or SRAM end {v}; limit {lim})",
+        lib.CHIPEMU_EE_BARRIER_GROUP: (f"barrier group does not contain the issuing tile {v}" if f < 0 else
+                                       f"barrier group not strictly ascending at position {f} ({v} after {lim})"),
+        lib.CHIPEMU_EE_BARRIER_MATCH: f"tile {v} of the barrier group has no matching barrier "
+                                      f"(the k-th barrier of every member with the same group)",
+        lib.CHIPEMU_EE_NO_ROUTE: f"no die-to-die route from chiplet {f} to chiplet {v}",
+        lib.CHIPEMU_EE_CYCLE: "never completes: hazards, unit order and barriers form a cycle (e.g. a "
+                              "SEND into a buffer its destination reads after a barrier in the same "
+                              "superstep)",
+        lib.CHIPEMU_EE_TOO_LARGE: f"too large for the engine: {v} (limit {lim})",
+    }
+    text = problems.get(code, ffi.string(lib.chipemu_engine_error_string(code)).decode())
+    if ev is None:
+        return f"event log: {text}"
+    op = OP_NAMES.get(int(ev["op"]), f"op{int(ev['op'])}")
+    return f"event {err.event} ({op}, tile {int(ev['tile'])}, superstep {int(ev['step'])}): {text}"
+
+
+@dataclass
+class CriticalPath:
+    """The chain of ops that bound the makespan, walked back from the op that ends last.
+
+    events: event indices, first to last (the last `len(events)` of `length` ops if truncated).
+    cycles_by_class: cycles along the path per class (PATH_CLASSES); they sum to the makespan.
+    binding_class: the class with the most cycles (None for an empty log).
+    """
+    events: np.ndarray
+    cycles_by_class: dict
+    binding_class: str | None
+    length: int
+
+
+@dataclass
+class EngineResult:
+    """Timing and energy of one event log on one device (units in the names; energy in integer fJ).
+
+    energy_fj_event: int64 dynamic energy of each event (everything but static power); its sum plus
+    energy_by_component["static"] equals energy_fj exactly.
+    """
+    start_cycles: np.ndarray
+    end_cycles: np.ndarray
+    makespan_cycles: int
+    seconds: float
+    resources: np.ndarray
+    critical_path: CriticalPath
+    energy_fj: int
+    energy_by_component: dict
+    energy_by_chiplet: dict
+    energy_by_tile: dict
+    energy_by_op: dict
+    energy_fj_event: np.ndarray = None
+
+    @property
+    def energy_breakdown(self) -> dict:
+        """{"component", "chiplet", "tile", "op"} -> breakdown dict; each sums exactly to energy_fj."""
+        return {"component": self.energy_by_component, "chiplet": self.energy_by_chiplet,
+                "tile": self.energy_by_tile, "op": self.energy_by_op}
+
+    def utilization_by_class(self) -> dict:
+        """Mean utilization over the resources of each class that the device has."""
+        out = {}
+        for name in RESOURCE_CLASSES:
+            sel = self.resources["class"] == name
+            if sel.any():
+                out[name] = float(self.resources["utilization"][sel].mean())
+        return out
+
+
+def resource_table(params: dict) -> np.ndarray:
+    """The device's resources in engine order: RESOURCE_DTYPE with zero busy cycles."""
+    p, keep = _params_struct(params)
+    n = lib.chipemu_engine_resource_count(p)
+    cols = [np.empty(n, np.int32) for _ in range(4)]
+    check(lib.chipemu_engine_resources(p, n, *(ptr(c, "int32_t *") for c in cols)), "engine_resources")
+    del keep
+    table = np.zeros(n, RESOURCE_DTYPE)
+    table["class"] = np.asarray(RESOURCE_CLASSES)[cols[0]]
+    table["chiplet"], table["tile"], table["index"] = cols[1], cols[2], cols[3]
+    return table
+
+
+def _as_array(arr, dtype, what):
+    a = np.asarray(arr)
+    if a.dtype != dtype:
+        if dtype == np.uint32 and a.size == 0:
+            return np.zeros(0, np.uint32)
+        if dtype == np.uint32 and np.issubdtype(a.dtype, np.integer) and a.ndim == 1:
+            if a.size and (a.min() < 0 or a.max() >= _U32):
+                raise ShapeError(f"{what}: values must be uint32 tile ids, got range [{a.min()}, {a.max()}]")
+            return np.ascontiguousarray(a, np.uint32)
+        raise ShapeError(f"{what}: dtype {a.dtype}; allowed: {dtype}")
+    if a.ndim != 1:
+        raise ShapeError(f"{what}: shape {a.shape}; allowed: one dimension")
+    return np.ascontiguousarray(a)
+
+
+def simulate(log: EventLog, params: dict, threads: int = 0) -> EngineResult:
+    """Time and energy of `log` on the device `params` (see the module docstring).
+
+    threads: how many threads the engine may use (0 = automatic, 1 = this thread only); the
+    results are bit-identical for every value.
+    """
+    if not _is_int(threads) or threads < 0:
+        raise ConfigError(f"threads = {threads!r}; allowed: an integer >= 0 (0 = automatic)")
+    if not isinstance(log, EventLog):
+        raise ShapeError(f"log: {type(log).__name__}; allowed: an EventLog")
+    p, keep = _params_struct(params)
+    events = _as_array(log.events, EVENT_DTYPE, "log.events")
+    peers = _as_array(log.peers, np.uint32, "log.peers")
+    buffers = _as_array(log.buffers, BUFFER_DTYPE, "log.buffers")
+    n = len(events)
+    n_res = lib.chipemu_engine_resource_count(p)
+    n_chiplets, n_tiles = p.n_chiplets, p.n_chiplets * p.tile_rows * p.tile_cols
+    start = np.empty(n, np.int64)
+    end = np.empty(n, np.int64)
+    busy = np.empty(n_res, np.int64)
+    by_chiplet = np.empty(n_chiplets + 1, np.int64)
+    by_tile = np.empty(n_tiles + 1, np.int64)
+    path = np.empty(n, np.int32)
+    energy_event = np.empty(n, np.int64)
+    out = ffi.new("chipemu_engine_result *")
+    out.start_cycles = ptr(start, "int64_t *")
+    out.end_cycles = ptr(end, "int64_t *")
+    out.busy_cycles = ffi.cast("int64_t *", ffi.from_buffer(busy))
+    out.energy_by_chiplet = ffi.cast("int64_t *", ffi.from_buffer(by_chiplet))
+    out.energy_by_tile = ffi.cast("int64_t *", ffi.from_buffer(by_tile))
+    out.critical_path = ptr(path, "int32_t *")
+    out.critical_path_capacity = n
+    out.energy_fj_event = ptr(energy_event, "int64_t *")
+    out.threads = min(int(threads), 64)
+    st = lib.chipemu_engine_run(p, ptr(events, "chipemu_event *"), n, ptr(peers, "uint32_t *"),
+                                len(peers), ptr(buffers, "chipemu_buffer *"), len(buffers), out)
+    del keep
+    if st == lib.CHIPEMU_ERR_LOG:
+        raise EngineError(_log_error_text(out.error, events, peers, buffers))
+    if st == lib.CHIPEMU_ERR_PARAMS:
+        raise ConfigError(f"engine params: {_param_error_text(out.error)}")
+    check(st, "engine_run")
+
+    makespan = int(out.makespan_cycles)
+    resources = resource_table(params)
+    resources["busy_cycles"] = busy
+    resources["utilization"] = busy / makespan if makespan else 0.0
+    cycles = {name: int(out.critical_cycles[k]) for k, name in enumerate(PATH_CLASSES)}
+    cls = out.critical_class
+    kept = min(int(out.critical_path_len), n)
+    crit = CriticalPath(events=path[:kept].copy(), cycles_by_class=cycles,
+                        binding_class=PATH_CLASSES[cls] if cls >= 0 else None,
+                        length=int(out.critical_path_len))
+    by_op = {"static": int(out.energy_by_op[0])}
+    by_op.update({OP_NAMES[k]: int(out.energy_by_op[k]) for k in sorted(OP_NAMES)})
+    chiplets = {c: int(by_chiplet[c]) for c in range(n_chiplets)}
+    chiplets["card"] = int(by_chiplet[n_chiplets])
+    tiles = {t: int(by_tile[t]) for t in range(n_tiles)}
+    tiles["card"] = int(by_tile[n_tiles])
+    return EngineResult(
+        start_cycles=start, end_cycles=end, makespan_cycles=makespan,
+        seconds=makespan / (p.clock_ghz * 1e9), resources=resources, critical_path=crit,
+        energy_fj=int(out.energy_fj),
+        energy_by_component={name: int(out.energy_by_component[k]) for k, name in enumerate(ENERGY_COMPONENTS)},
+        energy_by_chiplet=chiplets, energy_by_tile=tiles, energy_by_op=by_op, energy_fj_event=energy_event)

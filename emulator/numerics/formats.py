@@ -1,0 +1,279 @@
+"""Numeric formats of chipemu: the registry, quantized tensors, quantize and dequantize.
+
+The rules are in docs/formats.md; `chipemu.emulator.reference.formats` is their NumPy definition,
+and the Numba (`chipemu.emulator.numerics.codec`) and C (`csrc/numerics/codec.c`) twins are bit-identical to
+it. Kernels receive a format as its integer `code`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from chipemu.emulator.errors import BackendError, FormatError, ShapeError
+
+__all__ = ["FormatSpec", "FORMATS", "DIMC_FORMATS", "BACKENDS", "QTensor", "get_format",
+           "quantize", "dequantize", "unpack_codes"]
+
+BACKENDS = ("c", "numba", "numpy")
+
+# kinds, equal to the CHIPEMU_KIND_* constants of csrc/include/chipemu.h
+KIND_FP32, KIND_BF16, KIND_FP16, KIND_INT_TENSOR, KIND_BLOCK_INT, KIND_BLOCK_FP = range(6)
+
+
+@dataclass(frozen=True)
+class FormatSpec:
+    """One storage format. Sizes in bits; `max_value` is the largest finite element value at scale 1."""
+
+    name: str
+    code: int
+    kind: int
+    elem_bits: int
+    ebits: int        # exponent bits of a minifloat element (0 for integers)
+    mbits: int        # mantissa bits; fraction bits for block integers
+    bias: int
+    emax: int         # exponent of the largest normal element (OCP MX emax_elem)
+    max_mag: int      # largest magnitude code: quantization saturates here
+    block_size: int   # elements sharing one scale (1: no shared scale)
+    scale_bits: int   # bits of one shared scale (0: none)
+    dimc: bool        # the DIMC arrays compute in this format (DESIGN §3)
+    source: str       # the specification the rule matches
+
+    @property
+    def storage_bits(self) -> float:
+        """Bits per element including the shared scale (mxint8: 8.25, bfp16: 8.125)."""
+        return self.elem_bits + self.scale_bits / self.block_size
+
+    @property
+    def container(self) -> np.dtype:
+        """NumPy dtype holding one element code in memory (one code per container)."""
+        if self.kind == KIND_FP32:
+            return np.dtype(np.uint32)
+        if self.kind in (KIND_BF16, KIND_FP16):
+            return np.dtype(np.uint16)
+        if self.kind in (KIND_INT_TENSOR, KIND_BLOCK_INT):
+            return np.dtype(np.int8)
+        return np.dtype(np.uint8)
+
+    @property
+    def max_value(self) -> float:
+        """Largest finite element value with a unit scale (e4m3: 448, mxint8: 127/64)."""
+        if self.kind in (KIND_INT_TENSOR,):
+            return float(self.max_mag)
+        if self.kind == KIND_BLOCK_INT:
+            return self.max_mag / 2.0 ** self.mbits
+        e = (self.max_mag >> self.mbits) - self.bias
+        return (1 + (self.max_mag & ((1 << self.mbits) - 1)) / 2.0 ** self.mbits) * 2.0 ** e
+
+    def table_row(self) -> tuple[int, ...]:
+        """The row of the C/Numba format table (chipemu_format_info field order)."""
+        return (self.code, self.kind, self.elem_bits, self.ebits, self.mbits, self.bias, self.emax,
+                self.max_mag, self.block_size, self.scale_bits)
+
+
+_OCP = "OCP Microscaling Formats (MX) v1.0"
+_DMX = "d-Matrix dmx-compressor BFP[p|8]{64}(SN)"
+
+
+def _spec(name, code, kind, elem_bits, ebits, mbits, bias, emax, max_mag, block, scale_bits, dimc, src):
+    return FormatSpec(name, code, kind, elem_bits, ebits, mbits, bias, emax, max_mag, block,
+                      scale_bits, dimc, src)
+
+
+FORMATS: dict[str, FormatSpec] = {s.name: s for s in (
+    _spec("fp32", 0, KIND_FP32, 32, 8, 23, 127, 127, 0x7F7FFFFF, 1, 0, False, "IEEE 754 binary32"),
+    _spec("bf16", 1, KIND_BF16, 16, 8, 7, 127, 127, 0x7F7F, 1, 0, False, "bfloat16, IEEE rounding"),
+    _spec("fp16", 2, KIND_FP16, 16, 5, 10, 15, 15, 0x7BFF, 1, 0, False, "IEEE 754 binary16"),
+    _spec("int8", 3, KIND_INT_TENSOR, 8, 0, 0, 0, 0, 127, 1, 0, True, "symmetric per-tensor int8"),
+    _spec("mxint8", 4, KIND_BLOCK_INT, 8, 0, 6, 0, 0, 127, 32, 8, True, _OCP),
+    _spec("mxint4", 5, KIND_BLOCK_INT, 4, 0, 2, 0, 0, 7, 32, 8, True, _OCP + " rule at 4 bits"),
+    _spec("mxfp8_e4m3", 6, KIND_BLOCK_FP, 8, 4, 3, 7, 8, 0x7E, 32, 8, False, _OCP),
+    _spec("mxfp8_e5m2", 7, KIND_BLOCK_FP, 8, 5, 2, 15, 15, 0x7B, 32, 8, False, _OCP),
+    _spec("mxfp6_e3m2", 8, KIND_BLOCK_FP, 6, 3, 2, 3, 4, 0x1F, 32, 8, False, _OCP),
+    _spec("mxfp6_e2m3", 9, KIND_BLOCK_FP, 6, 2, 3, 1, 2, 0x1F, 32, 8, False, _OCP),
+    _spec("mxfp4_e2m1", 10, KIND_BLOCK_FP, 4, 2, 1, 1, 2, 0x7, 32, 8, False, _OCP),
+    _spec("bfp16", 11, KIND_BLOCK_INT, 8, 0, 6, 0, 0, 127, 64, 8, True, _DMX),
+    _spec("bfp12", 12, KIND_BLOCK_INT, 4, 0, 2, 0, 0, 7, 64, 8, True, _DMX),
+)}
+
+DIMC_FORMATS = tuple(name for name, s in FORMATS.items() if s.dimc)
+_BY_CODE = {s.code: s for s in FORMATS.values()}
+
+
+def get_format(fmt) -> FormatSpec:
+    """Look up a format by name, code or spec; raise FormatError listing the valid names."""
+    if isinstance(fmt, FormatSpec):
+        return fmt
+    if isinstance(fmt, str) and fmt.lower() in FORMATS:
+        return FORMATS[fmt.lower()]
+    if isinstance(fmt, (int, np.integer)) and not isinstance(fmt, bool) and int(fmt) in _BY_CODE:
+        return _BY_CODE[int(fmt)]
+    raise FormatError(f"fmt={fmt!r} is not a known format; valid names: {', '.join(FORMATS)}")
+
+
+@dataclass(frozen=True, eq=False)
+class QTensor:
+    """A quantized tensor: one element code per container plus the shared scales.
+
+    codes: the element codes, shaped like the original tensor with `axis` moved last (blocks run
+        along that last axis; a last block shorter than `block_size` holds the remainder).
+    scales: uint8 shared-scale codes shaped `codes.shape[:-1] + (n_blocks,)` for block formats;
+        a 0-d float32 for int8; an empty uint8 array for fp32/bf16/fp16.
+    """
+
+    fmt: str
+    shape: tuple
+    axis: int
+    codes: np.ndarray
+    scales: np.ndarray
+
+    def __post_init__(self):
+        spec = get_format(self.fmt)
+        object.__setattr__(self, "fmt", spec.name)
+        shape = tuple(int(n) for n in self.shape)
+        object.__setattr__(self, "shape", shape)
+        if not shape or not -len(shape) <= self.axis < len(shape):
+            raise ShapeError(f"axis={self.axis} is out of range for shape {shape}")
+        object.__setattr__(self, "axis", self.axis % len(shape))
+        moved = _moved_shape(shape, self.axis)
+        codes = np.ascontiguousarray(self.codes)
+        if codes.dtype != spec.container or codes.shape != moved:
+            raise ShapeError(f"codes must be {spec.container} of shape {moved} for {spec.name}, "
+                             f"got {codes.dtype} of shape {codes.shape}")
+        scales = np.asarray(self.scales)
+        scales = scales if scales.flags.c_contiguous else scales.copy()
+        want_dtype, want_shape = _scale_layout(spec, moved)
+        if scales.dtype != want_dtype or scales.shape != want_shape:
+            raise ShapeError(f"scales must be {want_dtype} of shape {want_shape} for {spec.name}, "
+                             f"got {scales.dtype} of shape {scales.shape}")
+        object.__setattr__(self, "codes", codes)
+        object.__setattr__(self, "scales", scales)
+
+    @property
+    def spec(self) -> FormatSpec:
+        return FORMATS[self.fmt]
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes on the device: packed element codes plus scales (int8: plus its 4-byte scale)."""
+        spec = self.spec
+        code_bytes = (self.size * spec.elem_bits + 7) // 8
+        if spec.kind == KIND_INT_TENSOR:
+            return code_bytes + 4
+        return code_bytes + self.scales.size * spec.scale_bits // 8
+
+    def packed_codes(self) -> np.ndarray:
+        """The element codes bit-packed, little-endian within bytes, in `codes` order (uint8)."""
+        bits = self.spec.elem_bits
+        raw = self.codes.reshape(-1).view(np.dtype(f"u{self.codes.itemsize}"))
+        if bits % 8 == 0:
+            return raw.astype(f"<u{bits // 8}").view(np.uint8).copy()
+        planes = (raw[:, None] >> np.arange(bits, dtype=raw.dtype)) & 1
+        return np.packbits(planes.astype(np.uint8).reshape(-1), bitorder="little")
+
+    def dequantize(self, *, backend: str = "c") -> np.ndarray:
+        """float32 values in the original shape."""
+        return dequantize(self, backend=backend)
+
+    def __repr__(self):
+        return (f"QTensor(fmt={self.fmt!r}, shape={self.shape}, axis={self.axis}, "
+                f"nbytes={self.nbytes})")
+
+
+def unpack_codes(packed, fmt, count: int) -> np.ndarray:
+    """Inverse of `QTensor.packed_codes`: `count` codes in the format's container dtype."""
+    spec = get_format(fmt)
+    bits = spec.elem_bits
+    packed = np.asarray(packed, dtype=np.uint8)
+    if bits % 8 == 0:
+        out = packed[: count * bits // 8].view(f"<u{bits // 8}")
+    else:
+        planes = np.unpackbits(packed, bitorder="little")[: count * bits].reshape(count, bits)
+        out = (planes.astype(np.uint32) << np.arange(bits, dtype=np.uint32)).sum(axis=1)
+        if spec.container == np.int8:      # sign-extend two's complement
+            out = np.where(out >= 1 << (bits - 1), out.astype(np.int64) - (1 << bits), out)
+    return np.asarray(out).astype(spec.container)
+
+
+def _moved_shape(shape, axis):
+    return shape[:axis] + shape[axis + 1:] + (shape[axis],)
+
+
+def _scale_layout(spec: FormatSpec, moved_shape):
+    if spec.kind == KIND_INT_TENSOR:
+        return np.dtype(np.float32), ()
+    if spec.scale_bits == 0:
+        return np.dtype(np.uint8), (0,)
+    nblocks = -(-moved_shape[-1] // spec.block_size)
+    return np.dtype(np.uint8), moved_shape[:-1] + (nblocks,)
+
+
+def _as_float32(x, name="x") -> np.ndarray:
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise ShapeError(f"{name} cannot be read as an array: {exc}") from None
+    kind = arr.dtype.kind
+    ok = kind in "fiu" or (kind == "V" and arr.dtype.names is None and arr.dtype.itemsize <= 2)
+    if not ok:
+        raise ShapeError(f"{name} has dtype {arr.dtype}; a real numeric array is needed "
+                         "(float, int or an ml_dtypes float type)")
+    if arr.ndim == 0:
+        raise ShapeError(f"{name} is a scalar; quantize needs at least one dimension")
+    if arr.size == 0:
+        raise ShapeError(f"{name} is empty (shape {arr.shape}); quantize needs at least one element")
+    try:
+        return np.ascontiguousarray(arr, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise ShapeError(f"{name} with dtype {arr.dtype} cannot be converted to float32: {exc}") from None
+
+
+def _check_backend(backend):
+    if backend not in BACKENDS:
+        raise BackendError(f"backend={backend!r} is not one of {', '.join(BACKENDS)}")
+
+
+def quantize(x, fmt, axis: int = -1, *, backend: str = "c") -> QTensor:
+    """Quantize `x` (converted to float32 first) to `fmt`, blocks running along `axis`.
+
+    backend: "c" (default), "numba" or "numpy" (the reference); all three give identical codes.
+    """
+    spec = get_format(fmt)
+    _check_backend(backend)
+    x = _as_float32(x)
+    if not isinstance(axis, (int, np.integer)) or not -x.ndim <= axis < x.ndim:
+        raise ShapeError(f"axis={axis!r} is out of range for an array of {x.ndim} dimension(s); "
+                         f"allowed: {-x.ndim}..{x.ndim - 1}")
+    axis = int(axis) % x.ndim
+    x2 = np.ascontiguousarray(np.moveaxis(x, axis, -1))
+    moved = x2.shape
+    x2 = x2.reshape(-1, moved[-1])
+    codes, scales = _impl(backend).quantize_2d(spec, x2)
+    _, scale_shape = _scale_layout(spec, moved)
+    return QTensor(spec.name, x.shape, axis, codes.reshape(moved), scales.reshape(scale_shape))
+
+
+def dequantize(q: QTensor, *, backend: str = "c") -> np.ndarray:
+    """float32 values of `q` in its original shape."""
+    if not isinstance(q, QTensor):
+        raise ShapeError(f"q must be a QTensor, got {type(q).__name__}")
+    _check_backend(backend)
+    moved = q.codes.shape
+    codes = q.codes.reshape(-1, moved[-1])
+    scales = q.scales if q.scales.ndim == 0 or q.scales.size == 0 else q.scales.reshape(codes.shape[0], -1)
+    out = _impl(backend).dequantize_2d(q.spec, codes, scales)
+    return np.moveaxis(out.reshape(moved), -1, q.axis)
+
+
+def _impl(backend):
+    if backend == "numpy":
+        from chipemu.emulator.reference import formats as impl
+    elif backend == "numba":
+        from chipemu.emulator.numerics import codec as impl
+    else:
+        from chipemu.emulator import native as impl
+    return impl

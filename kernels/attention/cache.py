@@ -1,0 +1,229 @@
+"""`KVCache`: keys and values held in the DIMC arrays across decode steps (docs/attention.md).
+
+    cache = KVCache(k, v, max_len=4096)                      # prefill's K/V, written once
+    r = attention(q_new, k_new, v_new, cache=cache)           # Sq new tokens per sequence
+
+The cache owns a Machine whose tiles keep K^T and V for up to `max_len` keys per sequence. A
+step appends the new tokens' keys and values — rewriting only the rows they change: the K^T
+slot of their key block (a new key is a column, so every row of the slot) and the block-scale
+group of V rows they fall in — then attends over each sequence's keys so far (the new tokens
+causally). Blocks past a sequence's length are skipped and cost nothing. Each step's Result is
+timed on its own, from an idle device with the cache resident; `cache.fill` is the first write.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from chipemu.emulator.errors import CapacityError, ShapeError
+from chipemu.emulator.numerics.formats import KIND_INT_TENSOR, get_format
+from chipemu.kernels.scaffold import as_device, finish, machine_for
+
+from chipemu.kernels.attention import data as D
+from chipemu.kernels.attention.plan import plan_attention
+from chipemu.kernels.attention.tile import AT_APPEND
+from chipemu.kernels.matmul.api import _dimc_format, _shape_of
+from chipemu.kernels.matmul.data import pad2, w_blocks
+
+__all__ = ["KVCache"]
+
+
+class KVCache:
+    """K/V of a batch resident on the device. k, v: [B, Hkv, L, D] arrays (or shape tuples in
+    timing mode); lengths: valid keys per sequence (default L for all); max_len: capacity in
+    keys; max_new: most new tokens per step."""
+
+    def __init__(self, k, v, *, max_len=None, lengths=None, max_new=16, heads=None,
+                 fmt="mxint8", kv_fmt=None, device=None, backend="c", mode="functional"):
+        from chipemu.kernels.attention.api import default_kv_fmt
+        self.device = dev = as_device(device)
+        self.timing = mode == "timing"
+        self.fmt = _dimc_format(fmt, "fmt", dev)
+        self.kv_fmt = _dimc_format(kv_fmt or default_kv_fmt(self.fmt), "kv_fmt", dev)
+        ks, ka = _shape_of(k, "k", self.timing)
+        vs, va = _shape_of(v, "v", self.timing)
+        if len(ks) != 4 or ks != vs:
+            raise ShapeError(f"k {ks} and v {vs} must be 4-D [B, Hkv, L, D] of the same shape")
+        self.b, self.hkv, l0, self.d = ks
+        self.hq = heads or self.hkv
+        self.max_len = int(max_len or l0)
+        self.max_new = int(max_new)
+        if l0 > self.max_len:
+            raise CapacityError(f"k holds {l0} keys, beyond max_len={self.max_len}")
+        self.lengths = (np.full(self.b, l0, np.int64) if lengths is None
+                        else np.asarray(lengths, np.int64).reshape(self.b))
+        if (self.lengths < 0).any() or (self.lengths > l0).any():
+            raise ShapeError(f"lengths={self.lengths.tolist()} must lie in 0..{l0}")
+        bk = dev.tile.dimc.rows
+        self.plan = plan_attention(self.b, self.hq, self.hkv, self.max_new, self.max_len, self.d,
+                                   self.fmt, dev, kv_fmt=self.kv_fmt, max_replicas=1,
+                                   mask_info=self._mask_info(self.max_new, bk))
+        if self.plan.path != "dimc":
+            raise CapacityError(f"a KV cache of {self.max_len} keys x head_dim {self.d} for "
+                                f"{self.plan.units} (batch, kv head) pairs does not fit the DIMC "
+                                f"arrays of {dev.name!r}; the cache keeps K/V in the arrays")
+        self.machine = mach = machine_for(dev, mode=mode, backend=backend)
+        p = self.plan
+        self.units = p.units
+        if not self.timing:
+            self._k = np.zeros((p.units, self.max_len, self.d), np.float32)
+            self._v = np.zeros((p.units, self.max_len, self.d), np.float32)
+            self._k[:, :l0] = np.asarray(ka, np.float32).reshape(p.units, l0, self.d)
+            self._v[:, :l0] = np.asarray(va, np.float32).reshape(p.units, l0, self.d)
+            for u in range(p.units):               # keys past a sequence's length do not exist
+                self._k[u, self.lengths[u // self.hkv]:] = 0
+                self._v[u, self.lengths[u // self.hkv]:] = 0
+        from chipemu.kernels.attention.api import _alloc, _offsets
+        self.tiles = D.tile_tables(p, self._keep(self.max_new))
+        self.offs, sizes = _offsets(p, self.tiles, p.blocks_per_tile)
+        self.bufs = _alloc(mach, p, sizes, self.timing)
+        self.backend = backend
+        self.fill = self._write_initial()
+
+    # ---- masks ----
+    def _keep(self, sq, lengths=None):
+        """bool [units, G*sq, max_len]: new token i of sequence b sees keys < len_b + i + 1."""
+        lengths = self.lengths if lengths is None else lengths
+        g = self.hq // self.hkv
+        pos = np.arange(self.max_len)
+        lim = lengths[:, None] + np.arange(sq)[None, :] + 1             # [B, sq]
+        keep = pos[None, None, :] < lim[:, :, None]                       # [B, sq, L]
+        keep = np.broadcast_to(keep[:, None, None], (self.b, self.hkv, g, sq, self.max_len))
+        return keep.reshape(self.b * self.hkv, g * sq, self.max_len)
+
+    def _mask_info(self, sq, bk):
+        return lambda mq, members, bpt, reps: (
+            D.mask_info(self._keep(sq), bk, -(-self.max_len // bk))(mq, members, bpt, reps)[0],
+            2 * -(-sq // bk) + 2)
+
+    # ---- K/V bytes ----
+    def _slots(self, u, j):
+        """Weights layout bytes [d_splits + v_splits, slot_bytes] of key block j of unit u."""
+        p, R, C = self.plan, self.plan.rows, self.plan.cols
+        keys = slice(j * p.bk, (j + 1) * p.bk)
+        kt = w_blocks(pad2(self._k[u, keys].T, p.dp, p.bk), self.kv_fmt, R, C, self.backend)
+        vb = w_blocks(pad2(self._v[u, keys], p.bk, p.v_splits * C), self.kv_fmt, R, C,
+                      self.backend)
+        return np.concatenate([kt[:, 0], vb[0]], axis=0)
+
+    def _where(self, u, j):
+        """(tile, first slot of block j on it, host byte offset of that slot)."""
+        p = self.plan
+        i, mem = divmod(j, p.members)                     # block j: member j mod members
+        tile = p.tile_of(u, mem)
+        per = p.d_splits + p.v_splits
+        return tile, i * per, self.offs[tile]["kv"] + i * per * p.slot_bytes
+
+    def _write_initial(self):
+        """Every block below its sequence's length: host -> DIMC, timed on its own as `fill`."""
+        p = self.plan
+        writes = {}
+        for u in range(p.units):
+            for j in range(-(-int(self.lengths[u // self.hkv]) // p.bk)):
+                tile, slot0, host = self._where(u, j)
+                if not self.timing:
+                    self.machine.write(self.bufs["kv_host"], self._slots(u, j), offset=host)
+                per = p.d_splits + p.v_splits
+                writes.setdefault(tile, []).extend(
+                    (slot0 + s, host + s * p.slot_bytes, p.slot_bytes, 0, p.rows)
+                    for s in range(per))
+        return self._run_writes(writes, "fill")
+
+    def _run_writes(self, writes, phase):
+        """Launch at_append for `writes`; with phase set, finish and clear the log."""
+        mach, p = self.machine, self.plan
+        n = self.device.n_tiles
+        head = [self.bufs["w"], self.bufs["kv_host"], get_format(self.kv_fmt).code]
+        offsets = np.full(n, 3 + n, np.int64)
+        recs, at = [np.zeros(1, np.int64)], 3 + n + 1
+        for tile in sorted(writes):
+            rec = [len(writes[tile])] + [x for w in writes[tile] for x in w]
+            offsets[tile] = at
+            recs.append(np.asarray(rec, np.int64))
+            at += len(rec)
+        par = np.concatenate([np.asarray(head, np.int64), offsets, *recs])
+        ids = sorted(writes) or [0]
+        most = max((len(w) for w in writes.values()), default=0)
+        mach.launch(AT_APPEND, ids, par, events_per_tile=2 * most, peers_per_tile=1,
+                    stage_bytes_per_tile=64)
+        if phase is None:
+            return None
+        r = finish(mach, self.device, kernel="kv_cache_" + phase, plan=p.to_dict(),
+                   phases={phase: [mach.step - 1]})
+        mach.clear_log()
+        return r
+
+    def append_writes(self, sq):
+        """The rewrites of a step of sq new tokens: {tile: [(slot, host_off, nbytes, row0,
+        rows)]}, with the host bytes refreshed (functional)."""
+        p = self.plan
+        fv = get_format(self.kv_fmt)
+        bv = p.rows if fv.kind == KIND_INT_TENSOR else fv.block_size
+        gb = p.slot_bytes // (p.rows // bv)
+        writes = {}
+        for u in range(p.units):
+            b = u // self.hkv
+            lo, hi = int(self.lengths[b]), int(self.lengths[b]) + sq
+            for j in range(lo // p.bk, -(-hi // p.bk)):
+                tile, slot0, host = self._where(u, j)
+                if not self.timing:
+                    self.machine.write(self.bufs["kv_host"], self._slots(u, j), offset=host)
+                w = writes.setdefault(tile, [])
+                for s in range(p.d_splits):                 # K^T: the new keys are columns
+                    w.append((slot0 + s, host + s * p.slot_bytes, p.slot_bytes, 0, p.rows))
+                k0, k1 = max(lo, j * p.bk) - j * p.bk, min(hi, (j + 1) * p.bk) - j * p.bk
+                g0, g1 = k0 // bv, -(-k1 // bv)
+                for t in range(p.v_splits):                 # V: the scale groups they touch
+                    sl = slot0 + p.d_splits + t
+                    w.append((sl, host + (p.d_splits + t) * p.slot_bytes + g0 * gb,
+                              (g1 - g0) * gb, g0 * bv, (g1 - g0) * bv))
+        return writes
+
+
+def cache_attention(cache, q, k_new, v_new, scale):
+    """One decode step on `cache` (see the module docstring) -> Result."""
+    from chipemu.kernels.attention.api import add_metrics, gather, run_compute, _write_queries
+    p0, mach = cache.plan, cache.machine
+    qs, qa = _shape_of(q, "q", cache.timing)
+    ks, ka = _shape_of(k_new, "k", cache.timing)
+    vs, va = _shape_of(v_new, "v", cache.timing)
+    b, hq, sq, d = qs if len(qs) == 4 else (None,) * 4
+    want = (cache.b, cache.hkv, sq, cache.d)
+    if len(qs) != 4 or (b, hq, d) != (cache.b, cache.hq, cache.d) or ks != want or vs != want:
+        raise ShapeError(f"with a cache of B={cache.b}, Hq={cache.hq}, Hkv={cache.hkv}, "
+                         f"D={cache.d}: q must be [B, Hq, Sq, D] and k, v [B, Hkv, Sq, D]; got "
+                         f"q {qs}, k {ks}, v {vs}")
+    if sq > cache.max_new:
+        raise ShapeError(f"Sq={sq} new tokens exceed the cache's max_new={cache.max_new}")
+    if (cache.lengths + sq > cache.max_len).any():
+        raise CapacityError(f"appending {sq} tokens to lengths {cache.lengths.tolist()} exceeds "
+                            f"max_len={cache.max_len}")
+    if not cache.timing:
+        kk = np.asarray(ka, np.float32).reshape(p0.units, sq, d)
+        vv = np.asarray(va, np.float32).reshape(p0.units, sq, d)
+        for u in range(p0.units):
+            lo = int(cache.lengths[u // cache.hkv])
+            cache._k[u, lo:lo + sq], cache._v[u, lo:lo + sq] = kk[u], vv[u]
+    cache._run_writes(cache.append_writes(sq), None)
+    append_step = mach.step - 1
+    keep = cache._keep(sq)
+    status = D.mask_info(keep, p0.bk, p0.kb)(p0.mq, p0.members, p0.blocks_per_tile, 1)[0]
+    plan = replace(p0, sq=sq, nq=p0.group * sq, chunks=1, status=status)
+    tiles = D.tile_tables(plan, keep)
+    if max(len(t[4]) for t in tiles.values()) > max(1, p0.n_bias):
+        raise CapacityError("this step needs more mask-bias blocks than the cache reserved")
+    if not cache.timing:
+        _write_queries(mach, plan, tiles, cache.offs, cache.bufs,
+                       D.q_units(qa, scale, plan, cache.backend))
+    par = D.params(plan, cache.device.n_tiles, cache.bufs, tiles, cache.offs)
+    first = mach.step
+    steps = run_compute(mach, plan, par, sorted(tiles))
+    out = None if cache.timing else gather(mach, plan, cache.bufs["y"])
+    r = finish(mach, cache.device, kernel="attention_decode", output=out, plan=plan.to_dict(),
+               phases={"append": [append_step], "load": [first, first + 1], "compute": steps})
+    add_metrics(r, plan)
+    r.metrics["lengths_before"] = cache.lengths.tolist()
+    mach.clear_log()
+    cache.lengths = cache.lengths + sq
+    return r

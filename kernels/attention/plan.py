@@ -1,0 +1,225 @@
+"""The attention planner: shapes, a mask's block pattern and a device in, a plan out.
+
+    plan = plan_attention(1, 8, 8, 2048, 2048, 128, "mxint8", dev)
+
+Rules (docs/attention.md):
+
+- **Units.** One unit per (batch, KV head); its query rows are the G = hq / hkv query heads that
+  share the KV head, stacked head by head (row = head_in_group * sq + position), so one MVM
+  serves a whole GQA group.
+- **Key blocks.** Keys are cut into blocks of Bk = R keys (the array's rows). Block j of a unit
+  takes `d_splits` slots for K^T (D rows split in R-row parts, Bk of its columns) and `v_splits`
+  slots for V (Bk rows, D split in C-column parts). A unit has `members` consecutive tiles;
+  member m holds blocks m, m + members, ... (at most `blocks_per_tile`).
+- **Replicas.** Idle tiles hold copies of the units (up to MAX_REPLICAS); chunks of query rows
+  go to the replicas round by round, alternating direction (`zigzag`), so a causal mask loads
+  every replica alike.
+- **Chunks.** Query rows are cut into chunks of `mq`. A chunk on a member walks its key blocks in
+  order, skipping the blocks the mask removes entirely (they cost nothing), with an online softmax
+  on the vector unit; partial results (m, l, O) of the members are merged by a binary tree rooted
+  at member 0, which normalizes and keeps the output.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from chipemu.emulator.numerics import layout
+from chipemu.emulator.errors import CapacityError, FormatError, ShapeError
+from chipemu.emulator.numerics.formats import get_format
+
+__all__ = ["AttentionPlan", "plan_attention", "merge_script", "zigzag", "MAX_REPLICAS"]
+
+MAX_REPLICAS = 16
+ALIGN = 64
+
+
+def _up(n):
+    return -(-n // ALIGN) * ALIGN
+
+
+def zigzag(c: int, replicas: int) -> tuple[int, int]:
+    """(replica, round) of chunk c: rounds alternate direction (0..R-1, then R-1..0), so under a
+    causal mask every replica gets early and late rows alike."""
+    u, i = divmod(c, replicas)
+    return (i if u % 2 == 0 else replicas - 1 - i), u
+
+
+def _log2(n):
+    return max(0, (n - 1).bit_length())
+
+
+@dataclass(frozen=True, eq=False)
+class AttentionPlan:
+    """Where every key block, query chunk and partial softmax of one attention call goes.
+    `status[u, c, j]`: 0 = block j skipped for chunk c of unit u (fully masked), 1 = computed,
+    2 = computed with a mask bias (partly masked; padding keys included)."""
+    path: str                   # "dimc": Q.K^T and P.V in the arrays; "vector": on the vector unit
+    b: int
+    hq: int
+    hkv: int
+    sq: int
+    skv: int
+    d: int
+    fmt: str                    # q and P (the MVM inputs)
+    kv_fmt: str                 # K^T and V in the arrays
+    rows: int                   # R
+    cols: int                   # C (array columns in fmt)
+    bk: int                     # keys per block (= R)
+    dp: int                     # D padded to R
+    d_splits: int               # K^T slots per block (dp / R)
+    v_splits: int               # V slots per block (ceil(dp / C))
+    kb: int                     # key blocks per unit
+    units: int                  # b * hkv
+    group: int                  # query heads per unit (G)
+    nq: int                     # query rows per unit (G * sq)
+    members: int                # tiles per unit
+    blocks_per_tile: int
+    replicas: int
+    span: int                   # tiles of one replica (units * members)
+    mq: int                     # query rows per chunk
+    chunks: int
+    levels: int                 # merge-tree levels
+    q_row_bytes: int            # one query row part of R elements, rows layout
+    p_row_bytes: int            # one probability row of Bk elements, rows layout
+    slot_bytes: int             # one K^T or V slot, weights layout (R rows x C columns)
+    n_bias: int                 # max distinct bias blocks one tile holds
+    sram: dict
+    status: object              # uint8 [units, chunks, kb]
+
+    def tile_of(self, unit: int, member: int, replica: int = 0) -> int:
+        return replica * self.span + unit * self.members + member
+
+    def k_run(self, member: int) -> range:
+        """Key blocks of member `member`: every members-th block, so each member holds an even
+        share of any prefix of the keys (a causal mask then loads the members alike)."""
+        return range(member, self.kb, self.members)
+
+    def chunk_rows(self, c: int) -> tuple[int, int]:
+        return c * self.mq, min(self.nq, (c + 1) * self.mq)
+
+    @property
+    def rounds(self) -> int:
+        return -(-self.chunks // self.replicas)
+
+    def replica_of(self, c: int) -> int:
+        return zigzag(c, self.replicas)[0]
+
+    def chunk_of(self, rnd: int, replica: int) -> int:
+        """The chunk replica `replica` runs in round `rnd` (may be >= chunks: nothing)."""
+        return rnd * self.replicas + (replica if rnd % 2 == 0 else self.replicas - 1 - replica)
+
+    @property
+    def stages(self) -> int:
+        return self.levels + 1
+
+    def tree(self) -> list[list[tuple[int, int]]]:
+        """Per level, (receiver, sender) members: the receiver merges the sender's (m, l, O)."""
+        return [[(q, q + (1 << lv)) for q in range(0, self.members, 2 << lv)
+                 if q + (1 << lv) < self.members] for lv in range(self.levels)]
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        st = d.pop("status")
+        d.update(rounds=self.rounds, tiles_used=self.span * self.replicas,
+                 blocks_skipped=int((st == 0).sum()), blocks_partial=int((st == 2).sum()),
+                 blocks_full=int((st == 1).sum()), qk_on=self.path, pv_on=self.path,
+                 merge=("members merge (m, l, O) by a binary tree rooted at member 0: at "
+                        "level l member q with q mod 2^(l+1) = 0 merges member q + 2^l"))
+        return d
+
+
+def merge_script(live: list[bool]) -> tuple[list[list[tuple[int, int, str]]], bool]:
+    """The merge of one chunk given which members computed anything: per level, (receiver,
+    sender, "merge" | "take"); a member with nothing sends nothing, a receiver with nothing takes
+    the sender's partial as its own. Second item: whether the root has anything to normalize."""
+    live, n, out, lv = list(live), len(live), [], 0
+    while (1 << lv) < n:
+        step, acts = 1 << lv, []
+        for q in range(0, n, 2 * step):
+            if q + step < n and live[q + step]:
+                acts.append((q, q + step, "merge" if live[q] else "take"))
+                live[q] = True
+        out.append(acts)
+        lv += 1
+    return out, live[0] if n else False
+
+
+def plan_attention(b, hq, hkv, sq, skv, d, fmt, device, mask_info=None, mq=None,
+                   kv_fmt=None, max_replicas=MAX_REPLICAS, force_path=None) -> AttentionPlan:
+    """The plan. mask_info(mq, members, blocks_per_tile, replicas) -> (status uint8 [units,
+    chunks, kb], n_bias) describes the mask at a chunk size; None: nothing masked but padding."""
+    for name, v in (("batch", b), ("heads", hq), ("kv_heads", hkv), ("seq", sq),
+                    ("kv_len", skv), ("head_dim", d)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ShapeError(f"{name}={v!r} must be an integer >= 1")
+    if hq % hkv:
+        raise ShapeError(f"heads={hq} is not a multiple of kv_heads={hkv} (grouped-query "
+                         f"attention needs Hq % Hkv == 0)")
+    f = get_format(fmt)
+    kf = get_format(kv_fmt or fmt)
+    dimc, T, cap = device.tile.dimc, device.n_tiles, device.sram_buffer_bytes
+    R, C, slots = dimc.rows, device.cols_eff(kf.name), dimc.weight_slots
+    if C != R:
+        raise FormatError(f"kv_fmt={kf.name!r}: a K/V array holds {C} columns of it but {R} "
+                          f"rows; the online softmax needs square arrays (use an 8-bit kv_fmt)")
+    bk, units, group = R, b * hkv, hq // hkv
+    kb, nq = -(-skv // bk), group * sq
+    dp = -(-d // R) * R
+    ds, vs = dp // R, -(-dp // C)
+    # the DIMC when every unit's blocks fit the slots of the tiles; else the vector unit, with
+    # K and V^T in fp32 in SRAM (half of it at most per tile)
+    bpt = slots // (ds + vs)
+    path = "dimc" if bpt >= 1 and units * -(-kb // bpt) <= T else "vector"
+    if force_path is not None:
+        path = force_path
+    if path == "vector":
+        dp, ds, vs, C = d, 1, 1, d
+        bpt = max(1, (cap // 2) // (2 * bk * d * 4))
+    elif bpt < 1:
+        raise CapacityError(f"head_dim={d}: one key block needs {ds + vs} DIMC slots, a tile "
+                            f"has {slots}")
+    members = -(-kb // bpt)
+    bpt = -(-kb // members)                     # spread the blocks evenly
+    span = units * members
+    if span > T:
+        raise CapacityError(
+            f"attention needs {span} tiles ({units} (batch, kv head) units x {members} tiles for "
+            f"{skv} keys of head_dim {d}), the device has {T}")
+    levels = _log2(members)
+    if path == "vector":
+        qrb, prb, sb = d * 4, 0, bk * d * 4
+    else:
+        qrb, prb = layout.row_bytes(f.name, R), layout.row_bytes(f.name, bk)
+        sb = layout.weight_bytes(kf.name, R, C)
+    if mq is None:      # two rounds of chunks over up to MAX_REPLICAS copies, 32..256 rows each
+        mq = min(nq, 256, max(32, -(-nq // (2 * max(1, min(max_replicas, T // span))))))
+    while True:
+        chunks = -(-nq // mq)
+        replicas = max(1, min(max_replicas, T // span, chunks))
+        rounds = -(-chunks // replicas)
+        if mask_info is None:
+            status = np.ones((units, chunks, kb), np.uint8)
+            status[:, :, -1] = 1 if skv % bk == 0 else 2
+            n_bias = 0 if skv % bk == 0 else 1
+        else:
+            status, n_bias = mask_info(mq, members, bpt, replicas)
+        part = (2 * mq + vs * mq * C) * 4
+        s = {"w": _up(sb if path == "dimc" else 2 * bpt * sb),
+             "q": _up(rounds * ds * mq * qrb), "s": _up(mq * bk * 4),
+             "p": _up(mq * prb) if prb else 0, "part": _up(part), "vec": _up(5 * mq * 4),
+             "recv": _up(part) if members > 1 else 0, "y": _up(rounds * vs * mq * C * 4),
+             "bias": _up(max(1, n_bias) * mq * bk * 4), "const": _up(3 * mq * 4)}
+        if sum(s.values()) <= cap or mq == 1:
+            break
+        mq = max(1, mq // 2)
+    if sum(s.values()) > cap:
+        raise CapacityError(f"attention buffers need {sum(s.values())} bytes of SRAM per tile "
+                            f"({s}), a tile has {cap}")
+    return AttentionPlan(
+        path=path, b=b, hq=hq, hkv=hkv, sq=sq, skv=skv, d=d, fmt=f.name, kv_fmt=kf.name,
+        rows=R, cols=C, bk=bk, dp=dp,
+        d_splits=ds, v_splits=vs, kb=kb, units=units, group=group, nq=nq, members=members,
+        blocks_per_tile=bpt, replicas=replicas, span=span, mq=mq, chunks=chunks, levels=levels,
+        q_row_bytes=qrb, p_row_bytes=prb, slot_bytes=sb, n_bias=n_bias, sram=s, status=status)

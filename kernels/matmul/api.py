@@ -1,0 +1,214 @@
+"""`matmul`: GEMM, GEMV and batched matmul on the emulated chiplet mesh (docs/matmul.md).
+
+    from chipemu.kernels import matmul
+    r = matmul(a, b, fmt="mxint8")            # a [..., M, K] activations, b [K, N] weights
+    r.output, r.cycles, r.phases["compute"], r.energy_breakdown, r.plan
+
+The planner (kernels/matmul/plan.py) maps the weights onto DIMC slots of every chiplet, the tile
+kernels (kernels/matmul/tile.py, csrc/kernels/matmul/tile.c) run the supersteps, the engine
+times the log. The NumPy reference that replays the plan is kernels/matmul/ref.py.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from chipemu.emulator.errors import FormatError, ShapeError
+from chipemu.emulator.numerics.formats import FORMATS, KIND_BLOCK_INT, KIND_INT_TENSOR, get_format
+from chipemu.kernels.scaffold import as_device, finish, machine_for
+
+from chipemu.kernels.matmul import data as D
+from chipemu.kernels.matmul.floor import floor_cycles
+from chipemu.kernels.matmul.plan import plan_matmul
+from chipemu.kernels.matmul.tile import H_STEP, MM_LOAD, MM_STEP
+from chipemu.kernels.barrier import BARRIER_ALL
+
+__all__ = ["matmul", "run_matmul", "DIMC_FORMATS", "floor_cycles"]
+
+DIMC_FORMATS = tuple(n for n, s in FORMATS.items() if s.kind in (KIND_BLOCK_INT, KIND_INT_TENSOR))
+_FLOAT_KINDS = ("float32", "float16", "bfloat16")
+
+
+def _dimc_format(name, what, device):
+    try:
+        spec = get_format(name)
+    except Exception:
+        raise FormatError(f"{what}={name!r} is not a DIMC format; allowed: "
+                          f"{', '.join(DIMC_FORMATS)}") from None
+    if spec.name not in DIMC_FORMATS:
+        raise FormatError(f"{what}={spec.name!r} is not a DIMC format; allowed: "
+                          f"{', '.join(DIMC_FORMATS)}")
+    if spec.name not in device.tile.dimc.formats:
+        raise FormatError(f"{what}={spec.name!r}: device {device.name!r} computes only in "
+                          f"{', '.join(device.tile.dimc.formats)}")
+    return spec.name
+
+
+def _shape_of(x, what, timing):
+    if isinstance(x, tuple) and not timing:
+        raise ShapeError(f"{what}={x!r} is a shape: functional mode needs arrays (a shape tuple "
+                         f"works in timing mode)")
+    if timing and isinstance(x, tuple):
+        if not x or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                            for v in x):
+            raise ShapeError(f"{what}={x!r}: a shape must be a non-empty tuple of integers")
+        return tuple(int(v) for v in x), None
+    if not hasattr(x, "shape") or not hasattr(x, "dtype"):
+        try:
+            x = np.asarray(x)
+        except Exception:
+            raise ShapeError(f"{what} must be an array (or a shape tuple in timing mode), got "
+                             f"{type(x).__name__}") from None
+    if x.dtype.name not in _FLOAT_KINDS:
+        raise ShapeError(f"{what} has dtype {x.dtype}; allowed: float32, float16, bfloat16"
+                         + (" (or a shape tuple in timing mode)" if timing else ""))
+    return tuple(x.shape), x
+
+
+def _check(a_shape, b_shape):
+    if len(a_shape) < 2:
+        raise ShapeError(f"a has shape {a_shape}; it must be [..., M, K] (at least 2-D)")
+    if len(b_shape) != 2:
+        raise ShapeError(f"b has shape {b_shape}; it must be [K, N] (2-D weights)")
+    if a_shape[-1] != b_shape[0]:
+        raise ShapeError(f"K mismatch: a is {a_shape} (K={a_shape[-1]}) but b is {b_shape} "
+                         f"(K={b_shape[0]})")
+    if any(v < 1 for v in a_shape) or any(v < 1 for v in b_shape):
+        raise ShapeError(f"zero-sized dimension: a {a_shape}, b {b_shape}; all must be >= 1")
+
+
+def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
+           mode="functional", debug_hook=None):
+    """a [..., M, K] @ b [K, N] on the device's DIMC arrays -> Result.
+
+    a: activations (float32/float16/bfloat16; in timing mode also a shape tuple), quantized to
+    `fmt`; b: weights, quantized to `weight_fmt` (default: fmt). Formats: mxint8, mxint4, bfp16,
+    bfp12, int8. device: a Device, preset name or .toml path (None: corsair). backend "c" |
+    "numba"; mode "functional" | "timing". Result.output is float32 [..., M, N] (None in timing
+    mode); Result.phases has "load" (weights into the arrays, activations onto the chiplets) and
+    "compute"; Result.metrics the MACs, achieved vs peak TFLOPS, pJ/MAC and the floor.
+    debug_hook(machine, plan): called once the weights are loaded, before the compute phase
+    (fault studies, e.g. machine.corrupt_weight(tile, slot, row, col, code)).
+    """
+    dev = as_device(device)
+    if mode not in ("functional", "timing"):
+        from chipemu.emulator.errors import ConfigError
+        raise ConfigError(f"mode={mode!r} is not one of 'functional', 'timing'")
+    timing = mode == "timing"
+    fa = _dimc_format(fmt, "fmt", dev)
+    fw = _dimc_format(weight_fmt if weight_fmt is not None else fmt, "weight_fmt", dev)
+    a_shape, a_arr = _shape_of(a, "a", timing)
+    b_shape, b_arr = _shape_of(b, "b", timing)
+    _check(a_shape, b_shape)
+    m = int(np.prod(a_shape[:-1]))
+    k, n = b_shape
+    plan = plan_matmul(m, k, n, fa, fw, dev)
+    mach = machine_for(dev, mode=mode, backend=backend)
+    R, C = plan.rows, plan.cols
+    kp, np_ = plan.kb * R, plan.nb * C
+    if timing:
+        wdata, woffs, wsize, blocks = D.w_host(plan, None)
+        xdata, xoffs, xsize = D.x_host(plan, None)
+        bufs = {"w_host": mach.alloc_host("w", nbytes=max(wsize, 1)),
+                "x_host": mach.alloc_host("x", nbytes=max(xsize, 1))}
+    else:
+        a2 = np.asarray(a_arr, np.float32).reshape(m, k)
+        xb3 = D.x_blocks(D.pad2(a2, m, kp), fa, R, backend=backend)
+        wb3 = D.w_blocks(D.pad2(np.asarray(b_arr, np.float32), kp, np_), fw, R, C,
+                         backend=backend)
+        wdata, woffs, wsize, blocks = D.w_host(plan, wb3)
+        xdata, xoffs, xsize = D.x_host(plan, xb3)
+        del xb3, wb3
+        bufs = {"w_host": mach.alloc_host("w", wdata),
+                "x_host": mach.alloc_host("x", xdata if xdata is not None
+                                          else np.zeros(1, np.uint8))}
+        del wdata, xdata
+    mach.reserve_sram(sum(plan.sram.values()))
+    for name in D.buffer_names:
+        if name in plan.sram:
+            bufs[name] = mach.alloc_sram(name, plan.sram[name])
+    p = D.params(plan, dev.n_tiles, bufs, woffs, blocks, xoffs)
+    tiles = sorted(blocks)
+    nkg = max(len(plan.kgroup_tiles(c, 0)) for c in range(plan.chiplets_used))
+    ev_load = 2 * plan.blocks_per_tile + 2
+    ev_step = (plan.pieces_per_tile + plan.blocks_per_tile * (2 if plan.passes > 1 else 1) + 3)
+    stage = plan.pieces_per_tile * plan.piece_rows * plan.row_bytes + plan.mc * C * 4 + 64
+    mach.launch(MM_LOAD, tiles, p, events_per_tile=ev_load, peers_per_tile=1,
+                stage_bytes_per_tile=64)
+    # everything loaded before the compute phase starts, so it measures the matmul alone
+    mach.launch(BARRIER_ALL, tiles, [len(tiles)] + tiles, events_per_tile=1,
+                peers_per_tile=len(tiles), stage_bytes_per_tile=0)
+    if debug_hook is not None:
+        debug_hook(mach, plan)
+    for s in range(plan.compute_supersteps):
+        p[H_STEP] = s
+        mach.launch(MM_STEP, tiles, p, events_per_tile=ev_step,
+                    peers_per_tile=plan.pieces_per_tile * nkg + 1, stage_bytes_per_tile=stage)
+    out = None if timing else _gather(mach, plan, bufs["y"], a_shape[:-1], m, n)
+    steps = list(range(2, 2 + plan.compute_supersteps))
+    r = finish(mach, dev, kernel="matmul", output=out, plan=plan.to_dict(),
+               phases={"load": [0, 1], "compute": steps})
+    _metrics(r, plan, dev)
+    return r
+
+
+def _gather(mach, plan, ybuf, rows_shape, m, n):
+    """Read every chunk's reduced output from the tile that holds it -> [*rows_shape, n]."""
+    C = plan.cols
+    out = np.empty((m, plan.nb * C), np.float32)
+    yb = plan.mc * C * 4
+    for nb in range(plan.nb):
+        for c in range(plan.chunks):
+            base, u = plan.group_base(nb, plan.replica_of(c)), plan.round_of(c)
+            r0, r1 = plan.chunk_rows(c)
+            if plan.g == 1:
+                chip, pos = divmod(base, plan.tiles_per_chiplet)
+                nbi = plan.tile_nbs(chip, pos % plan.span).index(nb)
+                tile, off = base, (u * plan.nb_per_tile + nbi) * yb
+            else:
+                tile, off = base + plan.root(c), (u // plan.g) * yb
+            out[r0:r1, nb * C:(nb + 1) * C] = mach.read(
+                ybuf, tile=tile, offset=off, nbytes=(r1 - r0) * C * 4,
+                dtype=np.float32).reshape(r1 - r0, C)
+    return out[:, :n].reshape(*rows_shape, n)
+
+
+def _metrics(r, plan, dev):
+    from chipemu.emulator.events import OP_NAMES
+    compute = r.phase_list[1]
+    ev = r.events.events
+    sel = np.isin(ev["step"], compute.steps)
+    by_op = np.bincount(ev["op"][sel], weights=None, minlength=len(OP_NAMES))
+    fj = {OP_NAMES[o]: int(r.timing.energy_fj_event[sel][ev["op"][sel] == o].sum())
+          for o in np.flatnonzero(by_op)}
+    macs = plan.m * plan.k * plan.n
+    macs_dev = plan.m * plan.kb * plan.rows * plan.nb * plan.cols
+    peak = dev.peak_macs_per_second(plan.fmt, plan.weight_fmt)
+    secs = compute.seconds
+    floor = floor_cycles(plan, dev)
+    r.metrics.update(
+        macs=macs, macs_padded=macs_dev, compute_cycles=compute.cycles,
+        achieved_tflops=2 * macs / secs / 1e12 if secs else 0.0,
+        peak_tflops=2 * peak / 1e12,
+        fraction_of_peak=macs / secs / peak if secs else 0.0,
+        compute_pj_per_mac=compute.energy_fj / 1000.0 / macs,
+        pj_per_mac=r.energy_fj / 1000.0 / macs, compute_energy_fj_by_op=fj, **floor,
+        floor_ratio=compute.cycles / floor["floor_cycles"] if floor["floor_cycles"] else 0.0)
+
+
+def run_matmul(device=None, *, backend="c", mode="functional", m=4096, k=4096, n=4096,
+               fmt="mxint8", weight_fmt=None, seed=0):
+    """A random [m, k] x [k, n] matmul (N(0,1) data); functional mode adds its error vs NumPy."""
+    if mode == "timing":
+        return matmul((m, k), (k, n), fmt=fmt, weight_fmt=weight_fmt, device=device,
+                      backend=backend, mode="timing")
+    for name, v in (("m", m), ("k", k), ("n", n)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ShapeError(f"{name}={v!r} must be an integer >= 1")
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((m, k), dtype=np.float32)
+    b = rng.standard_normal((k, n), dtype=np.float32)
+    r = matmul(a, b, fmt=fmt, weight_fmt=weight_fmt, device=device, backend=backend)
+    exact = a @ b
+    r.metrics["max_rel_error_vs_numpy"] = float(np.abs(r.output - exact).max()
+                                                / max(np.abs(exact).max(), 1e-30))
+    return r

@@ -1,0 +1,170 @@
+"""Host-side bytes of a matmul: quantized activations and weights in the device layouts, laid out
+in the order the tiles fetch them (kernels/matmul/plan.py), and the parameter table of the tile
+kernels (kernels/matmul/tile.py). Vectorized NumPy; the codec rules are the formats module's.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from chipemu.emulator.numerics import layout
+from chipemu.emulator.numerics.formats import KIND_INT_TENSOR, get_format, quantize
+
+from chipemu.kernels.matmul import tile as T
+
+__all__ = ["pad2", "x_blocks", "w_blocks", "x_host", "w_host", "params", "buffer_names"]
+
+buffer_names = ("w", "xhome", "x", "y", "acc", "recv")
+
+
+def pad2(a, rows, cols):
+    """float32 copy of a 2-D array zero-padded to [rows, cols]."""
+    out = np.zeros((rows, cols), np.float32)
+    out[:a.shape[0], :a.shape[1]] = a
+    return out
+
+
+def _pack(codes, bits):
+    """Little-endian packing of the last axis (8- or 4-bit codes) into uint8."""
+    u = np.asarray(codes).astype(np.int16) & ((1 << bits) - 1)
+    if bits == 8:
+        return u.astype(np.uint8)
+    return (u[..., 0::2] | (u[..., 1::2] << 4)).astype(np.uint8)
+
+
+def x_blocks(x, fmt, R, backend="c"):
+    """Rows layout bytes uint8 [M, KB, row_bytes] of float32 x [M, KB*R]: each row's K-block
+    kb is one device row of R elements (int8: one scale per row and K-block)."""
+    s = get_format(fmt)
+    m, kp = x.shape
+    kb = kp // R
+    flat = x.reshape(m * kb, R)
+    codes, scales = layout.quantize_rows(flat, s, backend=backend)
+    parts = [_pack(codes, s.elem_bits)]
+    if s.kind == KIND_INT_TENSOR:
+        parts.append(np.asarray(scales, "<f4").reshape(-1, 1).view(np.uint8))
+    else:
+        parts.append(np.asarray(scales, np.uint8).reshape(m * kb, -1))
+    return np.concatenate(parts, axis=1).reshape(m, kb, -1)
+
+
+def w_blocks(w, fmt, R, C, backend="c"):
+    """Weights layout bytes uint8 [KB, NB, block_bytes] of float32 w [KB*R, NB*C]
+    (block formats: blocks along K per column; int8: one scale per R x C block)."""
+    s = get_format(fmt)
+    kp, np_ = w.shape
+    kb, nb = kp // R, np_ // C
+    if s.kind == KIND_INT_TENSOR:
+        out = np.empty((kb, nb, R * C + 4), np.uint8)
+        for i in range(kb):
+            for j in range(nb):
+                q = quantize(w[i * R:(i + 1) * R, j * C:(j + 1) * C], s, backend=backend)
+                out[i, j, :R * C] = q.codes.astype(np.int8).reshape(-1).view(np.uint8)
+                out[i, j, R * C:] = np.asarray(q.scales, "<f4").reshape(1).view(np.uint8)
+        return out
+    B = s.block_size
+    codes, scales = layout.quantize_weights(w, s, backend=backend)
+    c5 = codes.reshape(kb, R // B, B, nb, C).transpose(0, 3, 1, 2, 4).reshape(kb, nb, R // B, B * C)
+    sc = scales.reshape(kb, R // B, nb, C).transpose(0, 2, 1, 3)
+    return np.concatenate([_pack(c5, s.elem_bits), sc.astype(np.uint8)], axis=3).reshape(kb, nb, -1)
+
+
+def _tile_blocks(plan):
+    """{tile: [(kb, nb), ...]} in the tile's block order (N-block, then its K-run)."""
+    out = {}
+    for r in range(plan.replicas):
+        for c in range(plan.chiplets_used):
+            if plan.g == 1:
+                base = c * plan.tiles_per_chiplet + r * plan.span
+                for slot in range(min(plan.nb_count[c], plan.tiles_per_chiplet)):
+                    out[base + slot] = [(k, nb) for nb in plan.tile_nbs(c, slot)
+                                        for k in range(plan.kb)]
+            else:
+                for local in range(plan.nb_count[c]):
+                    nb = plan.nb_start[c] + local
+                    for mem in range(plan.g):
+                        out[plan.group_base(nb, r) + mem] = [(k, nb) for k in plan.k_run(mem)]
+    return out
+
+
+def w_host(plan, wb3):
+    """(bytes of every tile's blocks back to back, {tile: byte offset}); wb3 may be None (timing:
+    sizes only)."""
+    blocks = _tile_blocks(plan)
+    offs, at, chunks = {}, 0, []
+    for t in sorted(blocks):
+        offs[t] = at
+        at += len(blocks[t]) * plan.block_bytes
+        if wb3 is not None:
+            chunks.append(np.stack([wb3[k, nb] for k, nb in blocks[t]]).reshape(-1))
+    data = np.concatenate(chunks) if wb3 is not None else None
+    return data, offs, at, blocks
+
+
+def x_host(plan, xb3):
+    """(bytes of every holder's pieces, {(replica, member, kgroup index): (offset, nbytes)});
+    each holder keeps [round][piece][piece_rows][row_bytes]. xb3 may be None (timing)."""
+    rb, prow, P = plan.row_bytes, plan.piece_rows, plan.pieces_per_tile
+    members = plan.g if plan.g > 1 else 1
+    offs, at, parts = {}, 0, []
+    for rep in range(plan.replicas):
+        for mem in range(members):
+            run = plan.k_run(mem) if plan.g > 1 else range(plan.kb)
+            for idx in range(plan.kgroup):
+                pieces = plan.pieces_of(idx, mem)
+                if not pieces:
+                    continue
+                nbytes = plan.rounds * P * prow * rb
+                offs[(rep, mem, idx)] = (at, nbytes)
+                at += nbytes
+                if xb3 is None:
+                    continue
+                buf = np.zeros((plan.rounds, P, prow, rb), np.uint8)
+                for u in range(plan.rounds):
+                    c = u * plan.replicas + rep
+                    if c >= plan.chunks:
+                        break
+                    c0, _ = plan.chunk_rows(c)
+                    for i, (j, q) in enumerate(pieces):
+                        r0, r1 = plan.part_rows(c, q)
+                        buf[u, i, :r1 - r0] = xb3[c0 + r0:c0 + r1, run[j]]
+                parts.append(buf.reshape(-1))
+    data = np.concatenate(parts) if xb3 is not None and parts else None
+    return data, offs, at
+
+
+def params(plan, n_tiles, bufs, woffs, blocks, xoffs):
+    """The int64 parameter array of mm_load / mm_step (header, per-tile offsets, records)."""
+    gf = get_format
+    h = np.zeros(T.H_COUNT, np.int64)
+    h[[T.H_STAGES, T.H_CHUNKS, T.H_MC, T.H_M, T.H_PARTS, T.H_RB, T.H_C, T.H_R, T.H_FA, T.H_FW,
+       T.H_SLOTS, T.H_PASSES, T.H_G, T.H_LEVELS, T.H_WB, T.H_PROW, T.H_PIECES, T.H_NBPT,
+       T.H_KPT, T.H_REPLICAS, T.H_ROUNDS]] = (
+        plan.stages, plan.chunks, plan.mc, plan.m, plan.parts, plan.row_bytes, plan.cols,
+        plan.rows, gf(plan.fmt).code, gf(plan.weight_fmt).code, plan.slots, plan.passes, plan.g,
+        plan.levels, plan.block_bytes, plan.piece_rows, plan.pieces_per_tile, plan.nb_per_tile,
+        plan.kpt, plan.replicas, plan.rounds)
+    for name, key in zip(buffer_names, (T.H_W, T.H_XHOME, T.H_X, T.H_Y, T.H_ACC, T.H_RECV)):
+        h[key] = bufs.get(name, -1)
+    h[T.H_WHOST], h[T.H_XHOST] = bufs["w_host"], bufs["x_host"]
+    inactive = T.R_NKG + 1
+    offsets = np.full(n_tiles, T.H_COUNT + n_tiles, np.int64)  # all point at one inactive record
+    records = [np.zeros(inactive, np.int64)]
+    at = T.H_COUNT + n_tiles + inactive
+    T_ = plan.tiles_per_chiplet
+    for tile in sorted(blocks):
+        c, pos = divmod(tile, T_)
+        rep, pos = divmod(pos, plan.span)
+        mem = 0 if plan.g == 1 else pos % plan.g
+        kgt = plan.kgroup_tiles(c, mem, rep)
+        idx = kgt.index(tile)
+        pieces = plan.pieces_of(idx, mem) if idx < plan.kgroup else []
+        xo, xn = xoffs.get((rep, mem, idx), (0, 0)) if pieces else (0, 0)
+        n_nb = len({nb for _, nb in blocks[tile]})
+        rec = [1, mem, tile - mem, n_nb, len(blocks[tile]) // n_nb, woffs[tile], xo, xn,
+               len(pieces), rep, len(kgt), *kgt]
+        for j, q in pieces:
+            rec += [j, q]
+        offsets[tile] = at
+        records.append(np.asarray(rec, np.int64))
+        at += len(rec)
+    return np.concatenate([h, offsets, *records])

@@ -1,0 +1,298 @@
+"""The matmul planner: shapes and a device in, a plan out (pure Python: no NumPy, no state).
+
+    plan = plan_matmul(2048, 2048, 2048, "mxint8", "mxint8", Device.preset("corsair"))
+
+The rules (docs/matmul.md explains them with figures):
+
+- **Blocks.** Weights are cut into DIMC blocks of R rows (K) x C columns (N): R = array rows,
+  C = the array's columns in the weight format. K and N are zero-padded to whole blocks; padding
+  is computed and counted like any other cell.
+- **Chiplets.** N-blocks are split over the chiplets in contiguous ranges, so partial sums never
+  cross a D2D link; each chiplet used holds its own copy of the activations (placed in the load
+  phase, as after an all-gather of the previous layer's output).
+- **Groups.** On a chiplet each N-block gets a group of g consecutive tiles; member i holds the
+  K-blocks [i*kpt, (i+1)*kpt). g minimises an estimate of the run (MVM cycles per row against
+  the reduction's packets per row, plus latencies and weight passes); ties take the smaller g.
+  With more N-blocks than tiles, g = 1 and a tile owns several block columns. When a tile's
+  blocks exceed its DIMC slots (weights beyond the DIMC capacity), they stay in its SRAM and
+  are written into the slots in passes, for every chunk (the extra loads are counted).
+- **Replicas.** When a chiplet's groups leave tiles idle, up to MAX_REPLICAS copies of the
+  chiplet's weights sit side by side (`span` tiles each) and chunk c runs on replica c mod
+  replicas: more DIMC engines for the same matmul, at the price of more one-time weight loads
+  (chosen only where the estimate drops by more than a quarter).
+- **Chunks and pieces.** M is cut into chunks of mc rows. The activations of a K-block for a
+  chunk are cut into `parts` runs of rows ("pieces"); the tiles that share a K-run (one per
+  N-block: the K-group) hold the pieces in SRAM and multicast each to the whole K-group one
+  superstep before the MVMs that read it (double-buffered).
+- **Reduction.** Inside a member, y = block(first) then y = y + block(next) along its K-run
+  (dimc_mvm accumulate). Over the group, a binary tree rooted at member c mod g (outputs spread
+  over the group): at level l the member at relative position q (q mod 2^(l+1) = 2^l) sends its
+  sum to q - 2^l, which computes acc = acc + received one superstep later. `tree(c)` lists it;
+  the NumPy reference (kernels/reference/matmul.py) replays it.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from chipemu.emulator.numerics import layout
+from chipemu.emulator.errors import CapacityError, ShapeError
+from chipemu.emulator.numerics.formats import get_format
+
+__all__ = ["MatmulPlan", "plan_matmul", "ALIGN", "MAX_REPLICAS"]
+
+ALIGN = 64                      # the runtime's SRAM allocator alignment (bytes)
+MAX_REPLICAS = 8                # weight copies per chiplet (bounds the load and the memory)
+
+
+def _up(n, a=ALIGN):
+    return -(-n // a) * a
+
+
+def _ceil_log2(n):
+    return max(0, (n - 1).bit_length())
+
+
+@dataclass(frozen=True)
+class MatmulPlan:
+    """Where every block, activation row and partial sum of one [m, k] x [k, n] matmul goes.
+
+    Tiles are global ids. Group of N-block `nb` (g > 1): tiles `group_base(nb) + i`, i < g.
+    Owner of N-block `nb` (g == 1): tile `group_base(nb)`.
+    """
+    m: int
+    k: int
+    n: int
+    fmt: str                    # activations' DIMC format
+    weight_fmt: str
+    rows: int                   # R: K rows per block
+    cols: int                   # C: N columns per block
+    kb: int                     # K-blocks
+    nb: int                     # N-blocks
+    g: int                      # tiles per N-block
+    kpt: int                    # K-blocks per member (g == 1: kb)
+    nb_per_tile: int            # max N-blocks per tile (1 when g > 1)
+    chiplets_used: int
+    nb_start: tuple             # first N-block of each chiplet used
+    nb_count: tuple             # N-blocks of each chiplet used
+    tiles_per_chiplet: int
+    replicas: int               # copies of the weights on each chiplet; chunk c runs on c mod it
+    span: int                   # tiles of one replica on a chiplet
+    kgroup: int                 # tiles sharing a K-run that hold pieces (same on every chiplet)
+    mc: int                     # rows per chunk
+    chunks: int
+    parts: int                  # row runs per K-block and chunk
+    pieces_per_tile: int        # max pieces one tile holds per chunk
+    piece_rows: int             # max rows of one piece
+    levels: int                 # reduction tree levels, ceil(log2 g)
+    slots: int
+    blocks_per_tile: int
+    passes: int                 # 1: weights stationary (loaded once); > 1: streamed per chunk
+    row_bytes: int              # one activation row of R elements, rows layout
+    block_bytes: int            # one weight block, weights layout
+    sram: dict                  # buffer name -> bytes per tile (64-byte multiples)
+    sram_capacity_bytes: int
+
+    # ---- placement ----
+    def chiplet_of_nb(self, nb: int) -> int:
+        for c in range(self.chiplets_used):
+            if nb < self.nb_start[c] + self.nb_count[c]:
+                return c
+        raise ShapeError(f"N-block {nb} out of range 0..{self.nb - 1}")
+
+    def group_base(self, nb: int, replica: int = 0) -> int:
+        c = self.chiplet_of_nb(nb)
+        local = nb - self.nb_start[c]
+        base = c * self.tiles_per_chiplet + replica * self.span
+        return base + (local % self.tiles_per_chiplet if self.g == 1 else local * self.g)
+
+    def tile_nbs(self, chiplet: int, slot: int) -> list[int]:
+        """N-blocks owned by the tile at position `slot` of `chiplet` (g == 1)."""
+        return [self.nb_start[chiplet] + i for i in range(slot, self.nb_count[chiplet],
+                                                          self.tiles_per_chiplet)]
+
+    def k_run(self, member: int) -> range:
+        return range(member * self.kpt, min((member + 1) * self.kpt, self.kb))
+
+    def kgroup_tiles(self, chiplet: int, member: int, replica: int = 0) -> list[int]:
+        """Tiles of `chiplet` that hold K-run `member` (one per N-block or owner) in `replica`,
+        ascending."""
+        base = chiplet * self.tiles_per_chiplet + replica * self.span
+        cnt = self.nb_count[chiplet]
+        if self.g == 1:
+            return [base + i for i in range(min(cnt, self.tiles_per_chiplet))]
+        return [base + i * self.g + member for i in range(cnt)]
+
+    def holder(self, j: int, q: int) -> int:
+        """Index in the K-group of the tile holding piece (K-block j of the run, part q)."""
+        return (j * self.parts + q) % self.kgroup
+
+    def pieces_of(self, idx: int, member: int) -> list[tuple[int, int]]:
+        """(j, q) pieces held by K-group index idx of K-run `member`, in order."""
+        nj = len(self.k_run(member))
+        return [(j, q) for j in range(nj) for q in range(self.parts) if self.holder(j, q) == idx]
+
+    # ---- chunks and the reduction ----
+    def chunk_rows(self, c: int) -> tuple[int, int]:
+        return c * self.mc, min(self.m, (c + 1) * self.mc)
+
+    def part_rows(self, c: int, q: int) -> tuple[int, int]:
+        """Rows [r0, r1) of part q of chunk c, relative to the chunk."""
+        r0, r1 = self.chunk_rows(c)
+        return (r1 - r0) * q // self.parts, (r1 - r0) * (q + 1) // self.parts
+
+    @property
+    def rounds(self) -> int:
+        """Chunks per replica (round u runs chunks u*replicas ... on replicas 0, 1, ...)."""
+        return -(-self.chunks // self.replicas)
+
+    def replica_of(self, c: int) -> int:
+        return c % self.replicas
+
+    def round_of(self, c: int) -> int:
+        return c // self.replicas
+
+    def root(self, c: int) -> int:
+        """Group member holding chunk c's output: round mod g."""
+        return (c // self.replicas) % self.g
+
+    def tree(self, c: int) -> list[list[tuple[int, int]]]:
+        """Per level, (receiver, sender) members of chunk c's reduction: receiver += sender."""
+        r, out = self.root(c), []
+        for lvl in range(self.levels):
+            step = 1 << lvl
+            out.append([((q + r) % self.g, (q + step + r) % self.g)
+                        for q in range(0, self.g, 2 * step) if q + step < self.g])
+        return out
+
+    @property
+    def stages(self) -> int:
+        """Supersteps one chunk's work spans after its multicast (MVMs, then one per level)."""
+        return self.levels + 1
+
+    @property
+    def compute_supersteps(self) -> int:
+        return self.rounds * self.stages + 1
+
+    @property
+    def tiles_used(self) -> int:
+        per = [min(c, self.tiles_per_chiplet) if self.g == 1 else c * self.g
+               for c in self.nb_count]
+        return sum(per) * self.replicas
+
+    def to_dict(self) -> dict:
+        """Plain data for Result.plan, with the reduction order spelled out."""
+        d = asdict(self)
+        d.update(tiles_used=self.tiles_used, compute_supersteps=self.compute_supersteps,
+                 rounds=self.rounds,
+                 reduction=("inside a member: y = block(k0); y = y + block(k) along its K-run; "
+                            "over a group, per chunk c: root member (c div replicas) mod g; "
+                            "level l: relative "
+                            "member q with q mod 2^(l+1) = 2^l sends to q - 2^l, which computes "
+                            "acc = acc + received"))
+        return d
+
+
+def _buffers(m, mc, kpt, parts, kgroup, g, levels, nb_per_tile, passes, blocks, rb, wb, C,
+             replicas):
+    chunks = -(-m // mc)
+    rounds = -(-chunks // replicas)
+    pieces = -(-(kpt * parts) // kgroup)
+    prow = -(-mc // parts)
+    own = -(-rounds // g)
+    b = {"w": _up((blocks if passes > 1 else 1) * wb),
+         "xhome": _up(rounds * pieces * prow * rb),
+         "x": _up(2 * kpt * mc * rb),
+         "y": _up(own * nb_per_tile * mc * C * 4)}
+    if g > 1:
+        b["acc"] = _up(2 * mc * C * 4)
+        b["recv"] = _up(levels * mc * C * 4)
+    return b, chunks, pieces, prow
+
+
+def plan_matmul(m: int, k: int, n: int, fmt: str, weight_fmt: str, device) -> MatmulPlan:
+    """The plan of an [m, k] x [k, n] matmul on `device`. ShapeError for a dimension < 1;
+    CapacityError (with the numbers) when a tile's buffers cannot fit even one row per chunk."""
+    for name, v in (("m", m), ("k", k), ("n", n)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ShapeError(f"{name}={v!r}: every matmul dimension must be an integer >= 1")
+    fa, fw = get_format(fmt), get_format(weight_fmt)
+    dimc = device.tile.dimc
+    R, C, slots = dimc.rows, device.cols_eff(fw.name), dimc.weight_slots
+    kb, nb = -(-k // R), -(-n // C)
+    P, T = device.n_chiplets, device.tiles_per_chiplet
+    used = min(P, nb)
+    starts = [nb * c // used for c in range(used + 1)]
+    counts = tuple(starts[c + 1] - starts[c] for c in range(used))
+    nbc = max(counts)
+    cyc = device.cycles_per_vector(fa.name)
+    pkt_cycles = -(-C * 4 // device.tile.dma.eject_bytes_per_cycle)
+    rb, wb = layout.row_bytes(fa.name, R), layout.weight_bytes(fw.name, R, C)
+    wcyc = R * dimc.write_cycles_per_row
+    if nbc > T:                               # more N-blocks than tiles: a tile owns several
+        choices = [(1, kb, -(-nbc // T))]
+    else:
+        choices, seen = [], set()
+        for cand in range(1, min(kb, T // nbc) + 1):
+            kp = -(-kb // cand)
+            if kp not in seen:
+                seen.add(kp)
+                choices.append((-(-kb // kp), kp, 1))
+    best = None
+    for gg, kp, npt in choices:
+        blk = kp * npt
+        ps = -(-blk // slots)
+        if ps > 1 and blk * wb > device.sram_buffer_bytes // 2:
+            continue                          # a streamed tile keeps its blocks in SRAM
+        span = min(nbc, T) if gg == 1 else nbc * gg
+        reps = max(1, min(MAX_REPLICAS, T // span, m)) if npt == 1 else 1
+        rows = -(-m // reps)
+        lv = _ceil_log2(gg)
+        est = (rows * max(blk * cyc, lv * pkt_cycles) + blk * dimc.pipeline_cycles + 64 * lv
+               + (-(-rows // 256) * blk * wcyc if ps > 1 else 0))
+        # a replica costs a one-time weight load (and the emulator's memory): only where it
+        # cuts the estimate by more than a quarter
+        key = (est * 5 // 4 + 1 if reps > 1 else est, span * reps, gg)
+        if best is None or key < best[0]:
+            best = (key, gg, kp, npt, span, reps)
+    if best is None:
+        raise CapacityError(
+            f"matmul k={k} n={n} ({fw.name} weights): the weights do not fit the device even "
+            f"streamed: {kb * nb} blocks of {wb} B over {used * T} tiles need more than half "
+            f"of each tile's {device.sram_buffer_bytes} B of SRAM")
+    _, g, kpt, nb_per_tile, span, replicas = best
+    blocks = nb_per_tile * kpt
+    passes = -(-blocks // slots)
+    levels = _ceil_log2(g)
+    kgroup = min(counts) if g > 1 else min(min(counts), T)
+    cap = device.sram_buffer_bytes
+    # Working buffers of all tiles together stay near the problem's own bytes (the emulator
+    # materialises every tile's SRAM), and a chunk never exceeds 1024 rows.
+    data_bytes = m * kb * rb + m * nb * C * 4 + kb * nb * wb
+    tiles = sum(min(c, T) if g == 1 else c * g for c in counts) * replicas
+    pick, mc = None, min(-(-m // replicas), 1024)
+    while mc >= 1:
+        parts = max(1, min(mc, kgroup // kpt)) if kgroup >= kpt else 1
+        b, chunks, pieces, prow = _buffers(m, mc, kpt, parts, kgroup, g, levels, nb_per_tile,
+                                           passes, blocks, rb, wb, C, replicas)
+        working = b["x"] + b.get("acc", 0) + b.get("recv", 0)
+        if sum(b.values()) <= cap and (working * tiles <= max(2 * data_bytes, 128 << 20)
+                                       or mc <= 16):
+            pick = (mc, parts, b, chunks, pieces, prow)
+            break
+        mc = mc * 3 // 4 if mc > 16 else mc - 1
+    if pick is None:
+        b, *_ = _buffers(m, 1, kpt, 1, kgroup, g, levels, nb_per_tile, passes, blocks, rb, wb, C,
+                         replicas)
+        detail = ", ".join(f"{k_} {v} B" for k_, v in b.items())
+        raise CapacityError(
+            f"matmul m={m} k={k} n={n} ({fa.name} x {fw.name}) does not fit the device: with one "
+            f"row per chunk a tile needs {sum(b.values())} bytes of SRAM ({detail}), it has {cap}")
+    mc, parts, b, chunks, pieces, prow = pick
+    return MatmulPlan(
+        m=m, k=k, n=n, fmt=fa.name, weight_fmt=fw.name, rows=R, cols=C, kb=kb, nb=nb, g=g,
+        kpt=kpt, nb_per_tile=nb_per_tile, chiplets_used=used, nb_start=tuple(starts[:used]),
+        nb_count=counts, tiles_per_chiplet=T, replicas=replicas, span=span, kgroup=kgroup,
+        mc=mc, chunks=chunks, parts=parts,
+        pieces_per_tile=pieces, piece_rows=prow, levels=levels, slots=slots,
+        blocks_per_tile=blocks, passes=passes, row_bytes=rb, block_bytes=wb, sram=b,
+        sram_capacity_bytes=cap)

@@ -1,0 +1,236 @@
+"""Microbenchmarks of the emulated device: each returns a Result whose `metrics` hold the achieved
+and the configured figure, e.g.
+
+    from chipemu.kernels import microbench
+    r = microbench.dimc_peak("corsair", mode="timing")
+    r.metrics["achieved_tflops"], r.metrics["peak_tflops"]
+
+All take `device` (a Device, a preset name or a .toml path), `backend` ("c" | "numba") and `mode`
+("functional" | "timing"), plus the keyword parameters listed on each. Tile kernels (Numba and C
+twins) live in kernels/microbench/tile.py and csrc/kernels/microbench/tile.c.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from chipemu.emulator.numerics import layout
+from chipemu.emulator.errors import ShapeError
+from chipemu.emulator.numerics.formats import get_format
+from chipemu.kernels.scaffold import as_device, finish, machine_for
+
+from chipemu.kernels.barrier import BARRIER_ALL
+from chipemu.kernels.microbench.tile import DIMC_SETUP, DIMC_STREAM, DRAM_TABLE, SEND_TABLE
+
+__all__ = ["dimc_peak", "noc_bandwidth", "noc_hotspot", "d2d_bandwidth", "dram_stream",
+           "ping_pong", "MICROBENCHMARKS"]
+
+
+def _start(device, backend, mode):
+    dev = as_device(device)
+    return dev, machine_for(dev, mode=mode, backend=backend)
+
+
+def _host(m, name, data, functional):
+    data = np.ascontiguousarray(data)
+    return m.alloc_host(name, data) if functional else m.alloc_host(name, nbytes=data.nbytes)
+
+
+def dimc_peak(device=None, *, backend="c", mode="functional", fmt="mxint8", weight_fmt=None,
+              nvec=None, iterations=8, tiles=None, seed=0):
+    """Every tile streams MVMs through its DIMC engines (superstep 2) after loading weights and
+    quantizing activations (superstep 0) and a barrier over the tiles (superstep 1), so the
+    compute phase starts on every tile at once. nvec defaults to the largest power of two up to
+    256 whose buffers fit the tile's SRAM. Metrics: achieved vs peak TFLOPS of the compute phase,
+    its power (W) and pJ per MAC. fmt: activations; weight_fmt: weights (default fmt)."""
+    dev, m = _start(device, backend, mode)
+    fa, fw = get_format(fmt), get_format(weight_fmt or fmt)
+    functional = mode == "functional"
+    k, cols = dev.tile.dimc.rows, dev.cols_eff(fw.name)
+    slots = min(dev.tile.dimc.mvm_engines, dev.tile.dimc.weight_slots)
+    if nvec is None:
+        def need(n):      # w, x, xq, y buffers, each rounded up to the allocator's 64 bytes
+            sizes = (layout.weight_bytes(fw.name, k, cols), n * k * 4,
+                     layout.row_bytes(fa.name, k) * n, n * cols * 4 * slots)
+            return sum(-(-b // 64) * 64 for b in sizes)
+        nvec = 256
+        while nvec > 1 and need(nvec) > dev.sram_buffer_bytes:
+            nvec //= 2
+    tiles = list(range(dev.n_tiles)) if tiles is None else [int(t) for t in tiles]
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal((k, cols)).astype(np.float32)
+    x = rng.standard_normal((nvec, k)).astype(np.float32)
+    w_host = _host(m, "w", layout.encode_weights(w, fw.name) if functional else
+                   np.zeros(layout.weight_bytes(fw.name, k, cols), np.uint8), functional)
+    x_host = _host(m, "x", x, functional)
+    w_bytes, x_bytes = layout.weight_bytes(fw.name, k, cols), x.nbytes
+    y_bytes = nvec * cols * 4
+    w_s, x_s = m.alloc_sram("w", w_bytes), m.alloc_sram("x", x_bytes)
+    xq_s, y_s = m.alloc_sram("xq", layout.row_bytes(fa.name, k) * nvec), m.alloc_sram("y", y_bytes * slots)
+    m.launch(DIMC_SETUP, tiles, [w_host, x_host, w_s, x_s, xq_s, fa.code, fw.code, nvec, k,
+                                 w_bytes, x_bytes, slots], events_per_tile=3 + slots)
+    m.launch(BARRIER_ALL, tiles, [len(tiles)] + tiles, events_per_tile=1,
+             peers_per_tile=len(tiles))
+    m.launch(DIMC_STREAM, tiles, [xq_s, y_s, fa.code, nvec, k, y_bytes, slots, iterations],
+             events_per_tile=iterations)
+    out = m.read(y_s, tile=tiles[0], nbytes=y_bytes, dtype=np.float32).reshape(nvec, cols) if functional else None
+    r = finish(m, dev, kernel="dimc_peak", output=out, phases={"load": [0, 1], "compute": [2]},
+               plan={"fmt": fa.name, "weight_fmt": fw.name, "nvec": nvec, "iterations": iterations,
+                     "k": k, "cols": cols, "engines_used": slots, "tiles": len(tiles)})
+    compute = r.phase_list[1]
+    macs = len(tiles) * iterations * nvec * k * cols
+    peak = dev.peak_macs_per_second(fa.name, fw.name) * len(tiles) / dev.n_tiles
+    achieved = macs / compute.seconds
+    r.metrics.update(macs=macs, achieved_tflops=2 * achieved / 1e12, peak_tflops=2 * peak / 1e12,
+                     fraction_of_peak=achieved / peak, compute_cycles=compute.cycles,
+                     compute_power_w=compute.energy_fj * 1e-15 / compute.seconds,
+                     compute_pj_per_mac=compute.energy_fj / 1000.0 / macs)
+    return r
+
+
+def _send(dev, m, pairs, nbytes, functional, kernel, offsets=None, extra=None):
+    """One superstep of sends: pairs = [(src, dst)]; returns the finished Result."""
+    src_buf = m.alloc_sram("src", nbytes)
+    span = nbytes * (max(offsets) + 1 if offsets else 1)
+    dst_buf = m.alloc_sram("dst", span)
+    table = np.full(3 + 2 * dev.n_tiles, -1, np.int64)
+    table[:3] = [src_buf, dst_buf, nbytes]
+    for i, (s, d) in enumerate(pairs):
+        table[3 + 2 * s] = d
+        table[4 + 2 * s] = (offsets[i] if offsets else 0) * nbytes
+    if functional:
+        for s, _ in pairs:
+            m.write(src_buf, np.full(nbytes, s % 251, np.uint8), tile=s)
+    m.launch(SEND_TABLE, sorted(s for s, _ in pairs), table, events_per_tile=1)
+    return finish(m, dev, kernel=kernel, plan={"pairs": pairs, "nbytes": nbytes, **(extra or {})})
+
+
+def _path_peak(dev):
+    """Bytes/cycle of one tile-to-tile stream if nothing else moves: its narrowest channel."""
+    n, t = dev.chiplet.noc, dev.tile
+    return min(t.sram.port_bytes_per_cycle, t.dma.inject_bytes_per_cycle,
+               t.dma.eject_bytes_per_cycle, n.link_bytes_per_cycle)
+
+
+def noc_bandwidth(device=None, *, backend="c", mode="functional", nbytes=None, chiplet=0):
+    """Neighbour sends on one chiplet: each tile in an even column sends nbytes to its east
+    neighbour, so every directed link, port and SRAM port carries one stream. Metrics: achieved
+    bytes/cycle per stream vs the configured path peak."""
+    dev, m = _start(device, backend, mode)
+    rows, cols = dev.chiplet.tile_rows, dev.chiplet.tile_cols
+    if cols < 2:
+        raise ShapeError(f"noc_bandwidth needs at least 2 tile columns, the device has {cols}")
+    nbytes = nbytes or min(262144, dev.sram_buffer_bytes // 4)
+    base = chiplet * dev.tiles_per_chiplet
+    pairs = [(base + r * cols + c, base + r * cols + c + 1) for r in range(rows) for c in range(0, cols - 1, 2)]
+    r = _send(dev, m, pairs, nbytes, mode == "functional", "noc_bandwidth")
+    achieved = nbytes / r.cycles
+    r.metrics.update(streams=len(pairs), achieved_bytes_per_cycle=achieved,
+                     configured_bytes_per_cycle=_path_peak(dev),
+                     fraction_of_configured=achieved / _path_peak(dev),
+                     achieved_gb_per_s_per_link=achieved * dev.clock_ghz)
+    return r
+
+
+def noc_hotspot(device=None, *, backend="c", mode="functional", senders=None, nbytes=8192,
+                chiplet=0):
+    """`senders` tiles of one chiplet each send nbytes into their own slice of one target tile
+    (the chiplet's last tile): the target's eject port serializes them. senders defaults to
+    min(4, tiles per chiplet - 1). Metrics: cycles, cycles per sender, and one stream's
+    serialization time at the eject port."""
+    dev, m = _start(device, backend, mode)
+    base, tpc = chiplet * dev.tiles_per_chiplet, dev.tiles_per_chiplet
+    senders = min(4, tpc - 1) if senders is None else senders
+    if not 1 <= senders < tpc:
+        raise ShapeError(f"senders={senders} must be in 1..{tpc - 1} (tiles per chiplet - 1)")
+    target = base + tpc - 1
+    pairs = [(base + i, target) for i in range(senders)]
+    r = _send(dev, m, pairs, nbytes, mode == "functional", "noc_hotspot",
+              offsets=list(range(senders)), extra={"target": target})
+    one = nbytes / dev.tile.dma.eject_bytes_per_cycle
+    r.metrics.update(senders=senders, target=target, cycles_per_sender=r.cycles / senders,
+                     eject_serialization_cycles_one=one, ratio_to_one_serialization=r.cycles / one)
+    return r
+
+
+def d2d_bandwidth(device=None, *, backend="c", mode="functional", link=0, nbytes=None):
+    """The PHY tile at one end of D2D link `link` sends nbytes to the PHY tile at the other end.
+    Metrics: achieved bytes/cycle vs the configured path peak (the narrowest of SRAM port, ports
+    and the link) and the link's own bytes/cycle."""
+    dev, m = _start(device, backend, mode)
+    links = dev.d2d_links()
+    if not links:
+        raise ShapeError("d2d_bandwidth needs a device with die-to-die links (it has one chiplet)")
+    if not 0 <= link < len(links):
+        raise ShapeError(f"link={link} must be in 0..{len(links) - 1}")
+    lk = links[link]
+    tpc = dev.tiles_per_chiplet
+    src, dst = lk.a * tpc + lk.phy_a, lk.b * tpc + lk.phy_b
+    nbytes = nbytes or min(262144, dev.sram_buffer_bytes // 4)
+    r = _send(dev, m, [(src, dst)], nbytes, mode == "functional", "d2d_bandwidth", extra={"link": link})
+    peak = min(_path_peak(dev), lk.bytes_per_cycle)
+    achieved = nbytes / r.cycles
+    r.metrics.update(achieved_bytes_per_cycle=achieved, configured_bytes_per_cycle=peak,
+                     link_bytes_per_cycle=lk.bytes_per_cycle, fraction_of_configured=achieved / peak)
+    return r
+
+
+def dram_stream(device=None, *, backend="c", mode="functional", nbytes=None, reps=8):
+    """The tile at each DRAM channel reads `reps` chunks of nbytes from its channel, on every
+    chiplet at once, alternating between two SRAM halves so reads queue back to back.
+    Metrics: achieved device DRAM bytes/cycle vs the configured peak: the channels read x the
+    narrowest of the channel, the reader's eject port and its SRAM port (and the nominal DRAM
+    bytes/cycle of those channels)."""
+    dev, m = _start(device, backend, mode)
+    d = dev.chiplet.dram
+    nbytes = nbytes or min(65536, dev.sram_buffer_bytes // 4)
+    table = np.full(3 + dev.n_tiles, -1, np.int64)
+    sram = m.alloc_sram("in", 2 * nbytes)
+    table[:3] = [sram, nbytes, reps]
+    readers = []
+    for c in range(dev.n_chiplets):
+        for ch, t in enumerate(d.channel_tiles):
+            tile = c * dev.tiles_per_chiplet + t
+            buf = m.alloc_dram(f"c{c}ch{ch}", nbytes * reps, channel=c * d.channels + ch)
+            if table[3 + tile] < 0:           # one reader per tile: its first channel
+                table[3 + tile] = buf
+                readers.append(tile)
+    m.launch(DRAM_TABLE, sorted(readers), table, events_per_tile=reps)
+    r = finish(m, dev, kernel="dram_stream", plan={"readers": readers, "nbytes": nbytes, "reps": reps})
+    t = dev.tile
+    peak = len(readers) * min(d.bytes_per_cycle, t.dma.eject_bytes_per_cycle, t.sram.port_bytes_per_cycle)
+    achieved = len(readers) * nbytes * reps / r.cycles
+    r.metrics.update(channels_read=len(readers), achieved_bytes_per_cycle=achieved,
+                     configured_bytes_per_cycle=peak, dram_bytes_per_cycle=len(readers) * d.bytes_per_cycle, fraction_of_configured=achieved / peak,
+                     achieved_gb_per_s=achieved * dev.clock_ghz)
+    return r
+
+
+def ping_pong(device=None, *, backend="c", mode="functional", a=0, b=None, nbytes=64, rounds=8):
+    """Tiles a and b (default: the far corner of a's chiplet) bounce nbytes back and forth for
+    `rounds` round trips, one send per superstep, each waiting for the previous (RAW on the
+    buffer). Metrics: one-way latency in cycles and ns, and the XY hop count."""
+    dev, m = _start(device, backend, mode)
+    tpc, cols = dev.tiles_per_chiplet, dev.chiplet.tile_cols
+    b = (a // tpc) * tpc + tpc - 1 if b is None else b
+    if a == b or not (0 <= a < dev.n_tiles and 0 <= b < dev.n_tiles):
+        raise ShapeError(f"a={a}, b={b} must be two different tiles in 0..{dev.n_tiles - 1}")
+    buf = m.alloc_sram("ball", nbytes)
+    if mode == "functional":
+        m.write(buf, np.arange(nbytes, dtype=np.uint8), tile=a)
+    for rnd in range(2 * rounds):
+        s, d = (a, b) if rnd % 2 == 0 else (b, a)
+        table = np.full(3 + 2 * dev.n_tiles, -1, np.int64)
+        table[:3] = [buf, buf, nbytes]
+        table[3 + 2 * s], table[4 + 2 * s] = d, 0
+        m.launch(SEND_TABLE, [s], table, events_per_tile=1)
+    out = m.read(buf, tile=a, nbytes=nbytes) if mode == "functional" else None
+    r = finish(m, dev, kernel="ping_pong", output=out, plan={"a": a, "b": b, "rounds": rounds})
+    la, lb = divmod(a % tpc, cols), divmod(b % tpc, cols)
+    one_way = r.cycles / (2 * rounds)
+    r.metrics.update(one_way_cycles=one_way, one_way_ns=one_way / dev.clock_ghz,
+                     hops=abs(la[0] - lb[0]) + abs(la[1] - lb[1]), same_chiplet=a // tpc == b // tpc)
+    return r
+
+
+MICROBENCHMARKS = {f.__name__: f for f in (dimc_peak, noc_bandwidth, noc_hotspot, d2d_bandwidth,
+                                           dram_stream, ping_pong)}
