@@ -4,7 +4,8 @@ Each kernel package (kernels/<name>/__init__.py) defines `KERNEL = Kernel(...)`;
 registered once, in `REGISTERED` below. From that one line follow the names `chipemu.kernels`
 exports (`exports`), the `chipemu run` commands (`commands`, each a function
 `fn(device, *, backend, mode, **params) -> Result` whose first docstring line is its help) and
-the command-line options they take (`options`). docs/kernels.md walks through adding one.
+the command-line options they take (`options`), and the generated C enums of the tile
+parameters (`params`, written by csrc/gen_tables.py). docs/kernels.md walks through adding one.
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ class Kernel:
     exports: Mapping[str, object] = field(default_factory=dict)
     commands: Mapping[str, Callable] = field(default_factory=dict)
     options: tuple = ()
+    params: tuple = ()                          # ParamLayouts: csrc/kernels/<name>/params.h
 
 
 def kernels() -> dict:
