@@ -15,6 +15,7 @@ from __future__ import annotations
 import pathlib
 import re
 import sys
+import textwrap
 
 CSRC = pathlib.Path(__file__).resolve().parent
 ROOT = CSRC.parent
@@ -24,6 +25,8 @@ END = "/* GENERATED END {name} */"
 
 def replace_region(text: str, name: str, source: str, body: str, path="") -> str:
     """text with the region `name` replaced by body (markers kept); KeyError if it has none."""
+    if "*/" in source or "*/" in name:
+        raise ValueError(f"{path}: region {name!r}: '*/' would end the marker comment: {source!r}")
     pat = re.compile(r"/\* GENERATED BEGIN " + re.escape(name) + r" \(.*?\*/\n(.*?)"
                      + re.escape(END.format(name=name)), re.S)
     if not pat.search(text):
@@ -33,18 +36,203 @@ def replace_region(text: str, name: str, source: str, body: str, path="") -> str
     return pat.sub(lambda m: block, text, count=1)
 
 
+# ---- rendering helpers ---------------------------------------------------------------------------
+
+def _define(name, value, doc="", hex_=False, pad=36):
+    text = f"#define {name} {value:#X}".replace("0X", "0x") if hex_ else f"#define {name} {value}"
+    return f"{text:<{pad - 1}} /* {doc} */" if doc else text
+
+
+def _ids(t):
+    """The #defines of one tables.ids table, under its heading; comments aligned in the block."""
+    rows = [(t.prefix + i.name.upper(), i.value, i.doc) for i in t.ids]
+    if t.count_value is not None:
+        rows.append((t.prefix + "COUNT", t.count_value, t.count_doc))
+    base = 36 if t.prefix.startswith("CHIPEMU_") else 28         # the columns of chipemu.h, core.h
+    pad = max([base] + [len(f"#define {n} {v}") + 1 for n, v, d in rows if d])
+    return "\n".join([f"/* {t.title} */"] + [_define(n, v, d, t.hex, pad) for n, v, d in rows])
+
+
+def _comment(text, width=100):
+    """A C comment of `text`, wrapped to `width` columns."""
+    lines = textwrap.wrap(text, width - 6)
+    return "\n".join(["/* " + lines[0]] + [" * " + x for x in lines[1:]]) + " */"
+
+
+def _blocks(*parts):
+    return "\n\n".join(parts)
+
+
+def _wrap(head, args, tail, width=100):
+    """`head(arg, arg, ...)tail` broken before an argument that would pass `width` columns, the
+    continuation lines aligned after the parenthesis."""
+    pad = " " * len(head.splitlines()[-1])
+    lines, cur = [], head
+    for k, a in enumerate(args):
+        piece = a + (", " if k < len(args) - 1 else tail)
+        if len(cur) + len(piece.rstrip()) > width and cur.strip() != head.strip():
+            lines.append(cur.rstrip())
+            cur = pad
+        cur += piece
+    return "\n".join(lines + [cur])
+
+
+# ---- csrc/include/chipemu.h ----------------------------------------------------------------------
+
+def _versions_status():
+    from chipemu.emulator.tables import ids
+    return _blocks(_ids(ids.VERSIONS), _ids(ids.STATUS))
+
+
+def _formats():
+    from chipemu.emulator.tables import event, formats as F
+    codes = [_define(f"CHIPEMU_FMT_{f.name.upper()}", f.code) for f in F.FORMATS]
+    codes.append(_define("CHIPEMU_NUM_FORMATS", len(F.FORMATS)))
+    kinds = [_define(f"CHIPEMU_KIND_{k.name.upper()}", i, k.doc) for i, k in enumerate(F.KINDS)]
+    info = event.Struct("chipemu_format_info", tuple(
+        event.Field(c.name, "int32_t", c.metadata["c"]) for c in F.COLUMNS))
+    return _blocks("/* format codes */\n" + "\n".join(codes),
+                   "/* format kinds: how codes are computed */\n" + "\n".join(kinds),
+                   _define("CHIPEMU_DIMC_MIN_ELEM_BITS", F.DIMC_MIN_ELEM_BITS,
+                           "the narrowest DIMC weight element"),
+                   info.c_text())
+
+
+def _limits():
+    from chipemu.emulator.tables.limits import LIMITS
+    out = ["/* device limits: every layer accepts [MIN, MAX] and rejects the rest (docs/tables.md) */"]
+    for lim in LIMITS:
+        what = f"{lim.name} = {lim.of}" if lim.of else lim.name
+        out += [_comment(f"{what}: {lim.why}"),
+                _define(f"CHIPEMU_LIMIT_{lim.name.upper()}_MIN", lim.lowest),
+                _define(f"CHIPEMU_LIMIT_{lim.name.upper()}_MAX", lim.highest)]
+    return "\n".join(out)
+
+
+def _event():
+    from chipemu.emulator.tables import event, ids
+    no_buf = _define("CHIPEMU_NO_BUF", 0xFFFFFFFF, "chipemu_range.buf of an unused range", True)
+    return _blocks(no_buf, _ids(ids.OPS), _ids(ids.VOPS), _ids(ids.FLAGS), _ids(ids.UNITS),
+                   _ids(ids.BUF_KINDS), *(s.c_text() for s in event.STRUCTS))
+
+
+def _engine_ids():
+    from chipemu.emulator.tables import ids
+    return _blocks(_ids(ids.ENERGY), _ids(ids.RESOURCES), _ids(ids.ENGINE_ERRORS), _ids(ids.PATHS))
+
+
+def _runtime_ids():
+    from chipemu.emulator.tables import ids
+    return _blocks(*(_ids(t) for t in (ids.MODES, ids.DEV, ids.SC, ids.KERR, ids.IN, ids.BT)))
+
+
+_KERNEL_DEF = re.compile(r"^void\s+(chipemu_kernel_\w+)\s*\(\s*(chipemu_ctx\s*\*\s*ctx\s*,[^)]*)\)",
+                         re.M)
+
+
+def _kernel_prototypes():
+    """CHIPEMU_API prototypes of every `void chipemu_kernel_*(chipemu_ctx *ctx, ...)` definition
+    in csrc/kernels/*/tile.c, grouped by kernel folder (so a new kernel needs no header edit)."""
+    out = []
+    for path in sorted((CSRC / "kernels").glob("*/tile.c")):
+        found = _KERNEL_DEF.findall(path.read_text())
+        if not found:
+            continue
+        rel = path.relative_to(ROOT).as_posix()
+        out.append(f"/* {path.parent.name} tile kernels ({rel}) */")
+        for name, params in found:
+            args = [" ".join(a.split()) for a in params.split(",")]
+            out.append(_wrap(f"CHIPEMU_API void {name}(", args, ");"))
+    return "\n".join(out)
+
+
+# ---- csrc/intrinsics/core.h and csrc/numerics/codec.c --------------------------------------------
+
+def _messages():
+    from chipemu.emulator.tables import ids
+    return _ids(ids.MSG)
+
+
+def _arguments():
+    from chipemu.emulator.tables import ids
+    return _ids(ids.ARG)
+
+
+def _format_table():
+    from chipemu.emulator.tables import formats as F
+    hexed = {"max_mag"}
+    rows = []
+    for f in F.FORMATS:
+        cells = [f"CHIPEMU_FMT_{f.name.upper()}", f"CHIPEMU_KIND_{F.KINDS[f.kind].name.upper()}"]
+        for c in F.COLUMNS[2:]:
+            v = getattr(f, c.name)
+            as_hex = c.name in hexed and f.kind not in (F.KIND_INT_TENSOR, F.KIND_BLOCK_INT)
+            cells.append(f"{v:#X}".replace("0X", "0x") if as_hex else str(v))
+        rows.append("    {" + ", ".join(cells) + "},")
+    head = "/* {" + ", ".join(c.name for c in F.COLUMNS) + "} */"
+    return "\n".join([head, "static const chipemu_format_info FORMAT_TABLE[CHIPEMU_NUM_FORMATS] = {",
+                      *rows, "};"])
+
+
+_T = "chipemu.emulator.tables"
+_H, _CORE, _CODEC = "csrc/include/chipemu.h", "csrc/intrinsics/core.h", "csrc/numerics/codec.c"
+
+
 def regions():
     """[(path relative to the repo, region name, declaration named in the marker, body text)]."""
-    return []
+    return [
+        (_H, "versions_status", f"{_T}.ids", _versions_status()),
+        (_H, "formats", f"{_T}.formats", _formats()),
+        (_H, "event", f"{_T}.event, {_T}.ids", _event()),
+        (_H, "engine_ids", f"{_T}.ids", _engine_ids()),
+        (_H, "limits", f"{_T}.limits", _limits()),
+        (_H, "runtime_ids", f"{_T}.ids", _runtime_ids()),
+        (_H, "kernels", "csrc/kernels/<kernel>/tile.c", _kernel_prototypes()),
+        (_CORE, "messages", f"{_T}.ids.MSG", _messages()),
+        (_CORE, "arguments", f"{_T}.ids.ARG", _arguments()),
+        (_CODEC, "format_table", f"{_T}.formats", _format_table()),
+    ]
 
 
-def whole_files():
-    """{path relative to the repo: full text} of generated files."""
+_KERNEL_H_HEAD = """/* chipemu_kernel.h — for C tile kernels: the intrinsics under the names the Numba twin uses.
+ *
+ * Include it in a kernel source (after chipemu.h's types are available) to write
+ * `dimc_mvm(ctx, ...)`, `vec_exp(ctx, ...)`, `send(ctx, ...)` exactly as in Numba; each is a static
+ * inline call of the exported chipemu_in_<name>. Short names such as `send` would clash with
+ * <sys/socket.h>: include this header only in kernel files.
+ * GENERATED by csrc/gen_tables.py from the chipemu_in_* prototypes of chipemu.h: do not edit.
+ */
+#ifndef CHIPEMU_KERNEL_H
+#define CHIPEMU_KERNEL_H
+
+#include "chipemu.h"
+"""
+_INTRINSIC = re.compile(r"CHIPEMU_API\s+int32_t\s+chipemu_in_(\w+)\s*\((.*?)\);", re.S)
+
+
+def _kernel_header(header_text):
+    """csrc/include/chipemu_kernel.h: a static inline short name for every chipemu_in_* prototype."""
+    out = [_KERNEL_H_HEAD]
+    for name, params in _INTRINSIC.findall(header_text):
+        args = [" ".join(a.split()) for a in params.split(",")]
+        names = [re.findall(r"\w+", a)[-1] for a in args]
+        sig = _wrap(f"static inline int32_t {name}(", args, ") {")
+        call = _wrap(f"    return chipemu_in_{name}(", names, ");")
+        out.append(f"{sig}\n{call}\n}}\n")
+    out.append("#endif /* CHIPEMU_KERNEL_H */\n")
+    return "\n".join(out)
+
+
+def whole_files(texts=None):
+    """{path relative to the repo: full text} of generated files (texts: regions rendered so far)."""
     from chipemu.kernels.registry import kernels
+    texts = texts or {}
     out = {}
     for k in kernels().values():
         for layout in k.params:
             out[f"csrc/kernels/{k.name}/params.h"] = layout.c_header()
+    header = texts.get(_H) or (ROOT / _H).read_text()
+    out["csrc/include/chipemu_kernel.h"] = _kernel_header(header)
     return out
 
 
@@ -54,7 +242,7 @@ def render() -> dict:
     for path, name, source, body in regions():
         old = texts.get(path) or (ROOT / path).read_text()
         texts[path] = replace_region(old, name, source, body, path)
-    texts.update(whole_files())
+    texts.update(whole_files(texts))
     return texts
 
 

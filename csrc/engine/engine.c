@@ -103,32 +103,36 @@ static int32_t check_params(en_ctx *c, const chipemu_device_params *p) {
 #define NEED(cond, f, v, lim) \
     do { if (!(cond)) return en_fail(c, E, -1, P, PARAM(f), (int64_t)(v), (int64_t)(lim)); } while (0)
 #define AT_LEAST_1(f) NEED(p->f >= 1, f, p->f, 1)
+/* CHIPEMU_LIMIT_*_MIN <= p->f <= CHIPEMU_LIMIT_*_MAX (tables.limits); the limit given is the bound broken */
+#define IN_LIMIT(f, L) NEED((int64_t)p->f >= L##_MIN && (int64_t)p->f <= L##_MAX, f, p->f, \
+                            (int64_t)p->f < L##_MIN ? L##_MIN : L##_MAX)
     NEED(p->version == CHIPEMU_ENGINE_PARAMS_VERSION, version, p->version, CHIPEMU_ENGINE_PARAMS_VERSION);
-    NEED(p->n_chiplets >= 1 && p->n_chiplets <= EN_MAX_CHIPLETS, n_chiplets, p->n_chiplets, EN_MAX_CHIPLETS);
+    IN_LIMIT(n_chiplets, CHIPEMU_LIMIT_N_CHIPLETS);
     AT_LEAST_1(tile_rows);
     AT_LEAST_1(tile_cols);
     uint64_t T = (uint64_t)p->tile_rows * p->tile_cols;
-    NEED(T <= EN_MAX_TILES, tile_cols, p->tile_cols, EN_MAX_TILES / p->tile_rows);
-    NEED(T * p->n_chiplets <= EN_MAX_TILES, n_chiplets, p->n_chiplets, EN_MAX_TILES / T);
+    NEED(T <= CHIPEMU_LIMIT_N_TILES_MAX, tile_cols, p->tile_cols, CHIPEMU_LIMIT_N_TILES_MAX / p->tile_rows);
+    NEED(T * p->n_chiplets <= CHIPEMU_LIMIT_N_TILES_MAX, n_chiplets, p->n_chiplets,
+         CHIPEMU_LIMIT_N_TILES_MAX / T);
     NEED(isfinite(p->clock_ghz) && p->clock_ghz > 0, clock_ghz, 0, 0);
     AT_LEAST_1(noc_link_bytes_per_cycle);
     AT_LEAST_1(noc_max_packet_bytes);
     AT_LEAST_1(dma_inject_bytes_per_cycle);
     AT_LEAST_1(dma_eject_bytes_per_cycle);
-    NEED(p->dimc_rows >= 1 && p->dimc_rows <= 65536, dimc_rows, p->dimc_rows, 65536);
-    NEED(p->dimc_cols >= 1 && p->dimc_cols <= 65536, dimc_cols, p->dimc_cols, 65536);
-    NEED(p->dimc_slots >= 1 && p->dimc_slots <= 65536, dimc_slots, p->dimc_slots, 65536);
-    NEED(p->dimc_engines >= 1 && p->dimc_engines <= 256, dimc_engines, p->dimc_engines, 256);
-    NEED(p->dimc_cell_bits >= 1 && p->dimc_cell_bits <= 64, dimc_cell_bits, p->dimc_cell_bits, 64);
+    IN_LIMIT(dimc_rows, CHIPEMU_LIMIT_DIMC_ROWS);
+    IN_LIMIT(dimc_cols, CHIPEMU_LIMIT_DIMC_COLS);
+    IN_LIMIT(dimc_slots, CHIPEMU_LIMIT_DIMC_SLOTS);
+    IN_LIMIT(dimc_engines, CHIPEMU_LIMIT_DIMC_ENGINES);
+    IN_LIMIT(dimc_cell_bits, CHIPEMU_LIMIT_DIMC_CELL_BITS);
     AT_LEAST_1(dimc_input_bits_per_cycle);
     AT_LEAST_1(dimc_io_bytes_per_cycle);
     NEED(p->dimc_write_overlaps_compute <= 1, dimc_write_overlaps_compute,
          p->dimc_write_overlaps_compute, 1);
     AT_LEAST_1(sram_port_bytes_per_cycle);
     AT_LEAST_1(vec_lanes);
-    NEED(p->n_links <= 65536, n_links, p->n_links, 65536);
+    IN_LIMIT(n_links, CHIPEMU_LIMIT_N_LINKS);
     NEED(p->n_links == 0 || p->links != NULL, links, 0, 0);
-    NEED(p->dram_channels <= 4096, dram_channels, p->dram_channels, 4096);
+    IN_LIMIT(dram_channels, CHIPEMU_LIMIT_DRAM_CHANNELS);
     NEED(p->dram_channels == 0 || p->dram_channel_tile != NULL, dram_channel_tile, 0, 0);
     for (uint32_t i = 0; i < p->dram_channels; i++)
         if (p->dram_channel_tile[i] >= T)
@@ -153,6 +157,7 @@ static int32_t check_params(en_ctx *c, const chipemu_device_params *p) {
     NEED(p->static_uw_chiplet >= 0, static_uw_chiplet, p->static_uw_chiplet, 0);
     NEED(p->static_uw_card >= 0, static_uw_card, p->static_uw_card, 0);
 #undef AT_LEAST_1
+#undef IN_LIMIT
 #undef NEED
     for (uint32_t i = 0; i < p->n_links; i++) {
         const chipemu_link *l = &p->links[i];

@@ -30,8 +30,6 @@
 
 #include "chipemu.h"
 
-#define EN_MAX_TILES (1u << 24)
-#define EN_MAX_CHIPLETS 4096u
 #define EN_MAX_EVENTS (((int64_t)1 << 30) - 1)     /* successor entries keep 2 flag bits */
 #define EN_TIME_LIMIT ((int64_t)1 << 62)
 

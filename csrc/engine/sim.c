@@ -25,8 +25,8 @@ void en_compute_costs(const en_ctx *c, const chipemu_event *e, en_costs *k) {
         int64_t io = en_rlen(&e->src0) + en_rlen(&e->dst) * ((e->flags & CHIPEMU_FLAG_ACCUMULATE) ? 2 : 1);
         k->dur = p->dimc_pipeline_cycles + MAX64((int64_t)e->a * cpv, en_ceil_div(io, p->dimc_io_bytes_per_cycle));
         k->unit_occ = k->dur;
-        uint64_t cols_eff = (uint64_t)p->dimc_cols * p->dimc_cell_bits / (uint64_t)eb2;
-        k->macs = (int64_t)((uint64_t)e->a * e->b * cols_eff);
+        uint64_t cols = (uint64_t)chipemu_cols_eff(p->dimc_cols, p->dimc_cell_bits, eb2);
+        k->macs = (int64_t)((uint64_t)e->a * e->b * cols);
         break;
     }
     case CHIPEMU_OP_DIMC_LOAD:

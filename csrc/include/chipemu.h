@@ -4,6 +4,9 @@
  * text between the CDEF markers as its cdef) and the standalone libchipemu.so (Makefile).
  * Between the markers keep to what cffi's cdef parser accepts: integer #defines, typedefs,
  * prototypes; no #include, no #if.
+ * The GENERATED regions (ids, limits, the event structs, the C tile kernels' prototypes) are
+ * written by csrc/gen_tables.py from chipemu.emulator.tables and csrc/kernels/<kernel>/tile.c: edit those
+ * and rerun it, never the regions (docs/tables.md; tests/test_tables.py checks they are current).
  *
  * Conventions: every function returns a chipemu status (0 = CHIPEMU_OK) or a plain value that
  * cannot fail; it checks every pointer and size and never aborts the host. Arrays are
@@ -25,16 +28,27 @@ extern "C" {
 #endif
 
 /* CDEF BEGIN */
-#define CHIPEMU_ABI_VERSION 1
+/* GENERATED BEGIN versions_status (from chipemu.emulator.tables.ids; csrc/gen_tables.py) */
+/* versions */
+#define CHIPEMU_ABI_VERSION 1           /* chipemu_abi_version(): the C ABI */
+#define CHIPEMU_EVENT_SCHEMA_VERSION 1  /* chipemu_event and its meaning (docs/events.md) */
+#define CHIPEMU_ENGINE_PARAMS_VERSION 1 /* chipemu_device_params.version */
+#define CHIPEMU_RUNTIME_VERSION 1       /* chipemu_ctx, chipemu_superstep and the intrinsics */
 
-/* status codes */
+/* status codes (chipemu_status_string gives the text) */
 #define CHIPEMU_OK 0
 #define CHIPEMU_ERR_NULL 1          /* a required pointer is NULL */
 #define CHIPEMU_ERR_SIZE 2          /* a size or range is negative or inconsistent */
 #define CHIPEMU_ERR_FORMAT 3        /* unknown format code */
 #define CHIPEMU_ERR_UNSUPPORTED 4   /* valid format, but not for this operation */
+#define CHIPEMU_ERR_KERNEL 5        /* a tile kernel broke a rule; its scalars say which */
+#define CHIPEMU_ERR_LOG 16          /* malformed event log; out->error names event and problem */
+#define CHIPEMU_ERR_PARAMS 17       /* invalid chipemu_device_params; out->error names the field */
+#define CHIPEMU_ERR_NOMEM 18        /* out of memory */
+/* GENERATED END versions_status */
 
-/* format codes: the registry in emulator/numerics/formats.py is the definition; a test checks equality */
+/* GENERATED BEGIN formats (from chipemu.emulator.tables.formats; csrc/gen_tables.py) */
+/* format codes */
 #define CHIPEMU_FMT_FP32 0
 #define CHIPEMU_FMT_BF16 1
 #define CHIPEMU_FMT_FP16 2
@@ -58,6 +72,8 @@ extern "C" {
 #define CHIPEMU_KIND_BLOCK_INT 4    /* int elements, shared 8-bit power-of-two scale (MXINT, BFP) */
 #define CHIPEMU_KIND_BLOCK_FP 5     /* minifloat elements, shared E8M0 scale (MXFP) */
 
+#define CHIPEMU_DIMC_MIN_ELEM_BITS 4 /* the narrowest DIMC weight element */
+
 typedef struct {
     int32_t code;
     int32_t kind;
@@ -70,6 +86,7 @@ typedef struct {
     int32_t block_size;  /* elements per shared scale (1 when there is none) */
     int32_t scale_bits;  /* bits of one shared scale (0 when there is none) */
 } chipemu_format_info;
+/* GENERATED END formats */
 
 CHIPEMU_API int32_t chipemu_abi_version(void);
 CHIPEMU_API const char *chipemu_status_string(int32_t status);
@@ -105,8 +122,8 @@ CHIPEMU_API int32_t chipemu_vec_exp(const float *x, float *y, int64_t n);
 CHIPEMU_API int32_t chipemu_vec_reciprocal(const float *x, float *y, int64_t n);
 CHIPEMU_API int32_t chipemu_vec_rsqrt(const float *x, float *y, int64_t n);
 /* ---- Event log (docs/events.md): one fixed-size record per intrinsic call ------------------- */
-#define CHIPEMU_EVENT_SCHEMA_VERSION 1
-#define CHIPEMU_NO_BUF 0xFFFFFFFF
+/* GENERATED BEGIN event (from chipemu.emulator.tables.event, chipemu.emulator.tables.ids; csrc/gen_tables.py) */
+#define CHIPEMU_NO_BUF 0xFFFFFFFF   /* chipemu_range.buf of an unused range */
 
 /* ops */
 #define CHIPEMU_OP_DIMC_LOAD 1      /* write weight rows into a DIMC slot */
@@ -133,9 +150,9 @@ CHIPEMU_API int32_t chipemu_vec_rsqrt(const float *x, float *y, int64_t n);
 #define CHIPEMU_VOP_COUNT 10
 
 /* event flags */
-#define CHIPEMU_FLAG_ACCUMULATE 1   /* DIMC_MVM: y += x.W (y is read too) */
+#define CHIPEMU_FLAG_ACCUMULATE 1    /* DIMC_MVM: y += x.W (y is read too) */
 #define CHIPEMU_FLAG_ROW_BROADCAST 2 /* VEC add/mul: src1 holds one value per row of b elements */
-#define CHIPEMU_FLAG_DOT 4          /* VEC mul kind: dst = src0 . src1^T over rows of b elements */
+#define CHIPEMU_FLAG_DOT 4           /* VEC mul kind: dst = src0 . src1^T over rows of b elements */
 
 /* units of a tile (event field unit: which instance of the op's unit class) */
 #define CHIPEMU_UNIT_DIMC 0         /* DIMC engines 0..mvm_engines-1: DIMC_MVM */
@@ -179,12 +196,12 @@ typedef struct {
     uint64_t base;       /* bytes */
     uint64_t size;       /* bytes */
 } chipemu_buffer;
+/* GENERATED END event */
 
 CHIPEMU_API int32_t chipemu_event_schema_version(void);
 CHIPEMU_API int64_t chipemu_event_size(void);
 /* ---- Timing and energy engine (docs/engine.md) ------------------------------------------------ */
-#define CHIPEMU_ENGINE_PARAMS_VERSION 1
-
+/* GENERATED BEGIN engine_ids (from chipemu.emulator.tables.ids; csrc/gen_tables.py) */
 /* energy components (one bucket each in the breakdown) */
 #define CHIPEMU_E_DIMC 0            /* MACs in the DIMC arrays */
 #define CHIPEMU_E_DIMC_WRITE 1      /* weight-row writes into DIMC arrays */
@@ -211,6 +228,37 @@ CHIPEMU_API int64_t chipemu_event_size(void);
 #define CHIPEMU_RES_DRAM 9          /* DRAM channel */
 #define CHIPEMU_RES_HOST 10         /* host link */
 #define CHIPEMU_RES_COUNT 11
+
+/* chipemu_engine_error.code (texts: chipemu_engine_error_string). `field` and `value` per code. */
+#define CHIPEMU_EE_NONE 0
+#define CHIPEMU_EE_PARAM 1          /* field = byte offset of the member in chipemu_device_params */
+#define CHIPEMU_EE_LINK 2           /* field = byte offset of the member in chipemu_link; value = link */
+#define CHIPEMU_EE_TOO_LARGE 3      /* more events, tiles, resources or cycles than the engine indexes */
+#define CHIPEMU_EE_OP 4             /* unknown op code */
+#define CHIPEMU_EE_TILE 5           /* tile >= n_tiles */
+#define CHIPEMU_EE_STEP 6           /* superstep smaller than the previous record's */
+#define CHIPEMU_EE_PEERS 7          /* peer slice outside the peers array, or empty where peers are needed */
+#define CHIPEMU_EE_PEER 8           /* a peer >= n_tiles (field = its position in the slice) */
+#define CHIPEMU_EE_BUFFER 9         /* buffer id out of the table, or missing (field: 0 src0, 1 src1, 2 dst) */
+#define CHIPEMU_EE_BUFFER_KIND 10   /* buffer of the wrong kind for this range (value = its kind) */
+#define CHIPEMU_EE_RANGE 11         /* range end (value) beyond its buffer's size (limit) */
+#define CHIPEMU_EE_LENGTH 12        /* message of 0 bytes, or a range length (value) != the op's bytes (limit) */
+#define CHIPEMU_EE_ENGINE 13        /* DIMC engine (unit) >= dimc_engines */
+#define CHIPEMU_EE_SLOT 14          /* DIMC slot >= dimc_slots */
+#define CHIPEMU_EE_ROWS 15          /* DIMC rows end (value) > dimc_rows */
+#define CHIPEMU_EE_FORMAT 16        /* format code out of range (field: 0 fmt, 1 fmt2) */
+#define CHIPEMU_EE_VOP 17           /* unknown vector op kind */
+#define CHIPEMU_EE_BUFFER_TABLE 18  /* buffer `field` of the table: unknown kind, DRAM channel or SRAM end out of range */
+#define CHIPEMU_EE_BARRIER_GROUP 19 /* barrier group not strictly ascending, or without the issuing tile */
+#define CHIPEMU_EE_BARRIER_MATCH 20 /* group member `value` has no matching k-th barrier with this group */
+#define CHIPEMU_EE_NO_ROUTE 21      /* no D2D path from chiplet `field` to chiplet `value` */
+#define CHIPEMU_EE_CYCLE 22         /* hazards, unit order and barriers form a cycle: this event never completes */
+#define CHIPEMU_EE_COUNT 23
+
+/* critical-path classes: the CHIPEMU_RES_* classes plus barrier latency */
+#define CHIPEMU_CP_BARRIER 11
+#define CHIPEMU_CP_COUNT 12
+/* GENERATED END engine_ids */
 
 typedef struct {
     uint32_t a, b;                  /* chiplets joined; the link is full duplex (two directed resources) */
@@ -264,44 +312,60 @@ typedef struct {
     /* static power, integer microwatts (1 uW x 1 ns = 1 fJ) */
     int64_t static_uw_tile, static_uw_chiplet, static_uw_card;
 } chipemu_device_params;
+
+/* GENERATED BEGIN limits (from chipemu.emulator.tables.limits; csrc/gen_tables.py) */
+/* device limits: every layer accepts [MIN, MAX] and rejects the rest (docs/tables.md) */
+/* n_chiplets = chiplets.rows x chiplets.cols: the engine's die-to-die route table holds
+ * n_chiplets^2 next hops */
+#define CHIPEMU_LIMIT_N_CHIPLETS_MIN 1
+#define CHIPEMU_LIMIT_N_CHIPLETS_MAX 4096
+/* n_tiles = n_chiplets x tile_rows x tile_cols, and tile_rows x tile_cols alone: the engine
+ * numbers tiles, their units and resources in int32 */
+#define CHIPEMU_LIMIT_N_TILES_MIN 1
+#define CHIPEMU_LIMIT_N_TILES_MAX 16777216
+/* dimc_rows: a chosen bound far above real arrays (Corsair: 64); it bounds the DIMC state of a
+ * slot */
+#define CHIPEMU_LIMIT_DIMC_ROWS_MIN 1
+#define CHIPEMU_LIMIT_DIMC_ROWS_MAX 65536
+/* dimc_cols: a chosen bound far above real arrays (Corsair: 64); it bounds the DIMC state of a
+ * slot */
+#define CHIPEMU_LIMIT_DIMC_COLS_MIN 1
+#define CHIPEMU_LIMIT_DIMC_COLS_MAX 65536
+/* dimc_slots: a slot is the event's uint16 field c */
+#define CHIPEMU_LIMIT_DIMC_SLOTS_MIN 1
+#define CHIPEMU_LIMIT_DIMC_SLOTS_MAX 65535
+/* dimc_engines: an engine is the event's uint8 field unit */
+#define CHIPEMU_LIMIT_DIMC_ENGINES_MIN 1
+#define CHIPEMU_LIMIT_DIMC_ENGINES_MAX 255
+/* dimc_cell_bits: a cell holds at least one weight of the narrowest DIMC format (4 bits) and at
+ * most one 64-bit word */
+#define CHIPEMU_LIMIT_DIMC_CELL_BITS_MIN 4
+#define CHIPEMU_LIMIT_DIMC_CELL_BITS_MAX 64
+/* dram_channels: a chosen bound (per chiplet), like n_chiplets' */
+#define CHIPEMU_LIMIT_DRAM_CHANNELS_MIN 0
+#define CHIPEMU_LIMIT_DRAM_CHANNELS_MAX 4096
+/* n_links = die-to-die links (Device.d2d_links()): a chosen bound; two directed resources per
+ * link */
+#define CHIPEMU_LIMIT_N_LINKS_MIN 0
+#define CHIPEMU_LIMIT_N_LINKS_MAX 65536
+/* buffer_bytes = bytes of one buffer (Machine.alloc_*): a range's off and len are the event's
+ * uint32 fields */
+#define CHIPEMU_LIMIT_BUFFER_BYTES_MIN 1
+#define CHIPEMU_LIMIT_BUFFER_BYTES_MAX 4294967295
+/* count = count arguments of the intrinsics (n, nbytes, nvec, rows_a x rows_b x row_len):
+ * element, byte and vector counts of an intrinsic stay in int32, so every derived length fits
+ * the event's uint32 fields */
+#define CHIPEMU_LIMIT_COUNT_MIN 1
+#define CHIPEMU_LIMIT_COUNT_MAX 2147483647
+/* peers = tiles named by one send or barrier: the event's peer_count is uint16 */
+#define CHIPEMU_LIMIT_PEERS_MIN 1
+#define CHIPEMU_LIMIT_PEERS_MAX 65535
+/* GENERATED END limits */
+
 /* ---- Timing and energy engine: results and entry points (csrc/engine*.c; docs/engine.md) ----- */
 /* A pure function of (event log, peers, buffer table, device params): no global state, every
  * output caller-allocated, internal state malloc'ed and freed before returning. It may run one
  * worker thread for the call (chipemu_engine_result.threads); results never depend on it. */
-#define CHIPEMU_ERR_LOG 16          /* status: malformed event log; out->error names event and problem */
-#define CHIPEMU_ERR_PARAMS 17       /* status: invalid chipemu_device_params; out->error names the field */
-#define CHIPEMU_ERR_NOMEM 18        /* status: out of memory */
-
-/* chipemu_engine_error.code (texts: chipemu_engine_error_string). `field` and `value` per code. */
-#define CHIPEMU_EE_NONE 0
-#define CHIPEMU_EE_PARAM 1          /* field = byte offset of the member in chipemu_device_params */
-#define CHIPEMU_EE_LINK 2           /* field = byte offset of the member in chipemu_link; value = link */
-#define CHIPEMU_EE_TOO_LARGE 3      /* more events, tiles, resources or cycles than the engine indexes */
-#define CHIPEMU_EE_OP 4             /* unknown op code */
-#define CHIPEMU_EE_TILE 5           /* tile >= n_tiles */
-#define CHIPEMU_EE_STEP 6           /* superstep smaller than the previous record's */
-#define CHIPEMU_EE_PEERS 7          /* peer slice outside the peers array, or empty where peers are needed */
-#define CHIPEMU_EE_PEER 8           /* a peer >= n_tiles (field = its position in the slice) */
-#define CHIPEMU_EE_BUFFER 9         /* buffer id out of the table, or missing (field: 0 src0, 1 src1, 2 dst) */
-#define CHIPEMU_EE_BUFFER_KIND 10   /* buffer of the wrong kind for this range (value = its kind) */
-#define CHIPEMU_EE_RANGE 11         /* range end (value) beyond its buffer's size (limit) */
-#define CHIPEMU_EE_LENGTH 12        /* message of 0 bytes, or a range length (value) != the op's bytes (limit) */
-#define CHIPEMU_EE_ENGINE 13        /* DIMC engine (unit) >= dimc_engines */
-#define CHIPEMU_EE_SLOT 14          /* DIMC slot >= dimc_slots */
-#define CHIPEMU_EE_ROWS 15          /* DIMC rows end (value) > dimc_rows */
-#define CHIPEMU_EE_FORMAT 16        /* format code out of range (field: 0 fmt, 1 fmt2) */
-#define CHIPEMU_EE_VOP 17           /* unknown vector op kind */
-#define CHIPEMU_EE_BUFFER_TABLE 18  /* buffer `field` of the table: unknown kind, DRAM channel or SRAM end out of range */
-#define CHIPEMU_EE_BARRIER_GROUP 19 /* barrier group not strictly ascending, or without the issuing tile */
-#define CHIPEMU_EE_BARRIER_MATCH 20 /* group member `value` has no matching k-th barrier with this group */
-#define CHIPEMU_EE_NO_ROUTE 21      /* no D2D path from chiplet `field` to chiplet `value` */
-#define CHIPEMU_EE_CYCLE 22         /* hazards, unit order and barriers form a cycle: this event never completes */
-#define CHIPEMU_EE_COUNT 23
-
-/* critical-path classes: the CHIPEMU_RES_* classes plus barrier latency */
-#define CHIPEMU_CP_BARRIER 11
-#define CHIPEMU_CP_COUNT 12
-
 typedef struct {
     int64_t event;                  /* offending event index; -1 when not tied to one event */
     int32_t code;                   /* CHIPEMU_EE_* */
@@ -350,9 +414,8 @@ CHIPEMU_API const char *chipemu_engine_error_string(int32_t code);
 /* SPMD tile kernels run one superstep at a time (chipemu_launch, then chipemu_finish); they touch
  * the device only through the chipemu_* intrinsics below, each of which appends one chipemu_event.
  * The Numba twin (emulator/intrinsics*.py, emulator/runtime/superstep.py) passes the same arrays. */
-#define CHIPEMU_RUNTIME_VERSION 1
-#define CHIPEMU_ERR_KERNEL 5        /* status: a tile kernel broke a rule; its scalars say which */
-
+/* GENERATED BEGIN runtime_ids (from chipemu.emulator.tables.ids; csrc/gen_tables.py) */
+/* run modes (dev[CHIPEMU_DEV_MODE]) */
 #define CHIPEMU_MODE_FUNCTIONAL 0   /* data and math */
 #define CHIPEMU_MODE_TIMING 1       /* shape-only buffers: the same events, no data */
 
@@ -363,7 +426,7 @@ CHIPEMU_API const char *chipemu_engine_error_string(int32_t code);
 #define CHIPEMU_DEV_CELL_BITS 3     /* bits per cell: cell_bits / elem_bits weights per cell */
 #define CHIPEMU_DEV_SLOTS 4
 #define CHIPEMU_DEV_ENGINES 5
-#define CHIPEMU_DEV_COLS_MAX 6      /* columns of the DIMC state: COLS * CELL_BITS / 4 */
+#define CHIPEMU_DEV_COLS_MAX 6      /* columns of the DIMC state: cols_eff of the narrowest DIMC weight */
 #define CHIPEMU_DEV_BLOCKS_MAX 7    /* block-scale rows of the DIMC state: ceil(ROWS / 32) */
 #define CHIPEMU_DEV_MODE 8          /* CHIPEMU_MODE_* */
 #define CHIPEMU_DEV_STEP 9          /* superstep */
@@ -378,7 +441,7 @@ CHIPEMU_API const char *chipemu_engine_error_string(int32_t code);
 #define CHIPEMU_SC_PEER_CAP 5
 #define CHIPEMU_SC_STAGE_CAP 6
 #define CHIPEMU_SC_ERROR 7          /* CHIPEMU_KERR_* of the first broken rule, 0 if none */
-#define CHIPEMU_SC_MESSAGE 8        /* message id (csrc/intrinsics/core.h) */
+#define CHIPEMU_SC_MESSAGE 8        /* message id (MSG_* of csrc/intrinsics/core.h) */
 #define CHIPEMU_SC_INTRINSIC 9      /* CHIPEMU_IN_* that failed */
 #define CHIPEMU_SC_VALUES 10        /* 5 values quoted by the message */
 #define CHIPEMU_SC_COUNT 16
@@ -409,6 +472,7 @@ CHIPEMU_API const char *chipemu_engine_error_string(int32_t code);
 #define CHIPEMU_BT_SIZE 2           /* bytes */
 #define CHIPEMU_BT_WHERE 3          /* DRAM: global channel; else 0 */
 #define CHIPEMU_BT_COUNT 4
+/* GENERATED END runtime_ids */
 
 /* What a tile kernel receives: its own state and regions. Kernels only pass it to intrinsics. */
 typedef struct {
@@ -522,23 +586,8 @@ CHIPEMU_API int32_t chipemu_in_host_read(chipemu_ctx *ctx, int64_t src_buf, int6
                                       int64_t dst_buf, int64_t dst_off, int64_t nbytes);
 CHIPEMU_API int32_t chipemu_in_barrier(chipemu_ctx *ctx, const int64_t *group, int64_t n);
 
-/* microbenchmark tile kernels (csrc/kernels/microbench/tile.c; kernels/microbench/tile.py) */
-CHIPEMU_API void chipemu_kernel_mb_dimc_setup(chipemu_ctx *ctx, int64_t tile, int64_t step,
-                                              const int64_t *p);
-CHIPEMU_API void chipemu_kernel_mb_dimc_stream(chipemu_ctx *ctx, int64_t tile, int64_t step,
-                                               const int64_t *p);
-CHIPEMU_API void chipemu_kernel_mb_send_table(chipemu_ctx *ctx, int64_t tile, int64_t step,
-                                              const int64_t *p);
-CHIPEMU_API void chipemu_kernel_mb_dram_table(chipemu_ctx *ctx, int64_t tile, int64_t step,
-                                              const int64_t *p);
-CHIPEMU_API void chipemu_kernel_mb_barrier_all(chipemu_ctx *ctx, int64_t tile, int64_t step,
-                                               const int64_t *p);
-/* matmul tile kernels (csrc/kernels/matmul/tile.c; kernels/matmul/tile.py) */
-CHIPEMU_API void chipemu_kernel_mm_load(chipemu_ctx *ctx, int64_t tile, int64_t step,
-                                        const int64_t *p);
-CHIPEMU_API void chipemu_kernel_mm_step(chipemu_ctx *ctx, int64_t tile, int64_t step,
-                                        const int64_t *p);
-/* attention tile kernels (csrc/kernels/attention/tile.c; kernels/attention/tile.py) */
+/* GENERATED BEGIN kernels (from csrc/kernels/<kernel>/tile.c; csrc/gen_tables.py) */
+/* attention tile kernels (csrc/kernels/attention/tile.c) */
 CHIPEMU_API void chipemu_kernel_at_kv(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                       const int64_t *p);
 CHIPEMU_API void chipemu_kernel_at_q(chipemu_ctx *ctx, int64_t tile, int64_t step,
@@ -547,7 +596,32 @@ CHIPEMU_API void chipemu_kernel_at_append(chipemu_ctx *ctx, int64_t tile, int64_
                                           const int64_t *p);
 CHIPEMU_API void chipemu_kernel_at_step(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                         const int64_t *p);
+/* barrier tile kernels (csrc/kernels/barrier/tile.c) */
+CHIPEMU_API void chipemu_kernel_mb_barrier_all(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                               const int64_t *p);
+/* matmul tile kernels (csrc/kernels/matmul/tile.c) */
+CHIPEMU_API void chipemu_kernel_mm_load(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                        const int64_t *p);
+CHIPEMU_API void chipemu_kernel_mm_step(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                        const int64_t *p);
+/* microbench tile kernels (csrc/kernels/microbench/tile.c) */
+CHIPEMU_API void chipemu_kernel_mb_dimc_setup(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                              const int64_t *p);
+CHIPEMU_API void chipemu_kernel_mb_dimc_stream(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                               const int64_t *p);
+CHIPEMU_API void chipemu_kernel_mb_send_table(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                              const int64_t *p);
+CHIPEMU_API void chipemu_kernel_mb_dram_table(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                              const int64_t *p);
+/* GENERATED END kernels */
 /* CDEF END */
+
+/* Weight columns of a DIMC array of `cols` cells of `cell_bits` bits for `elem_bits`-bit weights:
+ * each cell packs cell_bits / elem_bits of them (the one C definition; Python: tables.formats.
+ * cols_eff, Numba: intrinsics/core.py cols_eff). */
+static inline int64_t chipemu_cols_eff(int64_t cols, int64_t cell_bits, int64_t elem_bits) {
+    return cols * cell_bits / elem_bits;
+}
 
 #ifdef __cplusplus
 }

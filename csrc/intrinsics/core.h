@@ -12,7 +12,8 @@
 
 #include "chipemu.h"
 
-/* message ids (sc[CHIPEMU_SC_MESSAGE]); the text lives in emulator/intrinsics/core.py MESSAGES */
+/* GENERATED BEGIN messages (from chipemu.emulator.tables.ids.MSG; csrc/gen_tables.py) */
+/* message ids (sc[CHIPEMU_SC_MESSAGE]); the texts are in chipemu.emulator.tables.ids.MSG */
 #define MSG_EVENTS 1        /* capacity: v0 = events_per_tile */
 #define MSG_PEERS 2         /* capacity: v0 = peers_per_tile */
 #define MSG_STAGE 3         /* capacity: v0 = stage_bytes_per_tile, v1 = bytes wanted */
@@ -30,8 +31,10 @@
 #define MSG_OVERLAP 15      /* shape: v0 = arg, v1 = buffer, v2 = offset, v3 = bytes, v4 = input arg */
 #define MSG_DUP 16          /* shape: v0 = arg, v1 = tile */
 #define MSG_SELF 17         /* shape: v0 = arg, v1 = tile */
+/* GENERATED END messages */
 
-/* argument ids (v0 of most messages); names in emulator/intrinsics/core.py ARG_NAMES */
+/* GENERATED BEGIN arguments (from chipemu.emulator.tables.ids.ARG; csrc/gen_tables.py) */
+/* argument ids (v0 of most messages); the name of ARG_X is x */
 #define ARG_SLOT 0
 #define ARG_ENGINE 1
 #define ARG_FMT 2
@@ -55,8 +58,9 @@
 #define ARG_GROUP 20
 #define ARG_ROWS_A 21
 #define ARG_ROWS_B 22
+/* GENERATED END arguments */
 
-#define CORE_MAX_COUNT 2147483647LL   /* largest element / byte / vector count an argument may be */
+#define CORE_MAX_COUNT ((int64_t)CHIPEMU_LIMIT_COUNT_MAX)   /* largest element / byte / vector count */
 
 /* Fill the DIMC scale tables at the start of ctx->scratch_f64 (intrinsics_dimc.c). Hidden. */
 void chipemu_dimc_scale_tables(double *t);

@@ -48,7 +48,7 @@ static void unpack(const uint8_t *src, int64_t n, int32_t bits, int8_t *out) {
 }
 
 static inline int64_t cols_eff(const chipemu_ctx *ctx, const chipemu_format_info *f) {
-    return ctx->dev[CHIPEMU_DEV_COLS] * ctx->dev[CHIPEMU_DEV_CELL_BITS] / f->elem_bits;
+    return chipemu_cols_eff(ctx->dev[CHIPEMU_DEV_COLS], ctx->dev[CHIPEMU_DEV_CELL_BITS], f->elem_bits);
 }
 
 /* Bytes of nrows weight rows in the device layout (docs/intrinsics.md). */

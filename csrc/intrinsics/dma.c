@@ -47,7 +47,7 @@ static int64_t put_peers(chipemu_ctx *ctx, int64_t in, int64_t arg, const int64_
 
 static int check_tiles(chipemu_ctx *ctx, int64_t in, int64_t arg, const int64_t *ids, int64_t n) {
     int64_t n_tiles = ctx->dev[CHIPEMU_DEV_N_TILES];
-    int64_t most = n_tiles < 65535 ? n_tiles : 65535;
+    int64_t most = n_tiles < CHIPEMU_LIMIT_PEERS_MAX ? n_tiles : CHIPEMU_LIMIT_PEERS_MAX;
     if (!core_arg(ctx, in, arg, n, 1, most)) return 0;
     if (ids == NULL) {
         core_fail(ctx, in, CHIPEMU_KERR_SHAPE, MSG_ARG, arg, n, 0, 0, 0);

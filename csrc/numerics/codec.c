@@ -9,6 +9,7 @@
 
 #include "chipemu.h"
 
+/* GENERATED BEGIN format_table (from chipemu.emulator.tables.formats; csrc/gen_tables.py) */
 /* {code, kind, elem_bits, ebits, mbits, bias, emax, max_mag, block_size, scale_bits} */
 static const chipemu_format_info FORMAT_TABLE[CHIPEMU_NUM_FORMATS] = {
     {CHIPEMU_FMT_FP32, CHIPEMU_KIND_FP32, 32, 8, 23, 127, 127, 0x7F7FFFFF, 1, 0},
@@ -25,6 +26,7 @@ static const chipemu_format_info FORMAT_TABLE[CHIPEMU_NUM_FORMATS] = {
     {CHIPEMU_FMT_BFP16, CHIPEMU_KIND_BLOCK_INT, 8, 0, 6, 0, 0, 127, 64, 8},
     {CHIPEMU_FMT_BFP12, CHIPEMU_KIND_BLOCK_INT, 4, 0, 2, 0, 0, 7, 64, 8},
 };
+/* GENERATED END format_table */
 
 #define ABS_MASK 0x7FFFFFFFu
 #define INF_BITS 0x7F800000u

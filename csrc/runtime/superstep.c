@@ -25,8 +25,10 @@ int32_t chipemu_launch(const chipemu_superstep *s, chipemu_tile_kernel kernel, c
     int64_t rows = dev[CHIPEMU_DEV_ROWS], cmax = dev[CHIPEMU_DEV_COLS_MAX];
     int64_t slots = dev[CHIPEMU_DEV_SLOTS], bmax = dev[CHIPEMU_DEV_BLOCKS_MAX];
     int functional = dev[CHIPEMU_DEV_MODE] == CHIPEMU_MODE_FUNCTIONAL;
-    if (rows < 1 || slots < 1 || dev[CHIPEMU_DEV_CELL_BITS] < 4 || dev[CHIPEMU_DEV_ENGINES] < 1
-        || cmax < dev[CHIPEMU_DEV_COLS] * dev[CHIPEMU_DEV_CELL_BITS] / 4 || bmax * 32 < rows
+    if (rows < 1 || slots < 1 || dev[CHIPEMU_DEV_CELL_BITS] < CHIPEMU_LIMIT_DIMC_CELL_BITS_MIN
+        || dev[CHIPEMU_DEV_ENGINES] < 1
+        || cmax < chipemu_cols_eff(dev[CHIPEMU_DEV_COLS], dev[CHIPEMU_DEV_CELL_BITS],
+                                   CHIPEMU_DIMC_MIN_ELEM_BITS) || bmax * 32 < rows
         || s->n_bufs < 0)
         return CHIPEMU_ERR_SIZE;
     if ((s->bufs == NULL && s->n_bufs > 0) || (s->events == NULL && s->event_cap > 0)

@@ -206,8 +206,7 @@ DEV = Ids("CHIPEMU_DEV_", "device constants of a launch: dev[CHIPEMU_DEV_*]", se
     ("cols", "DIMC array columns of cells"),
     ("cell_bits", "bits per cell: cell_bits / elem_bits weights per cell"),
     "slots", "engines",
-    ("cols_max", "columns of the DIMC state: chipemu_cols_eff(COLS, CELL_BITS, "
-                 "CHIPEMU_DIMC_MIN_ELEM_BITS)"),
+    ("cols_max", "columns of the DIMC state: cols_eff of the narrowest DIMC weight"),
     ("blocks_max", "block-scale rows of the DIMC state: ceil(ROWS / 32)"),
     ("mode", "CHIPEMU_MODE_*"),
     ("step", "superstep"),

@@ -38,7 +38,7 @@ LIMITS = (
     Limit("n_chiplets", 1, 4096, "the engine's die-to-die route table holds n_chiplets^2 next hops",
           of="chiplets.rows x chiplets.cols"),
     Limit("n_tiles", 1, 1 << 24, "the engine numbers tiles, their units and resources in int32",
-          of="n_chiplets x tile_rows x tile_cols (and tile_rows x tile_cols alone)"),
+          of="n_chiplets x tile_rows x tile_cols, and tile_rows x tile_cols alone"),
     Limit("dimc_rows", 1, 65536, "a chosen bound far above real arrays (Corsair: 64); it bounds "
           "the DIMC state of a slot", "tile.dimc.rows"),
     Limit("dimc_cols", 1, 65536, "a chosen bound far above real arrays (Corsair: 64); it bounds "
