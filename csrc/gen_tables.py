@@ -111,7 +111,7 @@ def _limits():
 
 def _event():
     from chipemu.emulator.tables import event, ids
-    no_buf = _define("CHIPEMU_NO_BUF", 0xFFFFFFFF, "chipemu_range.buf of an unused range", True)
+    no_buf = _define("CHIPEMU_NO_BUF", event.NO_BUF, "chipemu_range.buf of an unused range", True)
     return _blocks(no_buf, _ids(ids.OPS), _ids(ids.VOPS), _ids(ids.FLAGS), _ids(ids.UNITS),
                    _ids(ids.BUF_KINDS), *(s.c_text() for s in event.STRUCTS))
 

@@ -19,9 +19,10 @@ __all__ = ["jit"]
 
 _OPTIONS = dict(nogil=True, fastmath=False, error_model="numpy", boundscheck=False)
 _HERE = os.path.dirname(os.path.abspath(__file__))
-# every file a tile kernel inlines: this one, the numerics and intrinsics twins, the launcher
+# every file a tile kernel inlines: this one, the numerics and intrinsics twins, the launcher, and
+# the tables their constants come from (compiled code freezes them)
 _DEPS = tuple(["_jit.py", os.path.join("runtime", "superstep.py")] + sorted(
-    os.path.join(d, f) for d in ("numerics", "intrinsics")
+    os.path.join(d, f) for d in ("numerics", "intrinsics", "tables")
     for f in os.listdir(os.path.join(_HERE, d)) if f.endswith(".py")))
 
 

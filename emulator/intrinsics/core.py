@@ -10,7 +10,9 @@ import numpy as np
 from numba import types
 
 from chipemu.emulator._jit import jit
-from chipemu.emulator.numerics.codec import TABLE
+from chipemu.emulator.numerics.codec import F_BLOCK_SIZE, F_ELEM_BITS, F_KIND, F_MBITS, TABLE
+from chipemu.emulator.tables import event as _event, formats as _formats, ids as _ids
+from chipemu.emulator.tables import limits as _limits
 
 # ---- the tile context: ctx[CTX_*] (chipemu_ctx field by field) ----
 (CTX_SRAM, CTX_CODES, CTX_SCALES, CTX_TSCALE, CTX_WFMT, CTX_DRAM, CTX_HOST, CTX_BUFS, CTX_EVENTS,
@@ -35,50 +37,38 @@ CTX_TYPE = types.Tuple((
 ))
 KERNEL_SIG = types.void(CTX_TYPE, types.int64, types.int64, types.int64[::1])
 
-# ---- constants of csrc/include/chipemu.h (tests/test_emulator_intrinsics.py checks them) ----
+# ---- constants: the tables of chipemu.emulator.tables, which chipemu.h is generated from ----
 # Values passed to compiled helpers are NumPy int64 scalars, not Python ints: Numba types a Python
-# int constant argument as a literal and compiles a separate specialization per value.
-def _ids(start, stop):
-    return tuple(np.int64(i) for i in range(start, stop))
-
-
-MODE_FUNCTIONAL, MODE_TIMING = 0, 1
-(DEV_N_TILES, DEV_ROWS, DEV_COLS, DEV_CELL_BITS, DEV_SLOTS, DEV_ENGINES, DEV_COLS_MAX,
- DEV_BLOCKS_MAX, DEV_MODE, DEV_STEP, DEV_COUNT) = range(11)
-(SC_TILE, SC_EVENTS, SC_PEERS, SC_STAGED, SC_EVENT_CAP, SC_PEER_CAP, SC_STAGE_CAP, SC_ERROR,
- SC_MESSAGE, SC_INTRINSIC, SC_VALUES) = range(11)
-SC_COUNT = 16
-KERR_CAPACITY, KERR_SHAPE, KERR_FORMAT, KERR_STATE = _ids(1, 5)
-IN_DIMC_LOAD, IN_DIMC_MVM, IN_VEC = _ids(0, 3)
-(IN_SEND, IN_DRAM_READ, IN_DRAM_WRITE, IN_HOST_READ, IN_BARRIER, IN_VEC_ADD_ROWS, IN_VEC_MUL_ROWS,
- IN_VEC_DOT, IN_COUNT) = _ids(12, 21)
-BT_KIND, BT_STORE, BT_SIZE, BT_WHERE, BT_COUNT = 0, 1, 2, 3, 4
-BUF_SRAM, BUF_DRAM, BUF_HOST = _ids(0, 3)
-NO_BUF = 0xFFFFFFFF
-(OP_DIMC_LOAD, OP_DIMC_MVM, OP_VEC, OP_SEND, OP_DRAM_READ, OP_DRAM_WRITE, OP_HOST_READ,
- OP_BARRIER) = _ids(1, 9)
-(VOP_COPY, VOP_ADD, VOP_MUL, VOP_MAX, VOP_EXP, VOP_RECIPROCAL, VOP_RSQRT, VOP_ROW_SUM, VOP_ROW_MAX,
- VOP_CONVERT) = _ids(0, 10)
-FLAG_ACCUMULATE, FLAG_ROW_BROADCAST, FLAG_DOT = np.int64(1), np.int64(2), np.int64(4)
-FMT_FP32 = np.int64(0)
-KIND_FP32, KIND_BF16, KIND_FP16, KIND_INT_TENSOR, KIND_BLOCK_INT, KIND_BLOCK_FP = range(6)
-EVENT_WORDS = 17
-ERR_KERNEL = np.int64(5)
-I0, I1, IM1, I8, I16 = np.int64(0), np.int64(1), np.int64(-1), np.int64(8), np.int64(16)
-W_SRC0, W_SRC1, W_DST = np.int64(7), np.int64(10), np.int64(13)     # range words of an event
+# int constant argument as a literal and compiles a separate specialization per value. Plain ints
+# stay where they only index arrays (DEV_, SC_, BT_, MODE_, KIND_). Defined here, by prefix:
+#   MODE_ DEV_ SC_ BT_ (ints); KERR_ IN_ BUF_ OP_ VOP_ FLAG_ MSG_ ARG_ (int64), with their _COUNTs.
+_I64 = np.int64
+for _table, _cast in ((_ids.MODES, int), (_ids.DEV, int), (_ids.SC, int), (_ids.BT, int),
+                      (_ids.KERR, _I64), (_ids.IN, _I64), (_ids.OPS, _I64), (_ids.VOPS, _I64),
+                      (_ids.FLAGS, _I64), (_ids.MSG, _I64), (_ids.ARG, _I64)):
+    globals().update(_table.constants(_cast))
+BUF_SRAM, BUF_DRAM, BUF_HOST = (_I64(_ids.BUF_KINDS[k]) for k in ("sram", "dram", "host"))
+ERR_KERNEL = _I64(_ids.STATUS["err_kernel"])
+KIND_FP32, KIND_BF16, KIND_FP16, KIND_INT_TENSOR, KIND_BLOCK_INT, KIND_BLOCK_FP = (
+    _formats.KIND_FP32, _formats.KIND_BF16, _formats.KIND_FP16, _formats.KIND_INT_TENSOR,
+    _formats.KIND_BLOCK_INT, _formats.KIND_BLOCK_FP)
+FMT_FP32 = _I64(next(f.code for f in _formats.FORMATS if f.name == "fp32"))
+ARG_NAMES = _ids.ARG.names()
+MAX_COUNT = _I64(_limits.LIMIT["count"].highest)       # CORE_MAX_COUNT
+MAX_PEERS = _I64(_limits.LIMIT["peers"].highest)       # tiles named by one send / barrier
+I0, I1, IM1, I8, I16 = _I64(0), _I64(1), _I64(-1), _I64(8), _I64(16)
 TRUE, FALSE = np.bool_(True), np.bool_(False)
 
-# ---- message and argument ids of csrc/intrinsics/core.h ----
-(MSG_EVENTS, MSG_PEERS, MSG_STAGE, MSG_BUF, MSG_BUF_KIND, MSG_RANGE, MSG_ALIGN, MSG_ARG,
- MSG_MULTIPLE, MSG_FMT, MSG_FMT_DIMC, MSG_FMT_CELLS, MSG_CONVERT, MSG_SLOT_EMPTY, MSG_OVERLAP,
- MSG_DUP, MSG_SELF) = _ids(1, 18)
-ARG_NAMES = ("slot", "engine", "fmt", "fmt_to", "fmt_from", "row0", "nrows", "nvec", "k_rows", "n",
-             "row_len", "nbytes", "accumulate", "src", "a", "b", "dst", "x", "y", "dst_tiles",
-             "group", "rows_a", "rows_b")
-(ARG_SLOT, ARG_ENGINE, ARG_FMT, ARG_FMT_TO, ARG_FMT_FROM, ARG_ROW0, ARG_NROWS, ARG_NVEC, ARG_K_ROWS,
- ARG_N, ARG_ROW_LEN, ARG_NBYTES, ARG_ACCUMULATE, ARG_SRC, ARG_A, ARG_B, ARG_DST, ARG_X, ARG_Y,
- ARG_DST_TILES, ARG_GROUP, ARG_ROWS_A, ARG_ROWS_B) = _ids(0, len(ARG_NAMES))
-MAX_COUNT = np.int64(2147483647)
+# ---- the event record as uint32 words (tables.event): field x is (w[W_X] >> S_X) & M_X ----
+# Ranges start at words W_SRC0 / W_SRC1 / W_DST, their members at + R_BUF / R_OFF / R_LEN.
+NO_BUF = _event.NO_BUF
+EVENT_WORDS = _event.EVENT.size // 4
+for _name, _w in _event.EVENT.words().items():
+    if "." not in _name:
+        globals()["W_" + _name.upper()] = _I64(_w.word)
+        if _w.mask:                                     # a scalar field, not a range
+            globals().update({"S_" + _name.upper(): _I64(_w.shift), "M_" + _name.upper(): _I64(_w.mask)})
+R_BUF, R_OFF, R_LEN = (_I64(_event.RANGE.words()[k].word) for k in ("buf", "off", "len"))
 DIMC_VB = 4          # CORE_DIMC_VB: vectors per block of dimc_mvm
 
 
@@ -92,7 +82,6 @@ def dimc_scratch(rows, cmax, bmax):
             pairs * c8 + DIMC_VB * pairs + DIMC_VB * c8, DIMC_VB * cmax + 1)
 
 _TABLE = TABLE
-_F_KIND, _F_BITS, _F_MBITS, _F_BLOCK, _F_SCALE_BITS = 1, 2, 4, 8, 9
 
 
 @jit
@@ -170,7 +159,7 @@ def check_fmt(sc, intr, arg, fmt):
 def check_dimc_fmt(sc, intr, arg, fmt):
     if not check_fmt(sc, intr, arg, fmt):
         return False
-    kind = _TABLE[fmt, _F_KIND]
+    kind = _TABLE[fmt, F_KIND]
     if kind == KIND_INT_TENSOR or kind == KIND_BLOCK_INT:
         return True
     fail(sc, intr, KERR_FORMAT, MSG_FMT_DIMC, arg, fmt, I0, I0, I0)
@@ -190,35 +179,44 @@ def check_disjoint(sc, intr, arg, dbuf, doff, dlen, src_arg, sbuf, soff, slen, s
 
 @jit
 def fmt_kind(fmt):
-    return _TABLE[fmt, _F_KIND]
+    return _TABLE[fmt, F_KIND]
 
 
 @jit
 def fmt_bits(fmt):
-    return _TABLE[fmt, _F_BITS]
+    return _TABLE[fmt, F_ELEM_BITS]
 
 
 @jit
 def fmt_mbits(fmt):
-    return _TABLE[fmt, _F_MBITS]
+    return _TABLE[fmt, F_MBITS]
 
 
 @jit
 def fmt_block(fmt):
-    return _TABLE[fmt, _F_BLOCK]
+    return _TABLE[fmt, F_BLOCK_SIZE]
+
+
+_cols_eff = jit(_formats.cols_eff)          # the Python definition, compiled
+
+
+@jit
+def cols_eff(dev, fmt):
+    """Weight columns of a DIMC slot holding `fmt` weights (tables.formats.cols_eff)."""
+    return _cols_eff(dev[DEV_COLS], dev[DEV_CELL_BITS], fmt_bits(fmt))
 
 
 @jit
 def row_bytes(fmt, n):
     """Bytes of one row of n elements in a format's device layout (docs/intrinsics.md)."""
-    kind = _TABLE[fmt, _F_KIND]
+    kind = _TABLE[fmt, F_KIND]
     if kind == KIND_FP32:
         return 4 * n
     if kind == KIND_BF16 or kind == KIND_FP16:
         return 2 * n
     if kind == KIND_INT_TENSOR:
         return n + 4
-    bits, bs = _TABLE[fmt, _F_BITS], _TABLE[fmt, _F_BLOCK]
+    bits, bs = _TABLE[fmt, F_ELEM_BITS], _TABLE[fmt, F_BLOCK_SIZE]
     return (n * bits + 7) // 8 + (n + bs - 1) // bs
 
 
@@ -231,38 +229,66 @@ def new_event(sc, intr):
     return sc[SC_EVENTS]
 
 
-@jit
-def commit(ev, sc, dev, e, op, fmt, fmt2, unit, a, b, c, peer_first, peer_count,
-           s0, s0_off, s0_len, s1, s1_off, s1_len, d, d_off, d_len, flags):
-    """Write event e of the region ev (a chipemu_event as 17 little-endian words) and count it.
+# ---- writing an event: the setters of csrc/intrinsics/core.h (core_clear, core_set_range, ...) ----
+# A record is filled as in C: ev_clear, then ev_range / ev_peers / ev_flags as the op needs, then
+# ev_commit, which sets the common fields and counts the event. w is the record: ev[e].
 
-    Unused ranges are passed as buffer -1 (stored as CHIPEMU_NO_BUF, offset and length 0)."""
-    w = ev[e]
-    w[0] = np.uint32((op & 0xFF) | ((fmt & 0xFF) << 8) | ((fmt2 & 0xFF) << 16)
-                     | ((unit & 0xFF) << 24))
-    w[1] = np.uint32(sc[SC_TILE])
-    w[2] = np.uint32(dev[DEV_STEP])
-    w[3] = np.uint32(a)
-    w[4] = np.uint32(b)
-    w[5] = np.uint32(peer_first)
-    w[6] = np.uint32((peer_count & 0xFFFF) | ((c & 0xFFFF) << 16))
-    _range(w, W_SRC0, s0, s0_off, s0_len)
-    _range(w, W_SRC1, s1, s1_off, s1_len)
-    _range(w, W_DST, d, d_off, d_len)
-    w[16] = np.uint32(flags)
+@jit
+def _set(w, word, shift, mask, v):
+    """Field (shift, mask) of word `word` set to v, the word's other bits kept."""
+    w[word] = np.uint32((np.int64(w[word]) & ~(mask << shift)) | ((v & mask) << shift))
+
+
+@jit
+def ev_get(w, word, shift, mask):
+    """Field (shift, mask) of word `word` of a record (ev_get(w, W_OP, S_OP, M_OP): its op)."""
+    return (np.int64(w[word]) >> shift) & mask
+
+
+@jit
+def ev_clear(w):
+    """Zero the record and mark its three ranges unused (buf NO_BUF), as core_clear."""
+    for i in range(EVENT_WORDS):
+        w[i] = 0
+    w[W_SRC0 + R_BUF] = NO_BUF
+    w[W_SRC1 + R_BUF] = NO_BUF
+    w[W_DST + R_BUF] = NO_BUF
+
+
+@jit
+def ev_range(w, at, buf, off, length):
+    """Set the range starting at word `at` (W_SRC0, W_SRC1 or W_DST), as core_set_range."""
+    w[at + R_BUF] = np.uint32(buf)
+    w[at + R_OFF] = np.uint32(off)
+    w[at + R_LEN] = np.uint32(length)
+
+
+@jit
+def ev_peers(w, first, count):
+    """The op's peers: peers[first : first + count] of the tile's region (SEND, BARRIER)."""
+    _set(w, W_PEER_FIRST, S_PEER_FIRST, M_PEER_FIRST, first)
+    _set(w, W_PEER_COUNT, S_PEER_COUNT, M_PEER_COUNT, count)
+
+
+@jit
+def ev_flags(w, flags):
+    _set(w, W_FLAGS, S_FLAGS, M_FLAGS, flags)
+
+
+@jit
+def ev_commit(w, sc, dev, op, fmt, fmt2, unit, a, b, c):
+    """Set the fields every op has (tile and superstep from sc and dev) and count the event, as
+    core_commit."""
+    _set(w, W_OP, S_OP, M_OP, op)
+    _set(w, W_FMT, S_FMT, M_FMT, fmt)
+    _set(w, W_FMT2, S_FMT2, M_FMT2, fmt2)
+    _set(w, W_UNIT, S_UNIT, M_UNIT, unit)
+    _set(w, W_TILE, S_TILE, M_TILE, sc[SC_TILE])
+    _set(w, W_STEP, S_STEP, M_STEP, dev[DEV_STEP])
+    _set(w, W_A, S_A, M_A, a)
+    _set(w, W_B, S_B, M_B, b)
+    _set(w, W_C, S_C, M_C, c)
     sc[SC_EVENTS] += 1
-
-
-@jit
-def _range(w, at, buf, off, length):
-    if buf < 0:
-        w[at] = np.uint32(NO_BUF)
-        w[at + 1] = 0
-        w[at + 2] = 0
-    else:
-        w[at] = np.uint32(buf)
-        w[at + 1] = np.uint32(off)
-        w[at + 2] = np.uint32(length)
 
 
 @jit
@@ -308,31 +334,7 @@ def bits_of_f32(x):
 
 
 # ---- what the runtime reports (plain Python; not compiled) ----
-INTRINSIC_NAMES = ("dimc_load", "dimc_mvm", "vec_copy", "vec_add", "vec_mul", "vec_max", "vec_exp",
-                   "vec_reciprocal", "vec_rsqrt", "vec_row_sum", "vec_row_max", "vec_convert",
-                   "send", "dram_read", "dram_write", "host_read", "barrier", "vec_add_rows",
-                   "vec_mul_rows", "vec_dot")
+INTRINSIC_NAMES = _ids.intrinsic_names()        # name of each IN_* id (IN_VEC + kind: vec_<kind>)
 # message id -> text; {arg} names v0, {b1}/{b3} name buffer v1/v3, {f1}/{f2} name format v1/v2,
 # {k2}/{k3} name buffer kind v2/v3, {a4} names the argument v4
-MESSAGES = {
-    MSG_EVENTS: "issued more than events_per_tile={v0} events; pass a larger events_per_tile",
-    MSG_PEERS: "named more than peers_per_tile={v0} peer tiles in one superstep; pass a larger "
-               "peers_per_tile",
-    MSG_STAGE: "staged {v1} bytes of SEND / DRAM_WRITE data in one superstep, more than "
-               "stage_bytes_per_tile={v0}; pass a larger stage_bytes_per_tile",
-    MSG_BUF: "{arg}={v1} is not a buffer id (the machine has {v2} buffers)",
-    MSG_BUF_KIND: "{arg} buffer {b1} is a {k2} buffer; this operand must be a {k3} buffer",
-    MSG_RANGE: "{arg} range [{v1}, {v1}+{v2}) lies outside buffer {b3} of {v4} bytes",
-    MSG_ALIGN: "{arg} offset {v1} is not a multiple of 4 (a float32 operand)",
-    MSG_ARG: "{arg}={v1} is out of range; allowed {v2}..{v3}",
-    MSG_MULTIPLE: "{arg}={v1} is not a multiple of {v2} (a block size or row length)",
-    MSG_FMT: "{arg}={v1} is not a format code (0..12)",
-    MSG_FMT_DIMC: "{arg}={f1} is not a DIMC format; allowed: int8, mxint8, mxint4, bfp16, bfp12",
-    MSG_FMT_CELLS: "{arg}={f1}: {v2}-bit weights do not pack into the device's {v3}-bit DIMC cells",
-    MSG_CONVERT: "vec_convert converts to or from fp32; got fmt_to={f1}, fmt_from={f2}",
-    MSG_SLOT_EMPTY: "{arg}={v1} holds no weights on this tile; dimc_load it first",
-    MSG_OVERLAP: "{arg} range [{v2}, {v2}+{v3}) of buffer {b1} partly overlaps the {a4} range; "
-                 "use disjoint ranges (or the same start, where an op allows it)",
-    MSG_DUP: "{arg} lists tile {v1} twice",
-    MSG_SELF: "{arg} does not include the issuing tile {v1}",
-}
+MESSAGES = {_I64(m.value): m.text for m in _ids.MSG.ids}

@@ -10,18 +10,22 @@ a time) so LLVM vectorizes it; int32 is explicit because Numba would widen to in
 import numpy as np
 
 from chipemu.emulator._jit import jit
-from chipemu.emulator.intrinsics.core import (ARG_ACCUMULATE, ARG_ENGINE, ARG_FMT, ARG_K_ROWS, ARG_NROWS, ARG_NVEC,
-                              ARG_ROW0, ARG_SLOT, ARG_SRC, ARG_X, ARG_Y, BUF_SRAM, CTX_BUFS,
-                              CTX_CODES, CTX_DEV, CTX_EVENTS, CTX_SC, CTX_SCALES, CTX_SCR_F32,
-                              CTX_SCR_F64, CTX_SCR_I32, CTX_SCR_I8, CTX_SRAM, CTX_TSCALE, CTX_WFMT,
-                              DEV_CELL_BITS, DEV_COLS, DEV_COLS_MAX, DEV_ENGINES, DEV_ROWS,
-                              DEV_SLOTS, DIMC_VB, ERR_KERNEL, FALSE, I0, I1, I8, IM1, IN_DIMC_LOAD,
-                              IN_DIMC_MVM, KERR_FORMAT, KERR_STATE, KIND_INT_TENSOR, MAX_COUNT,
-                              MSG_FMT_CELLS, MSG_SLOT_EMPTY, OP_DIMC_LOAD, OP_DIMC_MVM, SC_ERROR,
-                              check_align4, check_arg, check_dimc_fmt, check_disjoint,
-                              check_multiple, check_range, commit, fail, fmt_bits, fmt_block,
-                              fmt_kind, fmt_mbits, functional, load_u32, new_event, row_bytes,
-                              store_of)
+from chipemu.emulator.intrinsics.core import (ARG_ACCUMULATE, ARG_ENGINE, ARG_FMT, ARG_K_ROWS,
+                                              ARG_NROWS, ARG_NVEC, ARG_ROW0, ARG_SLOT, ARG_SRC,
+                                              ARG_X, ARG_Y, BUF_SRAM, CTX_BUFS, CTX_CODES, CTX_DEV,
+                                              CTX_EVENTS, CTX_SC, CTX_SCALES, CTX_SCR_F32,
+                                              CTX_SCR_F64, CTX_SCR_I32, CTX_SCR_I8, CTX_SRAM,
+                                              CTX_TSCALE, CTX_WFMT, DEV_CELL_BITS, DEV_COLS_MAX,
+                                              DEV_ENGINES, DEV_ROWS, DEV_SLOTS, DIMC_VB, ERR_KERNEL,
+                                              FALSE, I0, I1, I8, IM1, IN_DIMC_LOAD, IN_DIMC_MVM,
+                                              KERR_FORMAT, KERR_STATE, KIND_INT_TENSOR, MAX_COUNT,
+                                              MSG_FMT_CELLS, MSG_SLOT_EMPTY, OP_DIMC_LOAD,
+                                              OP_DIMC_MVM, SC_ERROR, W_DST, W_SRC0, check_align4,
+                                              check_arg, check_dimc_fmt, check_disjoint,
+                                              check_multiple, check_range, cols_eff, ev_clear,
+                                              ev_commit, ev_flags, ev_range, fail, fmt_bits,
+                                              fmt_block, fmt_kind, fmt_mbits, functional, load_u32,
+                                              new_event, row_bytes, store_of)
 
 __all__ = ["dimc_load", "dimc_mvm", "weight_bytes"]
 
@@ -58,11 +62,6 @@ def _unpack(src, at, n, bits, out):
 
 
 @jit
-def _cols_eff(dev, fmt):
-    return dev[DEV_COLS] * dev[DEV_CELL_BITS] // fmt_bits(fmt)
-
-
-@jit
 def weight_bytes(fmt, nrows, ncols):
     """Bytes of nrows weight rows of ncols columns in the device layout (docs/intrinsics.md)."""
     if fmt_kind(fmt) == KIND_INT_TENSOR:
@@ -72,7 +71,7 @@ def weight_bytes(fmt, nrows, ncols):
 
 @jit
 def _load_rows(sram, codes, scales, tscale, dev, at, row0, nrows, fmt):
-    nc = _cols_eff(dev, fmt)
+    nc = cols_eff(dev, fmt)
     bits = fmt_bits(fmt)
     rb = nc * bits // 8
     if fmt_kind(fmt) == KIND_INT_TENSOR:
@@ -108,7 +107,7 @@ def _dimc_load(sram, codes, scales, tscale, wfmt, bufs, ev, sc, dev, slot, src_b
             or not check_multiple(sc, intr, ARG_ROW0, row0, bs)
             or not check_multiple(sc, intr, ARG_NROWS, nrows, bs)):
         return ERR_KERNEL
-    nbytes = weight_bytes(fmt, nrows, _cols_eff(dev, fmt))
+    nbytes = weight_bytes(fmt, nrows, cols_eff(dev, fmt))
     if not check_range(sc, bufs, intr, ARG_SRC, src_buf, src_off, nbytes, BUF_SRAM):
         return ERR_KERNEL
     e = new_event(sc, intr)
@@ -124,8 +123,10 @@ def _dimc_load(sram, codes, scales, tscale, wfmt, bufs, ev, sc, dev, slot, src_b
     if func:
         _load_rows(sram, codes[slot], scales[slot], tscale[slot:slot + 1], dev,
                    store_of(bufs, src_buf) + src_off, row0, nrows, fmt)
-    commit(ev, sc, dev, e, OP_DIMC_LOAD, IM1, fmt, I0, row0, nrows, slot, I0, I0,
-           src_buf, src_off, nbytes, IM1, I0, I0, IM1, I0, I0, I0)
+    w = ev[e]
+    ev_clear(w)
+    ev_range(w, W_SRC0, src_buf, src_off, nbytes)
+    ev_commit(w, sc, dev, OP_DIMC_LOAD, IM1, fmt, I0, row0, nrows, slot)
     return 0
 
 
@@ -165,7 +166,7 @@ def _mvm_vector(W, xi, xs, ws, k, seg, nc, acc, accf):
 
 @jit
 def _mvm(sram, W, WS, wscale, dev, xi, f64, acc, accf, fa, fw, x_at, y_at, nvec, k, accumulate):
-    nc = _cols_eff(dev, fw)
+    nc = cols_eff(dev, fw)
     rows = dev[DEV_ROWS]
     xs = f64[512:512 + rows]                   # the C layout (one vector at a time here)
     ws = f64[512 + DIMC_VB * rows:]
@@ -228,7 +229,7 @@ def _dimc_mvm(sram, codes, scales, tscale, wfmt, bufs, ev, sc, dev, xi, xs, acc,
             or not check_arg(sc, intr, ARG_ACCUMULATE, accumulate, I0, I1)):
         return ERR_KERNEL
     xlen = nvec * row_bytes(fmt, k_rows)
-    ylen = nvec * _cols_eff(dev, wf) * 4
+    ylen = nvec * cols_eff(dev, wf) * 4
     if (not check_range(sc, bufs, intr, ARG_X, x_buf, x_off, xlen, BUF_SRAM)
             or not check_range(sc, bufs, intr, ARG_Y, y_buf, y_off, ylen, BUF_SRAM)
             or not check_align4(sc, intr, ARG_Y, y_off)
@@ -242,8 +243,12 @@ def _dimc_mvm(sram, codes, scales, tscale, wfmt, bufs, ev, sc, dev, xi, xs, acc,
         _mvm(sram, codes[slot], scales[slot], tscale[slot], dev, xi, xs, acc, accf, fmt, wf,
              store_of(bufs, x_buf) + x_off, store_of(bufs, y_buf) + y_off, nvec, k_rows,
              accumulate)
-    commit(ev, sc, dev, e, OP_DIMC_MVM, fmt, wf, engine, nvec, k_rows, slot, I0, I0,
-           x_buf, x_off, xlen, IM1, I0, I0, y_buf, y_off, ylen, accumulate)
+    w = ev[e]
+    ev_clear(w)
+    ev_range(w, W_SRC0, x_buf, x_off, xlen)
+    ev_range(w, W_DST, y_buf, y_off, ylen)
+    ev_flags(w, accumulate)
+    ev_commit(w, sc, dev, OP_DIMC_MVM, fmt, wf, engine, nvec, k_rows, slot)
     return 0
 
 

@@ -9,16 +9,20 @@ BSP: SEND and DRAM_WRITE data is staged now and delivered after the superstep (r
 import numpy as np
 
 from chipemu.emulator._jit import jit
-from chipemu.emulator.intrinsics.core import (ARG_DST, ARG_DST_TILES, ARG_GROUP, ARG_NBYTES, ARG_SRC, BUF_DRAM,
-                              BUF_HOST, BUF_SRAM, CTX_BUFS, CTX_DEV, CTX_DRAM, CTX_EVENTS, CTX_HOST,
-                              CTX_PEERS, CTX_SC, CTX_SRAM, CTX_STAGE, DEV_N_TILES, DEV_STEP,
-                              ERR_KERNEL, FALSE, I0, I1, IM1, IN_BARRIER, IN_DRAM_READ,
-                              IN_DRAM_WRITE, IN_HOST_READ, IN_SEND, KERR_CAPACITY, KERR_SHAPE,
-                              MAX_COUNT, MSG_DUP, MSG_PEERS, MSG_SELF, MSG_STAGE, OP_BARRIER,
-                              OP_DRAM_READ, OP_DRAM_WRITE, OP_HOST_READ, OP_SEND, SC_ERROR,
-                              SC_PEERS, SC_PEER_CAP, SC_STAGED, SC_STAGE_CAP, SC_TILE, TRUE,
-                              check_arg, check_range, commit, copy_bytes, fail, functional,
-                              new_event, store_of)
+from chipemu.emulator.intrinsics.core import (ARG_DST, ARG_DST_TILES, ARG_GROUP, ARG_NBYTES,
+                                              ARG_SRC, BUF_DRAM, BUF_HOST, BUF_SRAM, CTX_BUFS,
+                                              CTX_DEV, CTX_DRAM, CTX_EVENTS, CTX_HOST, CTX_PEERS,
+                                              CTX_SC, CTX_SRAM, CTX_STAGE, DEV_N_TILES, DEV_STEP,
+                                              ERR_KERNEL, FALSE, I0, I1, IM1, IN_BARRIER,
+                                              IN_DRAM_READ, IN_DRAM_WRITE, IN_HOST_READ, IN_SEND,
+                                              KERR_CAPACITY, KERR_SHAPE, MAX_COUNT, MAX_PEERS,
+                                              MSG_DUP, MSG_PEERS, MSG_SELF, MSG_STAGE, OP_BARRIER,
+                                              OP_DRAM_READ, OP_DRAM_WRITE, OP_HOST_READ, OP_SEND,
+                                              SC_ERROR, SC_PEERS, SC_PEER_CAP, SC_STAGED,
+                                              SC_STAGE_CAP, SC_TILE, TRUE, W_DST, W_SRC0, check_arg,
+                                              check_range, copy_bytes, ev_clear, ev_commit,
+                                              ev_peers, ev_range, fail, functional, new_event,
+                                              store_of)
 
 __all__ = ["send", "dram_read", "dram_write", "host_read", "barrier"]
 
@@ -71,7 +75,7 @@ def _put_peers(peers, sc, intr, arg, ids, n, need_self):
 def _check_tiles(sc, dev, intr, arg, ids):
     nt = dev[DEV_N_TILES]
     n = ids.shape[0]
-    if not check_arg(sc, intr, arg, n, I1, min(nt, 65535)):
+    if not check_arg(sc, intr, arg, n, I1, min(nt, MAX_PEERS)):
         return False
     for i in range(n):
         if not check_arg(sc, intr, arg, np.int64(ids[i]), I0, nt - 1):
@@ -116,8 +120,12 @@ def _send(sram, bufs, ev, peers, stage, sc, dev, dst_tiles, src_buf, src_off, ds
         return ERR_KERNEL
     _stage(sram, bufs, stage, sc, dev, src_buf, src_off, nbytes)
     sc[SC_PEERS] += n
-    commit(ev, sc, dev, e, OP_SEND, IM1, IM1, I0, nbytes, I0, I0, first, n,
-           src_buf, src_off, nbytes, IM1, I0, I0, dst_buf, dst_off, nbytes, I0)
+    w = ev[e]
+    ev_clear(w)
+    ev_range(w, W_SRC0, src_buf, src_off, nbytes)
+    ev_range(w, W_DST, dst_buf, dst_off, nbytes)
+    ev_peers(w, first, n)
+    ev_commit(w, sc, dev, OP_SEND, IM1, IM1, I0, nbytes, I0, I0)
     return 0
 
 
@@ -150,8 +158,11 @@ def _dma(sram, arena, bufs, ev, stage, sc, dev, intr, op, sk, dk, src_buf, src_o
         s = store_of(bufs, src_buf) + src_off
         d = store_of(bufs, dst_buf) + dst_off
         copy_bytes(sram, d, arena, s, nbytes)
-    commit(ev, sc, dev, e, op, IM1, IM1, I0, nbytes, I0, I0, I0, I0,
-           src_buf, src_off, nbytes, IM1, I0, I0, dst_buf, dst_off, nbytes, I0)
+    w = ev[e]
+    ev_clear(w)
+    ev_range(w, W_SRC0, src_buf, src_off, nbytes)
+    ev_range(w, W_DST, dst_buf, dst_off, nbytes)
+    ev_commit(w, sc, dev, op, IM1, IM1, I0, nbytes, I0, I0)
     return 0
 
 
@@ -197,8 +208,10 @@ def _barrier(ev, peers, sc, dev, group):
     if first < 0:
         return ERR_KERNEL
     sc[SC_PEERS] += n
-    commit(ev, sc, dev, e, OP_BARRIER, IM1, IM1, I0, I0, I0, I0, first, n, IM1, I0, I0, IM1, I0, I0,
-           IM1, I0, I0, I0)
+    w = ev[e]
+    ev_clear(w)
+    ev_peers(w, first, n)
+    ev_commit(w, sc, dev, OP_BARRIER, IM1, IM1, I0, I0, I0, I0)
     return 0
 
 

@@ -11,17 +11,23 @@ import math
 import numpy as np
 
 from chipemu.emulator.numerics import codec
+from chipemu.emulator.numerics.codec import F_BIAS, F_EBITS, F_EMAX, F_MAX_MAG, F_MBITS
 from chipemu.emulator._jit import jit
-from chipemu.emulator.intrinsics.core import (ARG_A, ARG_B, ARG_DST, ARG_FMT_FROM, ARG_FMT_TO, ARG_N, ARG_ROW_LEN,
-                              ARG_SRC, BUF_SRAM, CTX_BUFS, CTX_DEV, CTX_EVENTS, CTX_SC, CTX_SRAM,
-                              ERR_KERNEL, FALSE, FMT_FP32, I0, I1, I16, I8, IM1, IN_VEC,
-                              KERR_FORMAT, KIND_BF16, KIND_BLOCK_INT, KIND_FP16, KIND_INT_TENSOR,
-                              MAX_COUNT, MSG_CONVERT, OP_VEC, SC_ERROR, TRUE, VOP_ADD, VOP_CONVERT,
-                              VOP_COPY, VOP_EXP, VOP_MAX, VOP_MUL, VOP_RECIPROCAL, VOP_ROW_MAX,
-                              VOP_ROW_SUM, VOP_RSQRT, bits_of_f32, check_align4, check_arg,
-                              check_disjoint, check_fmt, check_multiple, check_range, commit,
-                              copy_bytes, f32_of_bits, fail, fmt_bits, fmt_block, fmt_kind,
-                              functional, load_u32, new_event, row_bytes, store_of, store_u32)
+from chipemu.emulator.intrinsics.core import (ARG_A, ARG_B, ARG_DST, ARG_FMT_FROM, ARG_FMT_TO,
+                                              ARG_N, ARG_ROW_LEN, ARG_SRC, BUF_SRAM, CTX_BUFS,
+                                              CTX_DEV, CTX_EVENTS, CTX_SC, CTX_SRAM, ERR_KERNEL,
+                                              FALSE, FMT_FP32, I0, I1, I16, I8, IM1, IN_VEC,
+                                              KERR_FORMAT, KIND_BF16, KIND_BLOCK_INT, KIND_FP16,
+                                              KIND_INT_TENSOR, MAX_COUNT, MSG_CONVERT, OP_VEC,
+                                              SC_ERROR, TRUE, VOP_ADD, VOP_CONVERT, VOP_COPY,
+                                              VOP_EXP, VOP_MAX, VOP_MUL, VOP_RECIPROCAL,
+                                              VOP_ROW_MAX, VOP_ROW_SUM, VOP_RSQRT, W_DST, W_SRC0,
+                                              W_SRC1, bits_of_f32, check_align4, check_arg,
+                                              check_disjoint, check_fmt, check_multiple,
+                                              check_range, copy_bytes, ev_clear, ev_commit,
+                                              ev_range, f32_of_bits, fail, fmt_bits, fmt_block,
+                                              fmt_kind, functional, load_u32, new_event, row_bytes,
+                                              store_of, store_u32)
 from chipemu.emulator.numerics.vecmath import exp_f32, reciprocal_f32, rsqrt_f32
 
 __all__ = ["vec_copy", "vec_add", "vec_mul", "vec_max", "vec_exp", "vec_reciprocal", "vec_rsqrt",
@@ -109,9 +115,13 @@ def _elementwise(sram, bufs, ev, sc, dev, op, a_buf, a_off, b_buf, b_off, dst_bu
         else:
             for i in range(n):
                 d[i] = _vop(op, a[i], b[i])
-    commit(ev, sc, dev, e, OP_VEC, IM1, IM1, I0, n, I0, op, I0, I0, a_buf, a_off, length,
-           b_buf if binary else -1, b_off if binary else 0, length if binary else 0,
-           dst_buf, dst_off, length, I0)
+    w = ev[e]
+    ev_clear(w)
+    ev_range(w, W_SRC0, a_buf, a_off, length)
+    if binary:
+        ev_range(w, W_SRC1, b_buf, b_off, length)
+    ev_range(w, W_DST, dst_buf, dst_off, length)
+    ev_commit(w, sc, dev, OP_VEC, IM1, IM1, I0, n, I0, op)
     return 0
 
 
@@ -208,8 +218,11 @@ def _row_op(sram, bufs, ev, sc, dev, op, src_buf, src_off, dst_buf, dst_off, n, 
                 for i in range(r0 + 1, r0 + row_len):
                     acc = _vmax(acc, s[i])
             d[r] = _canon(acc)
-    commit(ev, sc, dev, e, OP_VEC, IM1, IM1, I0, n, row_len, op, I0, I0, src_buf, src_off, slen,
-           IM1, I0, I0, dst_buf, dst_off, dlen, I0)
+    w = ev[e]
+    ev_clear(w)
+    ev_range(w, W_SRC0, src_buf, src_off, slen)
+    ev_range(w, W_DST, dst_buf, dst_off, dlen)
+    ev_commit(w, sc, dev, OP_VEC, IM1, IM1, I0, n, row_len, op)
     return 0
 
 
@@ -282,8 +295,8 @@ def _quantize_row(x, xbits, n, fmt, out, at):
             code = codec.encode_bf16(u) if kind == KIND_BF16 else codec.encode_fp16(u)
             _put_code(out, at, i, I16, code)
         return
-    ebits, mbits, bias = _TABLE[fmt, 3], _TABLE[fmt, 4], _TABLE[fmt, 5]
-    emax, max_mag = _TABLE[fmt, 6], _TABLE[fmt, 7]
+    ebits, mbits, bias = _TABLE[fmt, F_EBITS], _TABLE[fmt, F_MBITS], _TABLE[fmt, F_BIAS]
+    emax, max_mag = _TABLE[fmt, F_EMAX], _TABLE[fmt, F_MAX_MAG]
     ci = np.empty(bs, np.int8)
     cu = np.empty(bs, np.uint8)
     for c0 in range(0, n, bs):
@@ -369,8 +382,11 @@ def _vec_convert(sram, bufs, ev, sc, dev, src_buf, src_off, dst_buf, dst_off, n,
             else:
                 y = sram[d0:d0 + drow].view(np.float32)
                 _dequantize_row(sram, s0, row_len, fmt_from, y, y.view(np.uint32))
-    commit(ev, sc, dev, e, OP_VEC, fmt_to, fmt_from, I0, n, row_len, VOP_CONVERT, I0, I0,
-           src_buf, src_off, slen, IM1, I0, I0, dst_buf, dst_off, dlen, I0)
+    w = ev[e]
+    ev_clear(w)
+    ev_range(w, W_SRC0, src_buf, src_off, slen)
+    ev_range(w, W_DST, dst_buf, dst_off, dlen)
+    ev_commit(w, sc, dev, OP_VEC, fmt_to, fmt_from, I0, n, row_len, VOP_CONVERT)
     return 0
 
 

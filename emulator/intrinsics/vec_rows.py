@@ -17,12 +17,15 @@ rows_b * row_len, b = row_len and FLAG_DOT (| FLAG_ACCUMULATE), under its own id
 import numpy as np
 
 from chipemu.emulator._jit import jit
-from chipemu.emulator.intrinsics.core import (ARG_A, ARG_ACCUMULATE, ARG_B, ARG_DST, ARG_ROW_LEN, ARG_ROWS_A,
-                              ARG_ROWS_B, CTX_BUFS, CTX_DEV, CTX_EVENTS, CTX_SC, CTX_SRAM,
-                              ERR_KERNEL, FALSE, FLAG_ACCUMULATE, FLAG_DOT, FLAG_ROW_BROADCAST,
-                              I0, I1, IM1, IN_VEC_ADD_ROWS, IN_VEC_DOT, IN_VEC_MUL_ROWS,
-                              MAX_COUNT, OP_VEC, SC_ERROR, TRUE, VOP_ADD, VOP_MUL, check_arg,
-                              check_disjoint, commit, functional, new_event)
+from chipemu.emulator.intrinsics.core import (ARG_A, ARG_ACCUMULATE, ARG_B, ARG_DST, ARG_ROWS_A,
+                                              ARG_ROWS_B, ARG_ROW_LEN, CTX_BUFS, CTX_DEV,
+                                              CTX_EVENTS, CTX_SC, CTX_SRAM, ERR_KERNEL, FALSE,
+                                              FLAG_ACCUMULATE, FLAG_DOT, FLAG_ROW_BROADCAST, I0, I1,
+                                              IM1, IN_VEC_ADD_ROWS, IN_VEC_DOT, IN_VEC_MUL_ROWS,
+                                              MAX_COUNT, OP_VEC, SC_ERROR, TRUE, VOP_ADD, VOP_MUL,
+                                              W_DST, W_SRC0, W_SRC1, check_arg, check_disjoint,
+                                              ev_clear, ev_commit, ev_flags, ev_range, functional,
+                                              new_event)
 from chipemu.emulator.intrinsics.vec import _canon, _f32, _f32_operand, _rows_shape
 
 __all__ = ["vec_add_rows", "vec_mul_rows", "vec_dot"]
@@ -72,8 +75,13 @@ def _rows_broadcast(sram, bufs, ev, sc, dev, intr, op, a_buf, a_off, b_buf, b_of
             else:
                 for i in range(r0, r0 + row_len):
                     d[i] = _canon(a[i] * br)
-    commit(ev, sc, dev, e, OP_VEC, IM1, IM1, I0, n, row_len, op, I0, I0, a_buf, a_off, length,
-           b_buf, b_off, blen, dst_buf, dst_off, length, FLAG_ROW_BROADCAST)
+    w = ev[e]
+    ev_clear(w)
+    ev_range(w, W_SRC0, a_buf, a_off, length)
+    ev_range(w, W_SRC1, b_buf, b_off, blen)
+    ev_range(w, W_DST, dst_buf, dst_off, length)
+    ev_flags(w, FLAG_ROW_BROADCAST)
+    ev_commit(w, sc, dev, OP_VEC, IM1, IM1, I0, n, row_len, op)
     return 0
 
 
@@ -132,9 +140,13 @@ def _dot(sram, bufs, ev, sc, dev, a_buf, a_off, b_buf, b_off, dst_buf, dst_off, 
                     s = s + p                          # then the float32 sum, rounded
                 o = i * rows_b + j
                 d[o] = _canon(d[o] + s if accumulate != 0 else s)
-    flags = FLAG_DOT | (FLAG_ACCUMULATE if accumulate != 0 else I0)
-    commit(ev, sc, dev, e, OP_VEC, IM1, IM1, I0, 2 * rows_a * rows_b * row_len, row_len, VOP_MUL,
-           I0, I0, a_buf, a_off, alen, b_buf, b_off, blen, dst_buf, dst_off, dlen, flags)
+    w = ev[e]
+    ev_clear(w)
+    ev_range(w, W_SRC0, a_buf, a_off, alen)
+    ev_range(w, W_SRC1, b_buf, b_off, blen)
+    ev_range(w, W_DST, dst_buf, dst_off, dlen)
+    ev_flags(w, FLAG_DOT | (FLAG_ACCUMULATE if accumulate != 0 else I0))
+    ev_commit(w, sc, dev, OP_VEC, IM1, IM1, I0, 2 * rows_a * rows_b * row_len, row_len, VOP_MUL)
     return 0
 
 

@@ -8,26 +8,22 @@ import numpy as np
 from numba import prange
 
 from chipemu.emulator._jit import jit
+from chipemu.emulator.tables import formats as _formats
 
-__all__ = ["TABLE", "quantize_2d", "dequantize_2d"]
+__all__ = ["TABLE", "F_KIND", "F_ELEM_BITS", "F_BLOCK_SIZE", "quantize_2d", "dequantize_2d"]
 
-# {code, kind, elem_bits, ebits, mbits, bias, emax, max_mag, block_size, scale_bits}, as in C
-TABLE = np.array([
-    (0, 0, 32, 8, 23, 127, 127, 0x7F7FFFFF, 1, 0),
-    (1, 1, 16, 8, 7, 127, 127, 0x7F7F, 1, 0),
-    (2, 2, 16, 5, 10, 15, 15, 0x7BFF, 1, 0),
-    (3, 3, 8, 0, 0, 0, 0, 127, 1, 0),
-    (4, 4, 8, 0, 6, 0, 0, 127, 32, 8),
-    (5, 4, 4, 0, 2, 0, 0, 7, 32, 8),
-    (6, 5, 8, 4, 3, 7, 8, 0x7E, 32, 8),
-    (7, 5, 8, 5, 2, 15, 15, 0x7B, 32, 8),
-    (8, 5, 6, 3, 2, 3, 4, 0x1F, 32, 8),
-    (9, 5, 6, 2, 3, 1, 2, 0x1F, 32, 8),
-    (10, 5, 4, 2, 1, 1, 2, 0x7, 32, 8),
-    (11, 4, 8, 0, 6, 0, 0, 127, 64, 8),
-    (12, 4, 4, 0, 2, 0, 0, 7, 64, 8),
-], dtype=np.int64)
+# the format table, one row per code in chipemu_format_info's column order (tables.formats), and
+# its column indices: _TABLE[fmt, F_KIND]
+TABLE = np.array([f.numbers() for f in _formats.FORMATS], dtype=np.int64)
 _TABLE = TABLE
+(F_CODE, F_KIND, F_ELEM_BITS, F_EBITS, F_MBITS, F_BIAS, F_EMAX, F_MAX_MAG, F_BLOCK_SIZE,
+ F_SCALE_BITS) = (_formats.COLUMN[c] for c in ("code", "kind", "elem_bits", "ebits", "mbits", "bias",
+                                               "emax", "max_mag", "block_size", "scale_bits"))
+KIND_FP32, KIND_BF16, KIND_FP16, KIND_INT_TENSOR, KIND_BLOCK_INT = (
+    _formats.KIND_FP32, _formats.KIND_BF16, _formats.KIND_FP16, _formats.KIND_INT_TENSOR,
+    _formats.KIND_BLOCK_INT)
+FMT_MXFP8_E4M3, FMT_MXFP8_E5M2 = (next(f.code for f in _formats.FORMATS if f.name == n)
+                                  for n in ("mxfp8_e4m3", "mxfp8_e5m2"))
 _ABS_MASK = 0x7FFFFFFF
 _INF_BITS = 0x7F800000
 _SCALE_NAN = 255
@@ -213,20 +209,21 @@ def encode_int8(x, ts):
 @jit(parallel=True)
 def _quantize_units(fmt, rows, cols, x, xbits, codes, scales, tensor_scale):
     """Quantize flat x[rows*cols] (blocks along cols) into flat codes and scales, as in C."""
-    kind, ebits, mbits, bias = _TABLE[fmt, 1], _TABLE[fmt, 3], _TABLE[fmt, 4], _TABLE[fmt, 5]
-    emax, max_mag, bs = _TABLE[fmt, 6], _TABLE[fmt, 7], _TABLE[fmt, 8]
+    kind, ebits, mbits = _TABLE[fmt, F_KIND], _TABLE[fmt, F_EBITS], _TABLE[fmt, F_MBITS]
+    bias, emax = _TABLE[fmt, F_BIAS], _TABLE[fmt, F_EMAX]
+    max_mag, bs = _TABLE[fmt, F_MAX_MAG], _TABLE[fmt, F_BLOCK_SIZE]
     nb = (cols + bs - 1) // bs
     nunits = rows * nb
     ts = np.float32(tensor_scale)          # a float64 here would change the rounding
     for chunk in prange((nunits + _CHUNK - 1) // _CHUNK):
         u0, u1 = chunk * _CHUNK, min(nunits, (chunk + 1) * _CHUNK)
-        if kind < 4:                       # elementwise formats: a unit is one element
+        if kind < KIND_BLOCK_INT:          # elementwise formats: a unit is one element
             for i in range(u0, u1):
-                if kind == 0:
+                if kind == KIND_FP32:
                     codes[i] = xbits[i]
-                elif kind == 1:
+                elif kind == KIND_BF16:
                     codes[i] = encode_bf16(np.int64(xbits[i]))
-                elif kind == 2:
+                elif kind == KIND_FP16:
                     codes[i] = encode_fp16(np.int64(xbits[i]))
                 else:
                     codes[i] = encode_int8(x[i], ts)
@@ -240,7 +237,7 @@ def _quantize_units(fmt, rows, cols, x, xbits, codes, scales, tensor_scale):
             scales[unit] = _SCALE_NAN if nan_block else s + 127
             if nan_block:
                 codes[start:start + length] = 0
-            elif kind == 4:
+            elif kind == KIND_BLOCK_INT:
                 encode_block_int(xbits, start, length, s, mbits, max_mag, codes)
             elif not sub:
                 encode_block_fp_fast(xbits, start, length, s, ebits, mbits, bias, max_mag, codes)
@@ -252,13 +249,13 @@ def _quantize_units(fmt, rows, cols, x, xbits, codes, scales, tensor_scale):
 @jit
 def minifloat_value(mag, fmt):
     """float64 value of a minifloat magnitude code at scale 1, as minifloat_value in C."""
-    ebits, mbits, bias = _TABLE[fmt, 3], _TABLE[fmt, 4], _TABLE[fmt, 5]
+    ebits, mbits, bias = _TABLE[fmt, F_EBITS], _TABLE[fmt, F_MBITS], _TABLE[fmt, F_BIAS]
     e = mag >> mbits
     m = mag & ((1 << mbits) - 1)
     top = (1 << ebits) - 1
-    if fmt == 6 and e == top and m == (1 << mbits) - 1:
+    if fmt == FMT_MXFP8_E4M3 and e == top and m == (1 << mbits) - 1:
         return np.nan
-    if fmt == 7 and e == top:
+    if fmt == FMT_MXFP8_E5M2 and e == top:
         return np.nan if m != 0 else np.inf
     v = np.float64((1 << mbits) + m) if e != 0 else np.float64(m)
     p = (e if e != 0 else 1) - bias - mbits
@@ -273,11 +270,11 @@ def minifloat_value(mag, fmt):
 
 @jit
 def _lut(fmt):
-    kind, elem_bits, mbits = _TABLE[fmt, 1], _TABLE[fmt, 2], _TABLE[fmt, 4]
+    kind, elem_bits, mbits = _TABLE[fmt, F_KIND], _TABLE[fmt, F_ELEM_BITS], _TABLE[fmt, F_MBITS]
     ncodes = 1 << elem_bits
     lut = np.empty(ncodes, np.float64)
     for c in range(ncodes):
-        if kind == 4:
+        if kind == KIND_BLOCK_INT:
             v = c - ncodes if c >= ncodes // 2 else c
             lut[c] = np.float64(v) / np.float64(1 << mbits)
         else:
@@ -320,22 +317,22 @@ def decode_fp16(h):
 @jit(parallel=True)
 def _dequantize_units(fmt, rows, cols, codes, scales, tensor_scale, out, out_bits):
     """Dequantize flat codes (blocks along cols) into flat float32 out, as in C."""
-    kind, elem_bits, bs = _TABLE[fmt, 1], _TABLE[fmt, 2], _TABLE[fmt, 8]
+    kind, elem_bits, bs = _TABLE[fmt, F_KIND], _TABLE[fmt, F_ELEM_BITS], _TABLE[fmt, F_BLOCK_SIZE]
     nb = (cols + bs - 1) // bs
     nunits = rows * nb
     ts = np.float32(tensor_scale)
-    lut = _lut(fmt) if kind >= 4 else np.empty(0, np.float64)
+    lut = _lut(fmt) if kind >= KIND_BLOCK_INT else np.empty(0, np.float64)
     p2 = _pow2_table()
     cmask = (1 << elem_bits) - 1
     for chunk in prange((nunits + _CHUNK - 1) // _CHUNK):
         u0, u1 = chunk * _CHUNK, min(nunits, (chunk + 1) * _CHUNK)
-        if kind < 4:
+        if kind < KIND_BLOCK_INT:
             for i in range(u0, u1):
-                if kind == 0:
+                if kind == KIND_FP32:
                     out_bits[i] = codes[i]
-                elif kind == 1:
+                elif kind == KIND_BF16:
                     out_bits[i] = np.uint32(codes[i]) << 16
-                elif kind == 2:
+                elif kind == KIND_FP16:
                     out_bits[i] = decode_fp16(np.int64(codes[i]))
                 else:
                     out[i] = np.float32(codes[i]) * ts
@@ -358,11 +355,11 @@ def quantize_2d(spec, x):
     codes = np.empty(x.size, spec.container)
     scales = np.zeros(rows * -(-cols // spec.block_size) if spec.scale_bits else 0, np.uint8)
     tensor_scale = np.float32(0)
-    if spec.kind == 3:
+    if spec.kind == KIND_INT_TENSOR:
         tensor_scale = np.float32(int8_scale(absmax_bits(xbits)))
     _quantize_units(spec.code, rows, cols, x.reshape(-1), xbits, codes, scales, tensor_scale)
     codes = codes.reshape(rows, cols)
-    if spec.kind == 3:
+    if spec.kind == KIND_INT_TENSOR:
         return codes, np.array(tensor_scale, np.float32)
     return codes, scales.reshape(rows, -1) if spec.scale_bits else scales
 
@@ -372,7 +369,7 @@ def dequantize_2d(spec, codes, scales):
     codes = np.ascontiguousarray(codes)
     rows, cols = codes.shape
     out = np.empty(codes.size, np.float32)
-    tensor_scale = np.float32(scales) if spec.kind == 3 else np.float32(0)
+    tensor_scale = np.float32(scales) if spec.kind == KIND_INT_TENSOR else np.float32(0)
     sc = np.ascontiguousarray(scales, np.uint8).reshape(-1) if spec.scale_bits else np.zeros(0, np.uint8)
     _dequantize_units(spec.code, rows, cols, codes.reshape(-1), sc, tensor_scale, out,
                       out.view(np.uint32))

@@ -6,38 +6,30 @@ it. Kernels receive a format as its integer `code`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from chipemu.emulator.errors import BackendError, FormatError, ShapeError
+from chipemu.emulator.tables import formats as _tables
 
 __all__ = ["FormatSpec", "FORMATS", "DIMC_FORMATS", "BACKENDS", "QTensor", "get_format",
            "quantize", "dequantize", "unpack_codes"]
 
 BACKENDS = ("c", "numba", "numpy")
 
-# kinds, equal to the CHIPEMU_KIND_* constants of csrc/include/chipemu.h
-KIND_FP32, KIND_BF16, KIND_FP16, KIND_INT_TENSOR, KIND_BLOCK_INT, KIND_BLOCK_FP = range(6)
+# kinds: the CHIPEMU_KIND_* codes (chipemu.emulator.tables.formats declares them)
+KIND_FP32, KIND_BF16, KIND_FP16, KIND_INT_TENSOR, KIND_BLOCK_INT, KIND_BLOCK_FP = (
+    _tables.KIND_FP32, _tables.KIND_BF16, _tables.KIND_FP16, _tables.KIND_INT_TENSOR,
+    _tables.KIND_BLOCK_INT, _tables.KIND_BLOCK_FP)
 
 
 @dataclass(frozen=True)
-class FormatSpec:
-    """One storage format. Sizes in bits; `max_value` is the largest finite element value at scale 1."""
-
-    name: str
-    code: int
-    kind: int
-    elem_bits: int
-    ebits: int        # exponent bits of a minifloat element (0 for integers)
-    mbits: int        # mantissa bits; fraction bits for block integers
-    bias: int
-    emax: int         # exponent of the largest normal element (OCP MX emax_elem)
-    max_mag: int      # largest magnitude code: quantization saturates here
-    block_size: int   # elements sharing one scale (1: no shared scale)
-    scale_bits: int   # bits of one shared scale (0: none)
-    dimc: bool        # the DIMC arrays compute in this format (DESIGN §3)
-    source: str       # the specification the rule matches
+class FormatSpec(_tables.Format):
+    """One storage format: a row of chipemu.emulator.tables.formats.FORMATS (fields: name, code,
+    kind, elem_bits, ebits, mbits, bias, emax, max_mag, block_size, scale_bits, dimc, source; sizes
+    in bits) with the figures derived from it. `max_value` is the largest finite element value at
+    scale 1."""
 
     @property
     def storage_bits(self) -> float:
@@ -67,35 +59,10 @@ class FormatSpec:
 
     def table_row(self) -> tuple[int, ...]:
         """The row of the C/Numba format table (chipemu_format_info field order)."""
-        return (self.code, self.kind, self.elem_bits, self.ebits, self.mbits, self.bias, self.emax,
-                self.max_mag, self.block_size, self.scale_bits)
+        return self.numbers()
 
 
-_OCP = "OCP Microscaling Formats (MX) v1.0"
-_DMX = "d-Matrix dmx-compressor BFP[p|8]{64}(SN)"
-
-
-def _spec(name, code, kind, elem_bits, ebits, mbits, bias, emax, max_mag, block, scale_bits, dimc, src):
-    return FormatSpec(name, code, kind, elem_bits, ebits, mbits, bias, emax, max_mag, block,
-                      scale_bits, dimc, src)
-
-
-FORMATS: dict[str, FormatSpec] = {s.name: s for s in (
-    _spec("fp32", 0, KIND_FP32, 32, 8, 23, 127, 127, 0x7F7FFFFF, 1, 0, False, "IEEE 754 binary32"),
-    _spec("bf16", 1, KIND_BF16, 16, 8, 7, 127, 127, 0x7F7F, 1, 0, False, "bfloat16, IEEE rounding"),
-    _spec("fp16", 2, KIND_FP16, 16, 5, 10, 15, 15, 0x7BFF, 1, 0, False, "IEEE 754 binary16"),
-    _spec("int8", 3, KIND_INT_TENSOR, 8, 0, 0, 0, 0, 127, 1, 0, True, "symmetric per-tensor int8"),
-    _spec("mxint8", 4, KIND_BLOCK_INT, 8, 0, 6, 0, 0, 127, 32, 8, True, _OCP),
-    _spec("mxint4", 5, KIND_BLOCK_INT, 4, 0, 2, 0, 0, 7, 32, 8, True, _OCP + " rule at 4 bits"),
-    _spec("mxfp8_e4m3", 6, KIND_BLOCK_FP, 8, 4, 3, 7, 8, 0x7E, 32, 8, False, _OCP),
-    _spec("mxfp8_e5m2", 7, KIND_BLOCK_FP, 8, 5, 2, 15, 15, 0x7B, 32, 8, False, _OCP),
-    _spec("mxfp6_e3m2", 8, KIND_BLOCK_FP, 6, 3, 2, 3, 4, 0x1F, 32, 8, False, _OCP),
-    _spec("mxfp6_e2m3", 9, KIND_BLOCK_FP, 6, 2, 3, 1, 2, 0x1F, 32, 8, False, _OCP),
-    _spec("mxfp4_e2m1", 10, KIND_BLOCK_FP, 4, 2, 1, 1, 2, 0x7, 32, 8, False, _OCP),
-    _spec("bfp16", 11, KIND_BLOCK_INT, 8, 0, 6, 0, 0, 127, 64, 8, True, _DMX),
-    _spec("bfp12", 12, KIND_BLOCK_INT, 4, 0, 2, 0, 0, 7, 64, 8, True, _DMX),
-)}
-
+FORMATS: dict[str, FormatSpec] = {f.name: FormatSpec(**asdict(f)) for f in _tables.FORMATS}
 DIMC_FORMATS = tuple(name for name, s in FORMATS.items() if s.dimc)
 _BY_CODE = {s.code: s for s in FORMATS.values()}
 

@@ -11,10 +11,14 @@ import numpy as np
 from numba import prange, types
 
 from chipemu.emulator._jit import jit
-from chipemu.emulator.intrinsics.core import (BT_STORE, DEV_BLOCKS_MAX, DEV_COLS_MAX, DEV_MODE, DEV_ROWS, DEV_STEP,
-                              KERNEL_SIG, MODE_FUNCTIONAL, OP_DRAM_WRITE, OP_SEND, SC_ERROR,
-                              SC_EVENT_CAP, SC_EVENTS, SC_PEER_CAP, SC_PEERS, SC_STAGE_CAP,
-                              SC_STAGED, SC_TILE, copy_bytes, dimc_scratch)
+from chipemu.emulator.intrinsics.core import (BT_STORE, DEV_BLOCKS_MAX, DEV_COLS_MAX, DEV_MODE,
+                                              DEV_ROWS, DEV_STEP, KERNEL_SIG, MODE_FUNCTIONAL, M_A,
+                                              M_OP, M_PEER_COUNT, M_PEER_FIRST, OP_DRAM_WRITE,
+                                              OP_SEND, R_BUF, R_OFF, SC_ERROR, SC_EVENTS,
+                                              SC_EVENT_CAP, SC_PEERS, SC_PEER_CAP, SC_STAGED,
+                                              SC_STAGE_CAP, SC_TILE, S_A, S_OP, S_PEER_COUNT,
+                                              S_PEER_FIRST, W_A, W_DST, W_OP, W_PEER_COUNT,
+                                              W_PEER_FIRST, copy_bytes, dimc_scratch, ev_get)
 
 __all__ = ["KERNEL_FN", "launch_tiles", "finish"]
 
@@ -62,17 +66,17 @@ def _deliver(sram, dram, bufs, events, eb, ne, peers, pb, stage, sb):
     cursor = sb
     for j in range(ne):
         w = events[eb + j]
-        op = w[0] & 0xFF
-        nbytes = np.int64(w[3])
-        if op == OP_SEND:
-            at = bufs[np.int64(w[13]), BT_STORE] + np.int64(w[14])
-            for q in range(np.int64(w[6] & 0xFFFF)):
-                d = np.int64(peers[pb + np.int64(w[5]) + q])
-                copy_bytes(sram[d], at, stage, cursor, nbytes)
-            cursor += nbytes
-        elif op == OP_DRAM_WRITE:
-            at = bufs[np.int64(w[13]), BT_STORE] + np.int64(w[14])
-            copy_bytes(dram, at, stage, cursor, nbytes)
+        op = ev_get(w, W_OP, S_OP, M_OP)
+        nbytes = ev_get(w, W_A, S_A, M_A)
+        if op == OP_SEND or op == OP_DRAM_WRITE:
+            at = bufs[np.int64(w[W_DST + R_BUF]), BT_STORE] + np.int64(w[W_DST + R_OFF])
+            if op == OP_SEND:
+                first = ev_get(w, W_PEER_FIRST, S_PEER_FIRST, M_PEER_FIRST)
+                for q in range(ev_get(w, W_PEER_COUNT, S_PEER_COUNT, M_PEER_COUNT)):
+                    d = np.int64(peers[pb + first + q])
+                    copy_bytes(sram[d], at, stage, cursor, nbytes)
+            else:
+                copy_bytes(dram, at, stage, cursor, nbytes)
             cursor += nbytes
 
 
@@ -90,9 +94,9 @@ def finish(sram, dram, bufs, events, peers, stage, sc, dev, ev0, p0, ecap, pcap,
         eb, pb = ev0 + i * ecap, p0 + i * pcap
         if functional and sc[i, SC_STAGED] > 0:
             _deliver(sram, dram, bufs, events, eb, ne, peers, pb, stage, i * scap)
-        for j in range(ne):
-            if (events[eb + j, 6] & 0xFFFF) != 0:
-                events[eb + j, 5] += np.uint32(p0 + p_out)
+        for j in range(ne):                 # peer slices: region-local -> log-global
+            if ev_get(events[eb + j], W_PEER_COUNT, S_PEER_COUNT, M_PEER_COUNT) != 0:
+                events[eb + j, W_PEER_FIRST] += np.uint32(p0 + p_out)
         for j in range(ne):
             for w in range(events.shape[1]):
                 events[ev0 + e_out + j, w] = events[eb + j, w]

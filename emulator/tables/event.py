@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Field", "Struct", "Word", "RANGE", "EVENT", "BUFFER", "STRUCTS"]
+__all__ = ["Field", "Struct", "Word", "NO_BUF", "RANGE", "EVENT", "BUFFER", "STRUCTS"]
+
+NO_BUF = 0xFFFFFFFF       # CHIPEMU_NO_BUF: chipemu_range.buf of an unused range
 
 # C type -> NumPy type (little-endian, as every supported host)
 _SCALARS = {"uint8_t": "u1", "int8_t": "i1", "uint16_t": "<u2", "int16_t": "<i2",
