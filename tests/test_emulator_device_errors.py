@@ -37,8 +37,11 @@ CASES = [
     ({"tile.dimc.rows": 64.0}, "tile.dimc.rows=64.0: must be a valid integer"),
     ({"tile.dimc.rows": "64"}, "tile.dimc.rows='64': must be a valid integer"),
     ({"tile.dimc.counts_in_sram": 1}, "tile.dimc.counts_in_sram=1: must be a valid boolean"),
-    ({"tile.dimc.mvm_engines": 2**32},
-     "tile.dimc.mvm_engines=4294967296: must be less than or equal to 4294967295"),
+    ({"tile.dimc.input_bits_per_cycle": 2**32},
+     "tile.dimc.input_bits_per_cycle=4294967296: must be less than or equal to 4294967295"),
+    ({"tile.dimc.mvm_engines": 256},        # a device limit (tables.limits): the bound and its reason
+     "tile.dimc.mvm_engines=256: must be less than or equal to 255 (an engine is the event's uint8 "
+     "field unit)"),
     ({"tile.vector.cycles.exp": 0}, "tile.vector.cycles.exp=0"),
     ({"power.overhead_label": ""}, "power.overhead_label='': String should have at least 1 character"),
     # formats and array geometry

@@ -39,9 +39,9 @@ def test_params_dict_and_device_objects():
 
 
 @pytest.mark.parametrize("bad,match", [
-    (dict(dimc_rows=0), "params\\['dimc_rows'\\]=0 must be a positive integer"),
+    (dict(dimc_rows=0), "params\\['dimc_rows'\\]=0 is out of range; allowed: 1 <= dimc_rows"),
     (dict(dimc_cell_bits=6), "dimc_cell_bits=6 must be a multiple of 4"),
-    (dict(dimc_engines=300), "dimc_engines must be <= 255"),
+    (dict(dimc_engines=300), "dimc_engines'\\]=300 is out of range; allowed: 1 <= dimc_engines <= 255"),
     (dict(sram_capacity_bytes=1.5), "sram_capacity_bytes"),
 ])
 def test_bad_params(bad, match):

@@ -23,11 +23,12 @@ from chipemu.emulator.device.parts import (VEC_OPS, Chiplet, ChipletGrid, Cycles
                            Tile, check_device, config_error)
 from chipemu.emulator.errors import ConfigError, FormatError
 from chipemu.emulator.numerics.formats import FORMATS, get_format
+from chipemu.emulator.tables import formats as _formats, ids as _ids
 
 __all__ = ["Device", "Site", "D2DLink", "PRESET_DIR", "as_device"]
 
 PRESET_DIR = Path(__file__).with_name("presets")
-ENGINE_PARAMS_VERSION = 1          # CHIPEMU_ENGINE_PARAMS_VERSION
+ENGINE_PARAMS_VERSION = _ids.VERSIONS["engine_params_version"]    # CHIPEMU_ENGINE_PARAMS_VERSION
 _MISSING = object()
 
 
@@ -211,9 +212,9 @@ class Device(Root):
         return -(-self._dimc_format(act_fmt).elem_bits // self.tile.dimc.input_bits_per_cycle)
 
     def cols_eff(self, weight_fmt) -> int:
-        """Weight columns per array: cols x (cell_bits // weight bits); 4-bit weights pack 2 per cell."""
+        """Weight columns per array: cols x cell_bits / weight bits; 4-bit weights pack 2 per cell."""
         d = self.tile.dimc
-        return d.cols * (d.cell_bits // self._dimc_format(weight_fmt).elem_bits)
+        return _formats.cols_eff(d.cols, d.cell_bits, self._dimc_format(weight_fmt).elem_bits)
 
     def macs_per_cycle(self, act_fmt, weight_fmt=None) -> float:
         """MACs per cycle of one tile: engines x rows x cols_eff / cycles_per_vector."""

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from chipemu.emulator.errors import ConfigError
 from chipemu.emulator.events import VOPS
 from chipemu.emulator.numerics.formats import DIMC_FORMATS, FORMATS
+from chipemu.emulator.tables.limits import LIMIT, LIMITS
 
 __all__ = ["U32_MAX", "VEC_OPS", "Part", "Root", "LinkParams", "ExplicitLink",
            "ChipletGrid", "Noc", "Dram", "Chiplet", "Dimc", "Sram", "Vector", "Dma", "Tile",
@@ -29,6 +30,16 @@ Cycles = Annotated[int, Field(ge=0, le=U32_MAX)]          # latencies may be zer
 Index = Annotated[int, Field(ge=0, le=U32_MAX)]           # ids; range-checked against the mesh later
 Bytes64 = Annotated[int, Field(ge=1, le=2**63 - 1)]       # capacities (int64 in C)
 Energy = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+def Limited(name: str):
+    """The int type of a Device field bounded by the limits table (tables.limits): the same
+    [lowest, highest] the runtime and the C engine enforce; config_error adds the reason."""
+    lim = LIMIT[name]
+    return Annotated[int, Field(ge=lim.lowest, le=lim.highest)]
+
+
+_LIMIT_OF_PATH = {lim.device: lim for lim in LIMITS if lim.device}
 Watts = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
@@ -93,7 +104,7 @@ class Noc(Part):
 class Dram(Part):
     """DRAM channels of one chiplet, each attached to a local tile."""
 
-    channels: Count
+    channels: Limited("dram_channels")
     capacity_bytes: Bytes64                        # per channel
     bytes_per_cycle: Count                         # per channel
     latency_cycles: Cycles
@@ -114,11 +125,11 @@ class Chiplet(Part):
 class Dimc(Part):
     """The digital in-memory-compute arrays of a tile. MACs/cycle is derived, never configured."""
 
-    rows: Count                                    # K: weight rows summed per output
-    cols: Count                                    # N: weight cells per row
-    weight_slots: Count                            # arrays of rows x cols cells
-    cell_bits: Count = 8                           # narrower weights pack cell_bits // bits per cell
-    mvm_engines: Count                             # engines computing concurrently on any slots
+    rows: Limited("dimc_rows")                     # K: weight rows summed per output
+    cols: Limited("dimc_cols")                     # N: weight cells per row
+    weight_slots: Limited("dimc_slots")            # arrays of rows x cols cells
+    cell_bits: Limited("dimc_cell_bits") = 8       # narrower weights pack cell_bits // bits per cell
+    mvm_engines: Limited("dimc_engines")           # engines computing concurrently on any slots
     input_bits_per_cycle: Count                    # bit-serial input: cycles/vector = ceil(bits / this)
     formats: list[str]                             # subset of formats.DIMC_FORMATS
     pipeline_cycles: Cycles                        # fixed latency of every MVM
@@ -249,7 +260,10 @@ def config_error(err: ValidationError, model: type[BaseModel] | None = None,
         else:
             value = repr(e["input"])
             value = value if len(value) <= 80 else value[:77] + "..."
-            lines.append(f"{path}={value}: {msg}")
+            lim = _LIMIT_OF_PATH.get(path)
+            why = f" ({lim.why})" if lim and e["type"] in ("greater_than_equal",
+                                                            "less_than_equal") else ""
+            lines.append(f"{path}={value}: {msg}{why}")
     return ConfigError((f"{where}: " if where else "") + "; ".join(lines))
 
 
@@ -267,6 +281,12 @@ def _fail(path: str, value, allowed: str):
 def check_device(dev) -> None:
     """The checks that relate fields of a Device; raise ConfigError naming the full dotted path."""
     d, chip, g, n = dev.tile.dimc, dev.chiplet, dev.chiplets, dev.n_chiplets
+    for path, value, lim in (("chiplets.rows x chiplets.cols", n, LIMIT["n_chiplets"]),
+                             ("chiplet.tile_rows x chiplet.tile_cols", dev.tiles_per_chiplet,
+                              LIMIT["n_tiles"]),
+                             ("n_chiplets x tiles_per_chiplet", dev.n_tiles, LIMIT["n_tiles"])):
+        if not lim.ok(value):                   # the limits of quantities no one field holds
+            _fail(path, _Shown(value), f"allowed: {lim.allowed()}")
     for name in d.formats:       # every enabled format must fit the array geometry
         spec = FORMATS[name]
         if d.rows % spec.block_size:
@@ -330,8 +350,12 @@ def check_device(dev) -> None:
     if n > 1 and not chip.phy_tiles:
         _fail("chiplet.phy_tiles", [], f"must name at least one D2D PHY tile ({n} chiplets)")
 
+    links = dev.d2d_links()
+    if not LIMIT["n_links"].ok(len(links)):
+        _fail("chiplets", _Shown(f"<{len(links)} die-to-die links>"),
+              f"allowed: {LIMIT['n_links'].allowed()}")
     adj = {c: [] for c in range(n)}
-    for k in dev.d2d_links():
+    for k in links:
         adj[k.a].append(k.b)
         adj[k.b].append(k.a)
     reached, todo = {0}, [0]

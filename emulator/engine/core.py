@@ -17,17 +17,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from chipemu.emulator.errors import ConfigError, EngineError, ShapeError
-from chipemu.emulator.events import BUFFER_DTYPE, EVENT_DTYPE, OP_NAMES, VOP_NAMES, EventLog
+from chipemu.emulator.events import (BUFFER_DTYPE, EVENT_DTYPE, NO_BUF, OP_NAMES, OPS, VOP_NAMES,
+                                     EventLog)
 from chipemu.emulator.native import check, ffi, lib, ptr
+from chipemu.emulator.tables import event as _event, ids as _ids
+from chipemu.emulator.tables.limits import LIMIT, LIMITS
 
 __all__ = ["simulate", "EngineResult", "CriticalPath", "resource_table", "ENGINE_PARAM_FIELDS",
            "LINK_FIELDS", "RESOURCE_CLASSES", "PATH_CLASSES", "ENERGY_COMPONENTS", "RESOURCE_DTYPE"]
 
-RESOURCE_CLASSES = ("dimc", "dimc_write", "vector", "dma", "sram", "inject", "eject", "noc_link",
-                    "d2d", "dram", "host")
-PATH_CLASSES = RESOURCE_CLASSES + ("barrier",)
-ENERGY_COMPONENTS = ("dimc", "dimc_write", "sram", "vector", "noc", "d2d", "dram", "host", "static",
-                     "overhead")
+RESOURCE_CLASSES = _ids.RESOURCES.names()                    # CHIPEMU_RES_* order
+PATH_CLASSES = RESOURCE_CLASSES + _ids.PATHS.names()          # CHIPEMU_CP_*: + "barrier"
+ENERGY_COMPONENTS = _ids.ENERGY.names()                       # CHIPEMU_E_* order
 LINK_FIELDS = ("a", "b", "phy_a", "phy_b", "bytes_per_cycle", "latency_cycles", "fj_per_bit")
 RESOURCE_DTYPE = np.dtype([("class", "U10"), ("chiplet", "<i4"), ("tile", "<i4"), ("index", "<i4"),
                            ("busy_cycles", "<i8"), ("utilization", "<f8")])
@@ -40,15 +41,14 @@ _LISTS = {"vec_cycles": lib.CHIPEMU_VOP_COUNT, "fj_vec_op": lib.CHIPEMU_VOP_COUN
           "fj_mac": lib.CHIPEMU_NUM_FORMATS}
 _U32 = 1 << 32
 _I64 = 1 << 63
-# allowed ranges checked here for clear messages; the C side checks the same (docs/engine.md)
-_AT_LEAST_1 = {"n_chiplets", "tile_rows", "tile_cols", "noc_link_bytes_per_cycle",
-               "noc_max_packet_bytes", "dma_inject_bytes_per_cycle", "dma_eject_bytes_per_cycle",
-               "dimc_rows", "dimc_cols", "dimc_slots", "dimc_engines", "dimc_cell_bits",
+# allowed ranges checked here for clear messages; the C side checks the same (docs/engine.md):
+# the device limits (tables.limits, CHIPEMU_LIMIT_* in C) and these rates and sizes >= 1
+_LIMITED = {lim.name: lim for lim in LIMITS if lim.name in _FIELDS}
+_AT_LEAST_1 = {"tile_rows", "tile_cols", "noc_link_bytes_per_cycle", "noc_max_packet_bytes",
+               "dma_inject_bytes_per_cycle", "dma_eject_bytes_per_cycle",
                "dimc_input_bits_per_cycle", "dimc_io_bytes_per_cycle", "sram_port_bytes_per_cycle",
                "vec_lanes", "host_bytes_per_cycle"}
-_AT_MOST = {"n_chiplets": 4096, "dimc_rows": 65536, "dimc_cols": 65536, "dimc_slots": 65536,
-            "dimc_engines": 256, "dimc_cell_bits": 64, "dimc_write_overlaps_compute": 1,
-            "dram_channels": 4096}
+_AT_MOST = {"dimc_write_overlaps_compute": 1}
 
 
 def _is_int(v):
@@ -60,6 +60,16 @@ def _int_field(name, v, lo, hi):
         raise ConfigError(f"engine params: {name} = {v!r} must be an integer")
     if not lo <= int(v) < hi:
         raise ConfigError(f"engine params: {name} = {v!r} is out of range; allowed: {lo} <= {name} < {hi}")
+    return int(v)
+
+
+def _limit(name, v):
+    """A field of the limits table: an integer in [lowest, highest]."""
+    lim = LIMIT[name]
+    if not _is_int(v):
+        raise ConfigError(f"engine params: {name} = {v!r} must be an integer")
+    if not lim.ok(int(v)):
+        raise ConfigError(f"engine params: {name} = {v!r} is out of range; allowed: {lim.allowed()}")
     return int(v)
 
 
@@ -99,7 +109,10 @@ def _params_struct(params):
                 raise ConfigError(f"engine params: clock_ghz = {v!r}; allowed: a finite number > 0")
             p.clock_ghz = float(v)
             continue
-        setattr(p, name, _int_field(name, v, *_scalar_range(name, f.type)))
+        if name in _LIMITED:
+            setattr(p, name, _limit(name, v))
+        else:
+            setattr(p, name, _int_field(name, v, *_scalar_range(name, f.type)))
     for name, n in _LISTS.items():
         v = params[name]
         if not isinstance(v, (list, tuple, np.ndarray)) or len(v) != n:
@@ -108,6 +121,11 @@ def _params_struct(params):
         for k, x in enumerate(v):
             getattr(p, name)[k] = _int_field(f"{name}[{k}]", x, 0, hi)
     tiles = p.tile_rows * p.tile_cols
+    for what, n in (("tile_rows x tile_cols", tiles), ("n_chiplets x tile_rows x tile_cols",
+                                                       tiles * p.n_chiplets)):
+        if not LIMIT["n_tiles"].ok(n):
+            raise ConfigError(f"engine params: {what} = {n} is out of range; allowed: "
+                              f"{LIMIT['n_tiles'].allowed()}")
     for name, lim in (("host_chiplet", p.n_chiplets), ("host_tile", tiles)):
         if getattr(p, name) >= lim:
             raise ConfigError(f"engine params: {name} = {getattr(p, name)}; allowed: < {lim}")
@@ -127,6 +145,7 @@ def _params_struct(params):
         raise ConfigError(f"engine params: links = {links!r}; allowed: a list of dicts with keys {LINK_FIELDS}")
     if "n_links" in params and params["n_links"] != len(links):
         raise ConfigError(f"engine params: n_links = {params['n_links']!r} but links has {len(links)} entries")
+    _limit("n_links", len(links))
     larr = ffi.new("chipemu_link[]", max(1, len(links)))
     for i, link in enumerate(links):
         if not isinstance(link, dict) or set(link) != set(LINK_FIELDS):
@@ -167,8 +186,8 @@ def _param_error_text(err):
     return f"{_field_at(_FIELDS, err.field)} = {err.value}: {text} (limit {err.limit})"
 
 
-_RANGE_NAMES = ("src0", "src1", "dst")
-_KIND_NAMES = ("SRAM", "DRAM", "HOST")
+_RANGE_NAMES = tuple(f.name for f in _event.EVENT.fields if f.ctype == "chipemu_range")
+_KIND_NAMES = tuple(n.upper() for n in _ids.BUF_KINDS.names())
 
 
 def _log_error_text(err, events, peers, buffers):
@@ -176,7 +195,7 @@ def _log_error_text(err, events, peers, buffers):
     code, f, v, lim = err.code, err.field, err.value, err.limit
     rng = _RANGE_NAMES[f] if 0 <= f < 3 else "range"
     ev = events[err.event] if 0 <= err.event < len(events) else None
-    kind = lambda k: _KIND_NAMES[k] if 0 <= k < 3 else str(k)  # noqa: E731
+    kind = lambda k: _KIND_NAMES[k] if 0 <= k < len(_KIND_NAMES) else str(k)  # noqa: E731
     problems = {
         lib.CHIPEMU_EE_OP: f"unknown op code {v}; allowed: 1..{lim - 1}",
         lib.CHIPEMU_EE_TILE: f"tile {v} out of range; allowed: < n_tiles = {lim}",
@@ -184,7 +203,7 @@ def _log_error_text(err, events, peers, buffers):
         lib.CHIPEMU_EE_PEERS: f"peers slice ends at {v} (peer_count must be >= 1 and the slice inside "
                               f"the {lim} peers)",
         lib.CHIPEMU_EE_PEER: f"peer #{f} is tile {v}; allowed: < n_tiles = {lim}",
-        lib.CHIPEMU_EE_BUFFER: (f"{rng} has no buffer" if v == 0xFFFFFFFF else
+        lib.CHIPEMU_EE_BUFFER: (f"{rng} has no buffer" if v == NO_BUF else
                                 f"{rng} buffer {v} not in the buffer table of {lim} entries"),
         lib.CHIPEMU_EE_BUFFER_KIND: f"{rng} buffer has kind {kind(v)}; this op needs {kind(lim)}",
         lib.CHIPEMU_EE_RANGE: f"{rng} ends at byte {v}, beyond its buffer of {lim} bytes",
@@ -194,7 +213,7 @@ def _log_error_text(err, events, peers, buffers):
         lib.CHIPEMU_EE_SLOT: f"DIMC slot (c) {v}; allowed: < dimc_slots = {lim}",
         lib.CHIPEMU_EE_ROWS: f"DIMC rows end at {v}; allowed: <= dimc_rows = {lim}",
         lib.CHIPEMU_EE_FORMAT: f"{'fmt' if f == 0 else 'fmt2'} = {v}; allowed: a format code 0..{lim - 1}"
-                               + ("" if ev is None or ev["op"] != 2 else " (required by dimc_mvm)"),
+                               + ("" if ev is None or ev["op"] != OPS["dimc_mvm"] else " (required by dimc_mvm)"),
         lib.CHIPEMU_EE_VOP: f"vector op kind (c) {v}; allowed: 0..{lim - 1} {tuple(VOP_NAMES.values())}",
         lib.CHIPEMU_EE_BUFFER_TABLE: f"buffer table entry {f} is invalid for this device "
                                      f"(kind, DRAM channel or SRAM end {v}; limit {lim})",

@@ -16,6 +16,7 @@ Imports neither Numba nor the native module, so the NumPy reference can use it.
 import numpy as np
 
 from chipemu.emulator.errors import ShapeError
+from chipemu.emulator.tables import formats as _formats
 from chipemu.emulator.numerics.formats import (KIND_BLOCK_FP, KIND_BLOCK_INT, KIND_INT_TENSOR, get_format, quantize)
 
 __all__ = ["row_bytes", "weight_bytes", "cols_eff", "pack_codes", "unpack_codes", "quantize_rows",
@@ -43,7 +44,7 @@ def weight_bytes(fmt, nrows: int, ncols: int) -> int:
 
 def cols_eff(dimc_cols: int, cell_bits: int, fmt) -> int:
     """Weight columns of a DIMC array in `fmt`: cell_bits / elem_bits weights per cell."""
-    return dimc_cols * cell_bits // get_format(fmt).elem_bits
+    return _formats.cols_eff(dimc_cols, cell_bits, get_format(fmt).elem_bits)
 
 
 def pack_codes(codes, bits: int) -> np.ndarray:

@@ -25,13 +25,15 @@ from chipemu.emulator.intrinsics import core as K
 from chipemu.emulator.errors import CapacityError, ChipemuError, ConfigError, ShapeError
 from chipemu.emulator.events import EVENT_DTYPE
 from chipemu.emulator.numerics.formats import KIND_INT_TENSOR, get_format
+from chipemu.emulator.tables.formats import DIMC_MIN_ELEM_BITS, cols_eff
+from chipemu.emulator.tables.limits import LIMIT
 
 __all__ = ["MachineState", "Buffer"]
 
 _ALIGN = 64
 _REQUIRED = ("n_chiplets", "tile_rows", "tile_cols", "dimc_rows", "dimc_cols", "dimc_slots",
              "dimc_engines", "dimc_cell_bits", "sram_capacity_bytes", "dram_channels")
-_MAX_BUF = 2 ** 32 - 1
+_MAX_BUF = LIMIT["buffer_bytes"].highest
 
 
 def sparse_zeros(shape, dtype) -> np.ndarray:
@@ -85,22 +87,29 @@ class MachineState:
             raise ConfigError(f"params lacks {', '.join(missing)} "
                               "(the fields of chipemu_device_params)")
         v = {}
-        for k in _REQUIRED:
+        for k in _REQUIRED:                     # the device limits of tables.limits, as everywhere
             x = params[k]
-            if not _is_int(x) or x < 1:
+            if not _is_int(x) or (k not in LIMIT and x < 1):
                 raise ConfigError(f"params[{k!r}]={x!r} must be a positive integer")
+            if k in LIMIT and not LIMIT[k].ok(x):
+                raise ConfigError(f"params[{k!r}]={x!r} is out of range; allowed: "
+                                  f"{LIMIT[k].allowed()}")
             v[k] = int(x)
-        if v["dimc_cell_bits"] % 4 or (v["dimc_cols"] * v["dimc_cell_bits"]) % 8:
-            raise ConfigError(f"dimc_cell_bits={v['dimc_cell_bits']} must be a multiple of 4 and "
-                              f"dimc_cols x dimc_cell_bits a multiple of 8")
-        if v["dimc_engines"] > 255 or v["dimc_slots"] > 65535:
-            raise ConfigError("dimc_engines must be <= 255 and dimc_slots <= 65535 (event fields)")
+        per_chiplet = v["tile_rows"] * v["tile_cols"]
+        for what, n in (("tile_rows x tile_cols", per_chiplet),
+                        ("n_chiplets x tile_rows x tile_cols", v["n_chiplets"] * per_chiplet)):
+            if not LIMIT["n_tiles"].ok(n):
+                raise ConfigError(f"params: {what} = {n} is out of range; allowed: "
+                                  f"{LIMIT['n_tiles'].allowed()}")
+        if v["dimc_cell_bits"] % DIMC_MIN_ELEM_BITS or (v["dimc_cols"] * v["dimc_cell_bits"]) % 8:
+            raise ConfigError(f"dimc_cell_bits={v['dimc_cell_bits']} must be a multiple of "
+                              f"{DIMC_MIN_ELEM_BITS} and dimc_cols x dimc_cell_bits a multiple of 8")
         self.params = dict(params)
         self.functional = functional
         self.n_tiles = v["n_chiplets"] * v["tile_rows"] * v["tile_cols"]
         self.rows, self.cols, self.cell_bits = v["dimc_rows"], v["dimc_cols"], v["dimc_cell_bits"]
         self.slots, self.engines = v["dimc_slots"], v["dimc_engines"]
-        self.cols_max = self.cols * self.cell_bits // 4
+        self.cols_max = cols_eff(self.cols, self.cell_bits, DIMC_MIN_ELEM_BITS)
         self.blocks_max = -(-self.rows // 32)
         self.sram_capacity = v["sram_capacity_bytes"]
         self.n_channels = v["n_chiplets"] * v["dram_channels"]
@@ -284,7 +293,7 @@ class MachineState:
             return dict(fmt=None, codes=None, scales=None)
         self._ensure_dimc()
         s = get_format(f)
-        nc = self.cols * self.cell_bits // s.elem_bits
+        nc = cols_eff(self.cols, self.cell_bits, s.elem_bits)
         codes = self._codes[tile, slot, :, :nc].copy()
         if s.kind == KIND_INT_TENSOR:
             return dict(fmt=s.name, codes=codes, scales=np.float32(self._tscale[tile, slot]))
@@ -298,7 +307,7 @@ class MachineState:
         if f < 0:
             raise ChipemuError(f"tile {tile} slot {slot} holds no weights")
         s = get_format(f)
-        nc = self.cols * self.cell_bits // s.elem_bits
+        nc = cols_eff(self.cols, self.cell_bits, s.elem_bits)
         lo, hi = -(1 << (s.elem_bits - 1)), (1 << (s.elem_bits - 1)) - 1
         if not 0 <= row < self.rows or not 0 <= col < nc or not lo <= code <= hi:
             raise ShapeError(f"row={row}, col={col}, code={code} out of range (rows "
