@@ -65,9 +65,10 @@ NO_BUF = _event.NO_BUF
 EVENT_WORDS = _event.EVENT.size // 4
 for _name, _w in _event.EVENT.words().items():
     if "." not in _name:
-        globals()["W_" + _name.upper()] = _I64(_w.word)
+        _key = _name.upper()
+        globals()["W_" + _key] = _I64(_w.word)
         if _w.mask:                                     # a scalar field, not a range
-            globals().update({"S_" + _name.upper(): _I64(_w.shift), "M_" + _name.upper(): _I64(_w.mask)})
+            globals().update({"S_" + _key: _I64(_w.shift), "M_" + _key: _I64(_w.mask)})
 R_BUF, R_OFF, R_LEN = (_I64(_event.RANGE.words()[k].word) for k in ("buf", "off", "len"))
 DIMC_VB = 4          # CORE_DIMC_VB: vectors per block of dimc_mvm
 
@@ -80,6 +81,7 @@ def dimc_scratch(rows, cmax, bmax):
     c8 = (cmax + 7) // 8 * 8
     return (DIMC_VB * rows + 1, 512 + DIMC_VB * rows + bmax * cmax,
             pairs * c8 + DIMC_VB * pairs + DIMC_VB * c8, DIMC_VB * cmax + 1)
+
 
 _TABLE = TABLE
 
