@@ -6,9 +6,12 @@
 Two kinds of target:
 - regions of hand-written files between `/* GENERATED BEGIN <name> ... */` and
   `/* GENERATED END <name> */` markers (the tables of chipemu.h, the intrinsics' message ids, ...);
-- whole files: csrc/kernels/<kernel>/params.h from each registered kernel's ParamLayout.
-The declarations live in chipemu.emulator.tables and kernels/<kernel>/params.py (docs/tables.md
-says which table lives where). Needs the package importable (an editable install).
+- whole files: csrc/kernels/<kernel>/params.h from each registered kernel's ParamLayout, and
+  csrc/include/chipemu_kernel.h from the chipemu_in_* prototypes of chipemu.h.
+The declarations live in chipemu.emulator.tables and kernels/<kernel>/params.py; the kernel
+prototypes of chipemu.h come from the definitions in csrc/kernels/<kernel>/tile.c (docs/tables.md
+says which table lives where). Needs the package importable (an editable install); after a run,
+`pip install -e .` rebuilds the extension.
 """
 from __future__ import annotations
 
@@ -50,7 +53,7 @@ def _ids(t):
         rows.append((t.prefix + "COUNT", t.count_value, t.count_doc))
     base = 36 if t.prefix.startswith("CHIPEMU_") else 28         # the columns of chipemu.h, core.h
     pad = max([base] + [len(f"#define {n} {v}") + 1 for n, v, d in rows if d])
-    return "\n".join([f"/* {t.title} */"] + [_define(n, v, d, t.hex, pad) for n, v, d in rows])
+    return "\n".join([f"/* {t.title} */"] + [_define(n, v, d, pad=pad) for n, v, d in rows])
 
 
 def _comment(text, width=100):
@@ -126,8 +129,8 @@ def _runtime_ids():
     return _blocks(*(_ids(t) for t in (ids.MODES, ids.DEV, ids.SC, ids.KERR, ids.IN, ids.BT)))
 
 
-_KERNEL_DEF = re.compile(r"^void\s+(chipemu_kernel_\w+)\s*\(\s*(chipemu_ctx\s*\*\s*ctx\s*,[^)]*)\)",
-                         re.M)
+_KERNEL_DEF = re.compile(r"^(?:CHIPEMU_API\s+)?void\s+(chipemu_kernel_\w+)\s*\("
+                         r"\s*(chipemu_ctx\s*\*\s*ctx\s*,[^)]*)\)", re.M)
 
 
 def _kernel_prototypes():

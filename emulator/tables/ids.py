@@ -27,14 +27,14 @@ class Id:
 
 @dataclass(frozen=True)
 class Ids:
-    """One id table. `count`: the value of <prefix>COUNT (True: largest value + 1; None: none)."""
+    """One id table: C prefix, heading, rows. `count` gives <prefix>COUNT: True for the largest
+    value + 1, an int for that value, None for no count."""
 
     prefix: str
     title: str
     ids: tuple
     count: int | bool | None = True
     count_doc: str = ""
-    hex: bool = False
 
     @property
     def py_prefix(self) -> str:
@@ -44,7 +44,7 @@ class Ids:
     def count_value(self) -> int | None:
         if self.count is True:
             return max(i.value for i in self.ids) + 1
-        return None if self.count is False or self.count is None else int(self.count)
+        return self.count
 
     def __getitem__(self, name: str) -> int:
         return self.mapping()[name]
