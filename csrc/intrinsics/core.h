@@ -1,8 +1,10 @@
-/* intrinsics_core.h — private helpers shared by the C intrinsics (intrinsics*.c, superstep.c).
+/* intrinsics/core.h — private helpers shared by the C intrinsics (csrc/intrinsics, runtime/superstep.c).
  *
- * The Numba twin is emulator/intrinsics/core.py: the message and argument ids below are mirrored
- * there (tests/test_emulator_intrinsics.py parses this file and compares), and every check runs in
- * the same order in both, so a broken rule gives the same error from either backend.
+ * The Numba twin is emulator/intrinsics/core.py: the message and argument ids below are generated
+ * from chipemu.emulator.tables.ids, which the twin reads too (tests/test_emulator_intrinsics.py
+ * still parses this file and compares), and every check runs in the same order in both, so a
+ * broken rule gives the same error from either backend. Events are filled by the same setters in
+ * both: core_clear, core_set_range, peers / flags, core_commit (ev_* in Numba).
  * Not part of the public API: everything here is static inline and hidden.
  */
 #ifndef CHIPEMU_INTRINSICS_CORE_H
