@@ -2,6 +2,9 @@
 layer: a value at a bound is accepted by Device (pydantic), Machine (runtime), simulate (the engine
 wrapper) and chipemu_engine_check_params (C); one past it is rejected by all four, the Python ones
 with a ConfigError naming the field."""
+import subprocess
+import sys
+
 import pytest
 
 from chipemu.emulator import ConfigError, Device
@@ -151,3 +154,11 @@ def test_id_tables_are_consistent():
             assert t.count_value > max(values), t.prefix
             assert getattr(lib, t.prefix + "COUNT", t.count_value) == t.count_value
     assert ids.intrinsic_names()[ids.IN["vec"] + ids.VOPS["convert"]] == "vec_convert"
+
+
+def test_tables_import_neither_numba_nor_the_native_module():
+    code = ("import sys, chipemu.emulator.tables.ids, chipemu.emulator.tables.event, "
+            "chipemu.emulator.tables.limits, chipemu.emulator.tables.formats; "
+            "print([m for m in sys.modules if m.split('.')[0] == 'numba' or m.endswith('_native')])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr

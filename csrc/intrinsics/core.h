@@ -1,4 +1,4 @@
-/* intrinsics/core.h — private helpers shared by the C intrinsics (csrc/intrinsics, runtime/superstep.c).
+/* intrinsics/core.h — private helpers shared by the C intrinsics (csrc/intrinsics, superstep.c).
  *
  * The Numba twin is emulator/intrinsics/core.py: the message and argument ids below are generated
  * from chipemu.emulator.tables.ids, which the twin reads too (tests/test_emulator_intrinsics.py

@@ -28,7 +28,7 @@ CTX_TYPE = types.Tuple((
     types.uint8[::1],            # DRAM arena
     types.uint8[::1],            # host arena
     types.int64[:, ::1],         # buffer table [n_bufs, BT_COUNT]
-    types.uint32[:, ::1],        # this tile's event region, 17 words per chipemu_event
+    types.uint32[:, ::1],        # this tile's event region, EVENT_WORDS words per chipemu_event
     types.uint32[::1],           # this tile's peer region
     types.uint8[::1],            # this tile's staging region
     types.int64[::1],            # this tile's scalars SC_*
