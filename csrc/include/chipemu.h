@@ -547,6 +547,11 @@ CHIPEMU_API void chipemu_kernel_at_append(chipemu_ctx *ctx, int64_t tile, int64_
                                           const int64_t *p);
 CHIPEMU_API void chipemu_kernel_at_step(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                         const int64_t *p);
+/* scale_rows tile kernels (csrc/kernels/scale_rows/tile.c; kernels/scale_rows/tile.py) */
+CHIPEMU_API void chipemu_kernel_sr_load(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                        const int64_t *p);
+CHIPEMU_API void chipemu_kernel_sr_scale(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                         const int64_t *p);
 /* CDEF END */
 
 #ifdef __cplusplus
