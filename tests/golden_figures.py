@@ -41,9 +41,11 @@ def mismatches(got, expected, path=""):
                 out += mismatches(got[k], v, _name(path, k))
             else:
                 out.append(f"{_name(path, k)} missing (golden {v!r})")
-        return out + [f"{_name(path, k)} = {got[k]!r} (not in golden)" for k in got if k not in expected]
+        new = [k for k in got if k not in expected]
+        return out + [f"{_name(path, k)} = {got[k]!r} (not in golden)" for k in new]
     if isinstance(expected, list) and isinstance(got, list):
-        out = [f"{path} has {len(got)} entries (golden {len(expected)})"] if len(got) != len(expected) else []
+        out = [] if len(got) == len(expected) else [
+            f"{path} has {len(got)} entries (golden {len(expected)})"]
         for i, (g, e) in enumerate(zip(got, expected)):
             out += mismatches(g, e, _name(path, i))
         return out
@@ -70,4 +72,5 @@ def dumps(doc, indent=0, inline=False):
         return "{\n" + ",\n".join(items) + "\n" + pad + "}"
     if all(not isinstance(v, (dict, list)) for v in doc):
         return flat
-    return "[\n" + ",\n".join(inner + dumps(v, indent + 1, inline=True) for v in doc) + "\n" + pad + "]"
+    rows = (inner + dumps(v, indent + 1, inline=True) for v in doc)
+    return "[\n" + ",\n".join(rows) + "\n" + pad + "]"

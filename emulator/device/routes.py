@@ -25,7 +25,7 @@ class Route(NamedTuple):
 
 
 def next_links(dev) -> list[list[int]]:
-    """next_links(dev)[s][t]: the first link on chiplet s's route to chiplet t (-1: none, or s == t)."""
+    """next_links(dev)[s][t]: the first link on chiplet s's route to t (-1: none, or s == t)."""
     links = dev.d2d_links()
     out = []
     for s in range(dev.n_chiplets):
@@ -42,7 +42,7 @@ def next_links(dev) -> list[list[int]]:
 
 
 def route(dev, src: int, dst: int) -> Route:
-    """The route from global tile src to global tile dst; ValueError when no link path joins them."""
+    """The route from global tile src to global tile dst; ValueError when no links join them."""
     tpc, cols = dev.tiles_per_chiplet, dev.chiplet.tile_cols
     links, table = dev.d2d_links(), next_links(dev)
 
