@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from chipemu.emulator.device.routes import route
 from chipemu.emulator.numerics import layout
 from chipemu.emulator.errors import ShapeError
 from chipemu.emulator.numerics.formats import get_format
@@ -206,7 +207,8 @@ def dram_stream(device=None, *, backend="c", mode="functional", nbytes=None, rep
 def ping_pong(device=None, *, backend="c", mode="functional", a=0, b=None, nbytes=64, rounds=8):
     """Tiles a and b (default: the far corner of a's chiplet) bounce nbytes back and forth for
     `rounds` round trips, one send per superstep, each waiting for the previous (RAW on the
-    buffer). Metrics: one-way latency in cycles and ns, and the XY hop count."""
+    buffer). Metrics: one-way latency in cycles and ns (the mean of both ways); the engine's route
+    from a to b: NoC hops on every chiplet crossed (`hops`) and D2D hops; NoC hops back from b."""
     run, dev, m = _start("ping_pong", device, backend, mode)
     tpc, cols = dev.tiles_per_chiplet, dev.chiplet.tile_cols
     b = (a // tpc) * tpc + tpc - 1 if b is None else b
@@ -223,10 +225,11 @@ def ping_pong(device=None, *, backend="c", mode="functional", a=0, b=None, nbyte
         m.launch(SEND_TABLE, [s], table, events_per_tile=1)
     out = m.read(buf, tile=a, nbytes=nbytes) if mode == "functional" else None
     r = run.finish(output=out, plan={"a": a, "b": b, "rounds": rounds})
-    la, lb = divmod(a % tpc, cols), divmod(b % tpc, cols)
+    there, back = route(dev, a, b), route(dev, b, a)     # back may take other links (lowest index)
     one_way = r.cycles / (2 * rounds)
     r.metrics.update(one_way_cycles=one_way, one_way_ns=one_way / dev.clock_ghz,
-                     hops=abs(la[0] - lb[0]) + abs(la[1] - lb[1]), same_chiplet=a // tpc == b // tpc)
+                     hops=there.noc_hops, d2d_hops=there.d2d_hops, hops_back=back.noc_hops,
+                     same_chiplet=a // tpc == b // tpc)
     return r
 
 
