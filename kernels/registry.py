@@ -16,7 +16,7 @@ from typing import Callable, Mapping
 __all__ = ["Kernel", "CliOption", "REGISTERED", "kernels", "commands", "cli_options"]
 
 # the kernel folders of chipemu.kernels, in the order `chipemu run list` shows them
-REGISTERED = ("matmul", "attention", "microbench")
+REGISTERED = ("matmul", "attention", "microbench", "scale_rows")
 
 
 @dataclass(frozen=True)

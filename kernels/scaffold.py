@@ -1,28 +1,101 @@
-"""From a finished Machine to a Result: time the log on the device and gather phases.
+"""What every kernel shares: argument checks, the barrier, and the run skeleton.
 
-    m = machine_for(device, mode="functional", backend="c")
-    ... m.launch(...) per superstep ...
-    return finish(m, device, kernel="dimc_peak", phases={"load": [0], "compute": [1]})
+    run = Run("my_kernel", device, mode=mode, backend=backend)   # device -> machine
+    x = run.host("x", data, nbytes)                              # allocations
+    with run.phase("load"):                                      # launches, grouped in phases
+        run.launch(LOAD, tiles, p, events_per_tile=4)
+    run.barrier(tiles)
+    with run.phase("compute"):
+        ...
+    out = gather(run.machine, ...)                               # read results back
+    return run.finish(output=out, plan=plan.to_dict())           # time the log -> Result
+
+matmul, attention, the microbenchmarks and the template kernel (kernels/scale_rows) all use it;
+docs/kernels.md shows a kernel written with it from start to end.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Iterable, Mapping
 
 import numpy as np
 
 from chipemu.emulator.device import Device, Site, as_device
 from chipemu.emulator.engine.core import simulate
-from chipemu.emulator.errors import ConfigError
 from chipemu.emulator.engine.result import Phase, Result
+from chipemu.emulator.errors import ConfigError, FormatError, ShapeError
+from chipemu.emulator.numerics.formats import DIMC_FORMATS, get_format
 from chipemu.emulator.runtime.machine import Machine
+from chipemu.kernels.barrier import BARRIER_ALL
 
-__all__ = ["as_device", "machine_for", "finish"]
+__all__ = ["Run", "as_device", "machine_for", "finish", "check_mode", "dimc_format", "shape_of",
+           "barrier"]
 
+MODES = ("functional", "timing")
+_FLOAT_KINDS = ("float32", "float16", "bfloat16")
+
+
+# ---- argument checks (before any work) ----
+
+def check_mode(mode) -> str:
+    """mode, or ConfigError listing the modes."""
+    if mode not in MODES:
+        raise ConfigError(f"mode={mode!r} is not one of 'functional', 'timing'")
+    return mode
+
+
+def dimc_format(name, what: str, device: Device) -> str:
+    """The canonical name of a DIMC format the device computes in, or FormatError naming `what`."""
+    try:
+        spec = get_format(name)
+    except Exception:
+        raise FormatError(f"{what}={name!r} is not a DIMC format; allowed: "
+                          f"{', '.join(DIMC_FORMATS)}") from None
+    if spec.name not in DIMC_FORMATS:
+        raise FormatError(f"{what}={spec.name!r} is not a DIMC format; allowed: "
+                          f"{', '.join(DIMC_FORMATS)}")
+    if spec.name not in device.tile.dimc.formats:
+        raise FormatError(f"{what}={spec.name!r}: device {device.name!r} computes only in "
+                          f"{', '.join(device.tile.dimc.formats)}")
+    return spec.name
+
+
+def shape_of(x, what: str, timing: bool):
+    """(shape, array or None) of a kernel input: a float32/float16/bfloat16 array, or in timing
+    mode also a shape tuple (then the array is None)."""
+    if isinstance(x, tuple) and not timing:
+        raise ShapeError(f"{what}={x!r} is a shape: functional mode needs arrays (a shape tuple "
+                         f"works in timing mode)")
+    if timing and isinstance(x, tuple):
+        if not x or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                            for v in x):
+            raise ShapeError(f"{what}={x!r}: a shape must be a non-empty tuple of integers")
+        return tuple(int(v) for v in x), None
+    if not hasattr(x, "shape") or not hasattr(x, "dtype"):
+        try:
+            x = np.asarray(x)
+        except Exception:
+            raise ShapeError(f"{what} must be an array (or a shape tuple in timing mode), got "
+                             f"{type(x).__name__}") from None
+    if x.dtype.name not in _FLOAT_KINDS:
+        raise ShapeError(f"{what} has dtype {x.dtype}; allowed: float32, float16, bfloat16"
+                         + (" (or a shape tuple in timing mode)" if timing else ""))
+    return tuple(x.shape), x
+
+
+# ---- machine, barrier, result ----
 
 def machine_for(device: Device, *, mode: str = "functional", backend: str = "c",
                 threads: int | None = None) -> Machine:
     """A fresh Machine (state, buffers, log) for `device`."""
     return Machine(device.engine_params(), mode=mode, backend=backend, threads=threads)
+
+
+def barrier(machine: Machine, tiles) -> int:
+    """One superstep in which `tiles` wait for each other (BARRIER_ALL); returns its events."""
+    tiles = [int(t) for t in tiles]
+    return machine.launch(BARRIER_ALL, tiles, [len(tiles)] + tiles, events_per_tile=1,
+                          peers_per_tile=len(tiles), stage_bytes_per_tile=0)
 
 
 def _phase(name, steps, events, timing, device) -> Phase:
@@ -52,3 +125,67 @@ def finish(machine: Machine, device: Device, *, kernel: str, output=None,
     return Result(output=output, device=device, timing=timing, events=log,
                   site=site or Site(), metrics=dict(metrics or {}), phase_list=phase_list,
                   plan=plan, kernel=kernel)
+
+
+class Run:
+    """One kernel run (see the module docstring): the device, its Machine, the phases' supersteps.
+
+    device: a Device, preset name or .toml path (None: corsair); mode "functional" | "timing";
+    backend "c" | "numba". machine: an existing Machine to run on (e.g. a KV cache's, whose state
+    persists between runs); then mode and backend are the machine's.
+    """
+
+    def __init__(self, kernel: str, device=None, *, mode: str = "functional", backend: str = "c",
+                 machine: Machine | None = None):
+        self.kernel = kernel
+        self.device = as_device(device)
+        if machine is None:
+            machine = machine_for(self.device, mode=check_mode(mode), backend=backend)
+        self.machine = machine
+        self.timing = machine.mode == "timing"
+        self.phases: dict[str, list[int]] = {}
+        self._current: str | None = None
+
+    @contextmanager
+    def phase(self, name: str):
+        """Launches inside the block belong to phase `name` (Result.phases[name])."""
+        outer, self._current = self._current, name
+        self.phases.setdefault(name, [])
+        try:
+            yield self
+        finally:
+            self._current = outer
+
+    def _record(self, first: int):
+        if self._current is not None:
+            self.phases[self._current].extend(range(first, self.machine.step))
+
+    def launch(self, kernel, tiles, params=(), **caps) -> int:
+        """Machine.launch, its superstep counted in the current phase."""
+        first = self.machine.step
+        n = self.machine.launch(kernel, tiles, params, **caps)
+        self._record(first)
+        return n
+
+    def barrier(self, tiles) -> int:
+        """A barrier superstep over `tiles`, counted in the current phase."""
+        first = self.machine.step
+        n = barrier(self.machine, tiles)
+        self._record(first)
+        return n
+
+    def host(self, name: str, data=None, nbytes: int | None = None) -> int:
+        """A HOST buffer: `data` in functional mode; in timing mode only its size (nbytes, or
+        data's bytes when given). Returns its id."""
+        if self.timing:
+            if nbytes is None:
+                nbytes = np.asarray(data).nbytes
+            return self.machine.alloc_host(name, nbytes=max(int(nbytes), 1))
+        return self.machine.alloc_host(name, data)
+
+    def finish(self, *, output=None, metrics: Mapping | None = None, plan=None,
+               site: Site | None = None, phases: Mapping[str, Iterable[int]] | None = None) -> Result:
+        """Time the log and return the Result (phases: the recorded ones unless given)."""
+        return finish(self.machine, self.device, kernel=self.kernel, output=output,
+                      metrics=metrics, phases=self.phases if phases is None else phases,
+                      plan=plan, site=site)

@@ -29,8 +29,8 @@ def fmt_code(fmt):
 
 
 class Prog:
-    """Builds the params of kernels/test_kernels.PROGRAM: one method per intrinsic; tile=-1 runs
-    the call on every tile, else on that tile only."""
+    """Builds the params of testkernels.tile.PROGRAM (tests/testkernels/tile.py): one method per
+    intrinsic; tile=-1 runs the call on every tile, else on that tile only."""
 
     def __init__(self):
         self.ins = []

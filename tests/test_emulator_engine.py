@@ -1,4 +1,4 @@
-"""The timing and energy engine (csrc/engine*.c, emulator/engine/core.py; semantics in docs/engine.md).
+"""The timing and energy engine (csrc/engine/, emulator/engine/core.py; semantics in docs/engine.md).
 
 Device: tests/engine_logs.tiny_params() unless stated. Its numbers, used in the hand derivations:
   SRAM port 128 B/cycle, inject/eject 64, NoC link 32 (hop latency 2), D2D 16 (latency 20),

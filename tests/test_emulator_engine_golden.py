@@ -1,19 +1,22 @@
-"""Golden digests of the engine's outputs: optimizations of csrc/engine*.c must not change any result.
+"""Golden results of the engine: optimizations of csrc/engine/ must not change any of them.
 
 Each case is a (log, device) pair from tests/engine_logs.py or built here (random SPMD logs with
 every op kind, multicast, aliasing buffers, barriers; the contended benchmark log on the tiny and
 Corsair-sized devices; structured logs for gated deliveries, WAR/WAW chains, accumulation, DRAM
 contention, barrier subgroups, blocking weight loads, many small packets, latencies beyond the
-queue's calendar window, and packet/hop numbers too large for the queue's 64-bit key). The digest is SHA-256 over every output of simulate(): start and end
-cycles, busy cycles per resource, makespan, the critical path (events, length, cycles by class,
-binding class) and every energy breakdown. `energy_fj_event` is checked separately (it postdates
-the digests). A second digest covers the error messages of corrupted logs (validation order).
+queue's calendar window, and packet/hop numbers too large for the queue's 64-bit key).
+tests/golden/engine/<case>.json holds every output of simulate() as named figures (see
+tests/golden_figures.py): makespan, start and end cycles, busy cycles per resource class, the
+critical path (events, length, cycles by class, binding class) and every energy breakdown;
+`energy_fj_event` is checked against the total. corrupted_logs.json holds the error message (or a
+few result figures) of single-byte corruptions of a log (validation order).
 
-The digests were computed with the engine before its performance rework (one thread, the whole
-dependency graph built before simulating); if one changes, the engine's results changed. Regenerate only for an intended semantic change:
+The figures were first written from results whose SHA-256 digests matched those computed with the
+engine before its performance rework (one thread, the whole dependency graph built before
+simulating). Regenerate only for an intended semantic change:
     python tests/test_emulator_engine_golden.py
 """
-import hashlib
+import json
 import pathlib
 import sys
 
@@ -22,11 +25,13 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from engine_logs import LogBuilder, bench_log, corsair_params, random_log, tiny_params  # noqa: E402
+from golden_figures import array_figures, assert_golden, dumps  # noqa: E402
 
 from chipemu.emulator.engine.core import simulate  # noqa: E402
 from chipemu.emulator.errors import EngineError  # noqa: E402
 from chipemu.emulator.events import EVENT_DTYPE, EventLog  # noqa: E402
 
+GOLDEN = pathlib.Path(__file__).with_name("golden") / "engine"
 STATIC = dict(static_uw_tile=12345, static_uw_chiplet=54321, static_uw_card=777, clock_ghz=1.3)
 
 
@@ -128,55 +133,70 @@ def cases():
     return out
 
 
-def digest(r):
-    h = hashlib.sha256()
-    for a in (r.start_cycles, r.end_cycles, r.resources["busy_cycles"], r.critical_path.events):
-        h.update(np.ascontiguousarray(a, np.int64).tobytes())
-    h.update(repr((r.makespan_cycles, r.energy_fj, r.critical_path.length,
-                   r.critical_path.binding_class, sorted(r.critical_path.cycles_by_class.items()),
-                   sorted(r.energy_by_component.items()), sorted(r.energy_by_op.items()),
-                   sorted(r.energy_by_chiplet.items(), key=str),
-                   sorted(r.energy_by_tile.items(), key=str))).encode())
-    return h.hexdigest()
+def _named(d):
+    """A breakdown by index ('card' and the like kept by name); long ones as array figures."""
+    ints = sorted(k for k in d if isinstance(k, int))
+    named = {str(k): int(v) for k, v in d.items() if not isinstance(k, int)}
+    if len(ints) <= 64:
+        return {str(k): int(d[k]) for k in ints} | named
+    assert ints == list(range(len(ints)))
+    return named | {"by_index": array_figures([d[k] for k in ints])}
 
 
-def error_digest(n_trials=300):
-    """Messages (or a digest of the results) of single-byte corruptions of a random log."""
+def figures(r):
+    """Every output of simulate() as named figures (what the SHA-256 digests used to cover)."""
+    busy = r.resources
+    cp = r.critical_path
+    return {
+        "makespan_cycles": int(r.makespan_cycles),
+        "energy_fj": int(r.energy_fj),
+        "start_cycles": array_figures(r.start_cycles),
+        "end_cycles": array_figures(r.end_cycles),
+        "busy_cycles": {str(c): array_figures(busy["busy_cycles"][busy["class"] == c])
+                        for c in dict.fromkeys(busy["class"])},
+        "critical_path": {"length": int(cp.length), "binding_class": cp.binding_class,
+                          "cycles_by_class": {k: int(v) for k, v in cp.cycles_by_class.items()},
+                          "events": array_figures(cp.events)},
+        "energy_by_component": _named(r.energy_by_component),
+        "energy_by_op": _named(r.energy_by_op),
+        "energy_by_chiplet": _named(r.energy_by_chiplet),
+        "energy_by_tile": _named(r.energy_by_tile),
+    }
+
+
+def _brief(f):
+    """A few figures of a result (300 whole documents would swamp the file)."""
+    sums = ("sum", "index_weighted_sum")
+    return {"makespan_cycles": f["makespan_cycles"], "energy_fj": f["energy_fj"],
+            "start_cycles": {k: f["start_cycles"][k] for k in sums},
+            "end_cycles": {k: f["end_cycles"][k] for k in sums}}
+
+
+def corrupted_logs(n_trials=300):
+    """Single-byte corruptions of a random log: the error message or a few figures of the result."""
     p = tiny_params()
     base = random_log(p, n_steps=3, seed=1)
     rng = np.random.default_rng(17)
-    h = hashlib.sha256()
+    trials = []
     for _ in range(n_trials):
+        value = int(rng.integers(0, 256))      # drawn before the position, as the digest's loop did
+        i, byte = int(rng.integers(0, len(base.events))), int(rng.integers(0, EVENT_DTYPE.itemsize))
         ev = base.events.copy()
-        raw = ev.view(np.uint8).reshape(len(ev), EVENT_DTYPE.itemsize)
-        raw[rng.integers(0, len(ev)), rng.integers(0, EVENT_DTYPE.itemsize)] = rng.integers(0, 256)
+        ev.view(np.uint8).reshape(len(ev), EVENT_DTYPE.itemsize)[i, byte] = value
+        t = {"event": i, "byte": byte, "value": value}
         try:
-            h.update(digest(simulate(EventLog(ev, base.peers, base.buffers), p)).encode())
+            t["result"] = _brief(figures(simulate(EventLog(ev, base.peers, base.buffers), p)))
         except EngineError as ex:
-            h.update(str(ex).encode())
-    return h.hexdigest()
+            t["error"] = str(ex)
+        trials.append(t)
+    return {"trials": trials}
 
 
-GOLDEN = {
-'random_0': '759e6e918bd8c16e9cfce23e44af4b96c9994043b4b17d0fc3e6e2f11d473bbe',  # 247 events
-    'random_1': 'a9a91ae5dd30f385e92b8d83c3e5d925311ec754ea52ff591c091a1038e6d0ec',  # 234 events
-    'random_2': '2438deee53786cafccb32c4275dfea6eea9a0b7b0fd64b9d51a452d1c24986b5',  # 261 events
-    'random_3': '09a10d725e4e621ee7353b074c3792676ed540021b383aea319329d5e64149a0',  # 260 events
-    'random_nobarrier': 'e6fd3ea317523726d714cf9fb488cd15dc44a84b0949253e0dd1bcd1a46a9c74',  # 184 events
-    'random_blocking_load': 'f5145ee5bc15f4ab9115af88ce6de270c2f5eddd01382d18b36fff9529613c2e',  # 225 events
-    'random_far_future': 'c58ef1a53c2e4b00fb83144dcf6b95ef1d4ae75c13a414f55e953b04c9da6de5',  # 256 events
-    'bench_tiny': 'f0297eccde4c979de3f87995444922e04dd8999869264169a4ce03066e3398dc',  # 6000 events
-    'bench_tiny_small_packets': '5cb3e683c3bd9eaa0cdde8ad82254c7d988ae66468b9dc50aa9ac4bb1151bfff',  # 4000 events
-    'gated': 'b6133097fd3fbbf22b7a23d60c477e81439f5865ffaf0fe09099d4120fe9a536',  # 288 events
-    'dram_contention': '85f84091866d4ec6f8ece10d2dd8059e6ec9355c25949a30205727e94a46f61b',  # 162 events
-    'barrier_groups': 'e196ac7242b1484d189e3469c776ba5cc6ee9934c5884ef9f546507426209903',  # 288 events
-    'bench_corsair': '49099854be3dd3d1e7d43969f3de82bdb9e716ac74c835052af78aa93debd22d',  # 40000 events
-    'bench_corsair_200k': '05fecc57bbda7699aa5f966c8a14375d7ca1cb97367dc7ec398f52ad44e6d6e5',  # 200000 events
-    'random_corsair': '7235a267e3cf698fad4a74f8e6db22458368db3cd9d16ce23d4f04f067642ce1',  # 8100 events
-    'random_long': 'db9c6ffe934cb41584283be0eb2ee0f14472a47d5319d5595ccaae7977fc7e10',  # 2283 events
-    'wide_keys': '287a4f7c4fe81e1196d0972bfed886b1b13772adfdea9c54830e84464222a7d0',  # 3 events
-}
-GOLDEN_ERRORS = '30933a7cc9f5f69262b8207bff3bbde2e20029ca229e6860bb07da1a6a521627'
+def _golden(name):
+    return json.loads((GOLDEN / f"{name}.json").read_text())
+
+
+CASES = sorted(p.stem for p in GOLDEN.glob("*.json") if p.stem != "corrupted_logs")
 
 
 @pytest.fixture(scope="module")
@@ -184,22 +204,29 @@ def all_cases():
     return cases()
 
 
+def test_every_case_has_a_golden_file(all_cases):
+    assert CASES == sorted(all_cases)
+
+
 @pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("name", sorted(GOLDEN))
-def test_outputs_match_golden_digest(all_cases, name, threads):
+@pytest.mark.parametrize("name", CASES)
+def test_outputs_match_golden(all_cases, name, threads):
     # threads=1 admits each op only when its unit releases it (the hazard walk runs on demand);
-    # threads=2 runs the walk ahead on the worker: both must give the same bytes
+    # threads=2 runs the walk ahead on the worker: both must give the same results
     log, params = all_cases[name]
     r = simulate(log, params, threads=threads)
-    assert digest(r) == GOLDEN[name], f"{name}: the engine's outputs changed"
+    assert_golden(name, figures(r), _golden(name))
     assert int(r.energy_fj_event.sum()) + r.energy_by_component["static"] == r.energy_fj
 
 
-def test_error_messages_match_golden_digest():
-    assert error_digest() == GOLDEN_ERRORS
+def test_error_messages_match_golden():
+    assert_golden("corrupted_logs", corrupted_logs(), _golden("corrupted_logs"))
 
 
 if __name__ == "__main__":
-    for name, (log, params) in cases().items():
-        print(f"    {name!r}: {digest(simulate(log, params))!r},  # {len(log.events)} events")
-    print(f"GOLDEN_ERRORS = {error_digest()!r}")
+    GOLDEN.mkdir(parents=True, exist_ok=True)
+    docs = {name: figures(simulate(log, params)) for name, (log, params) in cases().items()}
+    docs["corrupted_logs"] = corrupted_logs()
+    for name, doc in docs.items():
+        (GOLDEN / f"{name}.json").write_text(dumps(doc) + "\n")
+        print(f"wrote {GOLDEN / name}.json")

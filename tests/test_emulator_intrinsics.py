@@ -1,4 +1,4 @@
-"""The intrinsics (emulator/intrinsics*.py <-> csrc/intrinsics*.c): twins equal, semantics, events.
+"""The intrinsics (emulator/intrinsics/ <-> csrc/intrinsics/): twins equal, semantics, events.
 
 Every intrinsic runs through the PROGRAM test kernel (tests/testkernels/tile.py and its C twin), so
 the same calls go through both backends: outputs (SRAM, DIMC state, DRAM) and event logs must be

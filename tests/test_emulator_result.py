@@ -7,6 +7,7 @@ import pytest
 from rich.console import Console
 
 from chipemu.emulator import Device
+from golden_figures import assert_golden
 from chipemu.kernels import microbench as mb
 from chipemu.kernels.matmul.api import matmul
 
@@ -85,4 +86,4 @@ def test_golden_stats(name):
     if os.environ.get("CHIPEMU_REGEN_GOLDEN"):
         GOLDEN.mkdir(exist_ok=True)
         path.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
-    assert got == json.loads(path.read_text())
+    assert_golden(name, got, json.loads(path.read_text()))

@@ -81,6 +81,40 @@ def test_ping_pong_latency_is_the_configured_hop_latency(dev):
     assert r.metrics["one_way_cycles"] == r.metrics["hops"] * dev.chiplet.noc.hop_cycles + ser
 
 
+RING8 = Device.preset("ring8")
+# tiny's ring 0-1-2-3-0 listed so that chiplet 0 reaches 2 through 1 but 2 reaches 0 through 3
+# (breadth-first over links in index order); PHYs make the two ways 3 and 4 NoC hops
+SKEW_LINKS = [{"a": 0, "b": 1, "phy_a": 1, "phy_b": 0}, {"a": 2, "b": 3, "phy_a": 0, "phy_b": 0},
+              {"a": 1, "b": 2, "phy_a": 3, "phy_b": 0}, {"a": 3, "b": 0, "phy_a": 3, "phy_b": 3}]
+TINY_SKEW = TINY.replace({"chiplet.phy_tiles": [0, 1, 3], "chiplets.topology": "links",
+                          "chiplets.links": SKEW_LINKS})
+
+
+@pytest.mark.parametrize("dev, a, b, hops, d2d, back", [
+    # tiny (2x2 tiles; links 0-1 on PHYs 1/1, 0-2 on 2/1, 1-3 on 2/1): chiplet 0 reaches 3 over
+    # link 0-1 (lowest index), then 1-3: tile 0 -> PHY 1 (1 hop), arrive at 1, -> PHY 2 (2 hops),
+    # arrive at chiplet 3's tile 1, -> tile 3 (1 hop); back over 1-3 then 0-1, also 1 + 2 + 1
+    (TINY, 0, 15, 4, 2, 4),
+    (TINY, 0, 5, 1, 1, 1),              # tile 0 -> PHY 1, arrive at chiplet 1's tile 1 = b
+    # ring8 (8x8 tiles, chiplet k's links to k-1 and k+1 on PHYs (3,0) and (3,7), chiplet 0's
+    # the other way round): (0,0) -> (3,0) 3 hops, (3,0) -> (3,7) 7, (3,0) -> (7,7) 11
+    (RING8, 0, 2 * 64 + 63, 21, 2, 21),
+    (TINY_SKEW, 0, 8, 3, 2, 4),         # 1 + 2 + 0 there; back 0 + 2 + 2 through chiplet 3
+], ids=["tiny_corner", "tiny_neighbour", "ring8", "tiny_skewed_ring"])
+def test_ping_pong_across_chiplets_by_hand(dev, a, b, hops, d2d, back):
+    # one 64-byte packet; SRAM ports, DMA ports and NoC links all take ser = 64 / their rate cycles
+    # (tiny 2, ring8 1): hops x hop_cycles, plus per D2D hop its latency and the extra cycles of
+    # its slower serialization (tiny 64 / 16 = 4: 2 more; ring8 none), plus ser at the end
+    r = mb.ping_pong(dev, a=a, b=b, nbytes=64, rounds=4, mode="timing")
+    m = r.metrics
+    assert (m["hops"], m["d2d_hops"], m["hops_back"], m["same_chiplet"]) == (hops, d2d, back, False)
+    ser = -(-64 // dev.tile.sram.port_bytes_per_cycle)
+    link = dev.d2d_links()[0]
+    per_d2d = link.latency_cycles + max(0, -(-64 // link.bytes_per_cycle) - ser)
+    hop = dev.chiplet.noc.hop_cycles
+    assert m["one_way_cycles"] == ((hops + back) / 2) * hop + d2d * per_d2d + ser
+
+
 def test_halving_noc_links_halves_noc_bandwidth_only():
     half = CORSAIR.replace("chiplet.noc.link_bytes_per_cycle", CORSAIR.chiplet.noc.link_bytes_per_cycle // 2)
     a, b = mb.noc_bandwidth(CORSAIR, mode="timing"), mb.noc_bandwidth(half, mode="timing")

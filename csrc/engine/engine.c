@@ -1,4 +1,4 @@
-/* engine.c — the timing and energy engine's entry points (docs/engine.md).
+/* engine/engine.c — the timing and energy engine's entry points (docs/engine.md).
  *
  * chipemu_engine_run is a pure function of (device params, event log, peers, buffer table): it
  * validates everything, numbers the resources, builds the dependency graph (hazard.c), runs

@@ -1,6 +1,6 @@
 /* engine/internal.h — state shared by the timing and energy engine's files (not public API).
  *
- *   engine.c         entry points, device parameters, resource numbering, routing, the run
+ *   engine.c  entry points, device parameters, resource numbering, routing, the run
  *   log.c     log validation (with the energy pass), barrier groups and instances
  *   layout.c  the op records in rank order, unit chains
  *   hazard.c  the hazard walk: RAW/WAR/WAW predecessors, written to the edge stream

@@ -613,6 +613,11 @@ CHIPEMU_API void chipemu_kernel_mb_send_table(chipemu_ctx *ctx, int64_t tile, in
                                               const int64_t *p);
 CHIPEMU_API void chipemu_kernel_mb_dram_table(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                               const int64_t *p);
+/* scale_rows tile kernels (csrc/kernels/scale_rows/tile.c) */
+CHIPEMU_API void chipemu_kernel_sr_load(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                        const int64_t *p);
+CHIPEMU_API void chipemu_kernel_sr_scale(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                         const int64_t *p);
 /* GENERATED END kernels */
 /* CDEF END */
 

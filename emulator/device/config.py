@@ -1,6 +1,6 @@
 """The emulated device (`Device`) and where it runs (`Site`).
 
-A `Device` is one frozen, validated config tree (parts in `device_parts.py`), loaded from a preset
+A `Device` is one frozen, validated config tree (parts in `parts.py`), loaded from a preset
 or a TOML file and changed only through `Device.replace`, which re-validates. Every invalid value
 raises `ConfigError` naming the dotted field path, the value and what is allowed. Derived figures
 (MACs/cycle, peaks, bandwidths) are methods, never fields, so they cannot disagree with the

@@ -1,4 +1,4 @@
-"""Timing and energy of an event log: the C engine (csrc/engine*.c, docs/engine.md) behind one call.
+"""Timing and energy of an event log: the C engine (csrc/engine/, docs/engine.md) behind one call.
 
     result = simulate(log, params)
 

@@ -1,4 +1,4 @@
-"""Numba twin of the row parts of csrc/intrinsics/vec.c: vec_add_rows, vec_mul_rows, vec_dot.
+"""Numba twin of csrc/intrinsics/vec_rows.c: vec_add_rows, vec_mul_rows, vec_dot.
 
 dst[r*row_len + i] = a[r*row_len + i] + b[r] (resp. * b[r]) in IEEE float32, b holding one value
 per row; a NaN result is stored as 0x7FC00000, as vec_add / vec_mul do (docs/intrinsics.md).

@@ -18,13 +18,12 @@ import numpy as np
 
 from chipemu.emulator.errors import CapacityError, ShapeError
 from chipemu.emulator.numerics.formats import KIND_INT_TENSOR, get_format
-from chipemu.kernels.scaffold import as_device, finish, machine_for
-
 from chipemu.kernels.attention import data as D
-from chipemu.kernels.attention.plan import plan_attention
+from chipemu.kernels.attention import steps as S
+from chipemu.kernels.attention.plan import default_kv_fmt, plan_attention
 from chipemu.kernels.attention.tile import AT_APPEND
-from chipemu.kernels.matmul.api import _dimc_format, _shape_of
-from chipemu.kernels.matmul.data import pad2, w_blocks
+from chipemu.kernels.blocks import pad2, w_blocks
+from chipemu.kernels.scaffold import Run, as_device, check_mode, dimc_format, machine_for, shape_of
 
 __all__ = ["KVCache"]
 
@@ -36,13 +35,12 @@ class KVCache:
 
     def __init__(self, k, v, *, max_len=None, lengths=None, max_new=16, heads=None,
                  fmt="mxint8", kv_fmt=None, device=None, backend="c", mode="functional"):
-        from chipemu.kernels.attention.api import default_kv_fmt
         self.device = dev = as_device(device)
-        self.timing = mode == "timing"
-        self.fmt = _dimc_format(fmt, "fmt", dev)
-        self.kv_fmt = _dimc_format(kv_fmt or default_kv_fmt(self.fmt), "kv_fmt", dev)
-        ks, ka = _shape_of(k, "k", self.timing)
-        vs, va = _shape_of(v, "v", self.timing)
+        self.timing = check_mode(mode) == "timing"
+        self.fmt = dimc_format(fmt, "fmt", dev)
+        self.kv_fmt = dimc_format(kv_fmt or default_kv_fmt(self.fmt), "kv_fmt", dev)
+        ks, ka = shape_of(k, "k", self.timing)
+        vs, va = shape_of(v, "v", self.timing)
         if len(ks) != 4 or ks != vs:
             raise ShapeError(f"k {ks} and v {vs} must be 4-D [B, Hkv, L, D] of the same shape")
         self.b, self.hkv, l0, self.d = ks
@@ -74,10 +72,9 @@ class KVCache:
             for u in range(p.units):               # keys past a sequence's length do not exist
                 self._k[u, self.lengths[u // self.hkv]:] = 0
                 self._v[u, self.lengths[u // self.hkv]:] = 0
-        from chipemu.kernels.attention.api import _alloc, _offsets
         self.tiles = D.tile_tables(p, self._keep(self.max_new))
-        self.offs, sizes = _offsets(p, self.tiles, p.blocks_per_tile)
-        self.bufs = _alloc(mach, p, sizes, self.timing)
+        self.offs, sizes = S.offsets(p, self.tiles, p.blocks_per_tile)
+        self.bufs = S.alloc(mach, p, sizes, self.timing)
         self.backend = backend
         self.fill = self._write_initial()
 
@@ -131,8 +128,17 @@ class KVCache:
         return self._run_writes(writes, "fill")
 
     def _run_writes(self, writes, phase):
-        """Launch at_append for `writes`; with phase set, finish and clear the log."""
-        mach, p = self.machine, self.plan
+        """at_append for `writes` as the first write (phase "fill"): timed on its own, then the
+        log is cleared."""
+        run = Run("kv_cache_" + phase, self.device, machine=self.machine)
+        with run.phase(phase):
+            self._launch_writes(run, writes)
+        r = run.finish(plan=self.plan.to_dict())
+        self.machine.clear_log()
+        return r
+
+    def _launch_writes(self, run, writes):
+        """One at_append superstep rewriting {tile: [(slot, host_off, nbytes, row0, rows)]}."""
         n = self.device.n_tiles
         head = [self.bufs["w"], self.bufs["kv_host"], get_format(self.kv_fmt).code]
         offsets = np.full(n, 3 + n, np.int64)
@@ -145,14 +151,8 @@ class KVCache:
         par = np.concatenate([np.asarray(head, np.int64), offsets, *recs])
         ids = sorted(writes) or [0]
         most = max((len(w) for w in writes.values()), default=0)
-        mach.launch(AT_APPEND, ids, par, events_per_tile=2 * most, peers_per_tile=1,
-                    stage_bytes_per_tile=64)
-        if phase is None:
-            return None
-        r = finish(mach, self.device, kernel="kv_cache_" + phase, plan=p.to_dict(),
-                   phases={phase: [mach.step - 1]})
-        mach.clear_log()
-        return r
+        run.launch(AT_APPEND, ids, par, events_per_tile=2 * most, peers_per_tile=1,
+                   stage_bytes_per_tile=64)
 
     def append_writes(self, sq):
         """The rewrites of a step of sq new tokens: {tile: [(slot, host_off, nbytes, row0,
@@ -180,50 +180,50 @@ class KVCache:
                               (g1 - g0) * gb, g0 * bv, (g1 - g0) * bv))
         return writes
 
-
-def cache_attention(cache, q, k_new, v_new, scale):
-    """One decode step on `cache` (see the module docstring) -> Result."""
-    from chipemu.kernels.attention.api import add_metrics, gather, run_compute, _write_queries
-    p0, mach = cache.plan, cache.machine
-    qs, qa = _shape_of(q, "q", cache.timing)
-    ks, ka = _shape_of(k_new, "k", cache.timing)
-    vs, va = _shape_of(v_new, "v", cache.timing)
-    b, hq, sq, d = qs if len(qs) == 4 else (None,) * 4
-    want = (cache.b, cache.hkv, sq, cache.d)
-    if len(qs) != 4 or (b, hq, d) != (cache.b, cache.hq, cache.d) or ks != want or vs != want:
-        raise ShapeError(f"with a cache of B={cache.b}, Hq={cache.hq}, Hkv={cache.hkv}, "
-                         f"D={cache.d}: q must be [B, Hq, Sq, D] and k, v [B, Hkv, Sq, D]; got "
-                         f"q {qs}, k {ks}, v {vs}")
-    if sq > cache.max_new:
-        raise ShapeError(f"Sq={sq} new tokens exceed the cache's max_new={cache.max_new}")
-    if (cache.lengths + sq > cache.max_len).any():
-        raise CapacityError(f"appending {sq} tokens to lengths {cache.lengths.tolist()} exceeds "
-                            f"max_len={cache.max_len}")
-    if not cache.timing:
-        kk = np.asarray(ka, np.float32).reshape(p0.units, sq, d)
-        vv = np.asarray(va, np.float32).reshape(p0.units, sq, d)
-        for u in range(p0.units):
-            lo = int(cache.lengths[u // cache.hkv])
-            cache._k[u, lo:lo + sq], cache._v[u, lo:lo + sq] = kk[u], vv[u]
-    cache._run_writes(cache.append_writes(sq), None)
-    append_step = mach.step - 1
-    keep = cache._keep(sq)
-    status = D.mask_info(keep, p0.bk, p0.kb)(p0.mq, p0.members, p0.blocks_per_tile, 1)[0]
-    plan = replace(p0, sq=sq, nq=p0.group * sq, chunks=1, status=status)
-    tiles = D.tile_tables(plan, keep)
-    if max(len(t[4]) for t in tiles.values()) > max(1, p0.n_bias):
-        raise CapacityError("this step needs more mask-bias blocks than the cache reserved")
-    if not cache.timing:
-        _write_queries(mach, plan, tiles, cache.offs, cache.bufs,
-                       D.q_units(qa, scale, plan, cache.backend))
-    par = D.params(plan, cache.device.n_tiles, cache.bufs, tiles, cache.offs)
-    first = mach.step
-    steps = run_compute(mach, plan, par, sorted(tiles))
-    out = None if cache.timing else gather(mach, plan, cache.bufs["y"])
-    r = finish(mach, cache.device, kernel="attention_decode", output=out, plan=plan.to_dict(),
-               phases={"append": [append_step], "load": [first, first + 1], "compute": steps})
-    add_metrics(r, plan)
-    r.metrics["lengths_before"] = cache.lengths.tolist()
-    mach.clear_log()
-    cache.lengths = cache.lengths + sq
-    return r
+    # ---- a decode step ----
+    def step(self, q, k_new, v_new, *, scale: float):
+        """Append the Sq new tokens' keys and values [B, Hkv, Sq, D], then attend with q
+        [B, Hq, Sq, D] over each sequence's keys so far (the new tokens causally) -> Result with
+        phases "append", "load" (queries) and "compute". Called by attention(..., cache=self)."""
+        p0, mach = self.plan, self.machine
+        qs, qa = shape_of(q, "q", self.timing)
+        ks, ka = shape_of(k_new, "k", self.timing)
+        vs, va = shape_of(v_new, "v", self.timing)
+        b, hq, sq, d = qs if len(qs) == 4 else (None,) * 4
+        want = (self.b, self.hkv, sq, self.d)
+        if len(qs) != 4 or (b, hq, d) != (self.b, self.hq, self.d) or ks != want or vs != want:
+            raise ShapeError(f"with a cache of B={self.b}, Hq={self.hq}, Hkv={self.hkv}, "
+                             f"D={self.d}: q must be [B, Hq, Sq, D] and k, v [B, Hkv, Sq, D]; got "
+                             f"q {qs}, k {ks}, v {vs}")
+        if sq > self.max_new:
+            raise ShapeError(f"Sq={sq} new tokens exceed the cache's max_new={self.max_new}")
+        if (self.lengths + sq > self.max_len).any():
+            raise CapacityError(f"appending {sq} tokens to lengths {self.lengths.tolist()} exceeds "
+                                f"max_len={self.max_len}")
+        if not self.timing:
+            kk = np.asarray(ka, np.float32).reshape(p0.units, sq, d)
+            vv = np.asarray(va, np.float32).reshape(p0.units, sq, d)
+            for u in range(p0.units):
+                lo = int(self.lengths[u // self.hkv])
+                self._k[u, lo:lo + sq], self._v[u, lo:lo + sq] = kk[u], vv[u]
+        run = Run("attention_decode", self.device, machine=mach)
+        with run.phase("append"):
+            self._launch_writes(run, self.append_writes(sq))
+        keep = self._keep(sq)
+        status = D.mask_info(keep, p0.bk, p0.kb)(p0.mq, p0.members, p0.blocks_per_tile, 1)[0]
+        plan = replace(p0, sq=sq, nq=p0.group * sq, chunks=1, status=status)
+        tiles = D.tile_tables(plan, keep)
+        if max(len(t[4]) for t in tiles.values()) > max(1, p0.n_bias):
+            raise CapacityError("this step needs more mask-bias blocks than the cache reserved")
+        if not self.timing:
+            S.write_queries(mach, plan, tiles, self.offs, self.bufs,
+                            D.q_units(qa, scale, plan, self.backend))
+        par = D.params(plan, self.device.n_tiles, self.bufs, tiles, self.offs)
+        S.run_compute(run, plan, par, sorted(tiles))
+        out = None if self.timing else S.gather(mach, plan, self.bufs["y"])
+        r = run.finish(output=out, plan=plan.to_dict())
+        S.add_metrics(r, plan)
+        r.metrics["lengths_before"] = self.lengths.tolist()
+        mach.clear_log()
+        self.lengths = self.lengths + sq
+        return r

@@ -10,7 +10,7 @@ from chipemu.emulator.numerics.formats import get_format
 
 from chipemu.kernels.attention import tile as T
 from chipemu.kernels.attention.plan import merge_script, zigzag
-from chipemu.kernels.matmul.data import pad2, w_blocks, x_blocks
+from chipemu.kernels.blocks import pad2, w_blocks, x_blocks
 
 __all__ = ["keep_units", "mask_info", "q_units", "kv_slots", "tile_tables", "params"]
 

@@ -29,10 +29,19 @@ from chipemu.emulator.numerics import layout
 from chipemu.emulator.errors import CapacityError, FormatError, ShapeError
 from chipemu.emulator.numerics.formats import get_format
 
-__all__ = ["AttentionPlan", "plan_attention", "merge_script", "zigzag", "MAX_REPLICAS"]
+__all__ = ["AttentionPlan", "plan_attention", "default_kv_fmt", "merge_script", "zigzag", "MAX_REPLICAS"]
 
 MAX_REPLICAS = 16
 ALIGN = 64
+
+
+_EIGHT_BIT = {"mxint4": "mxint8", "bfp12": "bfp16"}
+
+
+def default_kv_fmt(fmt: str) -> str:
+    """K/V arrays must be square (keys as rows of V and columns of K^T): 4-bit formats keep
+    their K/V in the 8-bit sibling (mxint4 -> mxint8, bfp12 -> bfp16)."""
+    return _EIGHT_BIT.get(fmt, fmt)
 
 
 def _up(n):

@@ -19,7 +19,7 @@ from chipemu.emulator.reference.vecmath import reciprocal as vrecip
 
 from chipemu.kernels.attention.data import MINIT, keep_units, mask_info, tile_tables
 from chipemu.kernels.attention.plan import merge_script, plan_attention
-from chipemu.kernels.matmul.data import pad2
+from chipemu.kernels.blocks import pad2
 
 __all__ = ["attention_reference"]
 

@@ -12,57 +12,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from chipemu.emulator.errors import FormatError, ShapeError
-from chipemu.emulator.numerics.formats import FORMATS, KIND_BLOCK_INT, KIND_INT_TENSOR, get_format
-from chipemu.kernels.scaffold import as_device, finish, machine_for
-
+from chipemu.emulator.errors import ShapeError
+from chipemu.emulator.numerics.formats import DIMC_FORMATS
+from chipemu.kernels.blocks import pad2, w_blocks, x_blocks
 from chipemu.kernels.matmul import data as D
 from chipemu.kernels.matmul.floor import floor_cycles
 from chipemu.kernels.matmul.plan import plan_matmul
 from chipemu.kernels.matmul.tile import H_STEP, MM_LOAD, MM_STEP
-from chipemu.kernels.barrier import BARRIER_ALL
+from chipemu.kernels.scaffold import Run, dimc_format, shape_of
 
 __all__ = ["matmul", "run_matmul", "DIMC_FORMATS", "floor_cycles"]
-
-DIMC_FORMATS = tuple(n for n, s in FORMATS.items() if s.kind in (KIND_BLOCK_INT, KIND_INT_TENSOR))
-_FLOAT_KINDS = ("float32", "float16", "bfloat16")
-
-
-def _dimc_format(name, what, device):
-    try:
-        spec = get_format(name)
-    except Exception:
-        raise FormatError(f"{what}={name!r} is not a DIMC format; allowed: "
-                          f"{', '.join(DIMC_FORMATS)}") from None
-    if spec.name not in DIMC_FORMATS:
-        raise FormatError(f"{what}={spec.name!r} is not a DIMC format; allowed: "
-                          f"{', '.join(DIMC_FORMATS)}")
-    if spec.name not in device.tile.dimc.formats:
-        raise FormatError(f"{what}={spec.name!r}: device {device.name!r} computes only in "
-                          f"{', '.join(device.tile.dimc.formats)}")
-    return spec.name
-
-
-def _shape_of(x, what, timing):
-    if isinstance(x, tuple) and not timing:
-        raise ShapeError(f"{what}={x!r} is a shape: functional mode needs arrays (a shape tuple "
-                         f"works in timing mode)")
-    if timing and isinstance(x, tuple):
-        if not x or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-                            for v in x):
-            raise ShapeError(f"{what}={x!r}: a shape must be a non-empty tuple of integers")
-        return tuple(int(v) for v in x), None
-    if not hasattr(x, "shape") or not hasattr(x, "dtype"):
-        try:
-            x = np.asarray(x)
-        except Exception:
-            raise ShapeError(f"{what} must be an array (or a shape tuple in timing mode), got "
-                             f"{type(x).__name__}") from None
-    if x.dtype.name not in _FLOAT_KINDS:
-        raise ShapeError(f"{what} has dtype {x.dtype}; allowed: float32, float16, bfloat16"
-                         + (" (or a shape tuple in timing mode)" if timing else ""))
-    return tuple(x.shape), x
-
 
 def _check(a_shape, b_shape):
     if len(a_shape) < 2:
@@ -89,39 +48,29 @@ def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
     debug_hook(machine, plan): called once the weights are loaded, before the compute phase
     (fault studies, e.g. machine.corrupt_weight(tile, slot, row, col, code)).
     """
-    dev = as_device(device)
-    if mode not in ("functional", "timing"):
-        from chipemu.emulator.errors import ConfigError
-        raise ConfigError(f"mode={mode!r} is not one of 'functional', 'timing'")
-    timing = mode == "timing"
-    fa = _dimc_format(fmt, "fmt", dev)
-    fw = _dimc_format(weight_fmt if weight_fmt is not None else fmt, "weight_fmt", dev)
-    a_shape, a_arr = _shape_of(a, "a", timing)
-    b_shape, b_arr = _shape_of(b, "b", timing)
+    run = Run("matmul", device, mode=mode, backend=backend)
+    dev, mach, timing = run.device, run.machine, run.timing
+    fa = dimc_format(fmt, "fmt", dev)
+    fw = dimc_format(weight_fmt if weight_fmt is not None else fmt, "weight_fmt", dev)
+    a_shape, a_arr = shape_of(a, "a", timing)
+    b_shape, b_arr = shape_of(b, "b", timing)
     _check(a_shape, b_shape)
     m = int(np.prod(a_shape[:-1]))
     k, n = b_shape
     plan = plan_matmul(m, k, n, fa, fw, dev)
-    mach = machine_for(dev, mode=mode, backend=backend)
     R, C = plan.rows, plan.cols
     kp, np_ = plan.kb * R, plan.nb * C
-    if timing:
-        wdata, woffs, wsize, blocks = D.w_host(plan, None)
-        xdata, xoffs, xsize = D.x_host(plan, None)
-        bufs = {"w_host": mach.alloc_host("w", nbytes=max(wsize, 1)),
-                "x_host": mach.alloc_host("x", nbytes=max(xsize, 1))}
-    else:
+    xb3 = wb3 = None
+    if not timing:
         a2 = np.asarray(a_arr, np.float32).reshape(m, k)
-        xb3 = D.x_blocks(D.pad2(a2, m, kp), fa, R, backend=backend)
-        wb3 = D.w_blocks(D.pad2(np.asarray(b_arr, np.float32), kp, np_), fw, R, C,
-                         backend=backend)
-        wdata, woffs, wsize, blocks = D.w_host(plan, wb3)
-        xdata, xoffs, xsize = D.x_host(plan, xb3)
-        del xb3, wb3
-        bufs = {"w_host": mach.alloc_host("w", wdata),
-                "x_host": mach.alloc_host("x", xdata if xdata is not None
-                                          else np.zeros(1, np.uint8))}
-        del wdata, xdata
+        xb3 = x_blocks(pad2(a2, m, kp), fa, R, backend=backend)
+        wb3 = w_blocks(pad2(np.asarray(b_arr, np.float32), kp, np_), fw, R, C, backend=backend)
+    wdata, woffs, wsize, blocks = D.w_host(plan, wb3)
+    xdata, xoffs, xsize = D.x_host(plan, xb3)
+    del xb3, wb3
+    bufs = {"w_host": run.host("w", wdata, wsize),
+            "x_host": run.host("x", xdata if xdata is not None else np.zeros(1, np.uint8), xsize)}
+    del wdata, xdata
     mach.reserve_sram(sum(plan.sram.values()))
     for name in D.buffer_names:
         if name in plan.sram:
@@ -132,21 +81,20 @@ def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
     ev_load = 2 * plan.blocks_per_tile + 2
     ev_step = (plan.pieces_per_tile + plan.blocks_per_tile * (2 if plan.passes > 1 else 1) + 3)
     stage = plan.pieces_per_tile * plan.piece_rows * plan.row_bytes + plan.mc * C * 4 + 64
-    mach.launch(MM_LOAD, tiles, p, events_per_tile=ev_load, peers_per_tile=1,
-                stage_bytes_per_tile=64)
-    # everything loaded before the compute phase starts, so it measures the matmul alone
-    mach.launch(BARRIER_ALL, tiles, [len(tiles)] + tiles, events_per_tile=1,
-                peers_per_tile=len(tiles), stage_bytes_per_tile=0)
+    with run.phase("load"):
+        run.launch(MM_LOAD, tiles, p, events_per_tile=ev_load, peers_per_tile=1,
+                   stage_bytes_per_tile=64)
+        # everything loaded before the compute phase starts, so it measures the matmul alone
+        run.barrier(tiles)
     if debug_hook is not None:
         debug_hook(mach, plan)
-    for s in range(plan.compute_supersteps):
-        p[H_STEP] = s
-        mach.launch(MM_STEP, tiles, p, events_per_tile=ev_step,
-                    peers_per_tile=plan.pieces_per_tile * nkg + 1, stage_bytes_per_tile=stage)
+    with run.phase("compute"):
+        for s in range(plan.compute_supersteps):
+            p[H_STEP] = s
+            run.launch(MM_STEP, tiles, p, events_per_tile=ev_step,
+                       peers_per_tile=plan.pieces_per_tile * nkg + 1, stage_bytes_per_tile=stage)
     out = None if timing else _gather(mach, plan, bufs["y"], a_shape[:-1], m, n)
-    steps = list(range(2, 2 + plan.compute_supersteps))
-    r = finish(mach, dev, kernel="matmul", output=out, plan=plan.to_dict(),
-               phases={"load": [0, 1], "compute": steps})
+    r = run.finish(output=out, plan=plan.to_dict())
     _metrics(r, plan, dev)
     return r
 

@@ -28,7 +28,7 @@ The rules (docs/matmul.md explains them with figures):
   (dimc_mvm accumulate). Over the group, a binary tree rooted at member c mod g (outputs spread
   over the group): at level l the member at relative position q (q mod 2^(l+1) = 2^l) sends its
   sum to q - 2^l, which computes acc = acc + received one superstep later. `tree(c)` lists it;
-  the NumPy reference (kernels/reference/matmul.py) replays it.
+  the NumPy reference (kernels/matmul/ref.py) replays it.
 """
 from __future__ import annotations
 

@@ -13,21 +13,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from chipemu.emulator.device.routes import route
 from chipemu.emulator.numerics import layout
 from chipemu.emulator.errors import ShapeError
 from chipemu.emulator.numerics.formats import get_format
-from chipemu.kernels.scaffold import as_device, finish, machine_for
-
-from chipemu.kernels.barrier import BARRIER_ALL
+from chipemu.kernels.scaffold import Run
 from chipemu.kernels.microbench.tile import DIMC_SETUP, DIMC_STREAM, DRAM_TABLE, SEND_TABLE
 
 __all__ = ["dimc_peak", "noc_bandwidth", "noc_hotspot", "d2d_bandwidth", "dram_stream",
            "ping_pong", "MICROBENCHMARKS"]
 
 
-def _start(device, backend, mode):
-    dev = as_device(device)
-    return dev, machine_for(dev, mode=mode, backend=backend)
+def _start(kernel, device, backend, mode):
+    run = Run(kernel, device, mode=mode, backend=backend)
+    return run, run.device, run.machine
 
 
 def _host(m, name, data, functional):
@@ -42,7 +41,7 @@ def dimc_peak(device=None, *, backend="c", mode="functional", fmt="mxint8", weig
     compute phase starts on every tile at once. nvec defaults to the largest power of two up to
     256 whose buffers fit the tile's SRAM. Metrics: achieved vs peak TFLOPS of the compute phase,
     its power (W) and pJ per MAC. fmt: activations; weight_fmt: weights (default fmt)."""
-    dev, m = _start(device, backend, mode)
+    run, dev, m = _start("dimc_peak", device, backend, mode)
     fa, fw = get_format(fmt), get_format(weight_fmt or fmt)
     functional = mode == "functional"
     k, cols = dev.tile.dimc.rows, dev.cols_eff(fw.name)
@@ -66,16 +65,16 @@ def dimc_peak(device=None, *, backend="c", mode="functional", fmt="mxint8", weig
     y_bytes = nvec * cols * 4
     w_s, x_s = m.alloc_sram("w", w_bytes), m.alloc_sram("x", x_bytes)
     xq_s, y_s = m.alloc_sram("xq", layout.row_bytes(fa.name, k) * nvec), m.alloc_sram("y", y_bytes * slots)
-    m.launch(DIMC_SETUP, tiles, [w_host, x_host, w_s, x_s, xq_s, fa.code, fw.code, nvec, k,
-                                 w_bytes, x_bytes, slots], events_per_tile=3 + slots)
-    m.launch(BARRIER_ALL, tiles, [len(tiles)] + tiles, events_per_tile=1,
-             peers_per_tile=len(tiles))
-    m.launch(DIMC_STREAM, tiles, [xq_s, y_s, fa.code, nvec, k, y_bytes, slots, iterations],
-             events_per_tile=iterations)
+    with run.phase("load"):
+        run.launch(DIMC_SETUP, tiles, [w_host, x_host, w_s, x_s, xq_s, fa.code, fw.code, nvec, k,
+                                       w_bytes, x_bytes, slots], events_per_tile=3 + slots)
+        run.barrier(tiles)
+    with run.phase("compute"):
+        run.launch(DIMC_STREAM, tiles, [xq_s, y_s, fa.code, nvec, k, y_bytes, slots, iterations],
+                   events_per_tile=iterations)
     out = m.read(y_s, tile=tiles[0], nbytes=y_bytes, dtype=np.float32).reshape(nvec, cols) if functional else None
-    r = finish(m, dev, kernel="dimc_peak", output=out, phases={"load": [0, 1], "compute": [2]},
-               plan={"fmt": fa.name, "weight_fmt": fw.name, "nvec": nvec, "iterations": iterations,
-                     "k": k, "cols": cols, "engines_used": slots, "tiles": len(tiles)})
+    r = run.finish(output=out, plan={"fmt": fa.name, "weight_fmt": fw.name, "nvec": nvec, "iterations": iterations,
+                         "k": k, "cols": cols, "engines_used": slots, "tiles": len(tiles)})
     compute = r.phase_list[1]
     macs = len(tiles) * iterations * nvec * k * cols
     peak = dev.peak_macs_per_second(fa.name, fw.name) * len(tiles) / dev.n_tiles
@@ -87,8 +86,9 @@ def dimc_peak(device=None, *, backend="c", mode="functional", fmt="mxint8", weig
     return r
 
 
-def _send(dev, m, pairs, nbytes, functional, kernel, offsets=None, extra=None):
+def _send(run, pairs, nbytes, offsets=None, extra=None):
     """One superstep of sends: pairs = [(src, dst)]; returns the finished Result."""
+    dev, m, functional = run.device, run.machine, not run.timing
     src_buf = m.alloc_sram("src", nbytes)
     span = nbytes * (max(offsets) + 1 if offsets else 1)
     dst_buf = m.alloc_sram("dst", span)
@@ -101,7 +101,7 @@ def _send(dev, m, pairs, nbytes, functional, kernel, offsets=None, extra=None):
         for s, _ in pairs:
             m.write(src_buf, np.full(nbytes, s % 251, np.uint8), tile=s)
     m.launch(SEND_TABLE, sorted(s for s, _ in pairs), table, events_per_tile=1)
-    return finish(m, dev, kernel=kernel, plan={"pairs": pairs, "nbytes": nbytes, **(extra or {})})
+    return run.finish(plan={"pairs": pairs, "nbytes": nbytes, **(extra or {})})
 
 
 def _path_peak(dev):
@@ -115,14 +115,14 @@ def noc_bandwidth(device=None, *, backend="c", mode="functional", nbytes=None, c
     """Neighbour sends on one chiplet: each tile in an even column sends nbytes to its east
     neighbour, so every directed link, port and SRAM port carries one stream. Metrics: achieved
     bytes/cycle per stream vs the configured path peak."""
-    dev, m = _start(device, backend, mode)
+    run, dev, m = _start("noc_bandwidth", device, backend, mode)
     rows, cols = dev.chiplet.tile_rows, dev.chiplet.tile_cols
     if cols < 2:
         raise ShapeError(f"noc_bandwidth needs at least 2 tile columns, the device has {cols}")
     nbytes = nbytes or min(262144, dev.sram_buffer_bytes // 4)
     base = chiplet * dev.tiles_per_chiplet
     pairs = [(base + r * cols + c, base + r * cols + c + 1) for r in range(rows) for c in range(0, cols - 1, 2)]
-    r = _send(dev, m, pairs, nbytes, mode == "functional", "noc_bandwidth")
+    r = _send(run, pairs, nbytes)
     achieved = nbytes / r.cycles
     r.metrics.update(streams=len(pairs), achieved_bytes_per_cycle=achieved,
                      configured_bytes_per_cycle=_path_peak(dev),
@@ -137,15 +137,14 @@ def noc_hotspot(device=None, *, backend="c", mode="functional", senders=None, nb
     (the chiplet's last tile): the target's eject port serializes them. senders defaults to
     min(4, tiles per chiplet - 1). Metrics: cycles, cycles per sender, and one stream's
     serialization time at the eject port."""
-    dev, m = _start(device, backend, mode)
+    run, dev, m = _start("noc_hotspot", device, backend, mode)
     base, tpc = chiplet * dev.tiles_per_chiplet, dev.tiles_per_chiplet
     senders = min(4, tpc - 1) if senders is None else senders
     if not 1 <= senders < tpc:
         raise ShapeError(f"senders={senders} must be in 1..{tpc - 1} (tiles per chiplet - 1)")
     target = base + tpc - 1
     pairs = [(base + i, target) for i in range(senders)]
-    r = _send(dev, m, pairs, nbytes, mode == "functional", "noc_hotspot",
-              offsets=list(range(senders)), extra={"target": target})
+    r = _send(run, pairs, nbytes, offsets=list(range(senders)), extra={"target": target})
     one = nbytes / dev.tile.dma.eject_bytes_per_cycle
     r.metrics.update(senders=senders, target=target, cycles_per_sender=r.cycles / senders,
                      eject_serialization_cycles_one=one, ratio_to_one_serialization=r.cycles / one)
@@ -156,7 +155,7 @@ def d2d_bandwidth(device=None, *, backend="c", mode="functional", link=0, nbytes
     """The PHY tile at one end of D2D link `link` sends nbytes to the PHY tile at the other end.
     Metrics: achieved bytes/cycle vs the configured path peak (the narrowest of SRAM port, ports
     and the link) and the link's own bytes/cycle."""
-    dev, m = _start(device, backend, mode)
+    run, dev, m = _start("d2d_bandwidth", device, backend, mode)
     links = dev.d2d_links()
     if not links:
         raise ShapeError("d2d_bandwidth needs a device with die-to-die links (it has one chiplet)")
@@ -166,7 +165,7 @@ def d2d_bandwidth(device=None, *, backend="c", mode="functional", link=0, nbytes
     tpc = dev.tiles_per_chiplet
     src, dst = lk.a * tpc + lk.phy_a, lk.b * tpc + lk.phy_b
     nbytes = nbytes or min(262144, dev.sram_buffer_bytes // 4)
-    r = _send(dev, m, [(src, dst)], nbytes, mode == "functional", "d2d_bandwidth", extra={"link": link})
+    r = _send(run, [(src, dst)], nbytes, extra={"link": link})
     peak = min(_path_peak(dev), lk.bytes_per_cycle)
     achieved = nbytes / r.cycles
     r.metrics.update(achieved_bytes_per_cycle=achieved, configured_bytes_per_cycle=peak,
@@ -180,7 +179,7 @@ def dram_stream(device=None, *, backend="c", mode="functional", nbytes=None, rep
     Metrics: achieved device DRAM bytes/cycle vs the configured peak: the channels read x the
     narrowest of the channel, the reader's eject port and its SRAM port (and the nominal DRAM
     bytes/cycle of those channels)."""
-    dev, m = _start(device, backend, mode)
+    run, dev, m = _start("dram_stream", device, backend, mode)
     d = dev.chiplet.dram
     nbytes = nbytes or min(65536, dev.sram_buffer_bytes // 4)
     table = np.full(3 + dev.n_tiles, -1, np.int64)
@@ -195,7 +194,7 @@ def dram_stream(device=None, *, backend="c", mode="functional", nbytes=None, rep
                 table[3 + tile] = buf
                 readers.append(tile)
     m.launch(DRAM_TABLE, sorted(readers), table, events_per_tile=reps)
-    r = finish(m, dev, kernel="dram_stream", plan={"readers": readers, "nbytes": nbytes, "reps": reps})
+    r = run.finish(plan={"readers": readers, "nbytes": nbytes, "reps": reps})
     t = dev.tile
     peak = len(readers) * min(d.bytes_per_cycle, t.dma.eject_bytes_per_cycle, t.sram.port_bytes_per_cycle)
     achieved = len(readers) * nbytes * reps / r.cycles
@@ -208,8 +207,9 @@ def dram_stream(device=None, *, backend="c", mode="functional", nbytes=None, rep
 def ping_pong(device=None, *, backend="c", mode="functional", a=0, b=None, nbytes=64, rounds=8):
     """Tiles a and b (default: the far corner of a's chiplet) bounce nbytes back and forth for
     `rounds` round trips, one send per superstep, each waiting for the previous (RAW on the
-    buffer). Metrics: one-way latency in cycles and ns, and the XY hop count."""
-    dev, m = _start(device, backend, mode)
+    buffer). Metrics: one-way latency in cycles and ns (the mean of both ways); the engine's route
+    from a to b: NoC hops on every chiplet crossed (`hops`) and D2D hops; NoC hops back from b."""
+    run, dev, m = _start("ping_pong", device, backend, mode)
     tpc, cols = dev.tiles_per_chiplet, dev.chiplet.tile_cols
     b = (a // tpc) * tpc + tpc - 1 if b is None else b
     if a == b or not (0 <= a < dev.n_tiles and 0 <= b < dev.n_tiles):
@@ -224,11 +224,12 @@ def ping_pong(device=None, *, backend="c", mode="functional", a=0, b=None, nbyte
         table[3 + 2 * s], table[4 + 2 * s] = d, 0
         m.launch(SEND_TABLE, [s], table, events_per_tile=1)
     out = m.read(buf, tile=a, nbytes=nbytes) if mode == "functional" else None
-    r = finish(m, dev, kernel="ping_pong", output=out, plan={"a": a, "b": b, "rounds": rounds})
-    la, lb = divmod(a % tpc, cols), divmod(b % tpc, cols)
+    r = run.finish(output=out, plan={"a": a, "b": b, "rounds": rounds})
+    there, back = route(dev, a, b), route(dev, b, a)     # back may take other links (lowest index)
     one_way = r.cycles / (2 * rounds)
     r.metrics.update(one_way_cycles=one_way, one_way_ns=one_way / dev.clock_ghz,
-                     hops=abs(la[0] - lb[0]) + abs(la[1] - lb[1]), same_chiplet=a // tpc == b // tpc)
+                     hops=there.noc_hops, d2d_hops=there.d2d_hops, hops_back=back.noc_hops,
+                     same_chiplet=a // tpc == b // tpc)
     return r
 
 

@@ -2,9 +2,9 @@
  * which provides CHECK, CHECK_ST and xmalloc).
  *
  * Builds a superstep by hand (every array malloc'ed at its exact size, so ASan catches any
- * overrun), runs a kernel written here and the library's test kernels through chipemu_launch and
- * chipemu_finish, and checks delivery, the log, and that broken rules and bad arguments give
- * statuses and recorded errors, never a crash.
+ * overrun), runs a kernel written here and the test tile kernels (tests/testkernels/tile.c)
+ * through chipemu_launch and chipemu_finish, and checks delivery, the log, and that broken rules
+ * and bad arguments give statuses and recorded errors, never a crash.
  */
 
 #define CORE_MAX 2147483647LL

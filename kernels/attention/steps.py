@@ -1,0 +1,110 @@
+"""The steps of an attention run shared by `attention` (api.py) and a KV cache's decode step
+(cache.py): host buffers and their per-tile offsets, query bytes, the compute supersteps, the
+gather of the output and the metrics."""
+from __future__ import annotations
+
+import numpy as np
+
+from chipemu.kernels.attention import data as D
+from chipemu.kernels.attention.tile import A_STEP, AT_Q, AT_STEP
+
+__all__ = ["offsets", "alloc", "kv_bytes", "write_queries", "run_compute", "add_metrics", "gather"]
+
+
+def offsets(plan, tiles, bpt):
+    """Per tile, its byte offsets in the host buffers (regions sized for the plan's worst case)."""
+    per = plan.d_splits + plan.v_splits
+    kv_t = bpt * per * plan.slot_bytes
+    q_t = plan.rounds * plan.d_splits * plan.mq * plan.q_row_bytes
+    b_t = max(1, plan.n_bias) * plan.mq * plan.bk * 4
+    offs = {}
+    for i, tile in enumerate(sorted(tiles)):
+        offs[tile] = {"kv": i * kv_t, "q": i * q_t, "q_bytes": q_t, "bias": i * b_t,
+                      "bias_bytes": 0}
+    n = len(tiles)
+    return offs, {"kv_host": n * kv_t, "q_host": n * q_t, "bias_host": n * b_t}
+
+
+def alloc(mach, plan, sizes, timing):
+    bufs = {}
+    for name, size in sizes.items():
+        bufs[name] = (mach.alloc_host(name, nbytes=size) if timing
+                      else mach.alloc_host(name, np.zeros(size, np.uint8)))
+    const = np.stack([np.full(plan.mq, D.MINIT, np.float32), np.full(plan.mq, -1, np.float32),
+                      np.full(plan.mq, np.finfo(np.float32).tiny, np.float32)])
+    bufs["const_host"] = (mach.alloc_host("const", nbytes=const.nbytes) if timing
+                          else mach.alloc_host("const", const))
+    mach.reserve_sram(sum(plan.sram.values()))
+    for name, nbytes in plan.sram.items():
+        if nbytes:
+            bufs[name] = mach.alloc_sram(name, nbytes)
+    return bufs
+
+
+def kv_bytes(plan, tiles, kv_u):
+    per = plan.d_splits + plan.v_splits
+    out = np.zeros((len(tiles), plan.blocks_per_tile, per, plan.slot_bytes), np.uint8)
+    for i, tile in enumerate(sorted(tiles)):
+        u, mem = tiles[tile][0], tiles[tile][1]
+        run = plan.k_run(mem)
+        out[i, :len(run)] = kv_u[u, run.start:run.stop:run.step]
+    return out.reshape(-1)
+
+
+def write_queries(mach, plan, tiles, offs, bufs, q_u):
+    """Each tile's query rows ([round][d split][mq][row bytes]) and its bias blocks."""
+    for tile in sorted(tiles):
+        u, _, rep, _, biases = tiles[tile]
+        qb = np.zeros((plan.rounds, plan.d_splits, plan.mq, plan.q_row_bytes), np.uint8)
+        for rnd in range(plan.rounds):
+            c = plan.chunk_of(rnd, rep)
+            if c < plan.chunks:
+                r0, r1 = plan.chunk_rows(c)
+                qb[rnd, :, :r1 - r0] = q_u[u, r0:r1].transpose(1, 0, 2)
+        mach.write(bufs["q_host"], qb, offset=offs[tile]["q"])
+        arrs = [a for _, a in sorted(biases.values(), key=lambda t: t[0])]
+        if arrs:
+            mach.write(bufs["bias_host"], np.stack(arrs), offset=offs[tile]["bias"])
+
+
+def run_compute(run, plan, p, ids):
+    """at_q (query rows, bias, constants) and a barrier in phase "load", then the compute
+    supersteps in phase "compute". The bias bytes per tile are set in p by the caller."""
+    with run.phase("load"):
+        run.launch(AT_Q, ids, p, events_per_tile=3, peers_per_tile=1, stage_bytes_per_tile=64)
+        run.barrier(ids)
+    per = plan.d_splits + plan.v_splits
+    ev_step = plan.blocks_per_tile * (2 * per + 18) + 6 * plan.v_splits + 20
+    part = (2 + plan.v_splits * plan.cols) * plan.mq * 4
+    with run.phase("compute"):
+        for s in range(plan.rounds * plan.stages):
+            p[A_STEP] = s
+            run.launch(AT_STEP, ids, p, events_per_tile=ev_step, peers_per_tile=1,
+                       stage_bytes_per_tile=part + 64)
+
+
+def add_metrics(r, plan):
+    comp = r.phase_list[-1]
+    r.metrics.update(compute_cycles=comp.cycles, compute_energy_pj=comp.energy_fj / 1000.0,
+                     blocks_computed=int((plan.status > 0).sum()),
+                     blocks_skipped=int((plan.status == 0).sum()),
+                     energy_per_token_pj=comp.energy_fj / 1000.0 / (plan.b * plan.sq),
+                     tiles_used=plan.span * plan.replicas)
+
+
+def gather(mach, plan, ybuf):
+    C, vs = plan.cols, plan.v_splits
+    out = np.zeros((plan.units, plan.nq, vs * C), np.float32)
+    for c in range(plan.chunks):
+        rep, rnd = plan.replica_of(c), c // plan.replicas
+        r0, r1 = plan.chunk_rows(c)
+        for u in range(plan.units):
+            tile = plan.tile_of(u, 0, rep)
+            for t in range(vs):
+                off = ((rnd * vs + t) * plan.mq) * C * 4
+                out[u, r0:r1, t * C:(t + 1) * C] = mach.read(
+                    ybuf, tile=tile, offset=off, nbytes=(r1 - r0) * C * 4,
+                    dtype=np.float32).reshape(r1 - r0, C)
+    g = plan.group
+    out = out[:, :, :plan.d].reshape(plan.b, plan.hkv, g, plan.sq, plan.d)
+    return out.reshape(plan.b, plan.hq, plan.sq, plan.d)
