@@ -39,13 +39,12 @@ def regions():
 
 
 def whole_files():
-    """{path relative to the repo: full text} of generated files."""
+    """{path relative to the repo: full text} of generated files: one params.h per kernel
+    folder holding all of its layouts (told apart by their C prefixes)."""
+    from chipemu.kernels.params import c_header
     from chipemu.kernels.registry import kernels
-    out = {}
-    for k in kernels().values():
-        for layout in k.params:
-            out[f"csrc/kernels/{k.name}/params.h"] = layout.c_header()
-    return out
+    return {f"csrc/kernels/{k.name}/params.h": c_header(k.params)
+            for k in kernels().values() if k.params}
 
 
 def render() -> dict:
