@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import namedtuple
+from operator import itemgetter
 
 import numpy as np
 
@@ -53,30 +54,31 @@ class ParamLayout:
         # H.count is where the per-tile record offsets start (the header's length)
         self.H = namedtuple("H", self.header + ("count",))(*range(len(self.header) + 1))
         self.R = namedtuple("R", self.record + ("count",))(*range(len(self.record) + 1))
+        self._get_header, self._get_record = _getter(self.header), _getter(self.record)
 
     def build(self, n_tiles: int, header: dict, records: dict | None = None) -> np.ndarray:
         """The int64 vector: `header` {name: value} for every header word (missing or unknown
-        names raise), `records` {tile: (fields {name: value}, tail list)} for the tiles that
-        have one; every other tile points at a shared all-zero record."""
-        _check_names(self.kernel, "header", self.header, header)
-        h = np.array([int(header[n]) for n in self.header], np.int64)
+        names raise), `records` {tile: (fields {name: value}, tail sequence)} for the tiles
+        that have one; every other tile points at a shared all-zero record."""
+        words = list(_named(self.kernel, None, self.header, self._get_header, header))
         if not self.record:
             if records:
                 raise ValueError(f"{self.kernel} params{self._tag()}: no record fields declared")
-            return h
-        records = records or {}
+            return np.array(words, np.int64)
         nr = len(self.record)
-        base = len(h) + n_tiles
-        offsets = np.full(n_tiles, base, np.int64)
-        parts, at = [np.zeros(nr, np.int64)], base + nr
-        for tile in sorted(records):
+        at = len(words) + n_tiles
+        offsets = np.full(n_tiles, at, np.int64)         # every tile starts at the zero record
+        body, at = [0] * nr, at + nr
+        for tile in sorted(records or {}):
             fields, tail = records[tile]
-            _check_names(self.kernel, f"record of tile {tile}", self.record, fields)
-            rec = np.array([int(fields[n]) for n in self.record] + [int(x) for x in tail], np.int64)
+            if not 0 <= tile < n_tiles:
+                raise ValueError(f"{self.kernel} params: tile {tile} outside 0..{n_tiles - 1}")
             offsets[tile] = at
-            parts.append(rec)
-            at += len(rec)
-        return np.concatenate([h, offsets, *parts])
+            body += _named(self.kernel, tile, self.record, self._get_record, fields)
+            body += tail
+            at += nr + len(tail)
+        # one conversion of all records: an array per record costs more (launches are hot)
+        return np.concatenate([np.array(words, np.int64), offsets, np.array(body, np.int64)])
 
     def c_enums(self) -> list:
         """Lines of the C enums of this layout: {prefix_}H_* and, with records, {prefix_}R_*."""
@@ -143,8 +145,23 @@ def drop_stale_cache(namespace: dict, probe, expected: int) -> None:
                 cache.flush()
 
 
-def _check_names(kernel, what, want, given):
-    missing = [n for n in want if n not in given]
-    extra = [n for n in given if n not in want]
-    if missing or extra:
-        raise ValueError(f"{kernel} params, {what}: missing {missing}, unknown {extra}")
+def _getter(names):
+    """names -> fn(dict) giving the tuple of their values (a KeyError if one is missing)."""
+    if len(names) == 1:
+        return lambda d: (d[names[0]],)
+    return itemgetter(*names) if names else (lambda d: ())
+
+
+def _named(kernel, tile, names, get, given):
+    """The values of `names` in `given` (the header if tile is None, else that tile's record
+    fields), in order; else a ValueError naming every missing and unknown name. The cheap
+    test first: with the right count and none missing, none is unknown."""
+    try:
+        if len(given) == len(names):
+            return get(given)
+    except KeyError:
+        pass
+    what = "header" if tile is None else f"record of tile {tile}"
+    missing = [n for n in names if n not in given]
+    extra = [n for n in given if n not in names]
+    raise ValueError(f"{kernel} params, {what}: missing {missing}, unknown {extra}")

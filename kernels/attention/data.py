@@ -4,6 +4,8 @@ the tile kernels (kernels/attention/params.py). Vectorized NumPy where it matter
 """
 from __future__ import annotations
 
+from itertools import chain
+
 import numpy as np
 
 from chipemu.emulator.numerics.formats import get_format
@@ -154,5 +156,5 @@ def params(plan, n_tiles, bufs, tiles, offs):
         fields = dict(active=1, member=mem, replica=rep, n_blocks=len(plan.k_run(mem)),
                       kv_host_off=o["kv"], q_host_off=o["q"], q_bytes=o["q_bytes"],
                       bias_host_off=o["bias"], bias_bytes=len(biases) * plan.mq * plan.bk * 4)
-        records[tile] = (fields, [x for rr in recs for x in rr])
+        records[tile] = (fields, list(chain.from_iterable(recs)))      # rounds back to back
     return ATTENTION.build(n_tiles, header, records)

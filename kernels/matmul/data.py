@@ -104,5 +104,5 @@ def params(plan, n_tiles, bufs, woffs, blocks, xoffs):
         fields = dict(active=1, member=mem, group_base=tile - mem, n_nb=n_nb,
                       k_run=len(blocks[tile]) // n_nb, w_host_off=woffs[tile], x_host_off=xo,
                       x_bytes=xn, n_pieces=len(pieces), replica=rep, n_kg=len(kgt))
-        records[tile] = (fields, [*kgt, *(x for jq in pieces for x in jq)])
+        records[tile] = (fields, list(kgt) + [x for jq in pieces for x in jq])
     return MATMUL.build(n_tiles, header, records)
