@@ -135,7 +135,8 @@ def fingerprint(*layouts) -> int:
 def drop_stale_cache(namespace: dict, probe, expected: int) -> None:
     """Discard the Numba cache of every jit function of the module `namespace` when `probe()`
     (a jit function of that module returning its fingerprint global) disagrees with `expected`:
-    its cached code then reads the indices of another layout. Costs one cached call at import."""
+    its cached code then reads the indices of another layout. Costs one cached call at import;
+    uses the dispatcher's `_cache` (Numba-private, as emulator/_jit.py's stamped cache does)."""
     if probe() == expected:
         return
     for obj in list(namespace.values()):
