@@ -228,12 +228,12 @@ def _kernel_header(header_text):
 
 def whole_files(texts=None):
     """{path relative to the repo: full text} of generated files (texts: regions rendered so far)."""
+    from chipemu.kernels.params import c_header
     from chipemu.kernels.registry import kernels
     texts = texts or {}
-    out = {}
-    for k in kernels().values():
-        for layout in k.params:
-            out[f"csrc/kernels/{k.name}/params.h"] = layout.c_header()
+    # one params.h per kernel folder holding all of its layouts (told apart by their C prefixes)
+    out = {f"csrc/kernels/{k.name}/params.h": c_header(k.params)
+           for k in kernels().values() if k.params}
     header = texts.get(_H) or (ROOT / _H).read_text()
     out["csrc/include/chipemu_kernel.h"] = _kernel_header(header)
     return out

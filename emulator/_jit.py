@@ -8,9 +8,11 @@ zero gives inf/nan as in C, instead of raising). `signature=` compiles for that 
 
 Cache validity: Numba stamps a cached function with its own source file only, but a tile kernel
 inlines the intrinsics, the codec and the vector math from other files. chipemu's functions are
-therefore stamped with those files too (_DEPS), so editing an intrinsic recompiles every kernel
-instead of silently running the stale one.
+therefore stamped with those files too (_DEPS), and a tile kernel with its folder's params.py
+(its parameter indices are frozen into the compiled code), so editing an intrinsic or a layout
+recompiles the kernels instead of silently running stale ones.
 """
+import functools
 import os
 
 import numba
@@ -26,9 +28,9 @@ _DEPS = tuple(["_jit.py", os.path.join("runtime", "superstep.py")] + sorted(
     for f in os.listdir(os.path.join(_HERE, d)) if f.endswith(".py")))
 
 
-def _deps_stamp():
+def _deps_stamp(paths):
     out = []
-    for name in _DEPS:
+    for name in paths:
         try:
             st = os.stat(os.path.join(_HERE, name))
             out.append((name, st.st_mtime, st.st_size))
@@ -37,16 +39,25 @@ def _deps_stamp():
     return tuple(out)
 
 
-def _cache_class():
-    """A Numba FunctionCache whose source stamp also covers _DEPS (None if Numba's private
-    caching API moved: then plain cache=True, and stale kernels need a manual cache clear)."""
+def _local_deps(f):
+    """The kernel folder's params.py beside f's file, if any: a tile kernel's parameter indices
+    are globals frozen into its compiled code, so the layout must invalidate the cache too."""
+    path = os.path.join(os.path.dirname(os.path.abspath(f.__code__.co_filename)), "params.py")
+    return (path,) if os.path.exists(path) else ()
+
+
+@functools.lru_cache(maxsize=None)
+def _cache_class(extra=()):
+    """A Numba FunctionCache whose source stamp also covers _DEPS and `extra` (None if Numba's
+    private caching API moved: then plain cache=True, and stale kernels need a manual cache
+    clear)."""
     try:
         from numba.core import caching
         base_impl, base_cache = caching.CompileResultCacheImpl, caching.FunctionCache
         locators = (caching.InTreeCacheLocator, caching.UserWideCacheLocator)
     except (ImportError, AttributeError):
         return None
-    deps = _deps_stamp()
+    deps = _deps_stamp(_DEPS + extra)
 
     def stamped(loc):
         return type("Stamped" + loc.__name__, (loc,),
@@ -57,19 +68,17 @@ def _cache_class():
     return type("_ChipemuCache", (base_cache,), {"_impl_class": impl})
 
 
-_CACHE = _cache_class()
-
-
 def jit(fn=None, *, parallel=False, signature=None):
     """Compile `fn` with chipemu's Numba options; use as `@jit`, `@jit(parallel=True)` or
     `@jit(signature=sig)` (compiled for sig only)."""
     def wrap(f):
-        if _CACHE is None:
+        cache = _cache_class(_local_deps(f))
+        if cache is None:
             if signature is not None:
                 return numba.njit(signature, parallel=parallel, cache=True, **_OPTIONS)(f)
             return numba.njit(parallel=parallel, cache=True, **_OPTIONS)(f)
         disp = numba.njit(parallel=parallel, cache=False, **_OPTIONS)(f)
-        disp._cache = _CACHE(disp.py_func)
+        disp._cache = cache(disp.py_func)
         if signature is not None:
             disp.compile(signature)
             disp.disable_compile()

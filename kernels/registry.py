@@ -39,7 +39,7 @@ class Kernel:
     exports: Mapping[str, object] = field(default_factory=dict)
     commands: Mapping[str, Callable] = field(default_factory=dict)
     options: tuple = ()
-    params: tuple = ()                          # ParamLayouts: csrc/kernels/<name>/params.h
+    params: tuple = ()                          # ParamLayouts -> csrc/kernels/<name>/params.h
 
 
 def kernels() -> dict:

@@ -158,15 +158,14 @@ def test_three_hop_send_chain_on_tiny_by_hand():
     # latency, the packet ends 2 cycles after its head: one send 0->1 (1 hop) takes 1 + 2 = 3.
     # Chain 0 -> 1 -> 3 -> 2 in supersteps 0, 1, 2 (each reads what the last one wrote: RAW):
     # 3 + 3 + 3 = 9 cycles.
-    import numpy as np
     from chipemu.kernels.scaffold import finish, machine_for
+    from chipemu.kernels.microbench.params import SEND
     from chipemu.kernels.microbench.tile import SEND_TABLE
     m = machine_for(TINY, mode="timing")
     buf = m.alloc_sram("b", 64)
     for s, d in ((0, 1), (1, 3), (3, 2)):
-        table = np.full(3 + 2 * TINY.n_tiles, -1, np.int64)
-        table[:3] = [buf, buf, 64]
-        table[3 + 2 * s], table[4 + 2 * s] = d, 0
+        table = SEND.build(TINY.n_tiles, dict(src_buf=buf, dst_buf=buf, msg_bytes=64),
+                           {s: (dict(active=1, dst_tile=d, dst_off=0), [])})
         m.launch(SEND_TABLE, [s], table, events_per_tile=1)
     r = finish(m, TINY, kernel="chain")
     assert r.timing.end_cycles.tolist() == [3, 6, 9] and r.cycles == 9

@@ -1,11 +1,13 @@
 """attention: prefill and decode attention with a KV cache, masks that skip work, GQA
 (docs/attention.md).
 
-Modules: api (attention), cache (KVCache and its decode step), plan, data, tile (Numba twin of
-csrc/kernels/attention/tile.c), ref (the NumPy reference), run (CLI and demo entry points).
+Modules: api (attention), cache (KVCache and its decode step), plan, data, params (the tile
+parameter layouts, by name), tile (Numba twin of csrc/kernels/attention/tile.c), ref (the NumPy
+reference), run (CLI and demo entry points).
 """
 from chipemu.kernels.attention.api import attention
 from chipemu.kernels.attention.cache import KVCache
+from chipemu.kernels.attention.params import APPEND, ATTENTION
 from chipemu.kernels.attention.run import decode_step, run_attention
 from chipemu.kernels.registry import CliOption, Kernel
 
@@ -14,7 +16,7 @@ __all__ = ["attention", "KVCache", "run_attention", "decode_step", "KERNEL"]
 KERNEL = Kernel(
     name="attention", doc="docs/attention.md",
     exports={"attention": attention, "KVCache": KVCache},
-    commands={"attention": run_attention},
+    commands={"attention": run_attention}, params=(ATTENTION, APPEND),
     options=(CliOption("batch", int, "batch size"),
              CliOption("heads", int, "query heads"),
              CliOption("kv_heads", int, "key/value heads (GQA)"),

@@ -20,6 +20,7 @@ from chipemu.emulator.errors import CapacityError, ShapeError
 from chipemu.emulator.numerics.formats import KIND_INT_TENSOR, get_format
 from chipemu.kernels.attention import data as D
 from chipemu.kernels.attention import steps as S
+from chipemu.kernels.attention.params import APPEND
 from chipemu.kernels.attention.plan import default_kv_fmt, plan_attention
 from chipemu.kernels.attention.tile import AT_APPEND
 from chipemu.kernels.blocks import pad2, w_blocks
@@ -139,16 +140,12 @@ class KVCache:
 
     def _launch_writes(self, run, writes):
         """One at_append superstep rewriting {tile: [(slot, host_off, nbytes, row0, rows)]}."""
-        n = self.device.n_tiles
-        head = [self.bufs["w"], self.bufs["kv_host"], get_format(self.kv_fmt).code]
-        offsets = np.full(n, 3 + n, np.int64)
-        recs, at = [np.zeros(1, np.int64)], 3 + n + 1
-        for tile in sorted(writes):
-            rec = [len(writes[tile])] + [x for w in writes[tile] for x in w]
-            offsets[tile] = at
-            recs.append(np.asarray(rec, np.int64))
-            at += len(rec)
-        par = np.concatenate([np.asarray(head, np.int64), offsets, *recs])
+        par = APPEND.build(
+            self.device.n_tiles,
+            dict(w_buf=self.bufs["w"], kv_host=self.bufs["kv_host"],
+                 kv_fmt=get_format(self.kv_fmt).code),
+            {tile: (dict(writes=len(w)), [x for one in w for x in one])
+             for tile, w in writes.items()})
         ids = sorted(writes) or [0]
         most = max((len(w) for w in writes.values()), default=0)
         run.launch(AT_APPEND, ids, par, events_per_tile=2 * most, peers_per_tile=1,

@@ -1,14 +1,16 @@
 """Host-side data of attention: the keep mask per unit, block status and bias blocks, query rows,
 K^T / V slots in the device layouts in the order the tiles fetch them, and the parameter table of
-the tile kernels (kernels/attention/tile.py). Vectorized NumPy where it matters.
+the tile kernels (kernels/attention/params.py). Vectorized NumPy where it matters.
 """
 from __future__ import annotations
+
+from itertools import chain
 
 import numpy as np
 
 from chipemu.emulator.numerics.formats import get_format
 
-from chipemu.kernels.attention import tile as T
+from chipemu.kernels.attention.params import ATTENTION
 from chipemu.kernels.attention.plan import merge_script, zigzag
 from chipemu.kernels.blocks import pad2, w_blocks, x_blocks
 
@@ -136,32 +138,23 @@ def tile_tables(plan, keep):
 
 
 def params(plan, n_tiles, bufs, tiles, offs):
-    """The int64 parameter array of at_load / at_step."""
-    h = np.zeros(T.A_COUNT, np.int64)
-    vals = {T.A_STAGES: plan.stages, T.A_ROUNDS: plan.rounds, T.A_MQ: plan.mq, T.A_NQ: plan.nq,
-            T.A_R: plan.rows, T.A_C: plan.cols, T.A_BK: plan.bk, T.A_DS: plan.d_splits,
-            T.A_VS: plan.v_splits, T.A_FMT: get_format(plan.fmt).code,
-            T.A_KVFMT: get_format(plan.kv_fmt).code, T.A_SB: plan.slot_bytes,
-            T.A_QRB: plan.q_row_bytes, T.A_LEVELS: plan.levels, T.A_CHUNKS: plan.chunks,
-            T.A_REPL: plan.replicas, T.A_VECTOR: 1 if plan.path == "vector" else 0}
-    for key, name in ((T.A_W, "w"), (T.A_Q, "q"), (T.A_S, "s"), (T.A_P, "p"), (T.A_PART, "part"),
-                      (T.A_VEC, "vec"), (T.A_RECV, "recv"), (T.A_Y, "y"), (T.A_BIAS, "bias"),
-                      (T.A_CONST, "const"), (T.A_KVHOST, "kv_host"), (T.A_QHOST, "q_host"),
-                      (T.A_BHOST, "bias_host"), (T.A_CHOST, "const_host")):
-        vals[key] = bufs.get(name, -1)
-    for key, v in vals.items():
-        h[key] = v
-    inactive = np.zeros(T.T_HEAD, np.int64)
-    offsets = np.full(n_tiles, T.A_COUNT + n_tiles, np.int64)
-    records, at = [inactive], T.A_COUNT + n_tiles + T.T_HEAD
+    """The int64 parameter vector of at_kv / at_q / at_step (ATTENTION in params.py), step 0."""
+    header = dict(
+        step=0, stages=plan.stages, rounds=plan.rounds, chunk_rows=plan.mq, q_rows=plan.nq,
+        rows=plan.rows, cols=plan.cols, block_keys=plan.bk, d_splits=plan.d_splits,
+        v_splits=plan.v_splits, fmt=get_format(plan.fmt).code,
+        kv_fmt=get_format(plan.kv_fmt).code, slot_bytes=plan.slot_bytes,
+        q_row_bytes=plan.q_row_bytes, levels=plan.levels, replicas=plan.replicas,
+        vector=1 if plan.path == "vector" else 0,
+        **{f"{name}_buf": bufs.get(name, -1) for name in
+           ("w", "q", "s", "p", "part", "vec", "recv", "y", "bias", "const")},
+        **{name: bufs.get(name, -1) for name in ("kv_host", "q_host", "bias_host", "const_host")})
+    records = {}
     for tile in sorted(tiles):
-        u, mem, rep, recs, _ = tiles[tile]
+        _, mem, rep, recs, biases = tiles[tile]
         o = offs[tile]
-        rec = [1, mem, rep, len(plan.k_run(mem)), o["kv"], o["q"], o["q_bytes"], o["bias"],
-               len(tiles[tile][4]) * plan.mq * plan.bk * 4]
-        for rr in recs:
-            rec += rr
-        offsets[tile] = at
-        records.append(np.asarray(rec, np.int64))
-        at += len(rec)
-    return np.concatenate([h, offsets, *records])
+        fields = dict(active=1, member=mem, replica=rep, n_blocks=len(plan.k_run(mem)),
+                      kv_host_off=o["kv"], q_host_off=o["q"], q_bytes=o["q_bytes"],
+                      bias_host_off=o["bias"], bias_bytes=len(biases) * plan.mq * plan.bk * 4)
+        records[tile] = (fields, list(chain.from_iterable(recs)))      # rounds back to back
+    return ATTENTION.build(n_tiles, header, records)

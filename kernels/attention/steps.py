@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from chipemu.kernels.attention import data as D
-from chipemu.kernels.attention.tile import A_STEP, AT_Q, AT_STEP
+from chipemu.kernels.attention.params import ATTENTION
+from chipemu.kernels.attention.tile import AT_Q, AT_STEP
 
 __all__ = ["offsets", "alloc", "kv_bytes", "write_queries", "run_compute", "add_metrics", "gather"]
 
@@ -78,7 +79,7 @@ def run_compute(run, plan, p, ids):
     part = (2 + plan.v_splits * plan.cols) * plan.mq * 4
     with run.phase("compute"):
         for s in range(plan.rounds * plan.stages):
-            p[A_STEP] = s
+            p[ATTENTION.H.step] = s
             run.launch(AT_STEP, ids, p, events_per_tile=ev_step, peers_per_tile=1,
                        stage_bytes_per_tile=part + 64)
 

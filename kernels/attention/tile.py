@@ -1,14 +1,14 @@
 """Tile kernels of attention: Numba twins of csrc/kernels/attention/tile.c, line for line.
 
-Parameters `p` (built by kernels/attention/data.py): header A_* below, then per global tile the
-offset of its record: [active, member, replica, n_blocks, kv_host_off, q_host_off, q_bytes,
-bias_host_off, bias_bytes, then per round u: n_blocks block codes (0 skip, 1 compute, 2 + i
-compute with bias block i), per merge level (action, partner tile), final flag].
+Parameters `p`: the layouts of kernels/attention/params.py (C: the generated params.h), built by
+kernels/attention/data.py (`ATTENTION`: header p[H.<name>], per tile a record r[R.<name>] then
+its per-round tail) and kernels/attention/cache.py (`APPEND`).
 
 `at_kv`: host -> SRAM -> DIMC for the tile's K^T and V slots; `at_q`: its query rows, bias blocks
-and constants; `at_append` (KV cache): rewrites given rows of given slots. `at_step`: compute superstep s = u * S + t (S = levels + 1) of round u: t = 0 the key
-blocks with the online softmax (then the level-0 send), t >= 1 the merge of level t - 1 (then
-the send of level t), the root normalizes at t = levels. Actions: 1 send, 2 merge, 3 take.
+and constants; `at_append` (KV cache): rewrites given rows of given slots. `at_step`: compute
+superstep s = u * S + t (S = levels + 1) of round u: t = 0 the key blocks with the online softmax
+(then the level-0 send), t >= 1 the merge of level t - 1 (then the send of level t), the root
+normalizes at t = levels. Actions: 1 send, 2 merge, 3 take.
 PART holds [m | l | O_0 | O_1 ...] of the chunk's rows (O_t: rows x C), packed by its row count.
 """
 import numpy as np
@@ -19,14 +19,12 @@ from chipemu.emulator.intrinsics import (dimc_load, dimc_mvm, host_read, send, v
                                          vec_max, vec_mul, vec_mul_rows, vec_reciprocal,
                                          vec_row_max, vec_row_sum)
 from chipemu.emulator.runtime.machine import TileKernel
+from chipemu.kernels.attention.params import APPEND, ATTENTION
 
-__all__ = ["AT_KV", "AT_Q", "AT_APPEND", "AT_STEP", "A_COUNT", "T_HEAD", "FP32"]
+__all__ = ["AT_KV", "AT_Q", "AT_APPEND", "AT_STEP", "FP32"]
 
-(A_STEP, A_STAGES, A_ROUNDS, A_MQ, A_NQ, A_R, A_C, A_BK, A_DS, A_VS, A_FMT, A_KVFMT, A_SB,
- A_QRB, A_LEVELS, A_CHUNKS, A_REPL, A_W, A_Q, A_S, A_P, A_PART, A_VEC, A_RECV, A_Y, A_BIAS,
- A_CONST, A_KVHOST, A_QHOST, A_BHOST, A_CHOST, A_VECTOR, A_COUNT) = range(33)
-(T_ACTIVE, T_MEMBER, T_REPLICA, T_NBLK, T_KVOFF, T_QOFF, T_QBYTES, T_BOFF, T_BBYTES,
- T_HEAD) = range(10)
+H, R = ATTENTION.H, ATTENTION.R           # index namedtuples: constants inside the Numba code
+AH, AR = APPEND.H, APPEND.R
 V_MB, V_MN, V_NG, V_AL, V_LB = range(5)                  # the VEC buffer's rows of mq floats
 C_MINIT, C_MINUS1, C_FLTMIN = range(3)                    # the CONST buffer's rows of mq floats
 FP32 = 0
@@ -35,69 +33,69 @@ FP32 = 0
 @jit
 def at_kv(ctx, tile, step, p):
     """Host -> SRAM -> DIMC: the tile's K^T and V slots, each written into its slot."""
-    r = p[p[A_COUNT + tile]:]
-    if r[T_ACTIVE] == 0:
+    r = p[p[H.count + tile]:]
+    if r[R.active] == 0:
         return
-    per = p[A_DS] + p[A_VS]
-    sb = p[A_SB]
-    if p[A_VECTOR] == 1:                                  # K and V^T stay in SRAM, in fp32
-        host_read(ctx, p[A_KVHOST], r[T_KVOFF], p[A_W], 0, r[T_NBLK] * per * sb)
+    per = p[H.d_splits] + p[H.v_splits]
+    sb = p[H.slot_bytes]
+    if p[H.vector] == 1:                                  # K and V^T stay in SRAM, in fp32
+        host_read(ctx, p[H.kv_host], r[R.kv_host_off], p[H.w_buf], 0, r[R.n_blocks] * per * sb)
         return
-    for i in range(r[T_NBLK] * per):
-        host_read(ctx, p[A_KVHOST], r[T_KVOFF] + i * sb, p[A_W], 0, sb)
-        dimc_load(ctx, i, p[A_W], 0, 0, p[A_R], p[A_KVFMT])
+    for i in range(r[R.n_blocks] * per):
+        host_read(ctx, p[H.kv_host], r[R.kv_host_off] + i * sb, p[H.w_buf], 0, sb)
+        dimc_load(ctx, i, p[H.w_buf], 0, 0, p[H.rows], p[H.kv_fmt])
 
 
 @jit
 def at_q(ctx, tile, step, p):
     """Host -> SRAM: the tile's query rows, bias blocks and the softmax constants."""
-    r = p[p[A_COUNT + tile]:]
-    if r[T_ACTIVE] == 0:
+    r = p[p[H.count + tile]:]
+    if r[R.active] == 0:
         return
-    host_read(ctx, p[A_QHOST], r[T_QOFF], p[A_Q], 0, r[T_QBYTES])
-    if r[T_BBYTES] > 0:
-        host_read(ctx, p[A_BHOST], r[T_BOFF], p[A_BIAS], 0, r[T_BBYTES])
-    host_read(ctx, p[A_CHOST], 0, p[A_CONST], 0, 3 * p[A_MQ] * 4)
+    host_read(ctx, p[H.q_host], r[R.q_host_off], p[H.q_buf], 0, r[R.q_bytes])
+    if r[R.bias_bytes] > 0:
+        host_read(ctx, p[H.bias_host], r[R.bias_host_off], p[H.bias_buf], 0, r[R.bias_bytes])
+    host_read(ctx, p[H.const_host], 0, p[H.const_buf], 0, 3 * p[H.chunk_rows] * 4)
 
 
 @jit
 def at_append(ctx, tile, step, p):
-    """KV-cache writes: p = [w_sram, kv_host, fmt, then per global tile an offset of its list
-    (n, then per write: slot, host offset, bytes, row0, rows)]; rewrites only those rows."""
-    r = p[p[3 + tile]:]
-    for i in range(r[0]):
-        w = r[1 + 5 * i:6 + 5 * i]
-        host_read(ctx, p[1], w[1], p[0], 0, w[2])
-        dimc_load(ctx, w[0], p[0], 0, w[3], w[4], p[2])
+    """KV-cache writes (layout APPEND): per write of the tile's tail (slot, host offset, bytes,
+    row0, rows), host -> SRAM -> those rows of the slot; rewrites only those rows."""
+    r = p[p[AH.count + tile]:]
+    for i in range(r[AR.writes]):
+        w = r[AR.count + 5 * i:AR.count + 5 * i + 5]
+        host_read(ctx, p[AH.kv_host], w[1], p[AH.w_buf], 0, w[2])
+        dimc_load(ctx, w[0], p[AH.w_buf], 0, w[3], w[4], p[AH.kv_fmt])
 
 
 @jit
 def _rows(p, c):
-    return max(0, min(p[A_NQ], (c + 1) * p[A_MQ]) - c * p[A_MQ])
+    return max(0, min(p[H.q_rows], (c + 1) * p[H.chunk_rows]) - c * p[H.chunk_rows])
 
 
 @jit
 def _block(ctx, p, u, i, code, first, mcc):
     """One key block of the online softmax for the chunk's mcc rows (docs/attention.md)."""
-    mq, bk, C, vs = p[A_MQ], p[A_BK], p[A_C], p[A_VS]
-    per = p[A_DS] + vs
+    mq, bk, C, vs = p[H.chunk_rows], p[H.block_keys], p[H.cols], p[H.v_splits]
+    ds, qrb, sb = p[H.d_splits], p[H.q_row_bytes], p[H.slot_bytes]
+    per = ds + vs
     n = mcc * bk
-    V, PART, S = p[A_VEC], p[A_PART], p[A_S]
-    vector = p[A_VECTOR] == 1
+    V, PART, S, W = p[H.vec_buf], p[H.part_buf], p[H.s_buf], p[H.w_buf]
+    vector = p[H.vector] == 1
     if vector:                                            # S = Q K^T on the vector unit
-        vec_dot(ctx, p[A_Q], u * mq * p[A_QRB], p[A_W], 2 * i * p[A_SB], S, 0, mcc, bk,
-                p[A_QRB] // 4, 0)
-    for sd in range(0 if vector else p[A_DS]):
-        dimc_mvm(ctx, 0, i * per + sd, p[A_Q], ((u * p[A_DS] + sd) * mq) * p[A_QRB], S, 0, mcc,
-                 p[A_R], p[A_FMT], 1 if sd > 0 else 0)
+        vec_dot(ctx, p[H.q_buf], u * mq * qrb, W, 2 * i * sb, S, 0, mcc, bk, qrb // 4, 0)
+    for sd in range(0 if vector else ds):
+        dimc_mvm(ctx, 0, i * per + sd, p[H.q_buf], ((u * ds + sd) * mq) * qrb, S, 0, mcc,
+                 p[H.rows], p[H.fmt], 1 if sd > 0 else 0)
     if code >= 2:
-        vec_add(ctx, S, 0, p[A_BIAS], (code - 2) * mq * bk * 4, S, 0, n)
+        vec_add(ctx, S, 0, p[H.bias_buf], (code - 2) * mq * bk * 4, S, 0, n)
     vec_row_max(ctx, S, 0, V, V_MB * mq * 4, n, bk)
     if first:
-        vec_max(ctx, p[A_CONST], C_MINIT * mq * 4, V, V_MB * mq * 4, V, V_MN * mq * 4, mcc)
+        vec_max(ctx, p[H.const_buf], C_MINIT * mq * 4, V, V_MB * mq * 4, V, V_MN * mq * 4, mcc)
     else:
         vec_max(ctx, PART, 0, V, V_MB * mq * 4, V, V_MN * mq * 4, mcc)
-    vec_mul(ctx, V, V_MN * mq * 4, p[A_CONST], C_MINUS1 * mq * 4, V, V_NG * mq * 4, mcc)
+    vec_mul(ctx, V, V_MN * mq * 4, p[H.const_buf], C_MINUS1 * mq * 4, V, V_NG * mq * 4, mcc)
     if not first:
         vec_add(ctx, PART, 0, V, V_NG * mq * 4, V, V_AL * mq * 4, mcc)
         vec_exp(ctx, V, V_AL * mq * 4, V, V_AL * mq * 4, mcc)
@@ -113,23 +111,22 @@ def _block(ctx, p, u, i, code, first, mcc):
             o = (2 + t * C) * mcc * 4
             vec_mul_rows(ctx, PART, o, V, V_AL * mq * 4, PART, o, mcc * C, C)
     if vector:                                            # O (+)= P V = P (V^T)^T
-        vec_dot(ctx, S, 0, p[A_W], (2 * i + 1) * p[A_SB], PART, 2 * mcc * 4, mcc, C, bk,
-                0 if first else 1)
+        vec_dot(ctx, S, 0, W, (2 * i + 1) * sb, PART, 2 * mcc * 4, mcc, C, bk, 0 if first else 1)
     else:
-        vec_convert(ctx, S, 0, p[A_P], 0, n, bk, p[A_FMT], FP32)
+        vec_convert(ctx, S, 0, p[H.p_buf], 0, n, bk, p[H.fmt], FP32)
     for t in range(0 if vector else vs):
-        dimc_mvm(ctx, 0, i * per + p[A_DS] + t, p[A_P], 0, PART, (2 + t * C) * mcc * 4, mcc, bk,
-                 p[A_FMT], 0 if first else 1)
+        dimc_mvm(ctx, 0, i * per + ds + t, p[H.p_buf], 0, PART, (2 + t * C) * mcc * 4, mcc, bk,
+                 p[H.fmt], 0 if first else 1)
     vec_copy(ctx, V, V_MN * mq * 4, PART, 0, mcc)
 
 
 @jit
 def _merge(ctx, p, mcc):
     """PART = merge(PART, RECV): both hold (m, l, O) of the same rows."""
-    mq, C = p[A_MQ], p[A_C]
-    V, PART, RV = p[A_VEC], p[A_PART], p[A_RECV]
+    mq, C = p[H.chunk_rows], p[H.cols]
+    V, PART, RV = p[H.vec_buf], p[H.part_buf], p[H.recv_buf]
     vec_max(ctx, PART, 0, RV, 0, V, V_MN * mq * 4, mcc)
-    vec_mul(ctx, V, V_MN * mq * 4, p[A_CONST], C_MINUS1 * mq * 4, V, V_NG * mq * 4, mcc)
+    vec_mul(ctx, V, V_MN * mq * 4, p[H.const_buf], C_MINUS1 * mq * 4, V, V_NG * mq * 4, mcc)
     vec_add(ctx, PART, 0, V, V_NG * mq * 4, V, V_AL * mq * 4, mcc)
     vec_exp(ctx, V, V_AL * mq * 4, V, V_AL * mq * 4, mcc)
     vec_add(ctx, RV, 0, V, V_NG * mq * 4, V, V_LB * mq * 4, mcc)
@@ -137,7 +134,7 @@ def _merge(ctx, p, mcc):
     vec_mul(ctx, PART, mcc * 4, V, V_AL * mq * 4, PART, mcc * 4, mcc)
     vec_mul(ctx, RV, mcc * 4, V, V_LB * mq * 4, RV, mcc * 4, mcc)
     vec_add(ctx, PART, mcc * 4, RV, mcc * 4, PART, mcc * 4, mcc)
-    for t in range(p[A_VS]):
+    for t in range(p[H.v_splits]):
         o = (2 + t * C) * mcc * 4
         vec_mul_rows(ctx, PART, o, V, V_AL * mq * 4, PART, o, mcc * C, C)
         vec_mul_rows(ctx, RV, o, V, V_LB * mq * 4, RV, o, mcc * C, C)
@@ -148,20 +145,21 @@ def _merge(ctx, p, mcc):
 @jit
 def at_step(ctx, tile, step, p):
     """One compute superstep of attention (see the module docstring)."""
-    r = p[p[A_COUNT + tile]:]
-    if r[T_ACTIVE] == 0:
+    r = p[p[H.count + tile]:]
+    if r[R.active] == 0:
         return
-    stages, levels, mq, C, vs = p[A_STAGES], p[A_LEVELS], p[A_MQ], p[A_C], p[A_VS]
-    u = p[A_STEP] // stages
-    t = p[A_STEP] % stages
-    if u >= p[A_ROUNDS]:
+    stages, levels, mq = p[H.stages], p[H.levels], p[H.chunk_rows]
+    C, vs = p[H.cols], p[H.v_splits]
+    u = p[H.step] // stages
+    t = p[H.step] % stages
+    if u >= p[H.rounds]:
         return
-    rep, nrep = r[T_REPLICA], p[A_REPL]
+    rep, nrep = r[R.replica], p[H.replicas]
     mcc = _rows(p, u * nrep + (rep if u % 2 == 0 else nrep - 1 - rep))    # zigzag over rounds
     if mcc == 0:
         return
-    nb = r[T_NBLK]
-    rec = r[T_HEAD + u * (nb + 2 * levels + 1):]
+    nb = r[R.n_blocks]
+    rec = r[R.count + u * (nb + 2 * levels + 1):]
     if t == 0:
         first = True
         for i in range(nb):
@@ -172,17 +170,18 @@ def at_step(ctx, tile, step, p):
         if rec[nb + 2 * (t - 1)] == 2:
             _merge(ctx, p, mcc)
         else:
-            vec_copy(ctx, p[A_RECV], 0, p[A_PART], 0, (2 + vs * C) * mcc)
+            vec_copy(ctx, p[H.recv_buf], 0, p[H.part_buf], 0, (2 + vs * C) * mcc)
     if t < levels and rec[nb + 2 * t] == 1:               # send level t
         dst = np.empty(1, np.int64)
         dst[0] = rec[nb + 2 * t + 1]
-        send(ctx, dst, p[A_PART], 0, p[A_RECV], 0, (2 + vs * C) * mcc * 4)
+        send(ctx, dst, p[H.part_buf], 0, p[H.recv_buf], 0, (2 + vs * C) * mcc * 4)
     if t == levels and rec[nb + 2 * levels] == 1:         # the root normalizes into Y
-        V = p[A_VEC]
-        vec_max(ctx, p[A_PART], mcc * 4, p[A_CONST], C_FLTMIN * mq * 4, V, V_LB * mq * 4, mcc)
+        V = p[H.vec_buf]
+        vec_max(ctx, p[H.part_buf], mcc * 4, p[H.const_buf], C_FLTMIN * mq * 4, V, V_LB * mq * 4,
+                mcc)
         vec_reciprocal(ctx, V, V_LB * mq * 4, V, V_LB * mq * 4, mcc)
         for k in range(vs):
-            vec_mul_rows(ctx, p[A_PART], (2 + k * C) * mcc * 4, V, V_LB * mq * 4, p[A_Y],
+            vec_mul_rows(ctx, p[H.part_buf], (2 + k * C) * mcc * 4, V, V_LB * mq * 4, p[H.y_buf],
                          ((u * vs + k) * mq) * C * 4, mcc * C, C)
 
 

@@ -17,8 +17,9 @@ from chipemu.emulator.numerics.formats import DIMC_FORMATS
 from chipemu.kernels.blocks import pad2, w_blocks, x_blocks
 from chipemu.kernels.matmul import data as D
 from chipemu.kernels.matmul.floor import floor_cycles
+from chipemu.kernels.matmul.params import MATMUL
 from chipemu.kernels.matmul.plan import plan_matmul
-from chipemu.kernels.matmul.tile import H_STEP, MM_LOAD, MM_STEP
+from chipemu.kernels.matmul.tile import MM_LOAD, MM_STEP
 from chipemu.kernels.scaffold import Run, dimc_format, shape_of
 
 __all__ = ["matmul", "run_matmul", "DIMC_FORMATS", "floor_cycles"]
@@ -90,7 +91,7 @@ def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
         debug_hook(mach, plan)
     with run.phase("compute"):
         for s in range(plan.compute_supersteps):
-            p[H_STEP] = s
+            p[MATMUL.H.step] = s
             run.launch(MM_STEP, tiles, p, events_per_tile=ev_step,
                        peers_per_tile=plan.pieces_per_tile * nkg + 1, stage_bytes_per_tile=stage)
     out = None if timing else _gather(mach, plan, bufs["y"], a_shape[:-1], m, n)

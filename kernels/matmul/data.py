@@ -1,6 +1,6 @@
 """Host-side bytes of a matmul: quantized activations and weights in the device layouts, laid out
 in the order the tiles fetch them (kernels/matmul/plan.py), and the parameter table of the tile
-kernels (kernels/matmul/tile.py). Vectorized NumPy; the codec rules are the formats module's.
+kernels (kernels/matmul/params.py). Vectorized NumPy; the codec rules are the formats module's.
 """
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 
 from chipemu.emulator.numerics.formats import get_format
 
-from chipemu.kernels.matmul import tile as T
+from chipemu.kernels.matmul.params import MATMUL
 
 __all__ = ["x_host", "w_host", "params", "buffer_names"]
 
@@ -80,23 +80,17 @@ def x_host(plan, xb3):
 
 
 def params(plan, n_tiles, bufs, woffs, blocks, xoffs):
-    """The int64 parameter array of mm_load / mm_step (header, per-tile offsets, records)."""
+    """The int64 parameter vector of mm_load / mm_step (kernels/matmul/params.py), step 0."""
     gf = get_format
-    h = np.zeros(T.H_COUNT, np.int64)
-    h[[T.H_STAGES, T.H_CHUNKS, T.H_MC, T.H_M, T.H_PARTS, T.H_RB, T.H_C, T.H_R, T.H_FA, T.H_FW,
-       T.H_SLOTS, T.H_PASSES, T.H_G, T.H_LEVELS, T.H_WB, T.H_PROW, T.H_PIECES, T.H_NBPT,
-       T.H_KPT, T.H_REPLICAS, T.H_ROUNDS]] = (
-        plan.stages, plan.chunks, plan.mc, plan.m, plan.parts, plan.row_bytes, plan.cols,
-        plan.rows, gf(plan.fmt).code, gf(plan.weight_fmt).code, plan.slots, plan.passes, plan.g,
-        plan.levels, plan.block_bytes, plan.piece_rows, plan.pieces_per_tile, plan.nb_per_tile,
-        plan.kpt, plan.replicas, plan.rounds)
-    for name, key in zip(buffer_names, (T.H_W, T.H_XHOME, T.H_X, T.H_Y, T.H_ACC, T.H_RECV)):
-        h[key] = bufs.get(name, -1)
-    h[T.H_WHOST], h[T.H_XHOST] = bufs["w_host"], bufs["x_host"]
-    inactive = T.R_NKG + 1
-    offsets = np.full(n_tiles, T.H_COUNT + n_tiles, np.int64)  # all point at one inactive record
-    records = [np.zeros(inactive, np.int64)]
-    at = T.H_COUNT + n_tiles + inactive
+    header = dict(
+        step=0, stages=plan.stages, chunk_rows=plan.mc, m=plan.m, parts=plan.parts,
+        row_bytes=plan.row_bytes, cols=plan.cols, rows=plan.rows, fmt_x=gf(plan.fmt).code,
+        fmt_w=gf(plan.weight_fmt).code, slots=plan.slots, passes=plan.passes, group=plan.g,
+        levels=plan.levels, block_bytes=plan.block_bytes, piece_rows=plan.piece_rows,
+        pieces=plan.pieces_per_tile, nb_per_tile=plan.nb_per_tile, kpt=plan.kpt,
+        replicas=plan.replicas, rounds=plan.rounds, w_host=bufs["w_host"], x_host=bufs["x_host"],
+        **{f"{name}_buf": bufs.get(name, -1) for name in buffer_names})
+    records = {}
     T_ = plan.tiles_per_chiplet
     for tile in sorted(blocks):
         c, pos = divmod(tile, T_)
@@ -107,11 +101,8 @@ def params(plan, n_tiles, bufs, woffs, blocks, xoffs):
         pieces = plan.pieces_of(idx, mem) if idx < plan.kgroup else []
         xo, xn = xoffs.get((rep, mem, idx), (0, 0)) if pieces else (0, 0)
         n_nb = len({nb for _, nb in blocks[tile]})
-        rec = [1, mem, tile - mem, n_nb, len(blocks[tile]) // n_nb, woffs[tile], xo, xn,
-               len(pieces), rep, len(kgt), *kgt]
-        for j, q in pieces:
-            rec += [j, q]
-        offsets[tile] = at
-        records.append(np.asarray(rec, np.int64))
-        at += len(rec)
-    return np.concatenate([h, offsets, *records])
+        fields = dict(active=1, member=mem, group_base=tile - mem, n_nb=n_nb,
+                      k_run=len(blocks[tile]) // n_nb, w_host_off=woffs[tile], x_host_off=xo,
+                      x_bytes=xn, n_pieces=len(pieces), replica=rep, n_kg=len(kgt))
+        records[tile] = (fields, list(kgt) + [x for jq in pieces for x in jq])
+    return MATMUL.build(n_tiles, header, records)

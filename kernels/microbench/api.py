@@ -18,6 +18,7 @@ from chipemu.emulator.numerics import layout
 from chipemu.emulator.errors import ShapeError
 from chipemu.emulator.numerics.formats import get_format
 from chipemu.kernels.scaffold import Run
+from chipemu.kernels.microbench.params import DRAM, SEND, SETUP, STREAM
 from chipemu.kernels.microbench.tile import DIMC_SETUP, DIMC_STREAM, DRAM_TABLE, SEND_TABLE
 
 __all__ = ["dimc_peak", "noc_bandwidth", "noc_hotspot", "d2d_bandwidth", "dram_stream",
@@ -66,12 +67,15 @@ def dimc_peak(device=None, *, backend="c", mode="functional", fmt="mxint8", weig
     w_s, x_s = m.alloc_sram("w", w_bytes), m.alloc_sram("x", x_bytes)
     xq_s, y_s = m.alloc_sram("xq", layout.row_bytes(fa.name, k) * nvec), m.alloc_sram("y", y_bytes * slots)
     with run.phase("load"):
-        run.launch(DIMC_SETUP, tiles, [w_host, x_host, w_s, x_s, xq_s, fa.code, fw.code, nvec, k,
-                                       w_bytes, x_bytes, slots], events_per_tile=3 + slots)
+        run.launch(DIMC_SETUP, tiles, SETUP.build(dev.n_tiles, dict(
+            w_host=w_host, x_host=x_host, w_buf=w_s, x_buf=x_s, xq_buf=xq_s, fmt_x=fa.code,
+            fmt_w=fw.code, nvec=nvec, k=k, w_bytes=w_bytes, x_bytes=x_bytes, slots=slots)),
+            events_per_tile=3 + slots)
         run.barrier(tiles)
     with run.phase("compute"):
-        run.launch(DIMC_STREAM, tiles, [xq_s, y_s, fa.code, nvec, k, y_bytes, slots, iterations],
-                   events_per_tile=iterations)
+        run.launch(DIMC_STREAM, tiles, STREAM.build(dev.n_tiles, dict(
+            xq_buf=xq_s, y_buf=y_s, fmt_x=fa.code, nvec=nvec, k=k, y_bytes=y_bytes, slots=slots,
+            iterations=iterations)), events_per_tile=iterations)
     out = m.read(y_s, tile=tiles[0], nbytes=y_bytes, dtype=np.float32).reshape(nvec, cols) if functional else None
     r = run.finish(output=out, plan={"fmt": fa.name, "weight_fmt": fw.name, "nvec": nvec, "iterations": iterations,
                          "k": k, "cols": cols, "engines_used": slots, "tiles": len(tiles)})
@@ -92,16 +96,20 @@ def _send(run, pairs, nbytes, offsets=None, extra=None):
     src_buf = m.alloc_sram("src", nbytes)
     span = nbytes * (max(offsets) + 1 if offsets else 1)
     dst_buf = m.alloc_sram("dst", span)
-    table = np.full(3 + 2 * dev.n_tiles, -1, np.int64)
-    table[:3] = [src_buf, dst_buf, nbytes]
-    for i, (s, d) in enumerate(pairs):
-        table[3 + 2 * s] = d
-        table[4 + 2 * s] = (offsets[i] if offsets else 0) * nbytes
+    table = _send_params(dev.n_tiles, src_buf, dst_buf, nbytes, {
+        s: (d, (offsets[i] if offsets else 0) * nbytes) for i, (s, d) in enumerate(pairs)})
     if functional:
         for s, _ in pairs:
             m.write(src_buf, np.full(nbytes, s % 251, np.uint8), tile=s)
     m.launch(SEND_TABLE, sorted(s for s, _ in pairs), table, events_per_tile=1)
     return run.finish(plan={"pairs": pairs, "nbytes": nbytes, **(extra or {})})
+
+
+def _send_params(n_tiles, src_buf, dst_buf, nbytes, sends):
+    """send_table's params: sends = {src tile: (dst tile, byte offset in dst_buf)}."""
+    return SEND.build(n_tiles, dict(src_buf=src_buf, dst_buf=dst_buf, msg_bytes=nbytes),
+                      {s: (dict(active=1, dst_tile=d, dst_off=off), []) for s, (d, off) in
+                       sends.items()})
 
 
 def _path_peak(dev):
@@ -182,17 +190,16 @@ def dram_stream(device=None, *, backend="c", mode="functional", nbytes=None, rep
     run, dev, m = _start("dram_stream", device, backend, mode)
     d = dev.chiplet.dram
     nbytes = nbytes or min(65536, dev.sram_buffer_bytes // 4)
-    table = np.full(3 + dev.n_tiles, -1, np.int64)
     sram = m.alloc_sram("in", 2 * nbytes)
-    table[:3] = [sram, nbytes, reps]
-    readers = []
+    readers, records = [], {}
     for c in range(dev.n_chiplets):
         for ch, t in enumerate(d.channel_tiles):
             tile = c * dev.tiles_per_chiplet + t
             buf = m.alloc_dram(f"c{c}ch{ch}", nbytes * reps, channel=c * d.channels + ch)
-            if table[3 + tile] < 0:           # one reader per tile: its first channel
-                table[3 + tile] = buf
+            if tile not in records:           # one reader per tile: its first channel
+                records[tile] = (dict(active=1, dram_buf=buf), [])
                 readers.append(tile)
+    table = DRAM.build(dev.n_tiles, dict(sram_buf=sram, chunk_bytes=nbytes, reps=reps), records)
     m.launch(DRAM_TABLE, sorted(readers), table, events_per_tile=reps)
     r = run.finish(plan={"readers": readers, "nbytes": nbytes, "reps": reps})
     t = dev.tile
@@ -219,9 +226,7 @@ def ping_pong(device=None, *, backend="c", mode="functional", a=0, b=None, nbyte
         m.write(buf, np.arange(nbytes, dtype=np.uint8), tile=a)
     for rnd in range(2 * rounds):
         s, d = (a, b) if rnd % 2 == 0 else (b, a)
-        table = np.full(3 + 2 * dev.n_tiles, -1, np.int64)
-        table[:3] = [buf, buf, nbytes]
-        table[3 + 2 * s], table[4 + 2 * s] = d, 0
+        table = _send_params(dev.n_tiles, buf, buf, nbytes, {s: (d, 0)})
         m.launch(SEND_TABLE, [s], table, events_per_tile=1)
     out = m.read(buf, tile=a, nbytes=nbytes) if mode == "functional" else None
     r = run.finish(output=out, plan={"a": a, "b": b, "rounds": rounds})
