@@ -145,8 +145,8 @@ def assert_same_error(setup, build, cls, text, *, events=4):
 
 def state_bytes(m):
     """Everything a functional machine holds, as bytes, for exact comparison."""
-    return dict(sram=m._sram.tobytes(), codes=m._codes.tobytes(), scales=m._scales.tobytes(),
-                tscale=m._tscale.tobytes(), wfmt=m._wfmt.tobytes(), dram=m._dram.tobytes())
+    return dict(sram=m.state._sram.tobytes(), codes=m.state._codes.tobytes(), scales=m.state._scales.tobytes(),
+                tscale=m.state._tscale.tobytes(), wfmt=m.state._wfmt.tobytes(), dram=m.state._dram.tobytes())
 
 
 def log_bytes(m):

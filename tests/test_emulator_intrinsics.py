@@ -75,7 +75,7 @@ def test_timing_mode_logs_what_functional_mode_logs(scenario_machines):
     for backend in BACKENDS:
         m = scenario_machines[backend, "timing"]
         assert log_bytes(m) == want
-        assert m._sram.size == 0 and m._dram.size == 0 and m._codes.size == 0 and m._host.size == 0
+        assert m.state._sram.size == 0 and m.state._dram.size == 0 and m.state._codes.size == 0 and m.state._host.size == 0
 
 
 def test_scenario_moved_real_data(scenario_machines):

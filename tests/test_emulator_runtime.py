@@ -67,7 +67,7 @@ def test_sram_allocation_and_capacity_error():
     a, b = m.alloc_sram("a", 100), m.alloc_sram("b", 1000)
     t = m.buffer_table()
     assert (t[a]["base"], t[b]["base"], t[b]["size"]) == (0, 128, 1000)
-    assert m.sram_bytes_used == 1128 and m._sram.shape[0] == N_TILES
+    assert m.sram_bytes_used == 1128 and m.state._sram.shape[0] == N_TILES
     with pytest.raises(CapacityError) as ei:
         m.alloc_sram("big", 65000)
     msg = str(ei.value)
@@ -107,7 +107,7 @@ def test_timing_mode_holds_no_data():
     s = m.alloc_sram("s", 60000)
     h = m.alloc_host("h", nbytes=1 << 20)
     m.alloc_dram("d", 1 << 20)
-    assert m._sram.size == 0 and m._host.size == 0 and m._dram.size == 0
+    assert m.state._sram.size == 0 and m.state._host.size == 0 and m.state._dram.size == 0
     with pytest.raises(ChipemuError, match="timing-mode machine holds no data"):
         m.read(s, tile=0)
     with pytest.raises(ChipemuError, match="holds no data"):

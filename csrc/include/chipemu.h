@@ -362,7 +362,7 @@ typedef struct {
 #define CHIPEMU_LIMIT_PEERS_MAX 65535
 /* GENERATED END limits */
 
-/* ---- Timing and energy engine: results and entry points (csrc/engine*.c; docs/engine.md) ----- */
+/* ---- Timing and energy engine: results and entry points (csrc/engine/; docs/engine.md) ------- */
 /* A pure function of (event log, peers, buffer table, device params): no global state, every
  * output caller-allocated, internal state malloc'ed and freed before returning. It may run one
  * worker thread for the call (chipemu_engine_result.threads); results never depend on it. */
@@ -413,7 +413,7 @@ CHIPEMU_API const char *chipemu_engine_error_string(int32_t code);
 /* ---- Runtime and intrinsics (docs/intrinsics.md) ---------------------------------------------- */
 /* SPMD tile kernels run one superstep at a time (chipemu_launch, then chipemu_finish); they touch
  * the device only through the chipemu_* intrinsics below, each of which appends one chipemu_event.
- * The Numba twin (emulator/intrinsics*.py, emulator/runtime/superstep.py) passes the same arrays. */
+ * The Numba twin (emulator/intrinsics/, emulator/runtime/superstep.py) passes the same arrays. */
 /* GENERATED BEGIN runtime_ids (from chipemu.emulator.tables.ids; csrc/gen_tables.py) */
 /* run modes (dev[CHIPEMU_DEV_MODE]) */
 #define CHIPEMU_MODE_FUNCTIONAL 0   /* data and math */

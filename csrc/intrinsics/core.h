@@ -64,7 +64,7 @@
 
 #define CORE_MAX_COUNT ((int64_t)CHIPEMU_LIMIT_COUNT_MAX)   /* largest element / byte / vector count */
 
-/* Fill the DIMC scale tables at the start of ctx->scratch_f64 (intrinsics_dimc.c). Hidden. */
+/* Fill the DIMC scale tables at the start of ctx->scratch_f64 (dimc.c). Hidden. */
 void chipemu_dimc_scale_tables(double *t);
 
 /* dimc_mvm works on blocks of up to CORE_DIMC_VB input vectors (one weight pass serves them all).

@@ -1,4 +1,4 @@
-/* intrinsics_dimc.c — the C twin of emulator/intrinsics/dimc.py: dimc_load and dimc_mvm.
+/* dimc.c — the C twin of emulator/intrinsics/dimc.py: dimc_load and dimc_mvm.
  *
  * The arithmetic is defined in docs/intrinsics.md and by emulator/reference/dimc.py: per input
  * vector and output column, integer products summed exactly (int32) within each segment where both

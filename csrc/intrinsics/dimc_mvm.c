@@ -1,4 +1,4 @@
-/* dimc_mvm.c — the hot part of dimc_mvm (intrinsics_dimc.c): for a block of up to CORE_DIMC_VB
+/* dimc_mvm.c — the hot part of dimc_mvm (dimc.c): for a block of up to CORE_DIMC_VB
  * input vectors, the exact int32 sum of every (vector, column, segment) and the float32
  * accumulation of the scaled segments (docs/intrinsics.md "DIMC arithmetic").
  *

@@ -1,4 +1,4 @@
-"""The state a Machine owns (emulator/runtime/machine.py): buffers, SRAM, DIMC slots, DRAM, host data, log.
+"""The State a Machine owns (runtime/machine.py): buffers, SRAM, DIMC slots, DRAM, host data, log.
 
 - SRAM buffers are the same byte range [base, base+size) of every tile, from a bump allocator
   (64-byte aligned); tile SRAM is one uint8 array [n_tiles, stride] grown as buffers are allocated
@@ -23,12 +23,12 @@ import numpy as np
 
 from chipemu.emulator.intrinsics import core as K
 from chipemu.emulator.errors import CapacityError, ChipemuError, ConfigError, ShapeError
-from chipemu.emulator.events import EVENT_DTYPE
+from chipemu.emulator.events import BUFFER_DTYPE, EVENT_DTYPE, EventLog
 from chipemu.emulator.numerics.formats import KIND_INT_TENSOR, get_format
 from chipemu.emulator.tables.formats import DIMC_MIN_ELEM_BITS, cols_eff
 from chipemu.emulator.tables.limits import LIMIT
 
-__all__ = ["MachineState", "Buffer"]
+__all__ = ["State", "Buffer"]
 
 _ALIGN = 64
 _REQUIRED = ("n_chiplets", "tile_rows", "tile_cols", "dimc_rows", "dimc_cols", "dimc_slots",
@@ -77,7 +77,12 @@ def _bytes_of(data):
     return arr.reshape(-1).view(np.uint8)
 
 
-class MachineState:
+class State:
+    """The memories, buffers, DIMC slots and event log of one Machine (see the module docstring).
+
+    params: the chipemu_device_params fields (a dict); functional: False keeps shapes only.
+    """
+
     def __init__(self, params, *, functional: bool):
         if not isinstance(params, dict):
             raise ConfigError(f"params must be a dict of chipemu_device_params fields, got "
@@ -333,3 +338,23 @@ class MachineState:
         if self._stage.size < nbytes:
             self._stage = np.empty(nbytes, np.uint8)
         return self._stage
+
+    # ---- the log ----
+
+    def clear_log(self) -> None:
+        """Forget the events so far (the state stays): the next Result times only what follows,
+        from an idle device (e.g. one decode step with a resident KV cache)."""
+        self._n_events = 0
+        self._n_peers = 0
+
+    def log(self) -> EventLog:
+        """The event log so far (views of committed records; later launches only append)."""
+        return EventLog(self._events[:self._n_events], self._peers[:self._n_peers],
+                        self.buffer_table())
+
+    def buffer_table(self) -> np.ndarray:
+        """The chipemu_buffer records (BUFFER_DTYPE) of every buffer, by id."""
+        t = np.zeros(len(self.buffers), BUFFER_DTYPE)
+        for i, b in enumerate(self.buffers):
+            t[i] = (b.kind, b.where, b.base, b.size)
+        return t

@@ -217,7 +217,7 @@ def ping_pong(device=None, *, backend="c", mode="functional", a=0, b=None, nbyte
     buffer). Metrics: one-way latency in cycles and ns (the mean of both ways); the engine's route
     from a to b: NoC hops on every chiplet crossed (`hops`) and D2D hops; NoC hops back from b."""
     run, dev, m = _start("ping_pong", device, backend, mode)
-    tpc, cols = dev.tiles_per_chiplet, dev.chiplet.tile_cols
+    tpc = dev.tiles_per_chiplet
     b = (a // tpc) * tpc + tpc - 1 if b is None else b
     if a == b or not (0 <= a < dev.n_tiles and 0 <= b < dev.n_tiles):
         raise ShapeError(f"a={a}, b={b} must be two different tiles in 0..{dev.n_tiles - 1}")

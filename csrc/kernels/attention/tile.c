@@ -1,4 +1,4 @@
-/* attention_tile.c — tile kernels of attention; Numba twins in kernels/attention/tile.py (the
+/* attention/tile.c — tile kernels of attention; Numba twins in kernels/attention/tile.py (the
  * online softmax and the merge are documented there, word for word). The parameter layouts are
  * declared by name in kernels/attention/params.py; params.h is generated from them. */
 #include "chipemu_kernel.h"

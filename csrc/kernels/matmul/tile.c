@@ -1,4 +1,4 @@
-/* matmul_tile.c — tile kernels of the matmul; Numba twins in kernels/matmul/tile.py (the
+/* matmul/tile.c — tile kernels of the matmul; Numba twins in kernels/matmul/tile.py (the
  * superstep schedule is documented there, word for word the same). The parameter layout is
  * declared by name in kernels/matmul/params.py; params.h is generated from it. */
 #include "chipemu_kernel.h"
