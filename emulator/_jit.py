@@ -54,7 +54,9 @@ def _cache_class(extra=()):
     try:
         from numba.core import caching
         base_impl, base_cache = caching.CompileResultCacheImpl, caching.FunctionCache
-        locators = (caching.InTreeCacheLocator, caching.UserWideCacheLocator)
+        # Numba's own order: $NUMBA_CACHE_DIR when set, else beside the source, else per user
+        locators = (caching.UserProvidedCacheLocator, caching.InTreeCacheLocator,
+                    caching.UserWideCacheLocator)
     except (ImportError, AttributeError):
         return None
     deps = _deps_stamp(_DEPS + extra)

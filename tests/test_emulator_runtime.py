@@ -318,9 +318,10 @@ def test_gemv_kernel_end_to_end(backend):
                                  "dram_write": 16}
 
 
-def test_numba_launcher_and_kernels_load_from_the_cache_in_a_new_process():
+def test_numba_launcher_and_kernels_load_from_the_cache_in_a_new_process(tmp_path):
     """A launcher taking a dispatcher argument would be recompiled in every process; ours (and
-    the kernels) must come from Numba's cache the second time a process runs them."""
+    the kernels) must come from Numba's cache the second time a process runs them, and the cache
+    lives in $NUMBA_CACHE_DIR when it is set."""
     import subprocess
     import sys
     code = (
@@ -335,10 +336,13 @@ def test_numba_launcher_and_kernels_load_from_the_cache_in_a_new_process():
         " sum(superstep.launch_tiles.stats.cache_hits.values()),"
         " sum(T.empty.stats.cache_misses.values()), sum(T.empty.stats.cache_hits.values()))\n")
     here = str(Path(__file__).resolve().parent)
-    env = dict(os.environ, PYTHONPATH=here + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, PYTHONPATH=here + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               NUMBA_CACHE_DIR=str(tmp_path))
     out = None
-    for _ in range(2):                       # the first run may fill the cache
+    for _ in range(2):                       # the first run fills the cache
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                              timeout=600)
         assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.split() == ["0", "1", "0", "1"], out.stdout
+    names = [p.name for p in tmp_path.rglob("*.nbi")]
+    assert any(n.startswith("superstep.launch_tiles") for n in names), names

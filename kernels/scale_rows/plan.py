@@ -37,6 +37,11 @@ def _up(n):
     return -(-n // ALIGN) * ALIGN
 
 
+def _need(per, cols):
+    """SRAM bytes of one tile with `per` rows: x, s and y, each rounded up to ALIGN."""
+    return _up(per * cols * 4) + _up(per * 4) + _up(per * cols * 4)
+
+
 def plan_scale_rows(rows: int, cols: int, device) -> ScaleRowsPlan:
     """Spread `rows` rows of `cols` float32 values over the tiles of `device`."""
     for name, v in (("rows", rows), ("cols", cols)):
@@ -44,11 +49,14 @@ def plan_scale_rows(rows: int, cols: int, device) -> ScaleRowsPlan:
             raise ShapeError(f"{name}={v!r} must be an integer >= 1")
     tiles = min(rows, device.n_tiles)
     per = -(-rows // tiles)
-    sram = {"x": per * cols * 4, "s": per * 4, "y": per * cols * 4}
-    need, have = sum(_up(b) for b in sram.values()), device.sram_buffer_bytes
-    if need > have:
+    have = device.sram_buffer_bytes
+    if _need(per, cols) > have:
+        fit = have // (8 * cols + 4)                   # then step down past the 64-byte rounding
+        while fit > 0 and _need(fit, cols) > have:
+            fit -= 1
         raise CapacityError(
-            f"scale_rows of {rows} x {cols}: {per} rows per tile need {need} bytes of SRAM per "
-            f"tile (x, s, y), beyond the {have} bytes a tile of {device.name!r} has for buffers; "
-            f"at most {max(1, have // (8 * cols + 4) - 2) * tiles} rows of {cols} fit in one call")
+            f"scale_rows of {rows} x {cols}: {per} rows per tile need {_need(per, cols)} bytes of "
+            f"SRAM per tile (x, s, y), beyond the {have} bytes a tile of {device.name!r} has for "
+            f"buffers; at most {fit * device.n_tiles} rows of {cols} fit in one call")
+    sram = {"x": per * cols * 4, "s": per * 4, "y": per * cols * 4}
     return ScaleRowsPlan(rows, cols, tiles, per, sram)
