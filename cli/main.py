@@ -59,7 +59,7 @@ def demo(size, seed, backend):
                   f"{step.phases['append']['cycles']:,} cycles, attention "
                   f"{comp['cycles']:,} cycles ({comp['seconds'] * 1e6:.2f} µs), "
                   f"{comp['energy_pj'] / 16 / 1e6:.3f} µJ per token in the attention itself, "
-                  f"{step.metrics['energy_per_token_pj'] / 1e6:.3f} µJ per token with its I/O")
+                  f"{step.energy_pj / 16 / 1e6:.3f} µJ per token with the append and query I/O")
     step.summary(console)
 
 
