@@ -179,6 +179,7 @@ def _format_table():
 
 _T = "chipemu.emulator.tables"
 _H, _CORE, _CODEC = "csrc/include/chipemu.h", "csrc/intrinsics/core.h", "csrc/numerics/codec.c"
+_ENGINE = "csrc/engine/engine.c"
 
 
 def regions():
@@ -194,7 +195,20 @@ def regions():
         (_CORE, "messages", f"{_T}.ids.MSG", _messages()),
         (_CORE, "arguments", f"{_T}.ids.ARG", _arguments()),
         (_CODEC, "format_table", f"{_T}.formats", _format_table()),
+        (_CODEC, "status_strings", f"{_T}.ids.STATUS",
+         _strings("STATUS", "status", "unknown status code")),
+        (_ENGINE, "engine_error_strings", f"{_T}.ids.ENGINE_ERRORS",
+         _strings("ENGINE_ERRORS", "code", "unknown engine error code")),
     ]
+
+
+def _strings(table, var, default):
+    """The body of a `const char *f(int32_t var)`: a switch giving each id's text."""
+    from chipemu.emulator.tables import ids
+    t = getattr(ids, table)
+    lines = [f"    switch ({var}) {{"]
+    lines += [f'    case {t.prefix}{i.name.upper()}: return "{i.text}";' for i in t.ids]
+    return "\n".join(lines + [f'    default: return "{default}";', "    }"])
 
 
 _KERNEL_H_HEAD = """/* chipemu_kernel.h — for C tile kernels: the intrinsics under the names the Numba twin uses.

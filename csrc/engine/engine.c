@@ -65,6 +65,7 @@ int32_t en_grow(void **arr, int64_t *cap, int64_t need, size_t size) {
 }
 
 const char *chipemu_engine_error_string(int32_t code) {
+/* GENERATED BEGIN engine_error_strings (from chipemu.emulator.tables.ids.ENGINE_ERRORS; csrc/gen_tables.py) */
     switch (code) {
     case CHIPEMU_EE_NONE: return "no error";
     case CHIPEMU_EE_PARAM: return "device parameter out of range";
@@ -91,6 +92,7 @@ const char *chipemu_engine_error_string(int32_t code) {
     case CHIPEMU_EE_CYCLE: return "hazards, unit order and barriers form a cycle (deadlock)";
     default: return "unknown engine error code";
     }
+/* GENERATED END engine_error_strings */
 }
 
 /* ---- device parameters ------------------------------------------------------------------------ */

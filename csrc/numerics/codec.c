@@ -35,6 +35,7 @@ static const chipemu_format_info FORMAT_TABLE[CHIPEMU_NUM_FORMATS] = {
 int32_t chipemu_abi_version(void) { return CHIPEMU_ABI_VERSION; }
 
 const char *chipemu_status_string(int32_t status) {
+/* GENERATED BEGIN status_strings (from chipemu.emulator.tables.ids.STATUS; csrc/gen_tables.py) */
     switch (status) {
     case CHIPEMU_OK: return "ok";
     case CHIPEMU_ERR_NULL: return "a required pointer is NULL";
@@ -47,6 +48,7 @@ const char *chipemu_status_string(int32_t status) {
     case CHIPEMU_ERR_NOMEM: return "out of memory";
     default: return "unknown status code";
     }
+/* GENERATED END status_strings */
 }
 
 int32_t chipemu_format_info_get(int32_t fmt, chipemu_format_info *out) {

@@ -22,7 +22,7 @@ class Id:
     name: str
     value: int
     doc: str = ""        # the C comment
-    text: str = ""       # messages: what Python prints (fields in docs of MESSAGES)
+    text: str = ""       # what is printed: messages (fields in MESSAGES), status and error strings
 
 
 @dataclass(frozen=True)
@@ -82,16 +82,21 @@ VERSIONS = Ids("CHIPEMU_", "versions", (
 ), count=None)
 
 STATUS = Ids("CHIPEMU_", "status codes (chipemu_status_string gives the text)", seq(
-    0, "ok",
-    ("err_null", "a required pointer is NULL"),
-    ("err_size", "a size or range is negative or inconsistent"),
-    ("err_format", "unknown format code"),
-    ("err_unsupported", "valid format, but not for this operation"),
-    ("err_kernel", "a tile kernel broke a rule; its scalars say which"),
+    0, ("ok", "", "ok"),
+    ("err_null", "a required pointer is NULL", "a required pointer is NULL"),
+    ("err_size", "a size or range is negative or inconsistent",
+     "a size or range is negative or inconsistent"),
+    ("err_format", "unknown format code", "unknown format code"),
+    ("err_unsupported", "valid format, but not for this operation",
+     "format not supported by this operation"),
+    ("err_kernel", "a tile kernel broke a rule; its scalars say which",
+     "a tile kernel broke a hardware rule (see its error record)"),
 ) + seq(
-    16, ("err_log", "malformed event log; out->error names event and problem"),
-    ("err_params", "invalid chipemu_device_params; out->error names the field"),
-    ("err_nomem", "out of memory"),
+    16, ("err_log", "malformed event log; out->error names event and problem",
+         "malformed event log"),
+    ("err_params", "invalid chipemu_device_params; out->error names the field",
+     "invalid device parameters"),
+    ("err_nomem", "out of memory", "out of memory"),
 ), count=None)
 
 # ---- the event log (docs/events.md) ----
@@ -167,30 +172,43 @@ PATHS = Ids("CHIPEMU_CP_", "critical-path classes: the CHIPEMU_RES_* classes plu
 
 ENGINE_ERRORS = Ids("CHIPEMU_EE_", "chipemu_engine_error.code (texts: chipemu_engine_error_string). "
                     "`field` and `value` per code.", seq(
-    0, "none",
-    ("param", "field = byte offset of the member in chipemu_device_params"),
-    ("link", "field = byte offset of the member in chipemu_link; value = link"),
-    ("too_large", "more events, tiles, resources or cycles than the engine indexes"),
-    ("op", "unknown op code"),
-    ("tile", "tile >= n_tiles"),
-    ("step", "superstep smaller than the previous record's"),
-    ("peers", "peer slice outside the peers array, or empty where peers are needed"),
-    ("peer", "a peer >= n_tiles (field = its position in the slice)"),
-    ("buffer", "buffer id out of the table, or missing (field: 0 src0, 1 src1, 2 dst)"),
-    ("buffer_kind", "buffer of the wrong kind for this range (value = its kind)"),
-    ("range", "range end (value) beyond its buffer's size (limit)"),
-    ("length", "message of 0 bytes, or a range length (value) != the op's bytes (limit)"),
-    ("engine", "DIMC engine (unit) >= dimc_engines"),
-    ("slot", "DIMC slot >= dimc_slots"),
-    ("rows", "DIMC rows end (value) > dimc_rows"),
-    ("format", "format code out of range (field: 0 fmt, 1 fmt2)"),
-    ("vop", "unknown vector op kind"),
+    0, ("none", "", "no error"),
+    ("param", "field = byte offset of the member in chipemu_device_params",
+     "device parameter out of range"),
+    ("link", "field = byte offset of the member in chipemu_link; value = link",
+     "die-to-die link parameter out of range"),
+    ("too_large", "more events, tiles, resources or cycles than the engine indexes",
+     "too large for the engine's index range"),
+    ("op", "unknown op code", "unknown op code"),
+    ("tile", "tile >= n_tiles", "tile out of range"),
+    ("step", "superstep smaller than the previous record's",
+     "superstep smaller than the previous record's"),
+    ("peers", "peer slice outside the peers array, or empty where peers are needed",
+     "peer slice outside the peers array or empty"),
+    ("peer", "a peer >= n_tiles (field = its position in the slice)", "peer tile out of range"),
+    ("buffer", "buffer id out of the table, or missing (field: 0 src0, 1 src1, 2 dst)",
+     "buffer id out of the buffer table or missing"),
+    ("buffer_kind", "buffer of the wrong kind for this range (value = its kind)",
+     "buffer of the wrong kind for this range"),
+    ("range", "range end (value) beyond its buffer's size (limit)",
+     "range beyond the end of its buffer"),
+    ("length", "message of 0 bytes, or a range length (value) != the op's bytes (limit)",
+     "message length zero or different from the range length"),
+    ("engine", "DIMC engine (unit) >= dimc_engines", "DIMC engine out of range"),
+    ("slot", "DIMC slot >= dimc_slots", "DIMC slot out of range"),
+    ("rows", "DIMC rows end (value) > dimc_rows", "DIMC rows beyond the array"),
+    ("format", "format code out of range (field: 0 fmt, 1 fmt2)", "format code out of range"),
+    ("vop", "unknown vector op kind", "unknown vector op kind"),
     ("buffer_table", "buffer `field` of the table: unknown kind, DRAM channel or SRAM end out of "
-                     "range"),
-    ("barrier_group", "barrier group not strictly ascending, or without the issuing tile"),
-    ("barrier_match", "group member `value` has no matching k-th barrier with this group"),
-    ("no_route", "no D2D path from chiplet `field` to chiplet `value`"),
-    ("cycle", "hazards, unit order and barriers form a cycle: this event never completes"),
+                     "range", 'buffer table entry invalid for this device'),
+    ("barrier_group", "barrier group not strictly ascending, or without the issuing tile",
+     "barrier group not strictly ascending or without the issuing tile"),
+    ("barrier_match", "group member `value` has no matching k-th barrier with this group",
+     "a member of the barrier group has no matching barrier"),
+    ("no_route", "no D2D path from chiplet `field` to chiplet `value`",
+     "no die-to-die route between the chiplets"),
+    ("cycle", "hazards, unit order and barriers form a cycle: this event never completes",
+     "hazards, unit order and barriers form a cycle (deadlock)"),
 ))
 
 # ---- the tile runtime and intrinsics (docs/intrinsics.md) ----
