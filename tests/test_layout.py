@@ -5,6 +5,8 @@ import ast
 import pathlib
 import re
 
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PACKAGES = {"emulator": "chipemu.emulator", "kernels": "chipemu.kernels", "cli": "chipemu.cli"}
 # Numba twin folder -> C twin folder; test-only kernels pair inside tests/testkernels
@@ -121,12 +123,14 @@ def test_no_kernel_imports_another_kernels_modules():
     assert not bad, bad
 
 
-def test_no_import_cycles_between_modules():
+@pytest.mark.parametrize("top_level_only", [True, False], ids=["module level", "also in functions"])
+def test_no_import_cycles_between_modules(top_level_only):
+    """Lazy imports inside functions count too: a cycle hidden in a function is still a cycle."""
     mods = _modules()
     graph = {}
     for name, path in mods.items():
         deps = set()
-        for mod, names in _imports(path, top_level_only=True):
+        for mod, names in _imports(path, top_level_only=top_level_only):
             subs = [f"{mod}.{n}" for n in names if f"{mod}.{n}" in mods]
             for cand in subs or [mod]:          # `from pkg import submodule` needs the submodule
                 if cand in mods and cand != name:

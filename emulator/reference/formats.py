@@ -6,7 +6,7 @@ Imports neither Numba nor the native module.
 """
 import numpy as np
 
-from chipemu.emulator.numerics.formats import KIND_BF16, KIND_BLOCK_INT, KIND_FP16, KIND_FP32, KIND_INT_TENSOR
+from chipemu.emulator.tables.formats import KIND_BF16, KIND_BLOCK_INT, KIND_FP16, KIND_FP32, KIND_INT_TENSOR
 
 __all__ = ["quantize_2d", "dequantize_2d", "int8_scale", "element_values"]
 
