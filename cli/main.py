@@ -4,7 +4,21 @@ import click
 __all__ = ["main"]
 
 
-@click.group()
+class _Group(click.Group):
+    """`run` takes its options from the registered kernels, so it is built (and the kernels
+    imported) only when it is asked for, not on every `chipemu` call."""
+
+    def list_commands(self, ctx):
+        return sorted(super().list_commands(ctx) + ["run"])
+
+    def get_command(self, ctx, name):
+        if name == "run":
+            from chipemu.cli.run import run
+            return run
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_Group)
 @click.version_option(package_name="chipemu")
 def main():
     """chipemu: emulate chiplet accelerators whose tiles compute in memory (DIMC)."""
@@ -175,11 +189,3 @@ def presets(name, as_json):
                       f"{k.bytes_per_cycle * dev.clock_ghz:,.1f}", str(k.latency_cycles),
                       f"{k.pj_per_bit:g}")
     console.print(links)
-
-
-def _add_run():
-    from chipemu.cli.run import run
-    main.add_command(run)
-
-
-_add_run()

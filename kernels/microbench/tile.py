@@ -8,7 +8,7 @@ from chipemu.emulator._jit import jit
 from chipemu.emulator.intrinsics import (dimc_load, dimc_mvm, dram_read, host_read, send,
                                          vec_convert)
 from chipemu.emulator.runtime.machine import TileKernel
-from chipemu.kernels.microbench.params import DRAM, LAYOUTS, SEND, SETUP, STREAM
+from chipemu.kernels.microbench.params import DRAM, SEND, SETUP, STREAM
 
 __all__ = ["DIMC_SETUP", "DIMC_STREAM", "SEND_TABLE", "DRAM_TABLE"]
 
