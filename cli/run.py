@@ -38,6 +38,8 @@ def _kernel_options(fn):
               help="A device TOML file (overrides --preset).")
 @click.option("--backend", type=click.Choice(["c", "numba"]), default="c")
 @click.option("--mode", type=click.Choice(["functional", "timing"]), default="functional")
+@click.option("--network", type=click.Choice(["packet", "message"]), default=None,
+              help="The engine's network model (default: the device's engine.network, 'message').")
 @click.option("--set", "-s", "params", multiple=True, metavar="NAME=VALUE",
               help="A kernel parameter, e.g. -s nbytes=65536 -s fmt=mxint4 (repeatable).")
 @_kernel_options
@@ -45,7 +47,7 @@ def _kernel_options(fn):
               help="Write trace.json (open in ui.perfetto.dev) into this directory.")
 @click.option("--stats", type=click.Path(file_okay=False), default=None,
               help="Write stats.txt, stats.json and config.json into this directory.")
-def run(kernel, preset, config, backend, mode, params, trace, stats, **options):
+def run(kernel, preset, config, backend, mode, network, params, trace, stats, **options):
     """Run KERNEL on a device and print its summary (`chipemu run list` lists the kernels)."""
     from rich.console import Console
 
@@ -70,6 +72,8 @@ def run(kernel, preset, config, backend, mode, params, trace, stats, **options):
     kwargs.update({name: value for name, value in options.items() if value not in (None, False)})
     try:
         device = Device.from_toml(config) if config else Device.preset(preset)
+        if network is not None:
+            device = device.replace({"engine.network": network})
         result = kernels[kernel](device, backend=backend, mode=mode, **kwargs)
     except ChipemuError as exc:
         raise click.ClickException(str(exc)) from None

@@ -28,8 +28,8 @@ from chipemu.emulator.numerics.formats import DIMC_FORMATS, get_format
 from chipemu.emulator.runtime.machine import Machine
 from chipemu.kernels.barrier import BARRIER_ALL
 
-__all__ = ["Run", "as_device", "machine_for", "finish", "check_mode", "dimc_format", "shape_of",
-           "barrier"]
+__all__ = ["Run", "as_device", "with_network", "machine_for", "finish", "check_mode", "dimc_format",
+           "shape_of", "barrier"]
 
 MODES = ("functional", "timing")
 _FLOAT_KINDS = ("float32", "float16", "bfloat16")
@@ -83,6 +83,14 @@ def shape_of(x, what: str, timing: bool):
     return tuple(x.shape), x
 
 
+def with_network(device: Device, network=None) -> Device:
+    """device, timed with network model `network` ("packet" | "message"; None: the device's own,
+    `device.engine.network`). ConfigError names any other value."""
+    if network is None or network == device.engine.network:
+        return device
+    return device.replace({"engine.network": network})
+
+
 # ---- machine, barrier, result ----
 
 def machine_for(device: Device, *, mode: str = "functional", backend: str = "c",
@@ -131,14 +139,15 @@ class Run:
     """One kernel run (see the module docstring): the device, its Machine, the phases' supersteps.
 
     device: a Device, preset name or .toml path (None: corsair); mode "functional" | "timing";
-    backend "c" | "numba". machine: an existing Machine to run on (e.g. a KV cache's, whose state
-    persists between runs); then mode and backend are the machine's.
+    backend "c" | "numba"; network: the engine's network model, "packet" | "message" (None: the
+    device's). machine: an existing Machine to run on (e.g. a KV cache's, whose state persists
+    between runs); then mode and backend are the machine's.
     """
 
     def __init__(self, kernel: str, device=None, *, mode: str = "functional", backend: str = "c",
-                 machine: Machine | None = None):
+                 machine: Machine | None = None, network: str | None = None):
         self.kernel = kernel
-        self.device = as_device(device)
+        self.device = with_network(as_device(device), network)
         if machine is None:
             machine = machine_for(self.device, mode=check_mode(mode), backend=backend)
         self.machine = machine

@@ -5,6 +5,7 @@ import pytest
 from chipemu.emulator.errors import ChipemuError, ConfigError, EngineError
 from chipemu.emulator.engine.core import simulate
 from chipemu.emulator.events import EVENT_DTYPE, NO_BUF, EventLog
+from chipemu.emulator.native import lib
 
 from engine_logs import LogBuilder, link, mvm_chain_builder, random_log, tiny_params
 
@@ -160,7 +161,8 @@ def test_wrong_log_types():
     (lambda p: p.update(links=[link(0, 0, 0, 0)]), ["links[0] joins chiplet 0 to itself"]),
     (lambda p: p.update(links=[dict(link(0, 1, 0, 0), extra=1)]), ["links[0]", "exactly the keys"]),
     (lambda p: p.update(links=[link(0, 9, 0, 0)]), ["links[0].b = 9"]),
-    (lambda p: p.update(version=2), ["version = 2"]),
+    (lambda p: p.update(version=99), ["version = 99"]),
+    (lambda p: p.update(network=2), ["network = 2", "0 (packet), 1 (message)"]),
     (lambda p: p.update(n_links=3), ["n_links = 3"]),
     (lambda p: p.update(tile_rows=8192, tile_cols=8192), ["tile_cols"]),
 ])
@@ -173,9 +175,10 @@ def test_bad_params_raise_config_error(change, words):
         assert w in str(ex.value), (w, str(ex.value))
 
 
-def test_optional_version_and_n_links_accepted():
-    p = tiny_params(version=1, n_links=4)
+def test_optional_version_n_links_and_network_accepted():
+    p = tiny_params(version=lib.CHIPEMU_ENGINE_PARAMS_VERSION, n_links=4)
     assert simulate(mvm_chain_builder().build(), p).makespan_cycles == 108
+    assert simulate(mvm_chain_builder().build(), dict(p, network=1)).makespan_cycles == 108
 
 
 def test_random_garbage_never_crashes():

@@ -119,6 +119,7 @@ static int32_t check_params(en_ctx *c, const chipemu_device_params *p) {
     NEED(isfinite(p->clock_ghz) && p->clock_ghz > 0, clock_ghz, 0, 0);
     AT_LEAST_1(noc_link_bytes_per_cycle);
     AT_LEAST_1(noc_max_packet_bytes);
+    NEED(p->network < CHIPEMU_NET_COUNT, network, p->network, CHIPEMU_NET_COUNT - 1);
     AT_LEAST_1(dma_inject_bytes_per_cycle);
     AT_LEAST_1(dma_eject_bytes_per_cycle);
     IN_LIMIT(dimc_rows, CHIPEMU_LIMIT_DIMC_ROWS);
@@ -351,6 +352,11 @@ static void set_prop(en_cprop *q, int cls, uint32_t bw, uint32_t lat, uint32_t p
 static int32_t setup_resources(en_ctx *c) {
     const chipemu_device_params *p = c->p;
     c->res = en_calloc((size_t)c->n_res, sizeof(en_resv));
+    if (p->network == CHIPEMU_NET_MESSAGE) {
+        c->rd = en_calloc(c->n_tiles, sizeof(en_rdv));
+        if (!c->rd) return CHIPEMU_ERR_NOMEM;
+        for (uint32_t t = 0; t < c->n_tiles; t++) c->rd[t].slot = -1;
+    }
     c->cprop = malloc((EN_PID_D2D + (size_t)p->n_links) * sizeof(en_cprop));
     c->noc_id = malloc((size_t)c->n_tiles * 4 * sizeof(int32_t));
     c->next_link = malloc((size_t)c->C * c->C * sizeof(int32_t));
@@ -377,6 +383,7 @@ static int32_t setup_resources(en_ctx *c) {
 static void free_ctx(en_ctx *c) {
     en_worker_stop(c);
     free(c->res);
+    free(c->rd);
     free(c->cprop);
     free(c->noc_id);
     free(c->next_link);

@@ -50,6 +50,7 @@
 #define EN_ST_EJECT 5     /* destination eject port */
 #define EN_ST_DST 6       /* destination SRAM write (last) */
 #define EN_ST_DRAMW 7     /* DRAM channel write (last) */
+#define EN_ST_FIN 8       /* message model: delivered unless its read was interrupted meanwhile */
 #define EN_F_LAST_STREAM 0x10
 #define EN_F_LAST_OP 0x20
 #define EN_F_TO_DRAM 0x40
@@ -85,7 +86,9 @@ typedef struct {            /* a packet in flight: updated in place hop by hop (
     uint32_t bytes;
     int32_t trk;            /* tracker of a stream's last packet, -1 otherwise */
     uint32_t pid;           /* properties of that channel (en_cprop) */
-    uint32_t cch, tch;      /* chiplets of cur and of tgt */
+    uint32_t cch;           /* chiplet of cur */
+    uint32_t lag;           /* message model: cycles from the head's arrival at the next channel to
+                             * the tail's (0 for a packet); fits: lag <= the slowest ser <= 2^32-1 */
     uint32_t crow, ccol;    /* local coordinates of cur ... */
     uint32_t lrow, lcol;    /* ... and of the tile the NoC leg heads for (tgt, or the next PHY) */
     uint16_t hop;           /* hop number of the next hop (saturates at 0xFFFF) */
@@ -167,6 +170,17 @@ typedef struct { int64_t cycle; uint32_t slot; int32_t next; } en_parked;
  * cycle free-1, which the next packet may fill: a channel moves bw bytes per cycle on average */
 typedef struct { int64_t free, busy, spare; } en_resv;
 
+/* message model: the message read in progress on a tile's SRAM port, which other users of the
+ * port may interrupt (en_preempt) */
+typedef struct {
+    int64_t cur, end;       /* the read's current run began at `cur` (its start, or when it resumed
+                             * after a request took the port); the port is free at `end` unless
+                             * something is reserved after it */
+    uint64_t pkt;           /* the stream (packet index) and op whose read it is ... */
+    uint32_t op;
+    int32_t slot;           /* ... and the slot carrying it, -1 none */
+} en_rdv;
+
 typedef struct {            /* channel properties: per class (per link for D2D), see EN_PID_* */
     uint32_t bw, lat;
     uint32_t ser_full;      /* cycles for a full packet (noc_max_packet_bytes) */
@@ -236,6 +250,7 @@ typedef struct en_ctx {
     int32_t *next_link;     /* [C * C]: first D2D link on the route, -1 none */
     uint32_t max_route;     /* an upper bound of the channels on any route */
     en_resv *res;           /* [n_res] */
+    en_rdv *rd;             /* [n_tiles]: message model only, the read on each SRAM port */
     en_cprop *cprop;        /* [EN_PID_D2D + n_links] */
     int32_t elem_bits[CHIPEMU_NUM_FORMATS];
 
@@ -316,6 +331,11 @@ static inline uint32_t en_unit_of(const en_ctx *c, const chipemu_event *e) {
 }
 static inline int en_is_dma(int op) {
     return op >= CHIPEMU_OP_SEND && op <= CHIPEMU_OP_HOST_READ;
+}
+/* the unit the simulation moves messages in: the NoC's packets, or (message model) a whole stream
+ * (a message is at most 2^32 - 1 bytes) */
+static inline uint64_t en_unit_bytes(const en_ctx *c) {
+    return c->p->network == CHIPEMU_NET_MESSAGE ? UINT32_MAX : c->p->noc_max_packet_bytes;
 }
 static inline int64_t en_ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static inline int64_t en_rlen(const chipemu_range *r) { return r->buf == CHIPEMU_NO_BUF ? 0 : r->len; }
@@ -409,6 +429,7 @@ int32_t en_read_done(en_ctx *c, int32_t x, int64_t t);
 int32_t en_release_unit(en_ctx *c, int32_t x, int64_t t);
 
 /* packet.c */
+int64_t en_preempt(en_ctx *c, uint32_t tile, en_resv *port, int64_t ready, int64_t occ);
 int32_t en_push_packet(en_ctx *c, int32_t x, uint64_t pkt, int64_t cycle);
 int32_t en_hop(en_ctx *c, uint32_t slot, int64_t ready);
 

@@ -296,7 +296,6 @@ static void check_part(void *arg) {
     memset(&v->err, 0, sizeof v->err);
     v->err.event = -1;
     c->err = &v->err;
-    uint64_t P = c->p->noc_max_packet_bytes;
     for (int64_t i = v->x0; i < v->x1; i++) {
         const chipemu_event *e = &c->ev[i];
         if (i > 0 && e->step < c->ev[i - 1].step) {
@@ -307,7 +306,7 @@ static void check_part(void *arg) {
         v->cnt[e->tile]++;
         if (en_is_dma(e->op)) {
             v->dcnt[e->tile]++;
-            uint64_t pk = ((uint64_t)e->a + P - 1) / P * (e->op == CHIPEMU_OP_SEND ? e->peer_count : 1);
+            uint64_t P = en_unit_bytes(c), pk = ((uint64_t)e->a + P - 1) / P * (e->op == CHIPEMU_OP_SEND ? e->peer_count : 1);
             if (pk > v->max_packets) v->max_packets = pk;
         } else if (e->op == CHIPEMU_OP_BARRIER) {
             v->bcnt[e->tile]++;

@@ -22,12 +22,12 @@ static inline void local_rc(const en_ctx *c, uint32_t local, uint32_t *row, uint
 
 /* The NoC leg from the packet's chiplet: to the destination, or to the PHY of the next link. */
 static int set_leg(const en_ctx *c, en_pkt *k) {
-    uint32_t tl;
-    if (k->cch == k->tch) {
-        tl = k->tgt - k->tch * c->T;
+    uint32_t tl, tch = k->tgt / c->T;
+    if (k->cch == tch) {
+        tl = k->tgt - tch * c->T;
         k->cross = 0;
     } else {
-        int32_t l = c->next_link[(size_t)k->cch * c->C + k->tch];
+        int32_t l = c->next_link[(size_t)k->cch * c->C + tch];
         if (l < 0) return -1;
         const chipemu_link *lk = &c->p->links[l];
         tl = lk->a == k->cch ? lk->phy_a : lk->phy_b;
@@ -41,7 +41,6 @@ static int set_leg(const en_ctx *c, en_pkt *k) {
 static int route_start(const en_ctx *c, en_pkt *k, uint32_t from) {
     k->cur = from;
     k->cch = from / c->T;
-    k->tch = k->tgt / c->T;
     local_rc(c, from - k->cch * c->T, &k->crow, &k->ccol);
     return set_leg(c, k);
 }
@@ -51,7 +50,7 @@ static int route_start(const en_ctx *c, en_pkt *k, uint32_t from) {
 static int route_next(const en_ctx *c, en_pkt *k) {
     if (k->crow == k->lrow && k->ccol == k->lcol) {
         if (!k->cross) return 0;
-        int32_t l = c->next_link[(size_t)k->cch * c->C + k->tch];
+        int32_t l = c->next_link[(size_t)k->cch * c->C + k->tgt / c->T];
         const chipemu_link *lk = &c->p->links[l];
         int from_a = lk->a == k->cch;
         uint32_t nch = from_a ? lk->b : lk->a, phy = from_a ? lk->phy_b : lk->phy_a;
@@ -119,7 +118,7 @@ static inline void trk_add(en_ctx *c, int32_t trk, uint32_t cls, int64_t v) {
 int32_t en_push_packet(en_ctx *c, int32_t x, uint64_t pkt, int64_t cycle) {
     const en_op *o = &c->ops[x];
     const en_dmax *d = &c->dmax[o->aux];
-    uint64_t P = c->p->noc_max_packet_bytes, npk = ((uint64_t)o->occ_a + P - 1) / P;
+    uint64_t P = en_unit_bytes(c), npk = ((uint64_t)o->occ_a + P - 1) / P;
     uint64_t j = npk == 1 ? pkt : pkt / npk, k = pkt - j * npk;
     uint32_t t = o->tile;
     int32_t s = slot_new(c);
@@ -130,6 +129,7 @@ int32_t en_push_packet(en_ctx *c, int32_t x, uint64_t pkt, int64_t cycle) {
     it->bytes = (uint32_t)(k == npk - 1 ? o->occ_a - k * P : P);
     it->trk = -1;
     it->hop = 0;
+    it->lag = 0;
     uint8_t fl = (uint8_t)((k == npk - 1 ? EN_F_LAST_STREAM : 0) |
                            (j == (uint64_t)d->streams - 1 && k == npk - 1 ? EN_F_LAST_OP : 0) |
                            (o->op == CHIPEMU_OP_SEND ? EN_F_GATED : 0));
@@ -249,6 +249,8 @@ int32_t en_resolve_delivery(en_ctx *c, int32_t x, int64_t t, int32_t pred, int k
 
 /* ---- one hop ---- */
 
+static inline uint32_t o_tile(const en_ctx *c, int32_t x) { return c->ops[x].tile; }
+
 /* Takes a channel of bw bytes/cycle for a packet of `bytes` ready at `ready`: returns the start
  * cycle and its cycles in *ser. A packet ready before the channel frees may fill what the previous
  * packet left of its last cycle, so a channel moves bw bytes per cycle whatever the packet size. */
@@ -279,12 +281,64 @@ static inline int64_t ser_of(const en_ctx *c, const en_cprop *q, int64_t bytes) 
     return bytes == c->p->noc_max_packet_bytes ? q->ser_full : en_ceil_div(bytes, q->bw);
 }
 
+/* Message model: a request for `tile`'s SRAM port ready at `ready` for `occ` cycles, while a
+ * message's read holds the port (it frees when the read ends), takes the port at the read's next
+ * packet boundary, as the packet model would interleave them, and the rest of the read waits: the
+ * read, the port and the message's tail move `occ` cycles later. The read's next packet has been
+ * waiting since the run began, so a request that was ready by then comes after one more packet.
+ * Returns the request's start, or -1 when it just waits for the port (no read in progress, or
+ * something reserved after it). Compute ops (VEC, DIMC_LOAD) call it; deliveries do not. */
+int64_t en_preempt(en_ctx *c, uint32_t tile, en_resv *port, int64_t ready, int64_t occ) {
+    en_rdv *rd = &c->rd[tile];
+    if (rd->slot < 0 || port->free != rd->end || ready >= rd->end) return -1;
+    int64_t serp = c->cprop[CHIPEMU_RES_SRAM].ser_full, t = rd->cur;
+    t += ready > t ? en_ceil_div(ready - t, serp) * serp : serp;
+    if (t >= rd->end) return -1;
+    rd->cur = t + occ;
+    rd->end += occ;
+    port->free = rd->end;
+    port->busy += occ;
+    port->spare = 0;
+    en_pkt *k = &c->pk[rd->slot];
+    if (k->op == rd->op && k->pkt == rd->pkt)    /* still in flight: its tail follows later */
+        k->lag = (uint64_t)k->lag + (uint64_t)occ > UINT32_MAX ? UINT32_MAX : (uint32_t)(k->lag + occ);
+    return t;
+}
+
+/* Message model: a channel taken at s0 for `*ser` cycles of its own holds the message until its
+ * tail has passed, which arrives `lag` cycles after its head (ready); *ser becomes that span. */
+static inline void span(int msg, int64_t ready, int64_t lag, int64_t s0, int64_t *ser) {
+    if (msg && ready + lag > s0 + *ser) *ser = ready + lag - s0;
+}
+
+/* Message model: the head is the message's first packet and moves as the packet model moves a
+ * packet (from channel a to b: the latency, plus a's excess serialization over b's) */
+static inline int64_t head_excess(const en_ctx *c, const en_cprop *a, const en_cprop *b, int64_t bytes) {
+    int64_t h = bytes < (int64_t)c->p->noc_max_packet_bytes ? bytes : c->p->noc_max_packet_bytes;
+    int64_t d = ser_of(c, a, h) - ser_of(c, b, h);
+    return d > 0 ? d : 0;
+}
+
 /* The packet in slot s takes its next channel at `ready`, then is queued for the one after (or
- * delivered). Calls that may queue other packets can move the slots: k is reloaded after them. */
+ * delivered). Calls that may queue other packets can move the slots: k is reloaded after them.
+ * Message model (docs/engine.md section 4): the head moves on after the channel's latency and the
+ * tail follows `lag` cycles behind; a channel's reservation is its own serialization. */
 int32_t en_hop(en_ctx *c, uint32_t s, int64_t ready) {
     en_pkt *k = &c->pk[s];
+    const int msg = c->p->network == CHIPEMU_NET_MESSAGE;
     int32_t x = (int32_t)k->op, st = k->stage & 15, fl = k->stage & 0xF0, trk = k->trk;
     uint32_t hopn = k->hop;
+    if (st == EN_ST_FIN) {                  /* the read was stretched by `lag` cycles since */
+        if (k->lag > 0) {
+            int64_t later = ready + k->lag;
+            if (trk >= 0) trk_add(c, trk, CHIPEMU_RES_SRAM, k->lag);
+            k->lag = 0;
+            k->hop = (uint16_t)(hopn < 0xFFFE ? hopn + 1 : 0xFFFF);
+            return en_q_push(&c->q, later, en_qkey(&c->q, (uint32_t)x, k->pkt, k->hop), s | EN_REF_PKT);
+        }
+        slot_free(c, s);
+        return (fl & EN_F_LAST_STREAM) ? stream_done(c, x, ready, trk) : CHIPEMU_OK;
+    }
     en_resv *rv = &c->res[k->res];
     const en_cprop *q = &c->cprop[k->pid];
     int64_t bytes = k->bytes;
@@ -304,6 +358,15 @@ int32_t en_hop(en_ctx *c, uint32_t s, int64_t ready) {
         }
     }
     int64_t s0 = take(rv, ready, bytes, q->bw, &ser);
+    span(msg, ready, k->lag, s0, &ser);
+    if (msg && st == EN_ST_SRC) {                            /* the read others may interrupt */
+        en_rdv *rd = &c->rd[o_tile(c, x)];
+        rd->cur = s0;
+        rd->end = rv->free;
+        rd->pkt = k->pkt;
+        rd->op = (uint32_t)x;
+        rd->slot = (int32_t)s;
+    }
     if (trk >= 0) trk_add(c, trk, cls, s0 - ready);
     if (hopn == 0) {
         /* the next packet may start in the cycle this one leaves partly unused */
@@ -316,8 +379,11 @@ int32_t en_hop(en_ctx *c, uint32_t s, int64_t ready) {
     if (st == EN_ST_SRC) {                                   /* the inject port: only this tile's DMA */
         en_resv *r1 = &c->res[en_res(c, k->cur, CHIPEMU_RES_INJECT)];
         const en_cprop *q1 = &c->cprop[CHIPEMU_RES_INJECT];
-        int64_t ser1 = ser_of(c, q1, bytes), ready1 = s0 + lat + (ser > ser1 ? ser - ser1 : 0);
+        int64_t ser1 = ser_of(c, q1, bytes);
+        int64_t ex = msg ? head_excess(c, q, q1, bytes) : ser > ser1 ? ser - ser1 : 0;
+        int64_t ready1 = s0 + lat + ex;
         int64_t s1 = take(r1, ready1, bytes, q1->bw, &ser1);
+        span(msg, ready1, ser - ex, s1, &ser1);
         if (trk >= 0) {
             trk_add(c, trk, cls, ready1 - s0);
             trk_add(c, trk, CHIPEMU_RES_INJECT, s1 - ready1);
@@ -326,13 +392,20 @@ int32_t en_hop(en_ctx *c, uint32_t s, int64_t ready) {
             if ((status = release_dma(c, x, s1 + ser1)) != CHIPEMU_OK) return status;
             k = &c->pk[s];
         }
-        s0 = s1, ser = ser1, lat = q1->lat, cls = CHIPEMU_RES_INJECT, hopn = 1;
+        s0 = s1, ser = ser1, lat = q1->lat, cls = CHIPEMU_RES_INJECT, hopn = 1, q = q1;
     } else if ((st == EN_ST_DRAMR || st == EN_ST_HOST) && (fl & EN_F_LAST_OP)) {
         if ((status = release_dma(c, x, s0 + ser)) != CHIPEMU_OK) return status;
         k = &c->pk[s];
     }
     if (st == EN_ST_DST || st == EN_ST_DRAMW) {
         int64_t delivered = s0 + ser + lat;
+        if (msg) {                          /* its read may still be interrupted: wait for it */
+            if (trk >= 0) trk_add(c, trk, cls, delivered - s0);
+            k->stage = (uint8_t)(EN_ST_FIN | fl);
+            k->lag = 0;
+            k->hop = (uint16_t)(hopn < 0xFFFE ? hopn + 1 : 0xFFFF);
+            return en_q_push(&c->q, delivered, en_qkey(&c->q, (uint32_t)x, k->pkt, k->hop), s | EN_REF_PKT);
+        }
         slot_free(c, s);
         if (!(fl & EN_F_LAST_STREAM)) return CHIPEMU_OK;
         trk_add(c, trk, cls, delivered - s0);
@@ -359,8 +432,11 @@ int32_t en_hop(en_ctx *c, uint32_t s, int64_t ready) {
             nst = EN_ST_EJECT;
         }
     }
-    int64_t ser_n = ser_of(c, &c->cprop[k->pid], bytes);
-    int64_t cycle = s0 + lat + (ser > ser_n ? ser - ser_n : 0);
+    const en_cprop *qn = &c->cprop[k->pid];
+    int64_t ser_n = ser_of(c, qn, bytes);
+    int64_t ex = msg ? head_excess(c, q, qn, bytes) : ser > ser_n ? ser - ser_n : 0;
+    int64_t cycle = s0 + lat + ex, lag = msg ? ser - ex : 0;
+    k->lag = (uint32_t)lag;
     if (trk >= 0) trk_add(c, trk, cls, cycle - s0);
     k->hop = (uint16_t)(hopn < 0xFFFE ? hopn + 1 : 0xFFFF);
     k->stage = (uint8_t)(nst | fl);

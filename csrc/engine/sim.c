@@ -257,6 +257,23 @@ static int32_t run_op(en_ctx *c, int32_t x, int64_t ready) {
         if (r0->free > start) start = r0->free, wait = CHIPEMU_RES_DIMC;
         hold(r0, start, a);
         dur = a;
+    } else if (c->rd) {
+        /* message model: the SRAM port last, where a message read in progress yields to the op */
+        en_resv *r0 = base + c->E + (o->op == CHIPEMU_OP_VEC ? 1 : 0), *r1 = base + c->E + 3;
+        dur = MAX64(a, b);
+        if (r0->free > start) start = r0->free, wait = o->op == CHIPEMU_OP_VEC ? CHIPEMU_RES_VECTOR : CHIPEMU_RES_DIMC_WRITE;
+        int block = o->op == CHIPEMU_OP_DIMC_LOAD && !c->p->dimc_write_overlaps_compute;
+        for (uint32_t g = 0; block && g < c->E; g++)
+            if (base[g].free > start) start = base[g].free, wait = CHIPEMU_RES_DIMC;
+        int64_t t = r1->free > start && b > 0 ? en_preempt(c, o->tile, r1, start, b) : -1;
+        if (t >= 0) {
+            if (t > start) start = t, wait = CHIPEMU_RES_SRAM;
+        } else {
+            if (r1->free > start) start = r1->free, wait = CHIPEMU_RES_SRAM;
+            hold(r1, start, b);
+        }
+        hold(r0, start, a);
+        for (uint32_t g = 0; block && g < c->E; g++) hold(&base[g], start, dur);
     } else {
         en_resv *r0 = base + c->E + (o->op == CHIPEMU_OP_VEC ? 1 : 0), *r1 = base + c->E + 3;   /* unit, SRAM */
         dur = MAX64(a, b);

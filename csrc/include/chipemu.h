@@ -32,7 +32,7 @@ extern "C" {
 /* versions */
 #define CHIPEMU_ABI_VERSION 1           /* chipemu_abi_version(): the C ABI */
 #define CHIPEMU_EVENT_SCHEMA_VERSION 1  /* chipemu_event and its meaning (docs/events.md) */
-#define CHIPEMU_ENGINE_PARAMS_VERSION 1 /* chipemu_device_params.version */
+#define CHIPEMU_ENGINE_PARAMS_VERSION 2 /* chipemu_device_params.version */
 #define CHIPEMU_RUNTIME_VERSION 1       /* chipemu_ctx, chipemu_superstep and the intrinsics */
 
 /* status codes (chipemu_status_string gives the text) */
@@ -229,6 +229,11 @@ CHIPEMU_API int64_t chipemu_event_size(void);
 #define CHIPEMU_RES_HOST 10         /* host link */
 #define CHIPEMU_RES_COUNT 11
 
+/* network models (chipemu_device_params.network; docs/engine.md section 4) */
+#define CHIPEMU_NET_PACKET 0        /* every packet hop by hop: the detailed reference */
+#define CHIPEMU_NET_MESSAGE 1       /* each stream of a message as one unit, cut-through: cost per message */
+#define CHIPEMU_NET_COUNT 2
+
 /* chipemu_engine_error.code (texts: chipemu_engine_error_string). `field` and `value` per code. */
 #define CHIPEMU_EE_NONE 0
 #define CHIPEMU_EE_PARAM 1          /* field = byte offset of the member in chipemu_device_params */
@@ -277,6 +282,7 @@ typedef struct {
     uint32_t noc_hop_cycles;        /* per hop: router + link traversal */
     uint32_t noc_link_bytes_per_cycle;
     uint32_t noc_max_packet_bytes;
+    uint32_t network;               /* CHIPEMU_NET_*: how messages are timed (docs/engine.md section 4) */
     uint32_t dma_inject_bytes_per_cycle, dma_eject_bytes_per_cycle;
     /* tile */
     uint32_t dimc_rows, dimc_cols, dimc_slots, dimc_engines;

@@ -19,7 +19,7 @@ from typing import Annotated, Mapping, NamedTuple
 
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
-from chipemu.emulator.device.parts import (VEC_OPS, Chiplet, ChipletGrid, Cycles, HostLink, Part, Power, Root,
+from chipemu.emulator.device.parts import (VEC_OPS, Chiplet, ChipletGrid, Cycles, Engine, HostLink, Part, Power, Root,
                            Tile, check_device, config_error)
 from chipemu.emulator.errors import ConfigError, FormatError
 from chipemu.emulator.numerics.formats import FORMATS, get_format
@@ -99,6 +99,7 @@ class Device(Root):
     tile: Tile
     host: HostLink
     power: Power
+    engine: Engine = Engine()                      # the timing model (not hardware)
     _sources: Mapping[str, str] = PrivateAttr(default_factory=lambda: MappingProxyType({}))
 
     # ---- loading --------------------------------------------------------------------------------
@@ -316,6 +317,7 @@ class Device(Root):
             "noc_hop_cycles": c.noc.hop_cycles,
             "noc_link_bytes_per_cycle": c.noc.link_bytes_per_cycle,
             "noc_max_packet_bytes": c.noc.max_packet_bytes,
+            "network": _ids.NETWORKS[self.engine.network],
             "dma_inject_bytes_per_cycle": t.dma.inject_bytes_per_cycle,
             "dma_eject_bytes_per_cycle": t.dma.eject_bytes_per_cycle,
             "dimc_rows": d.rows, "dimc_cols": d.cols, "dimc_slots": d.weight_slots,

@@ -225,6 +225,15 @@ class Power(Part):
     overhead_label: str = Field(min_length=1)
 
 
+class Engine(Part):
+    """How the timing engine models the device (a modelling choice, not hardware): docs/engine.md.
+
+    network: "message" times each stream of a message as one unit (cost per message), "packet"
+    steps every packet hop by hop (the detailed reference); energy is the same under both."""
+
+    network: Literal["packet", "message"] = "packet"
+
+
 def _allowed_keys(model: type[BaseModel] | None, loc: tuple) -> list[str]:
     """Field names of the model at `loc` (for 'unknown field' messages); [] if not a model."""
     for part in loc:

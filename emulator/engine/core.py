@@ -6,8 +6,8 @@
 returns: the fields of the C struct chipemu_device_params by name (ENGINE_PARAM_FIELDS), with
 `links` a list of dicts of chipemu_link fields (LINK_FIELDS), `dram_channel_tile` a list of local
 tile ids, `vec_cycles` / `fj_vec_op` lists in CHIPEMU_VOP order and `fj_mac` a list indexed by
-format code. `version` and `n_links` may be given (they must then match) or left out. Missing or
-unknown keys, wrong types and out-of-range values raise ConfigError; a malformed log raises
+format code. `version` and `n_links` may be given (they must then match) or left out; `network`
+(CHIPEMU_NET_*: 0 packet, 1 message) defaults to 0, the packet model. Missing or unknown keys, wrong types and out-of-range values raise ConfigError; a malformed log raises
 EngineError naming the event, its op and the problem.
 
 The result is a pure function of (log, params): the same inputs always give identical outputs.
@@ -36,7 +36,7 @@ RESOURCE_DTYPE = np.dtype([("class", "U10"), ("chiplet", "<i4"), ("tile", "<i4")
 _FIELDS = dict(ffi.typeof("chipemu_device_params").fields)
 _LINK_CFIELDS = dict(ffi.typeof("chipemu_link").fields)
 ENGINE_PARAM_FIELDS = tuple(_FIELDS)
-_OPTIONAL = ("version", "n_links")
+_OPTIONAL = ("version", "n_links", "network")    # network: default CHIPEMU_NET_PACKET (0)
 _LISTS = {"vec_cycles": lib.CHIPEMU_VOP_COUNT, "fj_vec_op": lib.CHIPEMU_VOP_COUNT,
           "fj_mac": lib.CHIPEMU_NUM_FORMATS}
 _U32 = 1 << 32
@@ -49,6 +49,7 @@ _AT_LEAST_1 = {"tile_rows", "tile_cols", "noc_link_bytes_per_cycle", "noc_max_pa
                "dimc_input_bits_per_cycle", "dimc_io_bytes_per_cycle", "sram_port_bytes_per_cycle",
                "vec_lanes", "host_bytes_per_cycle"}
 _AT_MOST = {"dimc_write_overlaps_compute": 1}
+_NETWORKS = _ids.NETWORKS.mapping()                          # network model name -> CHIPEMU_NET_*
 
 
 def _is_int(v):
@@ -102,7 +103,10 @@ def _params_struct(params):
     for name, f in _FIELDS.items():
         if name in ("version", "n_links", "links", "dram_channel_tile") or name in _LISTS:
             continue
-        v = params[name]
+        v = params.get(name, 0) if name == "network" else params[name]
+        if name == "network" and (not _is_int(v) or v not in _NETWORKS.values()):
+            allowed = ", ".join(f"{i} ({n})" for n, i in _NETWORKS.items())
+            raise ConfigError(f"engine params: network = {v!r}; allowed: {allowed} (CHIPEMU_NET_*)")
         if name == "clock_ghz":
             if not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool) \
                     or not np.isfinite(v) or v <= 0:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from chipemu.emulator.tables.formats import FORMATS
 
 __all__ = ["Id", "Ids", "TABLES", "VERSIONS", "STATUS", "OPS", "VOPS", "FLAGS", "UNITS", "BUF_KINDS",
-           "ENERGY", "RESOURCES", "PATHS", "ENGINE_ERRORS", "MODES", "DEV", "SC", "KERR", "IN",
+           "ENERGY", "RESOURCES", "NETWORKS", "PATHS", "ENGINE_ERRORS", "MODES", "DEV", "SC", "KERR", "IN",
            "BT", "MSG", "ARG", "intrinsic_names"]
 
 
@@ -77,7 +77,7 @@ def seq(start, *rows):
 VERSIONS = Ids("CHIPEMU_", "versions", (
     Id("abi_version", 1, "chipemu_abi_version(): the C ABI"),
     Id("event_schema_version", 1, "chipemu_event and its meaning (docs/events.md)"),
-    Id("engine_params_version", 1, "chipemu_device_params.version"),
+    Id("engine_params_version", 2, "chipemu_device_params.version"),
     Id("runtime_version", 1, "chipemu_ctx, chipemu_superstep and the intrinsics"),
 ), count=None)
 
@@ -165,6 +165,10 @@ RESOURCES = Ids("CHIPEMU_RES_", "resource classes (docs/engine.md lists how reso
     ("dram", "DRAM channel"),
     ("host", "host link"),
 ))
+
+NETWORKS = Ids("CHIPEMU_NET_", "network models (chipemu_device_params.network; docs/engine.md section 4)",
+               seq(0, ("packet", "every packet hop by hop: the detailed reference"),
+                   ("message", "each stream of a message as one unit, cut-through: cost per message")))
 
 # the resource classes plus barrier latency; C declares only the ids beyond CHIPEMU_RES_*
 PATHS = Ids("CHIPEMU_CP_", "critical-path classes: the CHIPEMU_RES_* classes plus barrier latency",
@@ -319,5 +323,5 @@ def intrinsic_names() -> tuple:
 
 
 # every table, in the order docs/tables.md and the generated header list them
-TABLES = (VERSIONS, STATUS, OPS, VOPS, FLAGS, UNITS, BUF_KINDS, ENERGY, RESOURCES, PATHS,
+TABLES = (VERSIONS, STATUS, OPS, VOPS, FLAGS, UNITS, BUF_KINDS, ENERGY, RESOURCES, NETWORKS, PATHS,
           ENGINE_ERRORS, MODES, DEV, SC, KERR, IN, BT, MSG, ARG)

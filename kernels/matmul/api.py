@@ -37,7 +37,7 @@ def _check(a_shape, b_shape):
 
 
 def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
-           mode="functional", debug_hook=None):
+           mode="functional", network=None, debug_hook=None):
     """a [..., M, K] @ b [K, N] on the device's DIMC arrays -> Result.
 
     a: activations (float32/float16/bfloat16; in timing mode also a shape tuple), quantized to
@@ -49,7 +49,7 @@ def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
     debug_hook(machine, plan): called once the weights are loaded, before the compute phase
     (fault studies, e.g. machine.corrupt_weight(tile, slot, row, col, code)).
     """
-    run = Run("matmul", device, mode=mode, backend=backend)
+    run = Run("matmul", device, mode=mode, backend=backend, network=network)
     dev, mach, timing = run.device, run.machine, run.timing
     fa = dimc_format(fmt, "fmt", dev)
     fw = dimc_format(weight_fmt if weight_fmt is not None else fmt, "weight_fmt", dev)

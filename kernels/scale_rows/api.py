@@ -20,7 +20,7 @@ from chipemu.kernels.scaffold import Run, shape_of
 __all__ = ["scale_rows", "run_scale_rows"]
 
 
-def scale_rows(x, s, *, device=None, backend="c", mode="functional"):
+def scale_rows(x, s, *, device=None, backend="c", mode="functional", network=None):
     """x [rows, cols] scaled row by row by s [rows] on the vector units -> Result.
 
     x, s: float32/float16/bfloat16 arrays (converted to float32), or shape tuples in timing mode.
@@ -28,7 +28,7 @@ def scale_rows(x, s, *, device=None, backend="c", mode="functional"):
     "functional" | "timing". Result.output is float32 [rows, cols] (None in timing mode);
     phases "load" (host -> SRAM) and "compute"; metrics the elements and elements per cycle.
     """
-    run = Run("scale_rows", device, mode=mode, backend=backend)
+    run = Run("scale_rows", device, mode=mode, backend=backend, network=network)
     dev, mach, timing = run.device, run.machine, run.timing
     xs, xa = shape_of(x, "x", timing)
     ss, sa = shape_of(s, "s", timing)

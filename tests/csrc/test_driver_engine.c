@@ -209,6 +209,17 @@ static void test_engine_timing(void) {
               (int)th);
         eng_out_free(&o2);
     }
+    /* the message model moves a one-packet message exactly as the packet model: same outputs */
+    chipemu_device_params pm = p;
+    pm.network = CHIPEMU_NET_MESSAGE;
+    eng_out om;
+    eng_out_init(&om, &pm, ENG_N);
+    CHECK_ST(eng_run(&pm, ev, ENG_N, peers, 3, &om), CHIPEMU_OK, "engine_run, message model");
+    CHECK(memcmp(o.r.end_cycles, om.r.end_cycles, ENG_N * 8) == 0 &&
+          memcmp(o.r.start_cycles, om.r.start_cycles, ENG_N * 8) == 0 && o.r.energy_fj == om.r.energy_fj &&
+          memcmp(o.r.energy_fj_event, om.r.energy_fj_event, ENG_N * 8) == 0 &&
+          memcmp(o.r.busy_cycles, om.r.busy_cycles, (size_t)nr * 8) == 0, "message model differs");
+    eng_out_free(&om);
     /* an empty log */
     CHECK_ST(chipemu_engine_run(&p, NULL, 0, NULL, 0, NULL, 0, &o.r), CHIPEMU_OK, "empty log");
     CHECK(o.r.makespan_cycles == 0 && o.r.energy_fj == 0 && o.r.critical_class == -1, "empty log outputs");
@@ -331,7 +342,8 @@ static void test_engine_param_errors(void) {
               "%s: status %d code %d field %d", #change, (int)st_, (int)err.code, (int)err.field); \
         CHECK(chipemu_engine_resource_count(&p) == -1, "%s: resource_count", #change);          \
     } while (0)
-    BAD(p.version = 2, version);
+    BAD(p.version = CHIPEMU_ENGINE_PARAMS_VERSION + 1, version);
+    BAD(p.network = CHIPEMU_NET_COUNT, network);
     BAD(p.n_chiplets = 0, n_chiplets);
     BAD(p.n_chiplets = 5000, n_chiplets);
     BAD(p.tile_rows = 0, tile_rows);
@@ -448,6 +460,7 @@ static void test_engine_fuzz(void) {
         eng_out o;
         eng_out_init(&o, &p, ENG_N);
         o.r.threads = trial % 4 == 0 ? 2 : 1;                /* the worker thread too */
+        p.network = trial % 3 == 0 ? CHIPEMU_NET_MESSAGE : CHIPEMU_NET_PACKET;    /* both models */
         int32_t st = eng_run(&p, ev, ENG_N, peers, 3, &o);
         if (st == CHIPEMU_OK) {
             int64_t sum = 0, sum_e = o.r.energy_by_component[CHIPEMU_E_STATIC];
