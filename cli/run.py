@@ -4,6 +4,7 @@ The commands and their options come from the kernels' registrations (chipemu.ker
 each registered option becomes --<name>, passed to the command only when given.
 """
 import ast
+import inspect
 
 import click
 
@@ -51,6 +52,7 @@ def run(kernel, preset, config, backend, mode, network, params, trace, stats, **
     """Run KERNEL on a device and print its summary (`chipemu run list` lists the kernels)."""
     from rich.console import Console
 
+    from chipemu.cli.progress import ProgressBar
     from chipemu.emulator.device import Device
     from chipemu.emulator.errors import ChipemuError
     from chipemu.kernels.registry import commands
@@ -70,6 +72,10 @@ def run(kernel, preset, config, backend, mode, network, params, trace, stats, **
             raise click.BadParameter(f"{item!r} must look like NAME=VALUE", param_hint="--set")
         kwargs[name.strip()] = _value(text.strip())
     kwargs.update({name: value for name, value in options.items() if value not in (None, False)})
+    console = Console()
+    bar = ProgressBar(console)
+    if "progress" in inspect.signature(kernels[kernel]).parameters:
+        kwargs["progress"] = bar
     try:
         device = Device.from_toml(config) if config else Device.preset(preset)
         if network is not None:
@@ -79,7 +85,8 @@ def run(kernel, preset, config, backend, mode, network, params, trace, stats, **
         raise click.ClickException(str(exc)) from None
     except TypeError as exc:
         raise click.ClickException(f"{kernel}: {exc}") from None
-    console = Console()
+    finally:
+        bar.close()
     result.summary(console)
     if trace:
         console.print(f"trace: {result.write_trace(trace)}")

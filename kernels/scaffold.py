@@ -16,7 +16,8 @@ docs/kernels.md shows a kernel written with it from start to end.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -28,8 +29,8 @@ from chipemu.emulator.numerics.formats import DIMC_FORMATS, get_format
 from chipemu.emulator.runtime.machine import Machine
 from chipemu.kernels.barrier import BARRIER_ALL
 
-__all__ = ["Run", "as_device", "with_network", "machine_for", "finish", "check_mode", "dimc_format",
-           "shape_of", "barrier"]
+__all__ = ["Run", "Progress", "as_device", "with_network", "machine_for", "finish", "check_mode",
+           "dimc_format", "shape_of", "barrier"]
 
 MODES = ("functional", "timing")
 _FLOAT_KINDS = ("float32", "float16", "bfloat16")
@@ -91,6 +92,26 @@ def with_network(device: Device, network=None) -> Device:
     return device.replace({"engine.network": network})
 
 
+@dataclass(frozen=True)
+class Progress:
+    """Where a kernel run is, as a progress callback sees it: while it launches, `phase` is the
+    current phase ("" outside one); while the engine times the log, "timing"."""
+
+    kernel: str
+    phase: str
+    supersteps: int          # launched so far
+    events: int              # logged so far
+    events_timed: int = 0    # ops the engine has completed (of `events`)
+
+
+def check_progress(progress):
+    """progress, or ConfigError: None or a callable taking a Progress."""
+    if progress is not None and not callable(progress):
+        raise ConfigError(f"progress={progress!r}; allowed: None (quiet) or a callable "
+                          f"progress(p: Progress)")
+    return progress
+
+
 # ---- machine, barrier, result ----
 
 def machine_for(device: Device, *, mode: str = "functional", backend: str = "c",
@@ -125,10 +146,15 @@ def _phase(name, steps, events, timing, device) -> Phase:
 
 def finish(machine: Machine, device: Device, *, kernel: str, output=None,
            metrics: Mapping | None = None, phases: Mapping[str, Iterable[int]] | None = None,
-           plan=None, site: Site | None = None) -> Result:
+           plan=None, site: Site | None = None,
+           progress: Callable[[Progress], None] | None = None) -> Result:
     """Time `machine`'s log on `device` and wrap everything in a Result."""
     log = machine.log
-    timing = simulate(log, device.engine_params())
+    tell = None
+    if progress is not None:
+        def tell(done, n):
+            progress(Progress(kernel, "timing", machine.step, n, done))
+    timing = simulate(log, device.engine_params(), progress=tell)
     phase_list = tuple(_phase(n, s, log.events, timing, device) for n, s in (phases or {}).items())
     return Result(output=output, device=device, timing=timing, events=log,
                   site=site or Site(), metrics=dict(metrics or {}), phase_list=phase_list,
@@ -141,12 +167,15 @@ class Run:
     device: a Device, preset name or .toml path (None: corsair); mode "functional" | "timing";
     backend "c" | "numba"; network: the engine's network model, "packet" | "message" (None: the
     device's). machine: an existing Machine to run on (e.g. a KV cache's, whose state persists
-    between runs); then mode and backend are the machine's.
+    between runs); then mode and backend are the machine's. progress: None (quiet) or a callable
+    given a Progress after every superstep and about every 0.1 s while the engine runs.
     """
 
     def __init__(self, kernel: str, device=None, *, mode: str = "functional", backend: str = "c",
-                 machine: Machine | None = None, network: str | None = None):
+                 machine: Machine | None = None, network: str | None = None,
+                 progress: Callable[[Progress], None] | None = None):
         self.kernel = kernel
+        self.progress = check_progress(progress)
         self.device = with_network(as_device(device), network)
         if machine is None:
             machine = machine_for(self.device, mode=check_mode(mode), backend=backend)
@@ -168,6 +197,9 @@ class Run:
     def _record(self, first: int):
         if self._current is not None:
             self.phases[self._current].extend(range(first, self.machine.step))
+        if self.progress is not None:
+            self.progress(Progress(self.kernel, self._current or "", self.machine.step,
+                                   self.machine.n_events))
 
     def launch(self, kernel, tiles, params=(), **caps) -> int:
         """Machine.launch, its superstep counted in the current phase."""
@@ -197,4 +229,4 @@ class Run:
         """Time the log and return the Result (phases: the recorded ones unless given)."""
         return finish(self.machine, self.device, kernel=self.kernel, output=output,
                       metrics=metrics, phases=self.phases if phases is None else phases,
-                      plan=plan, site=site)
+                      plan=plan, site=site, progress=self.progress)

@@ -178,7 +178,7 @@ static int32_t complete(en_ctx *c, int32_t x, int64_t t) {
     en_op *o = &c->ops[x];
     o->flags |= EN_OP_DONE;
     o->pending = (int32_t)c->seq++;                          /* its place among completions */
-    c->n_done++;
+    if ((++c->n_done & 0xFFFF) == 0) __atomic_store_n(&c->out->events_done, c->n_done, __ATOMIC_RELAXED);
     if (t > c->last_end || (t == c->last_end && c->idx[x] < c->idx[c->last_op])) {
         c->last_end = t;
         c->last_op = x;

@@ -400,6 +400,8 @@ typedef struct {
     int64_t critical_cycles[CHIPEMU_CP_COUNT];   /* cycles along the path per class; sum = makespan */
     int32_t critical_class;         /* the class with the most cycles; -1 for an empty log */
     chipemu_engine_error error;
+    int64_t events_done;            /* progress: ops completed so far, stored (relaxed atomic) every
+                                     * 65,536 while the run goes, so another thread may read it */
 } chipemu_engine_result;
 
 /* Resources of a device (numbering in docs/engine.md); -1 if p is NULL or invalid. */

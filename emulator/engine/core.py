@@ -12,6 +12,7 @@ EngineError naming the event, its op and the problem.
 
 The result is a pure function of (log, params): the same inputs always give identical outputs.
 """
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -316,14 +317,38 @@ def _as_array(arr, dtype, what):
     return np.ascontiguousarray(a)
 
 
-def simulate(log: EventLog, params: dict, threads: int = 0) -> EngineResult:
+def _run(p, events, peers, buffers, out, progress):
+    """chipemu_engine_run; with `progress`, on a helper thread (the call releases the GIL) while
+    this one reports progress(events_done, n_events) every 0.1 s and once at the end."""
+    args = (p, ptr(events, "chipemu_event *"), len(events), ptr(peers, "uint32_t *"), len(peers),
+            ptr(buffers, "chipemu_buffer *"), len(buffers), out)
+    if progress is None:
+        return lib.chipemu_engine_run(*args)
+    box = []
+    worker = threading.Thread(target=lambda: box.append(lib.chipemu_engine_run(*args)),
+                              name="chipemu-engine", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.1)
+        if worker.is_alive():
+            progress(int(out.events_done), len(events))
+    if box and box[0] == lib.CHIPEMU_OK:
+        progress(len(events), len(events))
+    return box[0] if box else lib.CHIPEMU_ERR_NOMEM
+
+
+def simulate(log: EventLog, params: dict, threads: int = 0, progress=None) -> EngineResult:
     """Time and energy of `log` on the device `params` (see the module docstring).
 
     threads: how many threads the engine may use (0 = automatic, 1 = this thread only); the
-    results are bit-identical for every value.
+    results are bit-identical for every value. progress: None (quiet), or a callable
+    progress(events_timed, n_events) called about every 0.1 s while the engine runs.
     """
     if not _is_int(threads) or threads < 0:
         raise ConfigError(f"threads = {threads!r}; allowed: an integer >= 0 (0 = automatic)")
+    if progress is not None and not callable(progress):
+        raise ConfigError(f"progress = {progress!r}; allowed: None or a callable "
+                          f"progress(events_timed, n_events)")
     if not isinstance(log, EventLog):
         raise ShapeError(f"log: {type(log).__name__}; allowed: an EventLog")
     p, keep = _params_struct(params)
@@ -350,8 +375,7 @@ def simulate(log: EventLog, params: dict, threads: int = 0) -> EngineResult:
     out.critical_path_capacity = n
     out.energy_fj_event = ptr(energy_event, "int64_t *")
     out.threads = min(int(threads), 64)
-    st = lib.chipemu_engine_run(p, ptr(events, "chipemu_event *"), n, ptr(peers, "uint32_t *"),
-                                len(peers), ptr(buffers, "chipemu_buffer *"), len(buffers), out)
+    st = _run(p, events, peers, buffers, out, progress)
     del keep
     if st == lib.CHIPEMU_ERR_LOG:
         raise EngineError(_log_error_text(out.error, events, peers, buffers))

@@ -323,12 +323,14 @@ class State:
     # ---- log and launch buffers ----
 
     def _reserve_log(self, n_events, n_peers):
+        # grow 8x: np.zeros pages cost nothing until touched, and fewer, smaller copies of the
+        # log are made (a model-scale log is hundreds of MB)
         if self._events.size < n_events:
-            grown = np.zeros(max(n_events, 2 * self._events.size), EVENT_DTYPE)
+            grown = np.zeros(max(n_events, 8 * self._events.size), EVENT_DTYPE)
             grown[:self._n_events] = self._events[:self._n_events]
             self._events = grown
         if self._peers.size < n_peers:
-            grown = np.zeros(max(n_peers, 2 * self._peers.size), np.uint32)
+            grown = np.zeros(max(n_peers, 8 * self._peers.size), np.uint32)
             grown[:self._n_peers] = self._peers[:self._n_peers]
             self._peers = grown
 
@@ -340,6 +342,11 @@ class State:
         return self._stage
 
     # ---- the log ----
+
+    @property
+    def n_events(self) -> int:
+        """Events logged so far."""
+        return self._n_events
 
     def clear_log(self) -> None:
         """Forget the events so far (the state stays): the next Result times only what follows,

@@ -43,7 +43,7 @@ def _check(qs, ks, vs, mask):
 
 def attention(q, k, v, *, attn_mask=None, is_causal=False, scale=None, fmt="mxint8",
               kv_fmt=None, device=None, backend="c", mode="functional", cache=None, path=None,
-              network=None):
+              network=None, progress=None):
     """softmax(q k^T * scale + mask) v on the device -> Result (output float32 [B, Hq, Sq, D]).
 
     attn_mask: bool, broadcastable to [B, Hq, Sq, Skv], True = takes part (PyTorch's rule);
@@ -63,10 +63,11 @@ def attention(q, k, v, *, attn_mask=None, is_causal=False, scale=None, fmt="mxin
                              "causality define the keys each new token sees")
         d = q[-1] if isinstance(q, tuple) else np.shape(q)[-1]
         return cache.step(q, k, v, scale=float(1.0 / np.sqrt(d) if scale is None else scale),
-                          network=network)
+                          network=network, progress=progress)
     if path not in (None, "dimc", "vector"):
         raise ConfigError(f"path={path!r} is not one of None, 'dimc', 'vector'")
-    run = Run("attention", device, mode=mode, backend=backend, network=network)
+    run = Run("attention", device, mode=mode, backend=backend, network=network,
+              progress=progress)
     dev, mach, timing = run.device, run.machine, run.timing
     fa = dimc_format(fmt, "fmt", dev)
     fk = dimc_format(kv_fmt or default_kv_fmt(fa), "kv_fmt", dev)

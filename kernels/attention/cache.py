@@ -178,7 +178,7 @@ class KVCache:
         return writes
 
     # ---- a decode step ----
-    def step(self, q, k_new, v_new, *, scale: float, network=None):
+    def step(self, q, k_new, v_new, *, scale: float, network=None, progress=None):
         """Append the Sq new tokens' keys and values [B, Hkv, Sq, D], then attend with q
         [B, Hq, Sq, D] over each sequence's keys so far (the new tokens causally) -> Result with
         phases "append", "load" (queries) and "compute". Called by attention(..., cache=self)."""
@@ -203,7 +203,8 @@ class KVCache:
             for u in range(p0.units):
                 lo = int(self.lengths[u // self.hkv])
                 self._k[u, lo:lo + sq], self._v[u, lo:lo + sq] = kk[u], vv[u]
-        run = Run("attention_decode", self.device, machine=mach, network=network)
+        run = Run("attention_decode", self.device, machine=mach, network=network,
+                  progress=progress)
         with run.phase("append"):
             self._launch_writes(run, self.append_writes(sq))
         keep = self._keep(sq)

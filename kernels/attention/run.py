@@ -26,7 +26,7 @@ def missing_spans(b, skv, fraction, seed=0, span=48):
     return keep
 
 
-def run_attention(device=None, *, backend="c", mode="functional", batch=1, heads=8,
+def run_attention(device=None, *, backend="c", mode="functional", progress=None, batch=1, heads=8,
                   kv_heads=None, seq=1024, kv_len=None, head_dim=128, causal=False,
                   mask_missing=0.0, fmt="mxint8", seed=0):
     """Attention on random N(0,1) q, k, v; functional mode adds the error vs float64."""
@@ -39,13 +39,14 @@ def run_attention(device=None, *, backend="c", mode="functional", batch=1, heads
     shapes = ((batch, heads, seq, head_dim), (batch, hkv, skv, head_dim))
     if mode == "timing":
         return attention(shapes[0], shapes[1], shapes[1], attn_mask=mask, is_causal=causal,
-                         fmt=fmt, device=device, backend=backend, mode="timing")
+                         fmt=fmt, device=device, backend=backend, mode="timing",
+                         progress=progress)
     rng = np.random.default_rng(seed)
     q = rng.standard_normal(shapes[0], dtype=np.float32)
     k = rng.standard_normal(shapes[1], dtype=np.float32)
     v = rng.standard_normal(shapes[1], dtype=np.float32)
     r = attention(q, k, v, attn_mask=mask, is_causal=causal, fmt=fmt, device=device,
-                  backend=backend)
+                  backend=backend, progress=progress)
     r.metrics["max_abs_error_vs_float64"] = float(np.abs(r.output - _exact(q, k, v, mask,
                                                                           causal)).max())
     return r

@@ -37,7 +37,7 @@ def _check(a_shape, b_shape):
 
 
 def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
-           mode="functional", network=None, debug_hook=None):
+           mode="functional", network=None, progress=None, debug_hook=None):
     """a [..., M, K] @ b [K, N] on the device's DIMC arrays -> Result.
 
     a: activations (float32/float16/bfloat16; in timing mode also a shape tuple), quantized to
@@ -49,7 +49,7 @@ def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
     debug_hook(machine, plan): called once the weights are loaded, before the compute phase
     (fault studies, e.g. machine.corrupt_weight(tile, slot, row, col, code)).
     """
-    run = Run("matmul", device, mode=mode, backend=backend, network=network)
+    run = Run("matmul", device, mode=mode, backend=backend, network=network, progress=progress)
     dev, mach, timing = run.device, run.machine, run.timing
     fa = dimc_format(fmt, "fmt", dev)
     fw = dimc_format(weight_fmt if weight_fmt is not None else fmt, "weight_fmt", dev)
@@ -144,19 +144,20 @@ def _metrics(r, plan, dev):
         floor_ratio=compute.cycles / floor["floor_cycles"] if floor["floor_cycles"] else 0.0)
 
 
-def run_matmul(device=None, *, backend="c", mode="functional", m=4096, k=4096, n=4096,
-               fmt="mxint8", weight_fmt=None, seed=0):
+def run_matmul(device=None, *, backend="c", mode="functional", progress=None, m=4096, k=4096,
+               n=4096, fmt="mxint8", weight_fmt=None, seed=0):
     """A random [m, k] x [k, n] matmul (N(0,1) data); functional mode adds its error vs NumPy."""
     if mode == "timing":
         return matmul((m, k), (k, n), fmt=fmt, weight_fmt=weight_fmt, device=device,
-                      backend=backend, mode="timing")
+                      backend=backend, mode="timing", progress=progress)
     for name, v in (("m", m), ("k", k), ("n", n)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise ShapeError(f"{name}={v!r} must be an integer >= 1")
     rng = np.random.default_rng(seed)
     a = rng.standard_normal((m, k), dtype=np.float32)
     b = rng.standard_normal((k, n), dtype=np.float32)
-    r = matmul(a, b, fmt=fmt, weight_fmt=weight_fmt, device=device, backend=backend)
+    r = matmul(a, b, fmt=fmt, weight_fmt=weight_fmt, device=device, backend=backend,
+               progress=progress)
     exact = a @ b
     r.metrics["max_rel_error_vs_numpy"] = float(np.abs(r.output - exact).max()
                                                 / max(np.abs(exact).max(), 1e-30))

@@ -6,8 +6,8 @@ and the configured figure, e.g.
     r.metrics["achieved_tflops"], r.metrics["peak_tflops"]
 
 All take `device` (a Device, a preset name or a .toml path), `backend` ("c" | "numba"), `mode`
-("functional" | "timing") and `network` (the engine's network model, "packet" | "message"; None:
-the device's), plus the keyword parameters listed on each. Tile kernels (Numba and C
+("functional" | "timing"), `network` (the engine's network model, "packet" | "message"; None:
+the device's) and `progress` (None, quiet; or a callable given a kernels.scaffold.Progress), plus the keyword parameters listed on each. Tile kernels (Numba and C
 twins) live in kernels/microbench/tile.py and csrc/kernels/microbench/tile.c.
 """
 from __future__ import annotations
@@ -26,8 +26,8 @@ __all__ = ["dimc_peak", "noc_bandwidth", "noc_hotspot", "d2d_bandwidth", "dram_s
            "ping_pong", "MICROBENCHMARKS"]
 
 
-def _start(kernel, device, backend, mode, network):
-    run = Run(kernel, device, mode=mode, backend=backend, network=network)
+def _start(kernel, device, backend, mode, network, progress):
+    run = Run(kernel, device, mode=mode, backend=backend, network=network, progress=progress)
     return run, run.device, run.machine
 
 
@@ -36,14 +36,14 @@ def _host(m, name, data, functional):
     return m.alloc_host(name, data) if functional else m.alloc_host(name, nbytes=data.nbytes)
 
 
-def dimc_peak(device=None, *, backend="c", mode="functional", network=None, fmt="mxint8",
-              weight_fmt=None, nvec=None, iterations=8, tiles=None, seed=0):
+def dimc_peak(device=None, *, backend="c", mode="functional", network=None, progress=None,
+              fmt="mxint8", weight_fmt=None, nvec=None, iterations=8, tiles=None, seed=0):
     """Every tile streams MVMs through its DIMC engines (superstep 2) after loading weights and
     quantizing activations (superstep 0) and a barrier over the tiles (superstep 1), so the
     compute phase starts on every tile at once. nvec defaults to the largest power of two up to
     256 whose buffers fit the tile's SRAM. Metrics: achieved vs peak TFLOPS of the compute phase,
     its power (W) and pJ per MAC. fmt: activations; weight_fmt: weights (default fmt)."""
-    run, dev, m = _start("dimc_peak", device, backend, mode, network)
+    run, dev, m = _start("dimc_peak", device, backend, mode, network, progress)
     fa, fw = get_format(fmt), get_format(weight_fmt or fmt)
     functional = mode == "functional"
     k, cols = dev.tile.dimc.rows, dev.cols_eff(fw.name)
@@ -102,7 +102,7 @@ def _send(run, pairs, nbytes, offsets=None, extra=None):
     if functional:
         for s, _ in pairs:
             m.write(src_buf, np.full(nbytes, s % 251, np.uint8), tile=s)
-    m.launch(SEND_TABLE, sorted(s for s, _ in pairs), table, events_per_tile=1)
+    run.launch(SEND_TABLE, sorted(s for s, _ in pairs), table, events_per_tile=1)
     return run.finish(plan={"pairs": pairs, "nbytes": nbytes, **(extra or {})})
 
 
@@ -120,12 +120,12 @@ def _path_peak(dev):
                t.dma.eject_bytes_per_cycle, n.link_bytes_per_cycle)
 
 
-def noc_bandwidth(device=None, *, backend="c", mode="functional", network=None, nbytes=None,
-                  chiplet=0):
+def noc_bandwidth(device=None, *, backend="c", mode="functional", network=None, progress=None,
+                  nbytes=None, chiplet=0):
     """Neighbour sends on one chiplet: each tile in an even column sends nbytes to its east
     neighbour, so every directed link, port and SRAM port carries one stream. Metrics: achieved
     bytes/cycle per stream vs the configured path peak."""
-    run, dev, m = _start("noc_bandwidth", device, backend, mode, network)
+    run, dev, m = _start("noc_bandwidth", device, backend, mode, network, progress)
     rows, cols = dev.chiplet.tile_rows, dev.chiplet.tile_cols
     if cols < 2:
         raise ShapeError(f"noc_bandwidth needs at least 2 tile columns, the device has {cols}")
@@ -141,13 +141,13 @@ def noc_bandwidth(device=None, *, backend="c", mode="functional", network=None, 
     return r
 
 
-def noc_hotspot(device=None, *, backend="c", mode="functional", network=None, senders=None,
-                nbytes=8192, chiplet=0):
+def noc_hotspot(device=None, *, backend="c", mode="functional", network=None, progress=None,
+                senders=None, nbytes=8192, chiplet=0):
     """`senders` tiles of one chiplet each send nbytes into their own slice of one target tile
     (the chiplet's last tile): the target's eject port serializes them. senders defaults to
     min(4, tiles per chiplet - 1). Metrics: cycles, cycles per sender, and one stream's
     serialization time at the eject port."""
-    run, dev, m = _start("noc_hotspot", device, backend, mode, network)
+    run, dev, m = _start("noc_hotspot", device, backend, mode, network, progress)
     base, tpc = chiplet * dev.tiles_per_chiplet, dev.tiles_per_chiplet
     senders = min(4, tpc - 1) if senders is None else senders
     if not 1 <= senders < tpc:
@@ -161,11 +161,12 @@ def noc_hotspot(device=None, *, backend="c", mode="functional", network=None, se
     return r
 
 
-def d2d_bandwidth(device=None, *, backend="c", mode="functional", network=None, link=0, nbytes=None):
+def d2d_bandwidth(device=None, *, backend="c", mode="functional", network=None, progress=None,
+                  link=0, nbytes=None):
     """The PHY tile at one end of D2D link `link` sends nbytes to the PHY tile at the other end.
     Metrics: achieved bytes/cycle vs the configured path peak (the narrowest of SRAM port, ports
     and the link) and the link's own bytes/cycle."""
-    run, dev, m = _start("d2d_bandwidth", device, backend, mode, network)
+    run, dev, m = _start("d2d_bandwidth", device, backend, mode, network, progress)
     links = dev.d2d_links()
     if not links:
         raise ShapeError("d2d_bandwidth needs a device with die-to-die links (it has one chiplet)")
@@ -183,13 +184,14 @@ def d2d_bandwidth(device=None, *, backend="c", mode="functional", network=None, 
     return r
 
 
-def dram_stream(device=None, *, backend="c", mode="functional", network=None, nbytes=None, reps=8):
+def dram_stream(device=None, *, backend="c", mode="functional", network=None, progress=None,
+                nbytes=None, reps=8):
     """The tile at each DRAM channel reads `reps` chunks of nbytes from its channel, on every
     chiplet at once, alternating between two SRAM halves so reads queue back to back.
     Metrics: achieved device DRAM bytes/cycle vs the configured peak: the channels read x the
     narrowest of the channel, the reader's eject port and its SRAM port (and the nominal DRAM
     bytes/cycle of those channels)."""
-    run, dev, m = _start("dram_stream", device, backend, mode, network)
+    run, dev, m = _start("dram_stream", device, backend, mode, network, progress)
     d = dev.chiplet.dram
     nbytes = nbytes or min(65536, dev.sram_buffer_bytes // 4)
     sram = m.alloc_sram("in", 2 * nbytes)
@@ -202,7 +204,7 @@ def dram_stream(device=None, *, backend="c", mode="functional", network=None, nb
                 records[tile] = (dict(active=1, dram_buf=buf), [])
                 readers.append(tile)
     table = DRAM.build(dev.n_tiles, dict(sram_buf=sram, chunk_bytes=nbytes, reps=reps), records)
-    m.launch(DRAM_TABLE, sorted(readers), table, events_per_tile=reps)
+    run.launch(DRAM_TABLE, sorted(readers), table, events_per_tile=reps)
     r = run.finish(plan={"readers": readers, "nbytes": nbytes, "reps": reps})
     t = dev.tile
     peak = len(readers) * min(d.bytes_per_cycle, t.dma.eject_bytes_per_cycle, t.sram.port_bytes_per_cycle)
@@ -213,13 +215,13 @@ def dram_stream(device=None, *, backend="c", mode="functional", network=None, nb
     return r
 
 
-def ping_pong(device=None, *, backend="c", mode="functional", network=None, a=0, b=None,
-              nbytes=64, rounds=8):
+def ping_pong(device=None, *, backend="c", mode="functional", network=None, progress=None, a=0,
+              b=None, nbytes=64, rounds=8):
     """Tiles a and b (default: the far corner of a's chiplet) bounce nbytes back and forth for
     `rounds` round trips, one send per superstep, each waiting for the previous (RAW on the
     buffer). Metrics: one-way latency in cycles and ns (the mean of both ways); the engine's route
     from a to b: NoC hops on every chiplet crossed (`hops`) and D2D hops; NoC hops back from b."""
-    run, dev, m = _start("ping_pong", device, backend, mode, network)
+    run, dev, m = _start("ping_pong", device, backend, mode, network, progress)
     tpc = dev.tiles_per_chiplet
     b = (a // tpc) * tpc + tpc - 1 if b is None else b
     if a == b or not (0 <= a < dev.n_tiles and 0 <= b < dev.n_tiles):
@@ -230,7 +232,7 @@ def ping_pong(device=None, *, backend="c", mode="functional", network=None, a=0,
     for rnd in range(2 * rounds):
         s, d = (a, b) if rnd % 2 == 0 else (b, a)
         table = _send_params(dev.n_tiles, buf, buf, nbytes, {s: (d, 0)})
-        m.launch(SEND_TABLE, [s], table, events_per_tile=1)
+        run.launch(SEND_TABLE, [s], table, events_per_tile=1)
     out = m.read(buf, tile=a, nbytes=nbytes) if mode == "functional" else None
     r = run.finish(output=out, plan={"a": a, "b": b, "rounds": rounds})
     there, back = route(dev, a, b), route(dev, b, a)     # back may take other links (lowest index)

@@ -20,7 +20,8 @@ from chipemu.kernels.scaffold import Run, shape_of
 __all__ = ["scale_rows", "run_scale_rows"]
 
 
-def scale_rows(x, s, *, device=None, backend="c", mode="functional", network=None):
+def scale_rows(x, s, *, device=None, backend="c", mode="functional", network=None,
+               progress=None):
     """x [rows, cols] scaled row by row by s [rows] on the vector units -> Result.
 
     x, s: float32/float16/bfloat16 arrays (converted to float32), or shape tuples in timing mode.
@@ -28,7 +29,8 @@ def scale_rows(x, s, *, device=None, backend="c", mode="functional", network=Non
     "functional" | "timing". Result.output is float32 [rows, cols] (None in timing mode);
     phases "load" (host -> SRAM) and "compute"; metrics the elements and elements per cycle.
     """
-    run = Run("scale_rows", device, mode=mode, backend=backend, network=network)
+    run = Run("scale_rows", device, mode=mode, backend=backend, network=network,
+              progress=progress)
     dev, mach, timing = run.device, run.machine, run.timing
     xs, xa = shape_of(x, "x", timing)
     ss, sa = shape_of(s, "s", timing)
@@ -65,16 +67,18 @@ def _gather(mach, plan, ybuf):
     return out
 
 
-def run_scale_rows(device=None, *, backend="c", mode="functional", rows=4096, cols=1024, seed=0):
+def run_scale_rows(device=None, *, backend="c", mode="functional", progress=None, rows=4096,
+                   cols=1024, seed=0):
     """Scale N(0,1) rows by N(0,1) factors; functional mode checks the result against NumPy."""
     if mode == "timing":
-        return scale_rows((rows, cols), (rows,), device=device, backend=backend, mode="timing")
+        return scale_rows((rows, cols), (rows,), device=device, backend=backend, mode="timing",
+                          progress=progress)
     for name, v in (("rows", rows), ("cols", cols)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise ShapeError(f"{name}={v!r} must be an integer >= 1")
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((rows, cols), dtype=np.float32)
     s = rng.standard_normal(rows, dtype=np.float32)
-    r = scale_rows(x, s, device=device, backend=backend)
+    r = scale_rows(x, s, device=device, backend=backend, progress=progress)
     r.metrics["equal_to_numpy"] = bool(np.array_equal(r.output, x * s[:, None]))
     return r

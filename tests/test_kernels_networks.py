@@ -1,0 +1,61 @@
+"""The engine's network model chosen per run, and docs/engine.md's accuracy table (the rows of
+the small cases are recomputed here; kernels/networks.py runs them)."""
+import re
+from pathlib import Path
+
+import pytest
+
+from chipemu.emulator.errors import ConfigError
+from chipemu.kernels import matmul, microbench
+from chipemu.kernels.networks import SMALL, compare, row_markdown
+
+DOC = Path(__file__).parents[1] / "docs" / "engine.md"
+
+
+def _documented():
+    rows = {}
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"\| (.+?) \| (\w+) \| ", line)
+        if m and m.group(1) in SMALL:
+            rows[(m.group(1), m.group(2))] = line.split("  <!--")[0].rstrip()
+    return rows
+
+
+@pytest.mark.parametrize("preset", ["tiny", "ring8", "corsair"])
+def test_small_cases_match_the_documented_table(preset):
+    documented = _documented()
+    for name, case in SMALL.items():
+        row = compare(case, preset)
+        assert row.dynamic_energy_equal, (name, preset)
+        assert row_markdown(row) == documented[(name, preset)], (name, preset)
+
+
+def test_microbenchmarks_agree_within_one_percent_everywhere():
+    for preset in ("tiny", "ring8", "corsair"):
+        for name in microbench.MICROBENCHMARKS:
+            row = compare(SMALL[name], preset)
+            assert row.within_target, (name, preset, row.deviation)
+
+
+def test_the_keyword_sets_the_model_and_a_bad_one_is_named():
+    r = matmul((64, 64), (64, 64), device="tiny", mode="timing", network="message")
+    assert r.device.engine.network == "message"
+    assert r.timing.makespan_cycles > 0
+    assert matmul((64, 64), (64, 64), device="tiny", mode="timing").device.engine.network == "packet"
+    with pytest.raises(ConfigError, match="engine.network"):
+        matmul((64, 64), (64, 64), device="tiny", mode="timing", network="fluid")
+
+
+def test_progress_reports_supersteps_then_timing_and_is_quiet_by_default(capsys):
+    seen = []
+    r = matmul((256, 256), (256, 256), device="tiny", mode="timing", progress=seen.append)
+    launches = [p for p in seen if p.phase != "timing"]
+    assert [p.supersteps for p in launches] == sorted(p.supersteps for p in launches)
+    assert {p.phase for p in launches} >= {"load", "compute"}
+    assert launches[-1].events == len(r.events.events)
+    last = seen[-1]
+    assert last.phase == "timing" and last.events_timed == last.events == len(r.events.events)
+    matmul((256, 256), (256, 256), device="tiny", mode="timing")
+    assert capsys.readouterr() == ("", "")
+    with pytest.raises(ConfigError, match="progress"):
+        matmul((64, 64), (64, 64), device="tiny", mode="timing", progress="bar")
