@@ -59,3 +59,20 @@ def test_progress_reports_supersteps_then_timing_and_is_quiet_by_default(capsys)
     assert capsys.readouterr() == ("", "")
     with pytest.raises(ConfigError, match="progress"):
         matmul((64, 64), (64, 64), device="tiny", mode="timing", progress="bar")
+
+
+def test_message_model_twins_and_modes_agree():
+    # timing is a function of the log: C and Numba, functional and timing give the same figures
+    import numpy as np
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((96, 200), dtype=np.float32)
+    b = rng.standard_normal((200, 130), dtype=np.float32)
+    runs = [matmul(a, b, device="tiny", backend="c", network="message"),
+            matmul(a, b, device="tiny", backend="numba", network="message"),
+            matmul(a.shape, b.shape, device="tiny", mode="timing", network="message")]
+    first = runs[0]
+    assert np.array_equal(first.output, runs[1].output)
+    for r in runs[1:]:
+        assert np.array_equal(r.events.events, first.events.events)
+        assert np.array_equal(r.timing.end_cycles, first.timing.end_cycles)
+        assert r.timing.energy_fj == first.timing.energy_fj
