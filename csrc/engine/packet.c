@@ -399,7 +399,9 @@ int32_t en_hop(en_ctx *c, uint32_t s, int64_t ready) {
     }
     if (st == EN_ST_DST || st == EN_ST_DRAMW) {
         int64_t delivered = s0 + ser + lat;
-        if (msg) {                          /* its read may still be interrupted: wait for it */
+        const en_rdv *rd = msg ? &c->rd[c->ops[x].tile] : NULL;
+        if (rd && rd->slot == (int32_t)s && rd->op == (uint32_t)x && rd->pkt == k->pkt &&
+            rd->end > ready) {              /* its read may still be interrupted: wait for it */
             if (trk >= 0) trk_add(c, trk, cls, delivered - s0);
             k->stage = (uint8_t)(EN_ST_FIN | fl);
             k->lag = 0;
