@@ -3,7 +3,8 @@
 Each kernel package (kernels/<name>/__init__.py) defines `KERNEL = Kernel(...)`; the folder is
 registered once, in `REGISTERED` below. From that one line follow the names `chipemu.kernels`
 exports (`exports`), the `chipemu run` commands (`commands`, each a function
-`fn(device, *, backend, mode, **params) -> Result` whose first docstring line is its help) and
+`fn(device, *, backend, mode, **params) -> Result` whose first docstring line is its help; given
+`progress` too when it takes that keyword) and
 the command-line options they take (`options`), and the generated C enums of the tile
 parameters (`params`, written by csrc/gen_tables.py). docs/kernels.md walks through adding one.
 """

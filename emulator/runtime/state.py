@@ -197,23 +197,28 @@ class State:
         return self._add(name, K.BUF_DRAM, int(channel), base, nbytes, store)
 
     def alloc_host(self, name: str, data=None, *, nbytes: int | None = None) -> int:
-        """A HOST buffer holding a copy of `data` (any array or bytes); in timing mode only its
-        size counts (nbytes= may replace data). Returns its id."""
+        """A HOST buffer holding a copy of `data` (any array or bytes, or a list of them laid
+        end to end, copied in place without joining them first); in timing mode only its size
+        counts (nbytes= may replace data). Returns its id."""
         if data is None:
             if self.functional:
                 raise ShapeError("alloc_host needs data in functional mode")
-            raw = None
+            parts = []
             nbytes = self._size(nbytes)
         else:
-            raw = _bytes_of(data)
-            nbytes = self._size(raw.size)
+            parts = [_bytes_of(d) for d in data] if isinstance(data, list) else [_bytes_of(data)]
+            nbytes = self._size(sum(p.size for p in parts))
         store = _align(self._host_used)
-        self._host_used = store + nbytes
-        if self.functional:
-            grown = np.zeros(_align(self._host_used), np.uint8)
-            grown[:self._host.size] = self._host[:grown.size]
-            grown[store:store + nbytes] = raw
+        if self.functional and self._host.size < store + nbytes:
+            # grow 2x: untouched np.zeros pages cost nothing, and fewer copies are made
+            grown = np.zeros(max(_align(store + nbytes), 2 * self._host.size), np.uint8)
+            grown[:self._host_used] = self._host[:self._host_used]
             self._host = grown
+        self._host_used = store + nbytes
+        at = store
+        for p in parts if self.functional else ():
+            self._host[at:at + p.size] = p
+            at += p.size
         return self._add(name, K.BUF_HOST, 0, store, nbytes, store)
 
     # ---- host-side access (not logged) ----

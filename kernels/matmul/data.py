@@ -34,8 +34,8 @@ def _tile_blocks(plan):
 
 
 def w_host(plan, wb3):
-    """(bytes of every tile's blocks back to back, {tile: byte offset}); wb3 may be None (timing:
-    sizes only)."""
+    """(every tile's blocks back to back, as a list of byte arrays to lay end to end; {tile: byte
+    offset}); wb3 may be None (timing: sizes only)."""
     blocks = _tile_blocks(plan)
     offs, at, chunks = {}, 0, []
     for t in sorted(blocks):
@@ -43,13 +43,13 @@ def w_host(plan, wb3):
         at += len(blocks[t]) * plan.block_bytes
         if wb3 is not None:
             chunks.append(np.stack([wb3[k, nb] for k, nb in blocks[t]]).reshape(-1))
-    data = np.concatenate(chunks) if wb3 is not None else None
-    return data, offs, at, blocks
+    return (chunks if wb3 is not None else None), offs, at, blocks
 
 
 def x_host(plan, xb3):
-    """(bytes of every holder's pieces, {(replica, member, kgroup index): (offset, nbytes)});
-    each holder keeps [round][piece][piece_rows][row_bytes]. xb3 may be None (timing)."""
+    """(every holder's pieces as a list of byte arrays to lay end to end, {(replica, member,
+    kgroup index): (offset, nbytes)}); each holder keeps [round][piece][piece_rows][row_bytes].
+    xb3 may be None (timing)."""
     rb, prow, P = plan.row_bytes, plan.piece_rows, plan.pieces_per_tile
     members = plan.g if plan.g > 1 else 1
     offs, at, parts = {}, 0, []
@@ -75,8 +75,7 @@ def x_host(plan, xb3):
                         r0, r1 = plan.part_rows(c, q)
                         buf[u, i, :r1 - r0] = xb3[c0 + r0:c0 + r1, run[j]]
                 parts.append(buf.reshape(-1))
-    data = np.concatenate(parts) if xb3 is not None and parts else None
-    return data, offs, at
+    return (parts if xb3 is not None and parts else None), offs, at
 
 
 def params(plan, n_tiles, bufs, woffs, blocks, xoffs):
