@@ -3,6 +3,7 @@
 - functional MXINT8 matmul on corsair, C and Numba backends, vs NumPy float32 `a @ b` of the same
   shape (targets at 2048^3: C <= 3x, Numba <= 6x NumPy's time; the summary prints NumPy's time
   over ours, so 0.33x is the C target).
+- the fixed cost of a 64^3 call (target <= 20 ms), against NumPy float32 512^3.
 - timing mode 8192^3 on corsair under both network models (docs/engine.md section 4; target
   <= 1 s wall, <= 10x NumPy float32 2048^3 `a @ b` timed in the same group) with the fraction of
   peak.
@@ -35,20 +36,21 @@ def _data(n):
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-@pytest.mark.parametrize("backend", ["c", "numba", "numpy"])
-def test_matmul_functional(benchmark, request, size, backend):
+@pytest.mark.parametrize("label", ["c", "numba", "numpy", "c-message", "numba-message"])
+def test_matmul_functional(benchmark, request, size, label):
     n = SIZES[size]
     _skip_big(request, n > 256)
     a, b = _data(n)
     benchmark.group = f"end2end: matmul mxint8 {n}^3 functional, corsair"
-    benchmark.extra_info.update(label=backend, baseline="numpy")
-    if backend == "numpy":
+    benchmark.extra_info.update(label=label, baseline="numpy")
+    if label == "numpy":
         out = benchmark.pedantic(np.matmul, args=(a, b), rounds=5, iterations=1, warmup_rounds=1)
         assert out.shape == (n, n)
         return
+    backend, _, network = label.partition("-")
     matmul(a[:64, :64], b[:64, :64], backend=backend)          # compile / load caches
-    r = benchmark.pedantic(matmul, args=(a, b), kwargs={"backend": backend}, rounds=3,
-                           iterations=1)
+    r = benchmark.pedantic(matmul, args=(a, b), rounds=3, iterations=1,
+                           kwargs={"backend": backend, "network": network or "packet"})
     benchmark.extra_info.update(cycles=r.cycles, compute_cycles=r.phases["compute"]["cycles"],
                                 events=len(r.events.events))
     assert np.abs(r.output - a @ b).max() <= 0.02 * np.abs(a @ b).max()
@@ -72,6 +74,23 @@ def test_matmul_timing_mode(benchmark, request, n, network):
                                 fraction_of_peak=round(r.metrics["fraction_of_peak"], 4),
                                 compute_cycles=r.phases["compute"]["cycles"])
     assert r.metrics["fraction_of_peak"] > 0
+
+
+@pytest.mark.parametrize("label", ["numpy", "packet", "message"])
+def test_matmul_small_call_fixed_cost(benchmark, label):
+    # the fixed cost of a small call (plan, launches, gather, engine): target <= 20 ms; the
+    # yardstick is NumPy float32 512^3 in the same group
+    benchmark.group = "end2end: matmul mxint8 64^3 functional (fixed cost), corsair"
+    benchmark.extra_info.update(label=label, baseline="numpy")
+    if label == "numpy":
+        a, b = _data(512)
+        benchmark.pedantic(np.matmul, args=(a, b), rounds=20, iterations=1, warmup_rounds=2)
+        return
+    a, b = _data(64)
+    matmul(a, b)                                               # load caches
+    r = benchmark.pedantic(matmul, args=(a, b), kwargs={"network": label}, rounds=20,
+                           iterations=1, warmup_rounds=1)
+    assert r.output.shape == (64, 64)
 
 
 _PEAK = """

@@ -107,24 +107,25 @@ def compare(case: Case, device) -> Row:
 
 # ---- the cases ----
 
-def _mm(m, k, n, batch=()):
+def _mm(m, k, n, batch=(), fmt="mxint8", wfmt=None):
     from chipemu.kernels.matmul import matmul
-    return lambda dev, net: matmul(batch + (m, k), (k, n), device=dev, mode="timing",
-                                   network=net)
+    return lambda dev, net: matmul(batch + (m, k), (k, n), fmt=fmt, weight_fmt=wfmt, device=dev,
+                                   mode="timing", network=net)
 
 
-def _prefill(b, hq, hkv, s, d, causal=False, masked=False):
+def _prefill(b, hq, hkv, s, d, causal=False, masked=False, fmt="mxint8", skv=None):
     import numpy as np
 
     from chipemu.kernels.attention import attention
+    skv = skv or s
 
     def run(dev, net):
         mask = None
         if masked:      # every sequence's last quarter of keys is padding
-            mask = np.ones((b, 1, s, s), bool)
-            mask[..., s - s // 4:] = False
-        return attention((b, hq, s, d), (b, hkv, s, d), (b, hkv, s, d), attn_mask=mask,
-                         is_causal=causal, device=dev, mode="timing", network=net)
+            mask = np.ones((b, 1, s, skv), bool)
+            mask[..., skv - skv // 4:] = False
+        return attention((b, hq, s, d), (b, hkv, skv, d), (b, hkv, skv, d), attn_mask=mask,
+                         is_causal=causal, fmt=fmt, device=dev, mode="timing", network=net)
     return run
 
 
@@ -158,9 +159,21 @@ SMALL = _cases(_MICRO + [
     ("matmul 33x1000x31", "kernel", _mm(33, 1000, 31)),
     ("matmul 2x3x128x256x192", "kernel", _mm(128, 256, 192, (2, 3))),
     ("matmul 256x512x384", "kernel", _mm(256, 512, 384)),
+    ("matmul 33x1000x31 W4A8", "kernel", _mm(33, 1000, 31, wfmt="mxint4")),
+    ("matmul 70x520x65 bfp16 x bfp12", "kernel", _mm(70, 520, 65, fmt="bfp16", wfmt="bfp12")),
+    ("matmul 5x7x64x300 bfp12 x int8", "kernel", _mm(64, 300, 300, (5, 7), "bfp12", "int8")),
+    ("matmul 1000x33x70 mxint4 x bfp12", "kernel", _mm(1000, 33, 70, fmt="mxint4", wfmt="bfp12")),
+    ("matmul 300x700x900", "kernel", _mm(300, 700, 900)),
+    ("matmul 17x64x5000", "kernel", _mm(17, 64, 5000)),
     ("attention prefill 1x4x2x128x64 causal", "kernel", _prefill(1, 4, 2, 128, 64, causal=True)),
     ("attention prefill 2x2x2x128x64 masked", "kernel", _prefill(2, 2, 2, 128, 64, masked=True)),
     ("attention decode 2x4x2 KV 127 of 256 x64", "kernel", _decode(2, 4, 2, 127, 64, 256)),
+    ("attention prefill 2x4x1x5 KV 100 x64 mxint4 masked", "kernel",
+     _prefill(2, 4, 1, 5, 64, masked=True, fmt="mxint4", skv=100)),
+    ("attention prefill 1x8x8x65x64 causal mxint4", "kernel",
+     _prefill(1, 8, 8, 65, 64, causal=True, fmt="mxint4")),
+    ("attention prefill 1x4x1x9 KV 100 x128 causal", "kernel",
+     _prefill(1, 4, 1, 9, 128, causal=True, skv=100)),
 ])
 
 # the full table of docs/engine.md (benchmarks/network_accuracy.py)
