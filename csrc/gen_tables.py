@@ -121,7 +121,8 @@ def _event():
 
 def _engine_ids():
     from chipemu.emulator.tables import ids
-    return _blocks(_ids(ids.ENERGY), _ids(ids.RESOURCES), _ids(ids.NETWORKS), _ids(ids.ENGINE_ERRORS), _ids(ids.PATHS))
+    return _blocks(_ids(ids.ENERGY), _ids(ids.RESOURCES), _ids(ids.NETWORKS), _ids(ids.MULTICAST),
+                   _ids(ids.ENGINE_ERRORS), _ids(ids.PATHS))
 
 
 def _runtime_ids():

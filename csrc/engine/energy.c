@@ -33,6 +33,9 @@ int32_t en_energy_init(const en_ctx *c, en_energy_acc *a) {
     memset(a, 0, sizeof *a);
     a->by_tile = en_calloc((size_t)c->n_tiles + 1, sizeof(int64_t));
     if (a->by_tile == NULL) return CHIPEMU_ERR_NOMEM;
+    if (p->noc_multicast == CHIPEMU_MCAST_TREE &&
+        (a->scratch = malloc(EN_MC_SCRATCH * sizeof(uint64_t))) == NULL)
+        return CHIPEMU_ERR_NOMEM;
     for (int f = 0; f < CHIPEMU_NUM_FORMATS; f++)
         for (int w = 0; w < CHIPEMU_NUM_FORMATS; w++)
             a->cost[A_MAC + f * CHIPEMU_NUM_FORMATS + w] = p->fj_mac[f] * c->elem_bits[w] / 8;
@@ -49,7 +52,9 @@ int32_t en_energy_init(const en_ctx *c, en_energy_acc *a) {
 
 void en_energy_free(en_energy_acc *a) {
     free(a->by_tile);
+    free(a->scratch);
     a->by_tile = NULL;
+    a->scratch = NULL;
 }
 
 static inline uint32_t absdiff(uint32_t a, uint32_t b) { return a > b ? a - b : b - a; }
@@ -121,6 +126,21 @@ void en_energy_events(const en_ctx *c, en_energy_acc *a, int64_t x0, int64_t x1)
             break;
         }
         case CHIPEMU_OP_SEND:
+            if (a->scratch) {       /* tree: one read and the tree's links for the local peers */
+                const uint32_t *pe = c->peers + e->peer_first;
+                uint32_t local = 0;
+                for (uint32_t j = 0; j < e->peer_count; j++) {
+                    if (pe[j] / c->T == t / c->T) {
+                        local++;
+                        continue;
+                    }
+                    route_energy(c, t, pe[j], bits, fj_hop, &noc, &d2d);
+                }
+                int64_t edges = en_mcast_edges(c, t, pe, e->peer_count, a->scratch);
+                noc += bits * edges * fj_hop;
+                sram = bits * rd * ((local > 0) + (e->peer_count - local)) + bits * wr * e->peer_count;
+                break;
+            }
             for (uint32_t j = 0; j < e->peer_count; j++) {
                 route_energy(c, t, c->peers[e->peer_first + j], bits, fj_hop, &noc, &d2d);
                 sram += bits * rd + bits * wr;

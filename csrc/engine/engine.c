@@ -120,6 +120,7 @@ static int32_t check_params(en_ctx *c, const chipemu_device_params *p) {
     AT_LEAST_1(noc_link_bytes_per_cycle);
     AT_LEAST_1(noc_max_packet_bytes);
     NEED(p->network < CHIPEMU_NET_COUNT, network, p->network, CHIPEMU_NET_COUNT - 1);
+    NEED(p->noc_multicast < CHIPEMU_MCAST_COUNT, noc_multicast, p->noc_multicast, CHIPEMU_MCAST_COUNT - 1);
     AT_LEAST_1(dma_inject_bytes_per_cycle);
     AT_LEAST_1(dma_eject_bytes_per_cycle);
     IN_LIMIT(dimc_rows, CHIPEMU_LIMIT_DIMC_ROWS);
@@ -384,6 +385,10 @@ static void free_ctx(en_ctx *c) {
     en_worker_stop(c);
     free(c->res);
     free(c->rd);
+    free(c->mc_off);
+    free(c->mc_nl);
+    free(c->mc_dst);
+    free(c->mc_scratch);
     free(c->cprop);
     free(c->noc_id);
     free(c->next_link);

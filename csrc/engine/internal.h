@@ -279,6 +279,12 @@ typedef struct en_ctx {
 
     /* simulation */
     en_dmax *dmax;          /* [n_dma], rank order */
+    /* tree multicast (mcast.c): per DMA op the SEND's peers in tree order (offset into mc_dst, -1
+     * not yet sorted) and how many are local; scratch for sorting */
+    int64_t *mc_off;
+    uint32_t *mc_nl, *mc_dst;
+    int64_t mc_n, mc_cap;
+    uint64_t *mc_scratch;   /* 2 x 65536 words */
     en_pkt *pk;             /* packet slots; free list through trk */
     int64_t pk_n, pk_cap;
     int32_t pk_free;
@@ -433,12 +439,22 @@ int64_t en_preempt(en_ctx *c, uint32_t tile, en_resv *port, int64_t ready, int64
 int32_t en_push_packet(en_ctx *c, int32_t x, uint64_t pkt, int64_t cycle);
 int32_t en_hop(en_ctx *c, uint32_t slot, int64_t ready);
 
+/* mcast.c */
+#define EN_TREE 2           /* en_pkt.cross of a tree branch: tgt..lrow = its peers, lcol = kind */
+#define EN_TK_ROOT 4        /* kind: at the source; else the direction it travels (0 E 1 W 2 S 3 N) */
+#define EN_MC_SCRATCH 65536
+uint32_t en_mcast_order(const en_ctx *c, uint32_t src, const uint32_t *peers, uint32_t n,
+                        uint32_t *out, uint64_t *scratch);
+int64_t en_mcast_edges(const en_ctx *c, uint32_t src, const uint32_t *peers, uint32_t n,
+                       uint64_t *scratch);
+
 /* path.c */
 int32_t en_critical_path(en_ctx *c);
 void en_write_times(en_ctx *c, int64_t r0, int64_t r1);
 
 /* energy.c: dynamic energy of events [x0, x1) into acc (and out->energy_fj_event) */
 struct en_energy_acc {
+    uint64_t *scratch;      /* tree multicast: 65536 words, else NULL */
     int64_t cost[CHIPEMU_NUM_FORMATS * CHIPEMU_NUM_FORMATS + 8 + CHIPEMU_VOP_COUNT];  /* fJ per action */
     int64_t *by_tile;       /* [n_tiles + 1] */
     int64_t by_component[CHIPEMU_E_COUNT];

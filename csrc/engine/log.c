@@ -373,6 +373,15 @@ int32_t en_validate(en_ctx *c, en_energy_acc *acc) {
         c->idx = en_big_alloc(n * sizeof(uint32_t));
         c->dmax = en_big_alloc((size_t)(c->n_dma ? c->n_dma : 1) * sizeof(en_dmax));
         if (!c->ops || !c->idx || !c->dmax) st = CHIPEMU_ERR_NOMEM;
+        if (st == CHIPEMU_OK && c->p->noc_multicast == CHIPEMU_MCAST_TREE) {
+            size_t nd = (size_t)(c->n_dma ? c->n_dma : 1);
+            c->mc_off = malloc(nd * sizeof(int64_t));
+            c->mc_nl = malloc(nd * sizeof(uint32_t));
+            c->mc_scratch = malloc(2 * EN_MC_SCRATCH * sizeof(uint64_t));
+            if (!c->mc_off || !c->mc_nl || !c->mc_scratch) st = CHIPEMU_ERR_NOMEM;
+            else
+                for (size_t k = 0; k < nd; k++) c->mc_off[k] = -1;
+        }
     }
     return st;
 }

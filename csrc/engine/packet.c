@@ -115,12 +115,33 @@ static inline void trk_add(en_ctx *c, int32_t trk, uint32_t cls, int64_t v) {
 }
 
 /* Queue packet `pkt` of DMA op x at its first channel. Packets are numbered stream by stream. */
+/* Tree multicast: SEND x's peers in tree order (once per op); *nl = how many are local. */
+static const uint32_t *tree_peers(en_ctx *c, int32_t x, uint32_t *nl) {
+    const en_op *o = &c->ops[x];
+    const en_dmax *d = &c->dmax[o->aux];
+    if (c->mc_off[o->aux] < 0) {
+        if (en_grow((void **)&c->mc_dst, &c->mc_cap, c->mc_n + d->streams, sizeof(uint32_t)) != CHIPEMU_OK)
+            return NULL;
+        c->mc_nl[o->aux] = en_mcast_order(c, o->tile, c->peers + d->where, d->streams,
+                                          c->mc_dst + c->mc_n, c->mc_scratch);
+        c->mc_off[o->aux] = c->mc_n;
+        c->mc_n += d->streams;
+    }
+    *nl = c->mc_nl[o->aux];
+    return c->mc_dst + c->mc_off[o->aux];
+}
+
 int32_t en_push_packet(en_ctx *c, int32_t x, uint64_t pkt, int64_t cycle) {
     const en_op *o = &c->ops[x];
     const en_dmax *d = &c->dmax[o->aux];
     uint64_t P = en_unit_bytes(c), npk = ((uint64_t)o->occ_a + P - 1) / P;
     uint64_t j = npk == 1 ? pkt : pkt / npk, k = pkt - j * npk;
-    uint32_t t = o->tile;
+    uint32_t t = o->tile, nl = 0, pushed = d->streams;
+    const uint32_t *order = NULL;
+    if (o->op == CHIPEMU_OP_SEND && c->mc_off != NULL) {   /* the local peers share stream 0 */
+        if ((order = tree_peers(c, x, &nl)) == NULL) return CHIPEMU_ERR_NOMEM;
+        pushed = (nl > 0) + (d->streams - nl);
+    }
     int32_t s = slot_new(c);
     if (s < 0) return CHIPEMU_ERR_NOMEM;
     en_pkt *it = &c->pk[s];
@@ -131,7 +152,7 @@ int32_t en_push_packet(en_ctx *c, int32_t x, uint64_t pkt, int64_t cycle) {
     it->hop = 0;
     it->lag = 0;
     uint8_t fl = (uint8_t)((k == npk - 1 ? EN_F_LAST_STREAM : 0) |
-                           (j == (uint64_t)d->streams - 1 && k == npk - 1 ? EN_F_LAST_OP : 0) |
+                           (j == (uint64_t)pushed - 1 && k == npk - 1 ? EN_F_LAST_OP : 0) |
                            (o->op == CHIPEMU_OP_SEND ? EN_F_GATED : 0));
     uint32_t from;
     switch (o->op) {
@@ -139,8 +160,18 @@ int32_t en_push_packet(en_ctx *c, int32_t x, uint64_t pkt, int64_t cycle) {
         it->stage = EN_ST_SRC | fl;
         it->res = en_res(c, t, CHIPEMU_RES_SRAM);
         it->pid = CHIPEMU_RES_SRAM;
-        it->tgt = c->peers[d->where + j];
         from = t;
+        if (order != NULL && nl > 0 && j == 0) {             /* the tree, rooted at the source */
+            it->tgt = 0;
+            it->lrow = nl;
+            it->lcol = EN_TK_ROOT;
+            it->cross = EN_TREE;
+            it->cur = t;
+            it->cch = t / c->T;
+            local_rc(c, t - it->cch * c->T, &it->crow, &it->ccol);
+            return en_q_push(&c->q, cycle, en_qkey(&c->q, (uint32_t)x, pkt, 0), (uint32_t)s | EN_REF_PKT);
+        }
+        it->tgt = order != NULL ? order[nl + j - (nl > 0)] : c->peers[d->where + j];
         break;
     case CHIPEMU_OP_DRAM_WRITE:
         it->stage = EN_ST_SRC | EN_F_TO_DRAM | fl;
@@ -319,6 +350,106 @@ static inline int64_t head_excess(const en_ctx *c, const en_cprop *a, const en_c
     return d > 0 ? d : 0;
 }
 
+/* ---- tree multicast: a branch forks at its node (mcast.c has the tree's shape) ---- */
+
+/* A copy of tree slot s leaving its node: to its eject port for peer d (dir < 0), or over link
+ * `dir` with peers [lo, hi). s0, ser, lat, q, cls: the channel the packet just took. */
+static int32_t tree_child(en_ctx *c, uint32_t s, int dir, uint32_t d, uint32_t lo, uint32_t hi,
+                          int64_t s0, int64_t ser, int64_t lat, const en_cprop *q, uint32_t cls,
+                          uint32_t hopn, int msg) {
+    int32_t ns = slot_new(c);
+    if (ns < 0) return CHIPEMU_ERR_NOMEM;
+    c->pk[ns] = c->pk[s];
+    if (c->pk[s].trk >= 0) {
+        int32_t t2 = trk_new(c);
+        if (t2 < 0) return CHIPEMU_ERR_NOMEM;
+        memcpy(c->trk + (size_t)t2 * EN_BD_STRIDE, c->trk + (size_t)c->pk[s].trk * EN_BD_STRIDE,
+               EN_BD_STRIDE * sizeof(int32_t));
+        c->pk[ns].trk = t2;
+    }
+    en_pkt *k = &c->pk[ns];
+    int nst;
+    if (dir < 0) {
+        k->cross = 0;
+        k->tgt = d;
+        k->lrow = k->crow;
+        k->lcol = k->ccol;
+        k->res = en_res(c, d, CHIPEMU_RES_EJECT);
+        k->pid = CHIPEMU_RES_EJECT;
+        nst = EN_ST_EJECT;
+    } else {
+        uint32_t from = k->cur, cols = c->p->tile_cols;
+        k->tgt = lo;
+        k->lrow = hi;
+        k->lcol = (uint32_t)dir;
+        k->res = (uint32_t)c->noc_id[(size_t)from * 4 + (uint32_t)dir];
+        k->pid = CHIPEMU_RES_NOC_LINK;
+        nst = EN_ST_NOC;
+        if (dir == 0) k->ccol++, k->cur++;
+        else if (dir == 1) k->ccol--, k->cur--;
+        else if (dir == 2) k->crow++, k->cur += cols;
+        else k->crow--, k->cur -= cols;
+    }
+    const en_cprop *qn = &c->cprop[k->pid];
+    int64_t bytes = k->bytes, ser_n = ser_of(c, qn, bytes);
+    int64_t ex = msg ? head_excess(c, q, qn, bytes) : ser > ser_n ? ser - ser_n : 0;
+    int64_t cycle = s0 + lat + ex;
+    k->lag = msg ? (uint32_t)(ser - ex) : 0;
+    if (k->trk >= 0) trk_add(c, k->trk, cls, cycle - s0);
+    k->hop = (uint16_t)(hopn < 0xFFFE ? hopn + 1 : 0xFFFF);
+    k->stage = (uint8_t)(nst | (k->stage & 0xF0));
+    return en_q_push(&c->q, cycle, en_qkey(&c->q, k->op, k->pkt, k->hop), (uint32_t)ns | EN_REF_PKT);
+}
+
+/* Tree slot s has reached its node: its peers there eject, the others go on in their branches
+ * (the slot itself is freed; each branch is a copy). */
+static int32_t tree_fork(en_ctx *c, uint32_t s, int64_t s0, int64_t ser, int64_t lat,
+                         const en_cprop *q, uint32_t cls, uint32_t hopn, int msg) {
+    uint32_t nl;
+    const uint32_t *dst = tree_peers(c, (int32_t)c->pk[s].op, &nl);
+    if (dst == NULL) return CHIPEMU_ERR_NOMEM;
+    const en_pkt *k = &c->pk[s];
+    uint32_t lo = k->tgt, hi = k->lrow, kind = k->lcol, cols = c->p->tile_cols;
+    uint32_t base = k->cch * c->T, r = k->crow, cc = k->ccol, i = lo;
+#define ROW(j) ((dst[j] - base) / cols)
+#define COL(j) ((dst[j] - base) % cols)
+#define CHILD(dir, d, a, b)                                                                   \
+    do {                                                                                      \
+        int32_t st_ = tree_child(c, s, dir, d, a, b, s0, ser, lat, q, cls, hopn, msg);        \
+        if (st_ != CHIPEMU_OK) return st_;                                                    \
+        dst = c->mc_dst + c->mc_off[c->ops[c->pk[s].op].aux];                                 \
+    } while (0)
+    if (kind == EN_TK_ROOT || kind <= 1) {                   /* at the source, or along its row */
+        uint32_t j = i;
+        while (j < hi && COL(j) == cc && ROW(j) < r) j++;
+        if (j > i) CHILD(3, 0, i, j);                        /* north in this column */
+        for (i = j; i < hi && COL(i) == cc && ROW(i) == r; i++) CHILD(-1, dst[i], 0, 0);
+        for (j = i; j < hi && COL(j) == cc && ROW(j) > r;) j++;
+        if (j > i) CHILD(2, 0, i, j);                        /* south in this column */
+        i = j;
+        if (kind == EN_TK_ROOT) {
+            for (j = i; j < hi && COL(j) > cc;) j++;
+            if (j > i) CHILD(0, 0, i, j);                    /* east */
+            if (hi > j) CHILD(1, 0, j, hi);                  /* west */
+        } else if (hi > i) {
+            CHILD((int)kind, 0, i, hi);                      /* on along the row */
+        }
+    } else {                                                 /* along a column */
+        for (; i < hi && ROW(i) == r; i++) CHILD(-1, dst[i], 0, 0);
+        if (hi > i) CHILD((int)kind, 0, i, hi);
+    }
+#undef ROW
+#undef COL
+#undef CHILD
+    int32_t trk = c->pk[s].trk;
+    if (trk >= 0) {
+        c->trk[(size_t)trk * EN_BD_STRIDE] = c->trk_free;
+        c->trk_free = trk;
+    }
+    slot_free(c, s);
+    return CHIPEMU_OK;
+}
+
 /* The packet in slot s takes its next channel at `ready`, then is queued for the one after (or
  * delivered). Calls that may queue other packets can move the slots: k is reloaded after them.
  * Message model (docs/engine.md section 4): the head moves on after the channel's latency and the
@@ -414,6 +545,10 @@ int32_t en_hop(en_ctx *c, uint32_t s, int64_t ready) {
         return stream_done(c, x, delivered, trk);
     }
     int nst = EN_ST_NOC;
+    if (k->cross == EN_TREE && st != EN_ST_EJECT) {          /* a tree branch at its node */
+        k->trk = trk;
+        return tree_fork(c, s, s0, ser, lat, q, cls, hopn, msg);
+    }
     if (st == EN_ST_EJECT) {
         k->res = en_res(c, k->tgt, CHIPEMU_RES_SRAM);
         k->pid = CHIPEMU_RES_SRAM;

@@ -234,6 +234,11 @@ CHIPEMU_API int64_t chipemu_event_size(void);
 #define CHIPEMU_NET_MESSAGE 1       /* each stream of a message as one unit, cut-through: cost per message */
 #define CHIPEMU_NET_COUNT 2
 
+/* multicast in the NoC (chipemu_device_params.noc_multicast; docs/engine.md section 4) */
+#define CHIPEMU_MCAST_UNICAST 0     /* one stream per destination, each on its own route */
+#define CHIPEMU_MCAST_TREE 1        /* routers replicate along the XY routes to same-chiplet peers */
+#define CHIPEMU_MCAST_COUNT 2
+
 /* chipemu_engine_error.code (texts: chipemu_engine_error_string). `field` and `value` per code. */
 #define CHIPEMU_EE_NONE 0
 #define CHIPEMU_EE_PARAM 1          /* field = byte offset of the member in chipemu_device_params */
@@ -283,6 +288,7 @@ typedef struct {
     uint32_t noc_link_bytes_per_cycle;
     uint32_t noc_max_packet_bytes;
     uint32_t network;               /* CHIPEMU_NET_*: how messages are timed (docs/engine.md section 4) */
+    uint32_t noc_multicast;         /* CHIPEMU_MCAST_*: multicast SENDs as unicast streams or a tree */
     uint32_t dma_inject_bytes_per_cycle, dma_eject_bytes_per_cycle;
     /* tile */
     uint32_t dimc_rows, dimc_cols, dimc_slots, dimc_engines;

@@ -318,6 +318,7 @@ class Device(Root):
             "noc_link_bytes_per_cycle": c.noc.link_bytes_per_cycle,
             "noc_max_packet_bytes": c.noc.max_packet_bytes,
             "network": _ids.NETWORKS[self.engine.network],
+            "noc_multicast": _ids.MULTICAST[c.noc.multicast],
             "dma_inject_bytes_per_cycle": t.dma.inject_bytes_per_cycle,
             "dma_eject_bytes_per_cycle": t.dma.eject_bytes_per_cycle,
             "dimc_rows": d.rows, "dimc_cols": d.cols, "dimc_slots": d.weight_slots,

@@ -99,6 +99,7 @@ class Noc(Part):
     link_bytes_per_cycle: Count
     pj_per_bit_hop: Energy
     max_packet_bytes: Count
+    multicast: Literal["unicast", "tree"] = "unicast"   # tree: routers copy packets (engine.md 4)
 
 
 class Dram(Part):

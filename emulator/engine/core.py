@@ -37,7 +37,8 @@ RESOURCE_DTYPE = np.dtype([("class", "U10"), ("chiplet", "<i4"), ("tile", "<i4")
 _FIELDS = dict(ffi.typeof("chipemu_device_params").fields)
 _LINK_CFIELDS = dict(ffi.typeof("chipemu_link").fields)
 ENGINE_PARAM_FIELDS = tuple(_FIELDS)
-_OPTIONAL = ("version", "n_links", "network")    # network: default CHIPEMU_NET_PACKET (0)
+# network, noc_multicast: default 0 (CHIPEMU_NET_PACKET, CHIPEMU_MCAST_UNICAST)
+_OPTIONAL = ("version", "n_links", "network", "noc_multicast")
 _LISTS = {"vec_cycles": lib.CHIPEMU_VOP_COUNT, "fj_vec_op": lib.CHIPEMU_VOP_COUNT,
           "fj_mac": lib.CHIPEMU_NUM_FORMATS}
 _U32 = 1 << 32
@@ -50,7 +51,9 @@ _AT_LEAST_1 = {"tile_rows", "tile_cols", "noc_link_bytes_per_cycle", "noc_max_pa
                "dimc_input_bits_per_cycle", "dimc_io_bytes_per_cycle", "sram_port_bytes_per_cycle",
                "vec_lanes", "host_bytes_per_cycle"}
 _AT_MOST = {"dimc_write_overlaps_compute": 1}
-_NETWORKS = _ids.NETWORKS.mapping()                          # network model name -> CHIPEMU_NET_*
+# fields that name a choice: {field: ({name: value}, C prefix)}
+_CHOICES = {"network": (_ids.NETWORKS.mapping(), "CHIPEMU_NET_"),
+            "noc_multicast": (_ids.MULTICAST.mapping(), "CHIPEMU_MCAST_")}
 
 
 def _is_int(v):
@@ -104,10 +107,11 @@ def _params_struct(params):
     for name, f in _FIELDS.items():
         if name in ("version", "n_links", "links", "dram_channel_tile") or name in _LISTS:
             continue
-        v = params.get(name, 0) if name == "network" else params[name]
-        if name == "network" and (not _is_int(v) or v not in _NETWORKS.values()):
-            allowed = ", ".join(f"{i} ({n})" for n, i in _NETWORKS.items())
-            raise ConfigError(f"engine params: network = {v!r}; allowed: {allowed} (CHIPEMU_NET_*)")
+        v = params.get(name, 0) if name in _CHOICES else params[name]
+        if name in _CHOICES and (not _is_int(v) or v not in _CHOICES[name][0].values()):
+            table, prefix = _CHOICES[name]
+            allowed = ", ".join(f"{i} ({n})" for n, i in table.items())
+            raise ConfigError(f"engine params: {name} = {v!r}; allowed: {allowed} ({prefix}*)")
         if name == "clock_ghz":
             if not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool) \
                     or not np.isfinite(v) or v <= 0:

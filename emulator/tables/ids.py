@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from chipemu.emulator.tables.formats import FORMATS
 
 __all__ = ["Id", "Ids", "TABLES", "VERSIONS", "STATUS", "OPS", "VOPS", "FLAGS", "UNITS", "BUF_KINDS",
-           "ENERGY", "RESOURCES", "NETWORKS", "PATHS", "ENGINE_ERRORS", "MODES", "DEV", "SC", "KERR", "IN",
+           "ENERGY", "RESOURCES", "NETWORKS", "MULTICAST", "PATHS", "ENGINE_ERRORS", "MODES", "DEV", "SC", "KERR", "IN",
            "BT", "MSG", "ARG", "intrinsic_names"]
 
 
@@ -170,6 +170,11 @@ NETWORKS = Ids("CHIPEMU_NET_", "network models (chipemu_device_params.network; d
                seq(0, ("packet", "every packet hop by hop: the detailed reference"),
                    ("message", "each stream of a message as one unit, cut-through: cost per message")))
 
+MULTICAST = Ids("CHIPEMU_MCAST_", "multicast in the NoC (chipemu_device_params.noc_multicast; "
+                "docs/engine.md section 4)",
+                seq(0, ("unicast", "one stream per destination, each on its own route"),
+                    ("tree", "routers replicate along the XY routes to same-chiplet peers")))
+
 # the resource classes plus barrier latency; C declares only the ids beyond CHIPEMU_RES_*
 PATHS = Ids("CHIPEMU_CP_", "critical-path classes: the CHIPEMU_RES_* classes plus barrier latency",
             seq(RESOURCES.count_value, ("barrier", "")))
@@ -323,5 +328,6 @@ def intrinsic_names() -> tuple:
 
 
 # every table, in the order docs/tables.md and the generated header list them
-TABLES = (VERSIONS, STATUS, OPS, VOPS, FLAGS, UNITS, BUF_KINDS, ENERGY, RESOURCES, NETWORKS, PATHS,
+TABLES = (VERSIONS, STATUS, OPS, VOPS, FLAGS, UNITS, BUF_KINDS, ENERGY, RESOURCES, NETWORKS,
+          MULTICAST, PATHS,
           ENGINE_ERRORS, MODES, DEV, SC, KERR, IN, BT, MSG, ARG)

@@ -220,6 +220,32 @@ static void test_engine_timing(void) {
           memcmp(o.r.energy_fj_event, om.r.energy_fj_event, ENG_N * 8) == 0 &&
           memcmp(o.r.busy_cycles, om.r.busy_cycles, (size_t)nr * 8) == 0, "message model differs");
     eng_out_free(&om);
+    /* tree multicast: tile 0 sends 1 KB to its chiplet's tiles 1, 2, 3 and to tile 5 (chiplet 1):
+     * the tree crosses 3 NoC links (unicast routes: 4), the remote stream 2 + 1 D2D link */
+    {
+        chipemu_event mc[1];
+        uint32_t mp[4] = {3, 5, 1, 2};
+        mc[0] = eng_event(CHIPEMU_OP_SEND, 0, 0);
+        mc[0].a = 1024;
+        mc[0].src0 = mc[0].dst = eng_rng(2, 0, 1024);
+        mc[0].peer_count = 4;
+        for (uint32_t net = 0; net < CHIPEMU_NET_COUNT; net++) {
+            int64_t noc[2];
+            for (uint32_t mode = 0; mode < CHIPEMU_MCAST_COUNT; mode++) {
+                chipemu_device_params pt = p;
+                pt.network = net;
+                pt.noc_multicast = mode;
+                eng_out ot;
+                eng_out_init(&ot, &pt, 1);
+                ot.r.threads = 1 + (int32_t)mode;
+                CHECK_ST(eng_run(&pt, mc, 1, mp, 4, &ot), CHIPEMU_OK, "multicast run");
+                noc[mode] = ot.r.energy_by_component[CHIPEMU_E_NOC];
+                eng_out_free(&ot);
+            }
+            CHECK(noc[0] == 8192 * 5 * (4 + 2) && noc[1] == 8192 * 5 * (3 + 2),
+                  "multicast NoC energy %lld / %lld", (long long)noc[0], (long long)noc[1]);
+        }
+    }
     /* an empty log */
     CHECK_ST(chipemu_engine_run(&p, NULL, 0, NULL, 0, NULL, 0, &o.r), CHIPEMU_OK, "empty log");
     CHECK(o.r.makespan_cycles == 0 && o.r.energy_fj == 0 && o.r.critical_class == -1, "empty log outputs");
@@ -344,6 +370,7 @@ static void test_engine_param_errors(void) {
     } while (0)
     BAD(p.version = CHIPEMU_ENGINE_PARAMS_VERSION + 1, version);
     BAD(p.network = CHIPEMU_NET_COUNT, network);
+    BAD(p.noc_multicast = CHIPEMU_MCAST_COUNT, noc_multicast);
     BAD(p.n_chiplets = 0, n_chiplets);
     BAD(p.n_chiplets = 5000, n_chiplets);
     BAD(p.tile_rows = 0, tile_rows);
@@ -461,6 +488,7 @@ static void test_engine_fuzz(void) {
         eng_out_init(&o, &p, ENG_N);
         o.r.threads = trial % 4 == 0 ? 2 : 1;                /* the worker thread too */
         p.network = trial % 3 == 0 ? CHIPEMU_NET_MESSAGE : CHIPEMU_NET_PACKET;    /* both models */
+        p.noc_multicast = trial % 5 < 2 ? CHIPEMU_MCAST_TREE : CHIPEMU_MCAST_UNICAST;
         int32_t st = eng_run(&p, ev, ENG_N, peers, 3, &o);
         if (st == CHIPEMU_OK) {
             int64_t sum = 0, sum_e = o.r.energy_by_component[CHIPEMU_E_STATIC];
