@@ -28,6 +28,8 @@ def print_summary(result, console=None) -> None:
     head.add_row("average power", _si(result.power_w, "W"))
     head.add_row("CO2e at site", _si(result.co2e_g, "g"))
     head.add_row("binding resource", f"{cp['binding']} ({cp['length']} ops on the critical path)")
+    noc = result.device.chiplet.noc
+    head.add_row("network model", f"{result.device.engine.network}, {noc.multicast} multicast")
     for key, value in result.metrics.items():
         head.add_row(key, f"{value:,.4g}" if isinstance(value, (int, float)) else str(value))
     for name, p in result.phases.items():
