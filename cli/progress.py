@@ -16,26 +16,27 @@ class ProgressBar:
         self.bar = self.task = None
 
     def _start(self):
-        from rich.progress import (BarColumn, Progress, SpinnerColumn, TextColumn,
-                                   TimeElapsedColumn)
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
         self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                            TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
+                            TextColumn("{task.fields[detail]}"), TextColumn("{task.fields[since]}"),
                             console=self.console, transient=True)
         self.bar.start()
-        self.task = self.bar.add_task("", total=None, detail="")
+        self.task = self.bar.add_task("", total=None, detail="", since="")
 
     def __call__(self, p) -> None:
         if self.bar is None:
             if time.monotonic() - self.t0 < self.delay_s:
                 return
             self._start()
+        since = f"{time.monotonic() - self.t0:.0f} s"       # since the run began
         if p.phase == "timing":
             self.bar.update(self.task, description=f"{p.kernel}: timing", total=max(p.events, 1),
-                            completed=p.events_timed,
+                            completed=p.events_timed, since=since,
                             detail=f"{p.events_timed:,} of {p.events:,} events timed")
         else:
             self.bar.update(self.task, description=f"{p.kernel}: {p.phase or 'launch'}",
-                            total=None, detail=f"{p.supersteps} supersteps, {p.events:,} events")
+                            total=None, since=since,
+                            detail=f"{p.supersteps} supersteps, {p.events:,} events")
 
     def close(self) -> None:
         if self.bar is not None:
