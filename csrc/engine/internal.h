@@ -8,7 +8,9 @@
  *   admit.c   the edge stream and admission of ops into the simulation
  *   queue.c   the event queue (calendar ring of cycles + heaps)
  *   sim.c     the discrete-event simulation: compute ops, completion, barriers
- *   packet.c  the discrete-event simulation: DMA ops as packets hop by hop
+ *   packet.c  the discrete-event simulation: DMA ops as packets hop by hop (or as messages)
+ *   hop.h     slots, trackers and the per-hop arithmetic packet.c and mcast.c share
+ *   mcast.c   tree multicast: the tree's shape, its links, and a branch forking at its node
  *   path.c    the critical path, times in log order
  *   energy.c  the energy function (per event, per bucket)
  *   par.c     the worker thread (no result ever depends on it)
@@ -434,7 +436,7 @@ int32_t en_complete(en_ctx *c, int32_t x, int64_t t);
 int32_t en_read_done(en_ctx *c, int32_t x, int64_t t);
 int32_t en_release_unit(en_ctx *c, int32_t x, int64_t t);
 
-/* packet.c */
+/* packet.c (slots, trackers and per-hop arithmetic: hop.h) */
 int64_t en_preempt(en_ctx *c, uint32_t tile, en_resv *port, int64_t ready, int64_t occ);
 int32_t en_push_packet(en_ctx *c, int32_t x, uint64_t pkt, int64_t cycle);
 int32_t en_hop(en_ctx *c, uint32_t slot, int64_t ready);
@@ -447,6 +449,9 @@ uint32_t en_mcast_order(const en_ctx *c, uint32_t src, const uint32_t *peers, ui
                         uint32_t *out, uint64_t *scratch);
 int64_t en_mcast_edges(const en_ctx *c, uint32_t src, const uint32_t *peers, uint32_t n,
                        uint64_t *scratch);
+const uint32_t *en_tree_peers(en_ctx *c, int32_t x, uint32_t *nl);
+int32_t en_tree_fork(en_ctx *c, uint32_t s, int64_t s0, int64_t ser, int64_t lat, const en_cprop *q,
+                     uint32_t cls, uint32_t hopn, int msg);
 
 /* path.c */
 int32_t en_critical_path(en_ctx *c);

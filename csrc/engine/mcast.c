@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/internal.h"
+#include "engine/hop.h"
 
 /* sort key of local peer (row, col) seen from the source (r0, c0) */
 static uint64_t order_key(uint32_t r0, uint32_t c0, uint32_t row, uint32_t col) {
@@ -77,4 +77,122 @@ int64_t en_mcast_edges(const en_ctx *c, uint32_t src, const uint32_t *peers, uin
         edges += (lo < r0 ? r0 - lo : 0) + (hi > r0 ? hi - r0 : 0);
     }
     return edges;
+}
+
+/* ---- the SEND's peers in tree order, once per op ---- */
+
+/* Tree multicast: SEND x's peers in tree order (once per op); *nl = how many are local. */
+const uint32_t *en_tree_peers(en_ctx *c, int32_t x, uint32_t *nl) {
+    const en_op *o = &c->ops[x];
+    const en_dmax *d = &c->dmax[o->aux];
+    if (c->mc_off[o->aux] < 0) {
+        if (en_grow((void **)&c->mc_dst, &c->mc_cap, c->mc_n + d->streams, sizeof(uint32_t)) != CHIPEMU_OK)
+            return NULL;
+        c->mc_nl[o->aux] = en_mcast_order(c, o->tile, c->peers + d->where, d->streams,
+                                          c->mc_dst + c->mc_n, c->mc_scratch);
+        c->mc_off[o->aux] = c->mc_n;
+        c->mc_n += d->streams;
+    }
+    *nl = c->mc_nl[o->aux];
+    return c->mc_dst + c->mc_off[o->aux];
+}
+
+/* ---- a branch forks at its node ---- */
+
+/* A copy of tree slot s leaving its node: to its eject port for peer d (dir < 0), or over link
+ * `dir` with peers [lo, hi). s0, ser, lat, q, cls: the channel the packet just took. */
+static int32_t tree_child(en_ctx *c, uint32_t s, int dir, uint32_t d, uint32_t lo, uint32_t hi,
+                          int64_t s0, int64_t ser, int64_t lat, const en_cprop *q, uint32_t cls,
+                          uint32_t hopn, int msg) {
+    int32_t ns = en_slot_new(c);
+    if (ns < 0) return CHIPEMU_ERR_NOMEM;
+    c->pk[ns] = c->pk[s];
+    if (c->pk[s].trk >= 0) {
+        int32_t t2 = en_trk_new(c);
+        if (t2 < 0) return CHIPEMU_ERR_NOMEM;
+        memcpy(c->trk + (size_t)t2 * EN_BD_STRIDE, c->trk + (size_t)c->pk[s].trk * EN_BD_STRIDE,
+               EN_BD_STRIDE * sizeof(int32_t));
+        c->pk[ns].trk = t2;
+    }
+    en_pkt *k = &c->pk[ns];
+    int nst;
+    if (dir < 0) {
+        k->cross = 0;
+        k->tgt = d;
+        k->lrow = k->crow;
+        k->lcol = k->ccol;
+        k->res = en_res(c, d, CHIPEMU_RES_EJECT);
+        k->pid = CHIPEMU_RES_EJECT;
+        nst = EN_ST_EJECT;
+    } else {
+        uint32_t from = k->cur, cols = c->p->tile_cols;
+        k->tgt = lo;
+        k->lrow = hi;
+        k->lcol = (uint32_t)dir;
+        k->res = (uint32_t)c->noc_id[(size_t)from * 4 + (uint32_t)dir];
+        k->pid = CHIPEMU_RES_NOC_LINK;
+        nst = EN_ST_NOC;
+        if (dir == 0) k->ccol++, k->cur++;
+        else if (dir == 1) k->ccol--, k->cur--;
+        else if (dir == 2) k->crow++, k->cur += cols;
+        else k->crow--, k->cur -= cols;
+    }
+    const en_cprop *qn = &c->cprop[k->pid];
+    int64_t bytes = k->bytes, ser_n = en_ser_of(c, qn, bytes);
+    int64_t ex = msg ? en_head_excess(c, q, qn, bytes) : ser > ser_n ? ser - ser_n : 0;
+    int64_t cycle = s0 + lat + ex;
+    k->lag = msg ? (uint32_t)(ser - ex) : 0;
+    if (k->trk >= 0) en_trk_add(c, k->trk, cls, cycle - s0);
+    k->hop = (uint16_t)(hopn < 0xFFFE ? hopn + 1 : 0xFFFF);
+    k->stage = (uint8_t)(nst | (k->stage & 0xF0));
+    return en_q_push(&c->q, cycle, en_qkey(&c->q, k->op, k->pkt, k->hop), (uint32_t)ns | EN_REF_PKT);
+}
+
+/* Tree slot s has reached its node: its peers there eject, the others go on in their branches
+ * (the slot itself is freed; each branch is a copy). */
+int32_t en_tree_fork(en_ctx *c, uint32_t s, int64_t s0, int64_t ser, int64_t lat,
+                         const en_cprop *q, uint32_t cls, uint32_t hopn, int msg) {
+    uint32_t nl;
+    const uint32_t *dst = en_tree_peers(c, (int32_t)c->pk[s].op, &nl);
+    if (dst == NULL) return CHIPEMU_ERR_NOMEM;
+    const en_pkt *k = &c->pk[s];
+    uint32_t lo = k->tgt, hi = k->lrow, kind = k->lcol, cols = c->p->tile_cols;
+    uint32_t base = k->cch * c->T, r = k->crow, cc = k->ccol, i = lo;
+#define ROW(j) ((dst[j] - base) / cols)
+#define COL(j) ((dst[j] - base) % cols)
+#define CHILD(dir, d, a, b)                                                                   \
+    do {                                                                                      \
+        int32_t st_ = tree_child(c, s, dir, d, a, b, s0, ser, lat, q, cls, hopn, msg);        \
+        if (st_ != CHIPEMU_OK) return st_;                                                    \
+        dst = c->mc_dst + c->mc_off[c->ops[c->pk[s].op].aux];                                 \
+    } while (0)
+    if (kind == EN_TK_ROOT || kind <= 1) {                   /* at the source, or along its row */
+        uint32_t j = i;
+        while (j < hi && COL(j) == cc && ROW(j) < r) j++;
+        if (j > i) CHILD(3, 0, i, j);                        /* north in this column */
+        for (i = j; i < hi && COL(i) == cc && ROW(i) == r; i++) CHILD(-1, dst[i], 0, 0);
+        for (j = i; j < hi && COL(j) == cc && ROW(j) > r;) j++;
+        if (j > i) CHILD(2, 0, i, j);                        /* south in this column */
+        i = j;
+        if (kind == EN_TK_ROOT) {
+            for (j = i; j < hi && COL(j) > cc;) j++;
+            if (j > i) CHILD(0, 0, i, j);                    /* east */
+            if (hi > j) CHILD(1, 0, j, hi);                  /* west */
+        } else if (hi > i) {
+            CHILD((int)kind, 0, i, hi);                      /* on along the row */
+        }
+    } else {                                                 /* along a column */
+        for (; i < hi && ROW(i) == r; i++) CHILD(-1, dst[i], 0, 0);
+        if (hi > i) CHILD((int)kind, 0, i, hi);
+    }
+#undef ROW
+#undef COL
+#undef CHILD
+    int32_t trk = c->pk[s].trk;
+    if (trk >= 0) {
+        c->trk[(size_t)trk * EN_BD_STRIDE] = c->trk_free;
+        c->trk_free = trk;
+    }
+    en_slot_free(c, s);
+    return CHIPEMU_OK;
 }

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/internal.h"
+#include "engine/hop.h"
 
 /* ---- routes ---- */
 
@@ -74,7 +74,7 @@ static int route_next(const en_ctx *c, en_pkt *k) {
 
 /* ---- slots and trackers ---- */
 
-static int32_t slot_new(en_ctx *c) {
+int32_t en_slot_new(en_ctx *c) {
     int32_t s = c->pk_free;
     if (s >= 0) {
         c->pk_free = c->pk[s].trk;
@@ -86,12 +86,7 @@ static int32_t slot_new(en_ctx *c) {
     return (int32_t)c->pk_n++;
 }
 
-static inline void slot_free(en_ctx *c, uint32_t s) {
-    c->pk[s].trk = c->pk_free;
-    c->pk_free = (int32_t)s;
-}
-
-static int32_t trk_new(en_ctx *c) {
+int32_t en_trk_new(en_ctx *c) {
     int32_t x = c->trk_free;
     if (x >= 0) {
         c->trk_free = c->trk[(size_t)x * EN_BD_STRIDE];
@@ -107,30 +102,7 @@ static int32_t trk_new(en_ctx *c) {
     return x;
 }
 
-static inline void trk_add(en_ctx *c, int32_t trk, uint32_t cls, int64_t v) {
-    if (v == 0) return;
-    int32_t *a = c->trk + (size_t)trk * EN_BD_STRIDE + (cls - EN_BD_FIRST);
-    int64_t s = (int64_t)*a + v;
-    *a = s > INT32_MAX ? INT32_MAX : (int32_t)s;
-}
-
 /* Queue packet `pkt` of DMA op x at its first channel. Packets are numbered stream by stream. */
-/* Tree multicast: SEND x's peers in tree order (once per op); *nl = how many are local. */
-static const uint32_t *tree_peers(en_ctx *c, int32_t x, uint32_t *nl) {
-    const en_op *o = &c->ops[x];
-    const en_dmax *d = &c->dmax[o->aux];
-    if (c->mc_off[o->aux] < 0) {
-        if (en_grow((void **)&c->mc_dst, &c->mc_cap, c->mc_n + d->streams, sizeof(uint32_t)) != CHIPEMU_OK)
-            return NULL;
-        c->mc_nl[o->aux] = en_mcast_order(c, o->tile, c->peers + d->where, d->streams,
-                                          c->mc_dst + c->mc_n, c->mc_scratch);
-        c->mc_off[o->aux] = c->mc_n;
-        c->mc_n += d->streams;
-    }
-    *nl = c->mc_nl[o->aux];
-    return c->mc_dst + c->mc_off[o->aux];
-}
-
 int32_t en_push_packet(en_ctx *c, int32_t x, uint64_t pkt, int64_t cycle) {
     const en_op *o = &c->ops[x];
     const en_dmax *d = &c->dmax[o->aux];
@@ -139,10 +111,10 @@ int32_t en_push_packet(en_ctx *c, int32_t x, uint64_t pkt, int64_t cycle) {
     uint32_t t = o->tile, nl = 0, pushed = d->streams;
     const uint32_t *order = NULL;
     if (o->op == CHIPEMU_OP_SEND && c->mc_off != NULL) {   /* the local peers share stream 0 */
-        if ((order = tree_peers(c, x, &nl)) == NULL) return CHIPEMU_ERR_NOMEM;
+        if ((order = en_tree_peers(c, x, &nl)) == NULL) return CHIPEMU_ERR_NOMEM;
         pushed = (nl > 0) + (d->streams - nl);
     }
-    int32_t s = slot_new(c);
+    int32_t s = en_slot_new(c);
     if (s < 0) return CHIPEMU_ERR_NOMEM;
     en_pkt *it = &c->pk[s];
     it->pkt = pkt;
@@ -308,10 +280,6 @@ static inline int64_t take(en_resv *r, int64_t ready, int64_t bytes, int64_t bw,
     return s;
 }
 
-static inline int64_t ser_of(const en_ctx *c, const en_cprop *q, int64_t bytes) {
-    return bytes == c->p->noc_max_packet_bytes ? q->ser_full : en_ceil_div(bytes, q->bw);
-}
-
 /* Message model: a request for `tile`'s SRAM port ready at `ready` for `occ` cycles, while a
  * message's read holds the port (it frees when the read ends), takes the port at the read's next
  * packet boundary, as the packet model would interleave them, and the rest of the read waits: the
@@ -336,120 +304,6 @@ int64_t en_preempt(en_ctx *c, uint32_t tile, en_resv *port, int64_t ready, int64
     return t;
 }
 
-/* Message model: a channel taken at s0 for `*ser` cycles of its own holds the message until its
- * tail has passed, which arrives `lag` cycles after its head (ready); *ser becomes that span. */
-static inline void span(int msg, int64_t ready, int64_t lag, int64_t s0, int64_t *ser) {
-    if (msg && ready + lag > s0 + *ser) *ser = ready + lag - s0;
-}
-
-/* Message model: the head is the message's first packet and moves as the packet model moves a
- * packet (from channel a to b: the latency, plus a's excess serialization over b's) */
-static inline int64_t head_excess(const en_ctx *c, const en_cprop *a, const en_cprop *b, int64_t bytes) {
-    int64_t h = bytes < (int64_t)c->p->noc_max_packet_bytes ? bytes : c->p->noc_max_packet_bytes;
-    int64_t d = ser_of(c, a, h) - ser_of(c, b, h);
-    return d > 0 ? d : 0;
-}
-
-/* ---- tree multicast: a branch forks at its node (mcast.c has the tree's shape) ---- */
-
-/* A copy of tree slot s leaving its node: to its eject port for peer d (dir < 0), or over link
- * `dir` with peers [lo, hi). s0, ser, lat, q, cls: the channel the packet just took. */
-static int32_t tree_child(en_ctx *c, uint32_t s, int dir, uint32_t d, uint32_t lo, uint32_t hi,
-                          int64_t s0, int64_t ser, int64_t lat, const en_cprop *q, uint32_t cls,
-                          uint32_t hopn, int msg) {
-    int32_t ns = slot_new(c);
-    if (ns < 0) return CHIPEMU_ERR_NOMEM;
-    c->pk[ns] = c->pk[s];
-    if (c->pk[s].trk >= 0) {
-        int32_t t2 = trk_new(c);
-        if (t2 < 0) return CHIPEMU_ERR_NOMEM;
-        memcpy(c->trk + (size_t)t2 * EN_BD_STRIDE, c->trk + (size_t)c->pk[s].trk * EN_BD_STRIDE,
-               EN_BD_STRIDE * sizeof(int32_t));
-        c->pk[ns].trk = t2;
-    }
-    en_pkt *k = &c->pk[ns];
-    int nst;
-    if (dir < 0) {
-        k->cross = 0;
-        k->tgt = d;
-        k->lrow = k->crow;
-        k->lcol = k->ccol;
-        k->res = en_res(c, d, CHIPEMU_RES_EJECT);
-        k->pid = CHIPEMU_RES_EJECT;
-        nst = EN_ST_EJECT;
-    } else {
-        uint32_t from = k->cur, cols = c->p->tile_cols;
-        k->tgt = lo;
-        k->lrow = hi;
-        k->lcol = (uint32_t)dir;
-        k->res = (uint32_t)c->noc_id[(size_t)from * 4 + (uint32_t)dir];
-        k->pid = CHIPEMU_RES_NOC_LINK;
-        nst = EN_ST_NOC;
-        if (dir == 0) k->ccol++, k->cur++;
-        else if (dir == 1) k->ccol--, k->cur--;
-        else if (dir == 2) k->crow++, k->cur += cols;
-        else k->crow--, k->cur -= cols;
-    }
-    const en_cprop *qn = &c->cprop[k->pid];
-    int64_t bytes = k->bytes, ser_n = ser_of(c, qn, bytes);
-    int64_t ex = msg ? head_excess(c, q, qn, bytes) : ser > ser_n ? ser - ser_n : 0;
-    int64_t cycle = s0 + lat + ex;
-    k->lag = msg ? (uint32_t)(ser - ex) : 0;
-    if (k->trk >= 0) trk_add(c, k->trk, cls, cycle - s0);
-    k->hop = (uint16_t)(hopn < 0xFFFE ? hopn + 1 : 0xFFFF);
-    k->stage = (uint8_t)(nst | (k->stage & 0xF0));
-    return en_q_push(&c->q, cycle, en_qkey(&c->q, k->op, k->pkt, k->hop), (uint32_t)ns | EN_REF_PKT);
-}
-
-/* Tree slot s has reached its node: its peers there eject, the others go on in their branches
- * (the slot itself is freed; each branch is a copy). */
-static int32_t tree_fork(en_ctx *c, uint32_t s, int64_t s0, int64_t ser, int64_t lat,
-                         const en_cprop *q, uint32_t cls, uint32_t hopn, int msg) {
-    uint32_t nl;
-    const uint32_t *dst = tree_peers(c, (int32_t)c->pk[s].op, &nl);
-    if (dst == NULL) return CHIPEMU_ERR_NOMEM;
-    const en_pkt *k = &c->pk[s];
-    uint32_t lo = k->tgt, hi = k->lrow, kind = k->lcol, cols = c->p->tile_cols;
-    uint32_t base = k->cch * c->T, r = k->crow, cc = k->ccol, i = lo;
-#define ROW(j) ((dst[j] - base) / cols)
-#define COL(j) ((dst[j] - base) % cols)
-#define CHILD(dir, d, a, b)                                                                   \
-    do {                                                                                      \
-        int32_t st_ = tree_child(c, s, dir, d, a, b, s0, ser, lat, q, cls, hopn, msg);        \
-        if (st_ != CHIPEMU_OK) return st_;                                                    \
-        dst = c->mc_dst + c->mc_off[c->ops[c->pk[s].op].aux];                                 \
-    } while (0)
-    if (kind == EN_TK_ROOT || kind <= 1) {                   /* at the source, or along its row */
-        uint32_t j = i;
-        while (j < hi && COL(j) == cc && ROW(j) < r) j++;
-        if (j > i) CHILD(3, 0, i, j);                        /* north in this column */
-        for (i = j; i < hi && COL(i) == cc && ROW(i) == r; i++) CHILD(-1, dst[i], 0, 0);
-        for (j = i; j < hi && COL(j) == cc && ROW(j) > r;) j++;
-        if (j > i) CHILD(2, 0, i, j);                        /* south in this column */
-        i = j;
-        if (kind == EN_TK_ROOT) {
-            for (j = i; j < hi && COL(j) > cc;) j++;
-            if (j > i) CHILD(0, 0, i, j);                    /* east */
-            if (hi > j) CHILD(1, 0, j, hi);                  /* west */
-        } else if (hi > i) {
-            CHILD((int)kind, 0, i, hi);                      /* on along the row */
-        }
-    } else {                                                 /* along a column */
-        for (; i < hi && ROW(i) == r; i++) CHILD(-1, dst[i], 0, 0);
-        if (hi > i) CHILD((int)kind, 0, i, hi);
-    }
-#undef ROW
-#undef COL
-#undef CHILD
-    int32_t trk = c->pk[s].trk;
-    if (trk >= 0) {
-        c->trk[(size_t)trk * EN_BD_STRIDE] = c->trk_free;
-        c->trk_free = trk;
-    }
-    slot_free(c, s);
-    return CHIPEMU_OK;
-}
-
 /* The packet in slot s takes its next channel at `ready`, then is queued for the one after (or
  * delivered). Calls that may queue other packets can move the slots: k is reloaded after them.
  * Message model (docs/engine.md section 4): the head moves on after the channel's latency and the
@@ -462,12 +316,12 @@ int32_t en_hop(en_ctx *c, uint32_t s, int64_t ready) {
     if (st == EN_ST_FIN) {                  /* the read was stretched by `lag` cycles since */
         if (k->lag > 0) {
             int64_t later = ready + k->lag;
-            if (trk >= 0) trk_add(c, trk, CHIPEMU_RES_SRAM, k->lag);
+            if (trk >= 0) en_trk_add(c, trk, CHIPEMU_RES_SRAM, k->lag);
             k->lag = 0;
             k->hop = (uint16_t)(hopn < 0xFFFE ? hopn + 1 : 0xFFFF);
             return en_q_push(&c->q, later, en_qkey(&c->q, (uint32_t)x, k->pkt, k->hop), s | EN_REF_PKT);
         }
-        slot_free(c, s);
+        en_slot_free(c, s);
         return (fl & EN_F_LAST_STREAM) ? stream_done(c, x, ready, trk) : CHIPEMU_OK;
     }
     en_resv *rv = &c->res[k->res];
@@ -484,12 +338,12 @@ int32_t en_hop(en_ctx *c, uint32_t s, int64_t ready) {
             o->pending = c->dmax[o->aux].streams;
         }
         if (fl & EN_F_LAST_STREAM) {
-            if ((trk = trk_new(c)) < 0) return CHIPEMU_ERR_NOMEM;
-            trk_add(c, trk, cls, ready - o->start);
+            if ((trk = en_trk_new(c)) < 0) return CHIPEMU_ERR_NOMEM;
+            en_trk_add(c, trk, cls, ready - o->start);
         }
     }
     int64_t s0 = take(rv, ready, bytes, q->bw, &ser);
-    span(msg, ready, k->lag, s0, &ser);
+    en_span(msg, ready, k->lag, s0, &ser);
     if (msg && st == EN_ST_SRC) {                            /* the read others may interrupt */
         en_rdv *rd = &c->rd[o_tile(c, x)];
         rd->cur = s0;
@@ -498,7 +352,7 @@ int32_t en_hop(en_ctx *c, uint32_t s, int64_t ready) {
         rd->op = (uint32_t)x;
         rd->slot = (int32_t)s;
     }
-    if (trk >= 0) trk_add(c, trk, cls, s0 - ready);
+    if (trk >= 0) en_trk_add(c, trk, cls, s0 - ready);
     if (hopn == 0) {
         /* the next packet may start in the cycle this one leaves partly unused */
         int64_t next = rv->spare > 0 ? rv->free - 1 : rv->free;
@@ -510,14 +364,14 @@ int32_t en_hop(en_ctx *c, uint32_t s, int64_t ready) {
     if (st == EN_ST_SRC) {                                   /* the inject port: only this tile's DMA */
         en_resv *r1 = &c->res[en_res(c, k->cur, CHIPEMU_RES_INJECT)];
         const en_cprop *q1 = &c->cprop[CHIPEMU_RES_INJECT];
-        int64_t ser1 = ser_of(c, q1, bytes);
-        int64_t ex = msg ? head_excess(c, q, q1, bytes) : ser > ser1 ? ser - ser1 : 0;
+        int64_t ser1 = en_ser_of(c, q1, bytes);
+        int64_t ex = msg ? en_head_excess(c, q, q1, bytes) : ser > ser1 ? ser - ser1 : 0;
         int64_t ready1 = s0 + lat + ex;
         int64_t s1 = take(r1, ready1, bytes, q1->bw, &ser1);
-        span(msg, ready1, ser - ex, s1, &ser1);
+        en_span(msg, ready1, ser - ex, s1, &ser1);
         if (trk >= 0) {
-            trk_add(c, trk, cls, ready1 - s0);
-            trk_add(c, trk, CHIPEMU_RES_INJECT, s1 - ready1);
+            en_trk_add(c, trk, cls, ready1 - s0);
+            en_trk_add(c, trk, CHIPEMU_RES_INJECT, s1 - ready1);
         }
         if (fl & EN_F_LAST_OP) {
             if ((status = release_dma(c, x, s1 + ser1)) != CHIPEMU_OK) return status;
@@ -533,21 +387,21 @@ int32_t en_hop(en_ctx *c, uint32_t s, int64_t ready) {
         const en_rdv *rd = msg ? &c->rd[c->ops[x].tile] : NULL;
         if (rd && rd->slot == (int32_t)s && rd->op == (uint32_t)x && rd->pkt == k->pkt &&
             rd->end > ready) {              /* its read may still be interrupted: wait for it */
-            if (trk >= 0) trk_add(c, trk, cls, delivered - s0);
+            if (trk >= 0) en_trk_add(c, trk, cls, delivered - s0);
             k->stage = (uint8_t)(EN_ST_FIN | fl);
             k->lag = 0;
             k->hop = (uint16_t)(hopn < 0xFFFE ? hopn + 1 : 0xFFFF);
             return en_q_push(&c->q, delivered, en_qkey(&c->q, (uint32_t)x, k->pkt, k->hop), s | EN_REF_PKT);
         }
-        slot_free(c, s);
+        en_slot_free(c, s);
         if (!(fl & EN_F_LAST_STREAM)) return CHIPEMU_OK;
-        trk_add(c, trk, cls, delivered - s0);
+        en_trk_add(c, trk, cls, delivered - s0);
         return stream_done(c, x, delivered, trk);
     }
     int nst = EN_ST_NOC;
     if (k->cross == EN_TREE && st != EN_ST_EJECT) {          /* a tree branch at its node */
         k->trk = trk;
-        return tree_fork(c, s, s0, ser, lat, q, cls, hopn, msg);
+        return en_tree_fork(c, s, s0, ser, lat, q, cls, hopn, msg);
     }
     if (st == EN_ST_EJECT) {
         k->res = en_res(c, k->tgt, CHIPEMU_RES_SRAM);
@@ -570,11 +424,11 @@ int32_t en_hop(en_ctx *c, uint32_t s, int64_t ready) {
         }
     }
     const en_cprop *qn = &c->cprop[k->pid];
-    int64_t ser_n = ser_of(c, qn, bytes);
-    int64_t ex = msg ? head_excess(c, q, qn, bytes) : ser > ser_n ? ser - ser_n : 0;
+    int64_t ser_n = en_ser_of(c, qn, bytes);
+    int64_t ex = msg ? en_head_excess(c, q, qn, bytes) : ser > ser_n ? ser - ser_n : 0;
     int64_t cycle = s0 + lat + ex, lag = msg ? ser - ex : 0;
     k->lag = (uint32_t)lag;
-    if (trk >= 0) trk_add(c, trk, cls, cycle - s0);
+    if (trk >= 0) en_trk_add(c, trk, cls, cycle - s0);
     k->hop = (uint16_t)(hopn < 0xFFFE ? hopn + 1 : 0xFFFF);
     k->stage = (uint8_t)(nst | fl);
     k->trk = trk;
