@@ -252,8 +252,6 @@ int32_t en_resolve_delivery(en_ctx *c, int32_t x, int64_t t, int32_t pred, int k
 
 /* ---- one hop ---- */
 
-static inline uint32_t o_tile(const en_ctx *c, int32_t x) { return c->ops[x].tile; }
-
 /* Takes a channel of bw bytes/cycle for a packet of `bytes` ready at `ready`: returns the start
  * cycle and its cycles in *ser. A packet ready before the channel frees may fill what the previous
  * packet left of its last cycle, so a channel moves bw bytes per cycle whatever the packet size. */
@@ -345,7 +343,7 @@ int32_t en_hop(en_ctx *c, uint32_t s, int64_t ready) {
     int64_t s0 = take(rv, ready, bytes, q->bw, &ser);
     en_span(msg, ready, k->lag, s0, &ser);
     if (msg && st == EN_ST_SRC) {                            /* the read others may interrupt */
-        en_rdv *rd = &c->rd[o_tile(c, x)];
+        en_rdv *rd = &c->rd[c->ops[x].tile];
         rd->cur = s0;
         rd->end = rv->free;
         rd->pkt = k->pkt;
