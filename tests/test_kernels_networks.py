@@ -76,3 +76,18 @@ def test_message_model_twins_and_modes_agree():
         assert np.array_equal(r.events.events, first.events.events)
         assert np.array_equal(r.timing.end_cycles, first.timing.end_cycles)
         assert r.timing.energy_fj == first.timing.energy_fj
+
+
+def test_a_failing_progress_callback_stops_the_run_cleanly():
+    calls = []
+
+    def boom(p):
+        calls.append(p)
+        if p.phase == "timing":
+            raise KeyboardInterrupt("stop")
+
+    with pytest.raises(KeyboardInterrupt):
+        matmul((2048, 2048), (2048, 2048), device="corsair", mode="timing", progress=boom)
+    assert calls and calls[-1].phase == "timing"
+    # the machine is usable afterwards: a normal run gives the usual figures
+    assert matmul((64, 64), (64, 64), device="tiny", mode="timing").cycles > 0

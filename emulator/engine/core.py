@@ -332,10 +332,13 @@ def _run(p, events, peers, buffers, out, progress):
     worker = threading.Thread(target=lambda: box.append(lib.chipemu_engine_run(*args)),
                               name="chipemu-engine", daemon=True)
     worker.start()
-    while worker.is_alive():
-        worker.join(0.1)
-        if worker.is_alive():
-            progress(int(out.events_done), len(events))
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+            if worker.is_alive():
+                progress(int(out.events_done), len(events))
+    finally:                        # the engine writes into our arrays until it returns
+        worker.join()
     if box and box[0] == lib.CHIPEMU_OK:
         progress(len(events), len(events))
     return box[0] if box else lib.CHIPEMU_ERR_NOMEM
