@@ -30,7 +30,7 @@ from chipemu.emulator.runtime.machine import Machine
 from chipemu.kernels.barrier import BARRIER_ALL
 
 __all__ = ["Run", "Progress", "as_device", "with_network", "machine_for", "finish", "check_mode",
-           "dimc_format", "shape_of", "barrier"]
+           "dimc_format", "shape_of", "barrier", "steps_mask"]
 
 MODES = ("functional", "timing")
 _FLOAT_KINDS = ("float32", "float16", "bfloat16")
@@ -127,6 +127,16 @@ def barrier(machine: Machine, tiles) -> int:
                           peers_per_tile=len(tiles), stage_bytes_per_tile=0)
 
 
+def steps_mask(events, steps) -> np.ndarray:
+    """Boolean mask of the events in `steps` (the log's supersteps never decrease: binary search,
+    not a scan per step)."""
+    step = events["step"]
+    mask = np.zeros(len(step), bool)
+    for s in set(int(v) for v in steps):
+        mask[np.searchsorted(step, s, "left"):np.searchsorted(step, s, "right")] = True
+    return mask
+
+
 def _phase(name, steps, events, timing, device) -> Phase:
     """A phase's span and energy: its ops' dynamic energy plus static power over its span.
 
@@ -134,7 +144,7 @@ def _phase(name, steps, events, timing, device) -> Phase:
     energy formula exists here.
     """
     steps = tuple(int(s) for s in steps)
-    mask = np.isin(events["step"], steps)
+    mask = steps_mask(events, steps)
     if not mask.any():
         return Phase(name, steps, 0, 0.0, 0)
     cycles = int(timing.end_cycles[mask].max() - timing.start_cycles[mask].min())

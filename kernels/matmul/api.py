@@ -20,7 +20,7 @@ from chipemu.kernels.matmul.floor import floor_cycles
 from chipemu.kernels.matmul.params import MATMUL
 from chipemu.kernels.matmul.plan import plan_matmul
 from chipemu.kernels.matmul.tile import MM_LOAD, MM_STEP
-from chipemu.kernels.scaffold import Run, dimc_format, shape_of
+from chipemu.kernels.scaffold import Run, dimc_format, shape_of, steps_mask
 
 __all__ = ["matmul", "run_matmul", "DIMC_FORMATS", "floor_cycles"]
 
@@ -125,7 +125,7 @@ def _metrics(r, plan, dev):
     from chipemu.emulator.events import OP_NAMES
     compute = r.phase_list[1]
     ev = r.events.events
-    sel = np.isin(ev["step"], compute.steps)
+    sel = steps_mask(ev, compute.steps)
     by_op = np.bincount(ev["op"][sel], weights=None, minlength=len(OP_NAMES))
     fj = {OP_NAMES[o]: int(r.timing.energy_fj_event[sel][ev["op"][sel] == o].sum())
           for o in np.flatnonzero(by_op)}
