@@ -130,10 +130,12 @@ def barrier(machine: Machine, tiles) -> int:
 def steps_mask(events, steps) -> np.ndarray:
     """Boolean mask of the events in `steps` (the log's supersteps never decrease: binary search,
     not a scan per step)."""
-    step = events["step"]
+    step = np.ascontiguousarray(events["step"])     # one copy: a field of the records is strided
+    want = np.unique(np.asarray(list(steps), dtype=step.dtype))
+    lo, hi = np.searchsorted(step, want, "left"), np.searchsorted(step, want, "right")
     mask = np.zeros(len(step), bool)
-    for s in set(int(v) for v in steps):
-        mask[np.searchsorted(step, s, "left"):np.searchsorted(step, s, "right")] = True
+    for a, b in zip(lo.tolist(), hi.tolist()):
+        mask[a:b] = True
     return mask
 
 
