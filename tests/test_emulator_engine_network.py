@@ -103,3 +103,15 @@ def test_deterministic_whatever_the_thread_count(threads):
     assert np.array_equal(one.end_cycles, other.end_cycles)
     assert one.energy_fj == other.energy_fj
     assert one.critical_path.cycles_by_class == other.critical_path.cycles_by_class
+
+
+def test_a_vector_op_interrupts_a_long_message_write_as_between_packets():
+    # tile 0 sends 8 KB to tile 1, whose slow SRAM port is writing it when tile 1's VEC gets ready
+    b = LogBuilder()
+    BIG, X, Y = b.sram(8192), b.sram(2048), b.sram(2048)
+    b.send(0, 0, [1], b.rng(BIG), b.rng(BIG))
+    b.mvm(1, 0, b.rng(X, 0, 64), b.rng(Y, 0, 1024), nvec=1, k=64)
+    b.vec(1, 0, "add", 512, b.rng(X), src0=b.rng(Y), src1=b.rng(Y))
+    p, m = both(b.build(), tiny_params(sram_port_bytes_per_cycle=16))
+    assert m.start_cycles[2] - p.start_cycles[2] <= 256 // 16 + 1
+    assert m.end_cycles[0] == pytest.approx(p.end_cycles[0], rel=0.02)

@@ -172,8 +172,8 @@ typedef struct { int64_t cycle; uint32_t slot; int32_t next; } en_parked;
  * cycle free-1, which the next packet may fill: a channel moves bw bytes per cycle on average */
 typedef struct { int64_t free, busy, spare; } en_resv;
 
-/* message model: the message read in progress on a tile's SRAM port, which other users of the
- * port may interrupt (en_preempt) */
+/* message model: the message read or write in progress on a tile's SRAM port, which compute ops
+ * may interrupt (en_preempt) */
 typedef struct {
     int64_t cur, end;       /* the read's current run began at `cur` (its start, or when it resumed
                              * after a request took the port); the port is free at `end` unless
@@ -252,7 +252,7 @@ typedef struct en_ctx {
     int32_t *next_link;     /* [C * C]: first D2D link on the route, -1 none */
     uint32_t max_route;     /* an upper bound of the channels on any route */
     en_resv *res;           /* [n_res] */
-    en_rdv *rd;             /* [n_tiles]: message model only, the read on each SRAM port */
+    en_rdv *rd;             /* [n_tiles]: message model only, the transfer on each SRAM port */
     en_cprop *cprop;        /* [EN_PID_D2D + n_links] */
     int32_t elem_bits[CHIPEMU_NUM_FORMATS];
 

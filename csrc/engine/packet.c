@@ -279,10 +279,10 @@ static inline int64_t take(en_resv *r, int64_t ready, int64_t bytes, int64_t bw,
 }
 
 /* Message model: a request for `tile`'s SRAM port ready at `ready` for `occ` cycles, while a
- * message's read holds the port (it frees when the read ends), takes the port at the read's next
- * packet boundary, as the packet model would interleave them, and the rest of the read waits: the
- * read, the port and the message's tail move `occ` cycles later. The read's next packet has been
- * waiting since the run began, so a request that was ready by then comes after one more packet.
+ * message's read or write holds the port (it frees when that ends), takes the port at the
+ * transfer's next packet boundary, as the packet model would interleave them, and the rest of the
+ * transfer waits: it, the port and the message's tail move `occ` cycles later. Its next packet has
+ * been waiting since its run began, so a request that was ready by then comes after one more.
  * Returns the request's start, or -1 when it just waits for the port (no read in progress, or
  * something reserved after it). Compute ops (VEC, DIMC_LOAD) call it; deliveries do not. */
 int64_t en_preempt(en_ctx *c, uint32_t tile, en_resv *port, int64_t ready, int64_t occ) {
@@ -342,8 +342,8 @@ int32_t en_hop(en_ctx *c, uint32_t s, int64_t ready) {
     }
     int64_t s0 = take(rv, ready, bytes, q->bw, &ser);
     en_span(msg, ready, k->lag, s0, &ser);
-    if (msg && st == EN_ST_SRC) {                            /* the read others may interrupt */
-        en_rdv *rd = &c->rd[c->ops[x].tile];
+    if (msg && (st == EN_ST_SRC || st == EN_ST_DST)) {      /* others may interrupt it */
+        en_rdv *rd = &c->rd[st == EN_ST_SRC ? c->ops[x].tile : k->tgt];
         rd->cur = s0;
         rd->end = rv->free;
         rd->pkt = k->pkt;
@@ -383,8 +383,11 @@ int32_t en_hop(en_ctx *c, uint32_t s, int64_t ready) {
     if (st == EN_ST_DST || st == EN_ST_DRAMW) {
         int64_t delivered = s0 + ser + lat;
         const en_rdv *rd = msg ? &c->rd[c->ops[x].tile] : NULL;
-        if (rd && rd->slot == (int32_t)s && rd->op == (uint32_t)x && rd->pkt == k->pkt &&
-            rd->end > ready) {              /* its read may still be interrupted: wait for it */
+        const en_rdv *wr = msg && st == EN_ST_DST ? &c->rd[k->tgt] : NULL;
+        if ((rd && rd->slot == (int32_t)s && rd->op == (uint32_t)x && rd->pkt == k->pkt &&
+             rd->end > ready) ||
+            (wr && wr->slot == (int32_t)s && wr->op == (uint32_t)x && wr->pkt == k->pkt)) {
+            /* its read or its write may still be interrupted: it is delivered once they end */
             if (trk >= 0) en_trk_add(c, trk, cls, delivered - s0);
             k->stage = (uint8_t)(EN_ST_FIN | fl);
             k->lag = 0;
