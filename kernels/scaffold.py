@@ -162,10 +162,8 @@ def finish(machine: Machine, device: Device, *, kernel: str, output=None,
            progress: Callable[[Progress], None] | None = None) -> Result:
     """Time `machine`'s log on `device` and wrap everything in a Result."""
     log = machine.log
-    tell = None
-    if progress is not None:
-        def tell(done, n):
-            progress(Progress(kernel, "timing", machine.step, n, done))
+    tell = None if progress is None else (
+        lambda done, n: progress(Progress(kernel, "timing", machine.step, n, done)))
     timing = simulate(log, device.engine_params(), progress=tell)
     phase_list = tuple(_phase(n, s, log.events, timing, device) for n, s in (phases or {}).items())
     return Result(output=output, device=device, timing=timing, events=log,

@@ -40,4 +40,24 @@ static inline int64_t en_head_excess(const en_ctx *c, const en_cprop *a, const e
     return d > 0 ? d : 0;
 }
 
+static inline uint16_t en_next_hop(uint32_t hop) {      /* hop numbers saturate */
+    return (uint16_t)(hop < 0xFFFE ? hop + 1 : 0xFFFF);
+}
+
+/* The packet in k took channel q at s0 for ser cycles (class cls, latency lat, hop hopn) and is
+ * now bound for channel k->pid as stage nst: set its lag, hop and stage, charge its tracker, and
+ * return the cycle it is ready there (both network models, docs/engine.md section 4). */
+static inline int64_t en_leave(en_ctx *c, en_pkt *k, int nst, int64_t s0, int64_t ser, int64_t lat,
+                               const en_cprop *q, uint32_t cls, uint32_t hopn, int msg) {
+    const en_cprop *qn = &c->cprop[k->pid];
+    int64_t ser_n = en_ser_of(c, qn, k->bytes);
+    int64_t ex = msg ? en_head_excess(c, q, qn, k->bytes) : ser > ser_n ? ser - ser_n : 0;
+    int64_t cycle = s0 + lat + ex;
+    k->lag = msg ? (uint32_t)(ser - ex) : 0;
+    if (k->trk >= 0) en_trk_add(c, k->trk, cls, cycle - s0);
+    k->hop = en_next_hop(hopn);
+    k->stage = (uint8_t)(nst | (k->stage & 0xF0));
+    return cycle;
+}
+
 #endif /* CHIPEMU_ENGINE_HOP_H */

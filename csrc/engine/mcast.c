@@ -137,14 +137,7 @@ static int32_t tree_child(en_ctx *c, uint32_t s, int dir, uint32_t d, uint32_t l
         else if (dir == 2) k->crow++, k->cur += cols;
         else k->crow--, k->cur -= cols;
     }
-    const en_cprop *qn = &c->cprop[k->pid];
-    int64_t bytes = k->bytes, ser_n = en_ser_of(c, qn, bytes);
-    int64_t ex = msg ? en_head_excess(c, q, qn, bytes) : ser > ser_n ? ser - ser_n : 0;
-    int64_t cycle = s0 + lat + ex;
-    k->lag = msg ? (uint32_t)(ser - ex) : 0;
-    if (k->trk >= 0) en_trk_add(c, k->trk, cls, cycle - s0);
-    k->hop = (uint16_t)(hopn < 0xFFFE ? hopn + 1 : 0xFFFF);
-    k->stage = (uint8_t)(nst | (k->stage & 0xF0));
+    int64_t cycle = en_leave(c, k, nst, s0, ser, lat, q, cls, hopn, msg);
     return en_q_push(&c->q, cycle, en_qkey(&c->q, k->op, k->pkt, k->hop), (uint32_t)ns | EN_REF_PKT);
 }
 

@@ -283,7 +283,7 @@ static inline int64_t take(en_resv *r, int64_t ready, int64_t bytes, int64_t bw,
  * transfer's next packet boundary, as the packet model would interleave them, and the rest of the
  * transfer waits: it, the port and the message's tail move `occ` cycles later. Its next packet has
  * been waiting since its run began, so a request that was ready by then comes after one more.
- * Returns the request's start, or -1 when it just waits for the port (no read in progress, or
+ * Returns the request's start, or -1 when it just waits for the port (nothing in progress, or
  * something reserved after it). Compute ops (VEC, DIMC_LOAD) call it; deliveries do not. */
 int64_t en_preempt(en_ctx *c, uint32_t tile, en_resv *port, int64_t ready, int64_t occ) {
     en_rdv *rd = &c->rd[tile];
@@ -316,7 +316,7 @@ int32_t en_hop(en_ctx *c, uint32_t s, int64_t ready) {
             int64_t later = ready + k->lag;
             if (trk >= 0) en_trk_add(c, trk, CHIPEMU_RES_SRAM, k->lag);
             k->lag = 0;
-            k->hop = (uint16_t)(hopn < 0xFFFE ? hopn + 1 : 0xFFFF);
+            k->hop = en_next_hop(hopn);
             return en_q_push(&c->q, later, en_qkey(&c->q, (uint32_t)x, k->pkt, k->hop), s | EN_REF_PKT);
         }
         en_slot_free(c, s);
@@ -391,7 +391,7 @@ int32_t en_hop(en_ctx *c, uint32_t s, int64_t ready) {
             if (trk >= 0) en_trk_add(c, trk, cls, delivered - s0);
             k->stage = (uint8_t)(EN_ST_FIN | fl);
             k->lag = 0;
-            k->hop = (uint16_t)(hopn < 0xFFFE ? hopn + 1 : 0xFFFF);
+            k->hop = en_next_hop(hopn);
             return en_q_push(&c->q, delivered, en_qkey(&c->q, (uint32_t)x, k->pkt, k->hop), s | EN_REF_PKT);
         }
         en_slot_free(c, s);
@@ -424,15 +424,8 @@ int32_t en_hop(en_ctx *c, uint32_t s, int64_t ready) {
             nst = EN_ST_EJECT;
         }
     }
-    const en_cprop *qn = &c->cprop[k->pid];
-    int64_t ser_n = en_ser_of(c, qn, bytes);
-    int64_t ex = msg ? en_head_excess(c, q, qn, bytes) : ser > ser_n ? ser - ser_n : 0;
-    int64_t cycle = s0 + lat + ex, lag = msg ? ser - ex : 0;
-    k->lag = (uint32_t)lag;
-    if (trk >= 0) en_trk_add(c, trk, cls, cycle - s0);
-    k->hop = (uint16_t)(hopn < 0xFFFE ? hopn + 1 : 0xFFFF);
-    k->stage = (uint8_t)(nst | fl);
     k->trk = trk;
+    int64_t cycle = en_leave(c, k, nst, s0, ser, lat, q, cls, hopn, msg);
     if (nst == EN_ST_DST && (fl & EN_F_GATED)) return gate_delivery(c, x, s, cycle);
     return en_q_push(&c->q, cycle, en_qkey(&c->q, (uint32_t)x, k->pkt, k->hop), s | EN_REF_PKT);
 }
