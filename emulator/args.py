@@ -1,0 +1,84 @@
+"""Strict checks of public arguments, shared by every public entry (kernels, microbenchmarks,
+numerics, the KV cache, the CLI): booleans are not integers, strings are not numbers, and every
+refusal is an error of the given ChipemuError class naming the argument, its value and what is
+allowed. Each check returns the value normalised (Python int / float / bool / str), so callers
+keep only what was checked.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from chipemu.emulator.errors import ChipemuError, ConfigError
+
+__all__ = ["integer", "real", "boolean", "choice", "no_extra"]
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _bounds(lo, hi) -> str:
+    if lo is not None and hi is not None:
+        return f"an integer in [{lo}, {hi}]"
+    if lo is not None:
+        return f"an integer >= {lo}"
+    if hi is not None:
+        return f"an integer <= {hi}"
+    return "an integer"
+
+
+def integer(name: str, value, lo: int | None = None, hi: int | None = None, *,
+            error: type[ChipemuError] = ConfigError, why: str = "") -> int:
+    """value as a Python int, or `error` naming `name`, the value and [lo, hi] (either may be
+    None). Floats, bools, strings and arrays are refused, even 3.0 or True."""
+    if not _is_int(value):
+        raise error(f"{name}={value!r} ({type(value).__name__}) is not {_bounds(lo, hi)}"
+                    + (f" ({why})" if why else ""))
+    v = int(value)
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        raise error(f"{name}={v} is out of range; allowed: {_bounds(lo, hi)}"
+                    + (f" ({why})" if why else ""))
+    return v
+
+
+def real(name: str, value, lo: float | None = None, hi: float | None = None, *,
+         lo_open: bool = False, error: type[ChipemuError] = ConfigError) -> float:
+    """value as a finite Python float (ints accepted, bools and strings refused), within lo..hi
+    (lo excluded when lo_open), or `error` naming `name`, the value and the range."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise error(f"{name}={value!r} ({type(value).__name__}) is not a real number")
+    v = float(value)
+    lo_ok = lo is None or (v > lo if lo_open else v >= lo)
+    if not math.isfinite(v) or not lo_ok or (hi is not None and v > hi):
+        rng = (f"{'(' if lo_open else '['}{'-inf' if lo is None else lo}, "
+               f"{'inf' if hi is None else hi}]")
+        raise error(f"{name}={value!r} is out of range; allowed: a finite number in {rng}")
+    return v
+
+
+def boolean(name: str, value, *, error: type[ChipemuError] = ConfigError) -> bool:
+    """value if it is a bool (Python or NumPy), else `error`: "yes", 1 and None are refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise error(f"{name}={value!r} ({type(value).__name__}) is not a bool; allowed: True, False")
+    return bool(value)
+
+
+def choice(name: str, value, allowed, *, error: type[ChipemuError] = ConfigError):
+    """value if it equals one of `allowed` (compared by type too: True is not 1), else `error`
+    listing them."""
+    allowed = tuple(allowed)
+    for a in allowed:
+        if type(value) is type(a) and value == a:
+            return value
+    raise error(f"{name}={value!r} is not allowed; allowed: {', '.join(map(repr, allowed))}")
+
+
+def no_extra(what: str, given: dict, used, *, error: type[ChipemuError] = ConfigError) -> None:
+    """Refuse keywords of `given` that are not in `used`, naming them and the valid ones."""
+    extra = sorted(set(given) - set(used))
+    if extra:
+        raise error(f"{what}: unknown argument{'s' if len(extra) > 1 else ''} "
+                    f"{', '.join(extra)}; allowed: {', '.join(sorted(used))}")
