@@ -2,13 +2,14 @@
 from chipemu.emulator.errors import (BackendError, CapacityError, ChipemuError, ConfigError,
                                      EngineError, FormatError, NativeError, ShapeError)
 from chipemu.emulator.device import Device, Site
+from chipemu.emulator.runtime.budget import budget, set_budget
 from chipemu.emulator.numerics.formats import (DIMC_FORMATS, FORMATS, FormatSpec, QTensor,
                                                dequantize, get_format, quantize)
 
 __all__ = ["ChipemuError", "ConfigError", "CapacityError", "ShapeError", "FormatError",
            "BackendError", "NativeError", "EngineError", "FORMATS", "DIMC_FORMATS", "FormatSpec",
            "QTensor", "get_format", "quantize", "dequantize", "Device", "Site", "Machine",
-           "TileKernel", "Result", "simulate"]
+           "TileKernel", "Result", "simulate", "set_budget", "budget"]
 
 __version__ = "0.1.0"
 

@@ -21,6 +21,7 @@ import numpy as np
 from chipemu.emulator.errors import BackendError, ConfigError, ShapeError
 from chipemu.emulator.events import EventLog
 from chipemu.emulator.intrinsics import core as K
+from chipemu.emulator.runtime import budget
 from chipemu.emulator.runtime import launch as L
 from chipemu.emulator.runtime.state import State
 
@@ -137,6 +138,8 @@ class Machine:
         run = L.run_numba if self.backend == "numba" else L.run_c
         ne, npeers = run(st, fn, kernel.name, self.step, self.threads, stage, sc,
                          self._dev_array(), p, ev0, p0, ecap, pcap, scap)
+        # the backstop of a plan's estimate (runtime/budget.py); the superstep is not committed
+        budget.check(f"this run (superstep {self.step}, kernel {kernel.name!r})", events=ev0 + ne)
         st._n_events += ne
         st._n_peers += npeers
         self.step += 1
