@@ -11,13 +11,22 @@ inlines the intrinsics, the codec and the vector math from other files. chipemu'
 therefore stamped with those files too (_DEPS), and a tile kernel with its folder's params.py
 (its parameter indices are frozen into the compiled code), so editing an intrinsic or a layout
 recompiles the kernels instead of silently running stale ones.
+
+Cache location (`cache_dir()`, read when a function is decorated, i.e. at import): $NUMBA_CACHE_DIR
+when set, else a per-user cache directory (`$XDG_CACHE_HOME/chipemu/numba` or
+`~/.cache/chipemu/numba`; `~/Library/Caches/chipemu/numba` on macOS,
+`%LOCALAPPDATA%/chipemu/Cache/numba` on Windows) — never beside the source, so a read-only
+install and a user's own scripts stay clean. Where no cache directory is writable the functions
+compile uncached (with a warning).
 """
 import functools
 import os
+import sys
+import warnings
 
 import numba
 
-__all__ = ["jit"]
+__all__ = ["jit", "cache_dir"]
 
 _OPTIONS = dict(nogil=True, fastmath=False, error_model="numpy", boundscheck=False)
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -46,17 +55,47 @@ def _local_deps(f):
     return (path,) if os.path.exists(path) else ()
 
 
+def _user_cache_root() -> str:
+    """The platform's per-user cache directory for chipemu (see the module docstring)."""
+    home = os.path.expanduser("~")
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
+        return os.path.join(base, "chipemu", "Cache")
+    if sys.platform == "darwin":
+        return os.path.join(home, "Library", "Caches", "chipemu")
+    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache"),
+                        "chipemu")
+
+
+def cache_dir() -> str:
+    """Where compiled functions are cached: $NUMBA_CACHE_DIR, else the per-user directory."""
+    return os.environ.get("NUMBA_CACHE_DIR") or os.path.join(_user_cache_root(), "numba")
+
+
+def _locator_class(caching):
+    """A Numba cache locator under cache_dir(), one subfolder per source folder (Numba's own
+    naming: folder name + hash of its path, so equal file names in two folders never collide)."""
+    class _ChipemuCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
+        def __init__(self, py_func, py_file):
+            self._py_file = py_file
+            self._lineno = py_func.__code__.co_firstlineno
+            self._cache_path = os.path.join(cache_dir(), self.get_suitable_cache_subpath(py_file))
+
+        def get_cache_path(self):
+            return self._cache_path
+    return _ChipemuCacheLocator
+
+
 @functools.lru_cache(maxsize=None)
 def _cache_class(extra=()):
-    """A Numba FunctionCache whose source stamp also covers _DEPS and `extra` (None if Numba's
-    private caching API moved: then plain cache=True, and stale kernels need a manual cache
-    clear)."""
+    """A Numba FunctionCache under cache_dir() whose source stamp also covers _DEPS and `extra`
+    (None if Numba's private caching API moved: then plain cache=True under $NUMBA_CACHE_DIR or
+    Numba's default, and stale kernels need a manual cache clear)."""
     try:
         from numba.core import caching
         base_impl, base_cache = caching.CompileResultCacheImpl, caching.FunctionCache
-        # Numba's own order: $NUMBA_CACHE_DIR when set, else beside the source, else per user
-        locators = (caching.UserProvidedCacheLocator, caching.InTreeCacheLocator,
-                    caching.UserWideCacheLocator)
+        # ours for functions in files; Numba's for notebook cells (it caches them per user too)
+        locators = (_locator_class(caching), caching.IPythonCacheLocator)
     except (ImportError, AttributeError):
         return None
     deps = _deps_stamp(_DEPS + extra)
@@ -70,6 +109,16 @@ def _cache_class(extra=()):
     return type("_ChipemuCache", (base_cache,), {"_impl_class": impl})
 
 
+def _attach_cache(disp, cache):
+    """Give `disp` the cache, or leave it uncached (with a warning) where no cache directory is
+    writable: a read-only home must not stop the emulator."""
+    try:
+        disp._cache = cache(disp.py_func)
+    except RuntimeError as exc:          # Numba: "cannot cache function ...: no locator available"
+        warnings.warn(f"chipemu: compiling {disp.py_func.__qualname__} uncached ({exc}); set "
+                      f"NUMBA_CACHE_DIR to a writable directory to cache it", stacklevel=3)
+
+
 def jit(fn=None, *, parallel=False, signature=None):
     """Compile `fn` with chipemu's Numba options; use as `@jit`, `@jit(parallel=True)` or
     `@jit(signature=sig)` (compiled for sig only)."""
@@ -80,7 +129,7 @@ def jit(fn=None, *, parallel=False, signature=None):
                 return numba.njit(signature, parallel=parallel, cache=True, **_OPTIONS)(f)
             return numba.njit(parallel=parallel, cache=True, **_OPTIONS)(f)
         disp = numba.njit(parallel=parallel, cache=False, **_OPTIONS)(f)
-        disp._cache = cache(disp.py_func)
+        _attach_cache(disp, cache)
         if signature is not None:
             disp.compile(signature)
             disp.disable_compile()
