@@ -1,12 +1,40 @@
-"""The `chipemu` command line (click + rich)."""
+"""The `chipemu` command line (click + rich). Every error is one line on stderr, never a
+traceback: usage errors end with where to find the help."""
+import sys
+
 import click
 
 __all__ = ["main"]
 
 
+def _one_line(exc: click.ClickException) -> str:
+    msg = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        msg += f" (see '{ctx.command_path} --help')"
+    return f"Error: {msg}"
+
+
 class _Group(click.Group):
     """`run` takes its options from the registered kernels, so it is built (and the kernels
     imported) only when it is asked for, not on every `chipemu` call."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        no_args_help = getattr(click.exceptions, "NoArgsIsHelpError", ())
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)
+        except no_args_help as exc:          # `chipemu run` alone: its help, as click shows it
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(_one_line(exc), err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
     def list_commands(self, ctx):
         return sorted(super().list_commands(ctx) + ["run"])
@@ -33,7 +61,7 @@ def demo(size, seed, backend):
     from rich.console import Console
     from rich.table import Table
 
-    from chipemu.cli.demo import format_errors, reference_tensors
+    from chipemu.cli.demo import decode_line, format_errors, reference_tensors
 
     console = Console()
     for title, x in reference_tensors(size, seed).items():
@@ -68,12 +96,7 @@ def demo(size, seed, backend):
                   "batch of 16 (Llama-3-8B shape: 32 query heads, 8 KV heads, head_dim 128), then "
                   "one new token (timing mode; chipemu run attention --help for more)")
     fill, step = decode_step("corsair", backend=fast)
-    comp = step.phases["compute"]
-    console.print(f"cache fill: {fill.cycles:,} cycles; decode step: append "
-                  f"{step.phases['append']['cycles']:,} cycles, attention "
-                  f"{comp['cycles']:,} cycles ({comp['seconds'] * 1e6:.2f} µs), "
-                  f"{comp['energy_pj'] / 16 / 1e6:.3f} µJ per token in the attention itself, "
-                  f"{step.energy_pj / 16 / 1e6:.3f} µJ per token with the append and query I/O")
+    console.print(decode_line(fill, step))
     step.summary(console)
 
 

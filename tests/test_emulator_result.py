@@ -54,7 +54,7 @@ def test_trace_cap_says_what_was_dropped(tmp_path, hotspot):
 
 
 def test_stats_and_config_files(tmp_path, hotspot):
-    d = hotspot.write_stats(tmp_path)
+    d = hotspot.write_stats(tmp_path).parent
     text = (d / "stats.txt").read_text().splitlines()
     assert text[0].startswith("---------- Begin Simulation Statistics")
     assert any(line.startswith("sim.cycles") and "# makespan (cycles)" in line for line in text)
@@ -70,6 +70,48 @@ def test_summary_names_the_binding_resource(hotspot):
     text = console.export_text()
     assert "binding resource" in text and hotspot.critical_path["binding"] in text
     assert "energy by component" in text
+
+
+def test_writers_both_return_the_file_written(tmp_path, hotspot):
+    # the issue: write_trace returned a file, write_stats a directory
+    for target in (tmp_path / "a", tmp_path / "b" / "c"):          # new folders, made on demand
+        trace, stats = hotspot.write_trace(target), hotspot.write_stats(target)
+        assert trace == target / "trace.json" and trace.is_file()
+        assert stats == target / "stats.txt" and stats.is_file()
+        assert (stats.parent / "stats.json").is_file() and (stats.parent / "config.json").is_file()
+    named = hotspot.write_trace(tmp_path / "d" / "mine.json")
+    assert named == tmp_path / "d" / "mine.json" and named.is_file()
+
+
+def test_compute_phase_figures_are_labelled_with_the_whole_run_beside():
+    # the issue: achieved_tflops (1,939 for 8192^3, compute phase only) stood alone; the whole
+    # span gives ~104
+    r = matmul((64, 256), (256, 128), device=TINY, mode="timing")
+    macs = r.metrics["macs"]
+    whole = 2 * macs / r.seconds / 1e12
+    assert r.metrics["achieved_tflops"] > 1.5 * whole               # the load phase counts
+    console = Console(record=True, width=160)
+    r.summary(console)
+    text = console.export_text()
+    row = next(line for line in text.splitlines() if "achieved_tflops" in line)
+    assert "compute phase" in text and "whole run" in text
+    assert f"{r.metrics['achieved_tflops']:,.4g}" in row and f"{whole:,.4g}" in row
+    stats = r.stats()
+    assert "compute phase" in stats["metrics.achieved_tflops"][1]
+    assert stats["whole_run.achieved_tflops"][0] == pytest.approx(whole)
+    assert stats["whole_run.compute_cycles"][0] == r.cycles
+    assert stats["whole_run.compute_pj_per_mac"][0] == pytest.approx(r.energy_pj / macs)
+    assert "whole_run.peak_tflops" not in stats            # a device figure, not a phase's
+
+
+def test_energy_per_token_has_the_whole_step_beside():
+    from chipemu.kernels.attention import KVCache, attention
+    shape, new = (2, 2, 31, 64), (2, 2, 1, 64)             # a batch of 2: one new token each
+    cache = KVCache(shape, shape, max_len=64, device="corsair", mode="timing")
+    step = attention(new, new, new, cache=cache)
+    stats = step.stats()
+    assert stats["whole_run.energy_per_token_pj"][0] == pytest.approx(step.energy_pj / 2)
+    assert "compute phase" in stats["metrics.energy_per_token_pj"][1]
 
 
 def _golden_view(r):

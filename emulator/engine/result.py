@@ -109,15 +109,17 @@ class Result:
 
     # -- outputs ------------------------------------------------------------------------------
     def write_trace(self, path, *, max_events: int = 200_000) -> Path:
-        """Chrome trace JSON (open in ui.perfetto.dev); pid = chiplet, tid = tile unit.
+        """Write the Chrome trace JSON (open in ui.perfetto.dev; pid = chiplet, tid = tile unit)
+        and return the path of the file written.
 
-        path: a file, or a directory (trace.json is written inside). At most max_events op slices
-        are kept (the earliest by start); the rest are dropped and the file says so.
+        path: a file, or a directory (an existing one, or a name without a suffix; trace.json is
+        written inside). Missing folders are created. At most max_events op slices are kept
+        (the earliest by start); the rest are dropped and the file says so.
         """
         path = Path(path)
         if path.is_dir() or path.suffix == "":
-            path.mkdir(parents=True, exist_ok=True)
             path = path / "trace.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
         write_chrome_trace(path, self, max_events=max_events)
         return path
 
@@ -145,13 +147,24 @@ class Result:
         for p in self.phase_list:
             s[f"phase.{p.name}.cycles"] = (p.cycles, "phase span (cycles)")
             s[f"phase.{p.name}.energy_fj"] = (p.energy_fj, "phase energy (fJ)")
+        from chipemu.emulator.engine.summary import phase_metrics
+        over_phase = {key: (phase, whole) for key, phase, _, whole in phase_metrics(self)}
         for key, value in self.metrics.items():
-            if isinstance(value, (int, float, np.integer, np.floating)):
+            if not isinstance(value, (int, float, np.integer, np.floating)):
+                continue
+            if key in over_phase:
+                phase, whole = over_phase[key]
+                s[f"metrics.{key}"] = (value, f"kernel metric over the {phase} phase only")
+                if whole is not None:
+                    s[f"whole_run.{key}"] = (whole, f"metrics.{key} over the whole run")
+            else:
                 s[f"metrics.{key}"] = (value, "kernel metric")
         return s
 
     def write_stats(self, directory) -> Path:
-        """Write stats.txt (gem5 style), stats.json and config.json into `directory`."""
+        """Write stats.txt (gem5 style), stats.json and config.json into `directory` (created if
+        missing) and return the path of the file written first, stats.txt, as write_trace returns
+        its file; the other two lie beside it (`.parent`)."""
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         stats = self.stats()
@@ -169,7 +182,7 @@ class Result:
                   "engine_params": _plain(self.device.engine_params()),
                   "plan": _plain(self.plan) if self.plan is not None else None}
         (d / "config.json").write_text(json.dumps(config, indent=1, default=str) + "\n")
-        return d
+        return d / "stats.txt"
 
     def summary(self, console=None) -> None:
         """Print a rich summary naming the binding resource."""
