@@ -1,6 +1,7 @@
 """What every kernel shares: argument checks, the barrier, and the run skeleton.
 
-    run = Run("my_kernel", device, mode=mode, backend=backend)   # device -> machine
+    run = Run("my_kernel", device, mode=mode, backend=backend)   # arguments checked
+    run.start(events=..., host_bytes=...)                        # budget checked -> machine
     x = run.host("x", data, nbytes)                              # allocations
     with run.phase("load"):                                      # launches, grouped in phases
         run.launch(LOAD, tiles, p, events_per_tile=4)
@@ -21,18 +22,24 @@ from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
+from chipemu.emulator import args
 from chipemu.emulator.device import Device, Site, as_device
 from chipemu.emulator.engine.core import simulate
 from chipemu.emulator.engine.result import Phase, Result
-from chipemu.emulator.errors import ConfigError, FormatError, ShapeError
+from chipemu.emulator.errors import BackendError, ConfigError, FormatError, ShapeError
+from chipemu.emulator.events import EVENT_DTYPE
 from chipemu.emulator.numerics.formats import DIMC_FORMATS, get_format
+from chipemu.emulator.runtime import budget
 from chipemu.emulator.runtime.machine import Machine
 from chipemu.kernels.barrier import BARRIER_ALL
 
 __all__ = ["Run", "Progress", "as_device", "with_network", "machine_for", "finish", "check_mode",
-           "dimc_format", "shape_of", "barrier", "steps_mask"]
+           "check_backend", "check_network", "dimc_format", "shape_of", "barrier", "steps_mask",
+           "log_bytes"]
 
 MODES = ("functional", "timing")
+BACKENDS = ("c", "numba")
+NETWORKS = ("packet", "message")
 _FLOAT_KINDS = ("float32", "float16", "bfloat16")
 
 
@@ -40,9 +47,23 @@ _FLOAT_KINDS = ("float32", "float16", "bfloat16")
 
 def check_mode(mode) -> str:
     """mode, or ConfigError listing the modes."""
-    if mode not in MODES:
-        raise ConfigError(f"mode={mode!r} is not one of 'functional', 'timing'")
-    return mode
+    return args.choice("mode", mode, MODES)
+
+
+def check_backend(backend) -> str:
+    """backend, or BackendError listing the kernel backends."""
+    return args.choice("backend", backend, BACKENDS, error=BackendError)
+
+
+def check_network(network):
+    """network (None: the device's), or ConfigError listing the network models."""
+    return None if network is None else args.choice("network", network, NETWORKS)
+
+
+def log_bytes(events: int) -> int:
+    """Host bytes of an event log of `events` events (records; peers and the engine's per-event
+    arrays about double it), for the run budget."""
+    return 2 * events * EVENT_DTYPE.itemsize
 
 
 def dimc_format(name, what: str, device: Device) -> str:
@@ -61,32 +82,46 @@ def dimc_format(name, what: str, device: Device) -> str:
     return spec.name
 
 
-def shape_of(x, what: str, timing: bool):
+def _dims(shape, what, zero_ok):
+    """shape as ints, or ShapeError: every dimension >= 1 (>= 0 on the axes in zero_ok)."""
+    for i, v in enumerate(shape):
+        if v < (0 if i in zero_ok else 1):
+            raise ShapeError(f"{what} has shape {shape}: dimension {i} is {v}; allowed: an "
+                             f"integer >= {0 if i in zero_ok else 1}")
+    return shape
+
+
+def shape_of(x, what: str, timing: bool, zero_ok: tuple = ()):
     """(shape, array or None) of a kernel input: a float32/float16/bfloat16 array, or in timing
-    mode also a shape tuple (then the array is None)."""
+    mode also a shape tuple (then the array is None). Every dimension must be >= 1 (>= 0 on the
+    axes in zero_ok). Masked arrays are refused: the kernels have no use for a mask there and
+    would silently compute on the hidden values."""
     if isinstance(x, tuple) and not timing:
         raise ShapeError(f"{what}={x!r} is a shape: functional mode needs arrays (a shape tuple "
                          f"works in timing mode)")
     if timing and isinstance(x, tuple):
-        if not x or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+        if not x or not all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
                             for v in x):
             raise ShapeError(f"{what}={x!r}: a shape must be a non-empty tuple of integers")
-        return tuple(int(v) for v in x), None
-    if not hasattr(x, "shape") or not hasattr(x, "dtype"):
-        try:
-            x = np.asarray(x)
-        except Exception:
-            raise ShapeError(f"{what} must be an array (or a shape tuple in timing mode), got "
-                             f"{type(x).__name__}") from None
+        return _dims(tuple(int(v) for v in x), what, zero_ok), None
+    if isinstance(x, np.ma.MaskedArray):
+        raise ShapeError(f"{what} is a NumPy masked array; allowed: a plain array (fill the "
+                         f"masked values first, e.g. {what}.filled(0))")
+    try:                # plain ndarray (subclasses such as np.matrix behave differently)
+        x = np.asarray(x)
+    except Exception:
+        raise ShapeError(f"{what} must be an array (or a shape tuple in timing mode), got "
+                         f"{type(x).__name__}") from None
     if x.dtype.name not in _FLOAT_KINDS:
         raise ShapeError(f"{what} has dtype {x.dtype}; allowed: float32, float16, bfloat16"
                          + (" (or a shape tuple in timing mode)" if timing else ""))
-    return tuple(x.shape), x
+    return _dims(tuple(x.shape), what, zero_ok), x
 
 
 def with_network(device: Device, network=None) -> Device:
     """device, timed with network model `network` ("packet" | "message"; None: the device's own,
     `device.engine.network`). ConfigError names any other value."""
+    network = check_network(network)
     if network is None or network == device.engine.network:
         return device
     return device.replace({"engine.network": network})
@@ -179,6 +214,11 @@ class Run:
     device's). machine: an existing Machine to run on (e.g. a KV cache's, whose state persists
     between runs); then mode and backend are the machine's. progress: None (quiet) or a callable
     given a Progress after every superstep and about every 0.1 s while the engine runs.
+
+    The constructor checks every argument and creates nothing; `start(events=, host_bytes=)`
+    checks the plan's estimate against the run budget (runtime/budget.py) and creates the
+    Machine, so a run too large is refused before any memory is taken. `machine` creates it
+    on first use without that check.
     """
 
     def __init__(self, kernel: str, device=None, *, mode: str = "functional", backend: str = "c",
@@ -186,13 +226,28 @@ class Run:
                  progress: Callable[[Progress], None] | None = None):
         self.kernel = kernel
         self.progress = check_progress(progress)
-        self.device = with_network(as_device(device), network)
         if machine is None:
-            machine = machine_for(self.device, mode=check_mode(mode), backend=backend)
-        self.machine = machine
-        self.timing = machine.mode == "timing"
+            self.mode, self.backend = check_mode(mode), check_backend(backend)
+        else:
+            self.mode, self.backend = machine.mode, machine.backend
+        self.device = with_network(as_device(device), network)
+        self._machine = machine
+        self.timing = self.mode == "timing"
         self.phases: dict[str, list[int]] = {}
         self._current: str | None = None
+
+    def start(self, *, events: int = 0, host_bytes: int = 0) -> Machine:
+        """Refuse (CapacityError) a run estimated beyond the budget, else the Machine: created
+        now, or the one given. host_bytes: the run's own arrays; the log's are added here."""
+        budget.check(f"{self.kernel} on {self.device.name!r}", events=int(events),
+                     host_bytes=int(host_bytes) + log_bytes(int(events)))
+        return self.machine
+
+    @property
+    def machine(self) -> Machine:
+        if self._machine is None:
+            self._machine = machine_for(self.device, mode=self.mode, backend=self.backend)
+        return self._machine
 
     @contextmanager
     def phase(self, name: str):

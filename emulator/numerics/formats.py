@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from chipemu.emulator import args
 from chipemu.emulator.errors import BackendError, FormatError, ShapeError
 from chipemu.emulator.tables import formats as _tables
 
@@ -97,16 +98,21 @@ class QTensor:
     def __post_init__(self):
         spec = get_format(self.fmt)
         object.__setattr__(self, "fmt", spec.name)
-        shape = tuple(int(n) for n in self.shape)
+        if not isinstance(self.shape, (tuple, list)) or not self.shape:
+            raise ShapeError(f"shape={self.shape!r}; allowed: a non-empty tuple of integers >= 1")
+        shape = tuple(args.integer("shape", n, 1, error=ShapeError) for n in self.shape)
         object.__setattr__(self, "shape", shape)
-        if not shape or not -len(shape) <= self.axis < len(shape):
-            raise ShapeError(f"axis={self.axis} is out of range for shape {shape}")
-        object.__setattr__(self, "axis", self.axis % len(shape))
+        axis = args.integer("axis", self.axis, -len(shape), len(shape) - 1, error=ShapeError,
+                            why=f"an axis of shape {shape}")
+        object.__setattr__(self, "axis", axis % len(shape))
         moved = _moved_shape(shape, self.axis)
+        if isinstance(self.codes, np.ma.MaskedArray) or isinstance(self.scales, np.ma.MaskedArray):
+            raise ShapeError("codes and scales must be plain arrays, not NumPy masked arrays")
         codes = np.ascontiguousarray(self.codes)
         if codes.dtype != spec.container or codes.shape != moved:
             raise ShapeError(f"codes must be {spec.container} of shape {moved} for {spec.name}, "
                              f"got {codes.dtype} of shape {codes.shape}")
+        _check_codes(spec, codes)
         scales = np.asarray(self.scales)
         scales = scales if scales.flags.c_contiguous else scales.copy()
         want_dtype, want_shape = _scale_layout(spec, moved)
@@ -151,13 +157,51 @@ class QTensor:
                 f"nbytes={self.nbytes})")
 
 
+def _code_range(spec: FormatSpec):
+    """(lo, hi) of the element codes of `spec` held in its container: `elem_bits` bits, two's
+    complement for the integer kinds; None when the codes fill the container."""
+    bits = spec.elem_bits
+    if bits >= 8 * spec.container.itemsize:
+        return None
+    if spec.container == np.int8:
+        return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    return 0, (1 << bits) - 1
+
+
+def _check_codes(spec: FormatSpec, codes: np.ndarray) -> None:
+    """FormatError naming the first code that does not fit the format's element bits (it would
+    otherwise be cut to its low bits without a word)."""
+    rng = _code_range(spec)
+    if rng is None or codes.size == 0:
+        return
+    lo, hi = rng
+    bad = np.flatnonzero((codes < lo) | (codes > hi))
+    if bad.size:
+        i = np.unravel_index(bad[0], codes.shape)
+        raise FormatError(f"codes{list(map(int, i))}={int(codes[i])} is not a {spec.name} code; "
+                          f"allowed: {lo}..{hi} ({spec.elem_bits} bits)")
+
+
 def unpack_codes(packed, fmt, count: int) -> np.ndarray:
-    """Inverse of `QTensor.packed_codes`: `count` codes in the format's container dtype."""
+    """Inverse of `QTensor.packed_codes`: `count` codes in the format's container dtype.
+    packed: uint8 bytes (an array, bytes or bytearray) of exactly the ceil(count * elem_bits /
+    8) bytes that packed_codes gives for `count` codes; anything else is a ShapeError."""
     spec = get_format(fmt)
     bits = spec.elem_bits
-    packed = np.asarray(packed, dtype=np.uint8)
+    count = args.integer("count", count, 0, error=ShapeError)
+    if isinstance(packed, (bytes, bytearray, memoryview)):
+        packed = np.frombuffer(bytes(packed), np.uint8)
+    if isinstance(packed, np.ma.MaskedArray) or not isinstance(packed, np.ndarray) \
+            or packed.dtype != np.uint8 or packed.ndim != 1:
+        raise ShapeError(f"packed must be 1-D uint8 bytes (as QTensor.packed_codes gives), got "
+                         f"{type(packed).__name__} {getattr(packed, 'dtype', '')} "
+                         f"{getattr(packed, 'shape', '')}".rstrip())
+    need = (count * bits + 7) // 8
+    if packed.size != need:
+        raise ShapeError(f"packed has {packed.size} bytes but count={count} {spec.name} codes of "
+                         f"{bits} bits take {need}; allowed: count matching the bytes")
     if bits % 8 == 0:
-        out = packed[: count * bits // 8].view(f"<u{bits // 8}")
+        out = packed.view(f"<u{bits // 8}")
     else:
         planes = np.unpackbits(packed, bitorder="little")[: count * bits].reshape(count, bits)
         out = (planes.astype(np.uint32) << np.arange(bits, dtype=np.uint32)).sum(axis=1)
@@ -180,6 +224,9 @@ def _scale_layout(spec: FormatSpec, moved_shape):
 
 
 def _as_float32(x, name="x") -> np.ndarray:
+    if isinstance(x, np.ma.MaskedArray):
+        raise ShapeError(f"{name} is a NumPy masked array; quantize would drop its mask: pass a "
+                         f"plain array (e.g. {name}.filled(0))")
     try:
         arr = np.asarray(x)
     except Exception as exc:  # ragged lists and the like
@@ -200,8 +247,7 @@ def _as_float32(x, name="x") -> np.ndarray:
 
 
 def _check_backend(backend):
-    if backend not in BACKENDS:
-        raise BackendError(f"backend={backend!r} is not one of {', '.join(BACKENDS)}")
+    args.choice("backend", backend, BACKENDS, error=BackendError)
 
 
 def quantize(x, fmt, axis: int = -1, *, backend: str = "c") -> QTensor:
@@ -212,10 +258,8 @@ def quantize(x, fmt, axis: int = -1, *, backend: str = "c") -> QTensor:
     spec = get_format(fmt)
     _check_backend(backend)
     x = _as_float32(x)
-    if not isinstance(axis, (int, np.integer)) or not -x.ndim <= axis < x.ndim:
-        raise ShapeError(f"axis={axis!r} is out of range for an array of {x.ndim} dimension(s); "
-                         f"allowed: {-x.ndim}..{x.ndim - 1}")
-    axis = int(axis) % x.ndim
+    axis = args.integer("axis", axis, -x.ndim, x.ndim - 1, error=ShapeError,
+                        why=f"an axis of an array of {x.ndim} dimension(s)") % x.ndim
     x2 = np.ascontiguousarray(np.moveaxis(x, axis, -1))
     moved = x2.shape
     x2 = x2.reshape(-1, moved[-1])

@@ -15,6 +15,7 @@ Imports neither Numba nor the native module, so the NumPy reference can use it.
 """
 import numpy as np
 
+from chipemu.emulator import args
 from chipemu.emulator.errors import ShapeError
 from chipemu.emulator.tables import formats as _formats
 from chipemu.emulator.numerics.formats import (KIND_BLOCK_FP, KIND_BLOCK_INT, KIND_INT_TENSOR, get_format, quantize)
@@ -26,7 +27,7 @@ __all__ = ["row_bytes", "weight_bytes", "cols_eff", "pack_codes", "unpack_codes"
 
 def row_bytes(fmt, n: int) -> int:
     """Bytes of one row of n elements in the rows layout."""
-    s = get_format(fmt)
+    s, n = get_format(fmt), _count("n", n)
     if s.kind == KIND_INT_TENSOR:
         return n + 4
     if s.scale_bits:
@@ -36,7 +37,7 @@ def row_bytes(fmt, n: int) -> int:
 
 def weight_bytes(fmt, nrows: int, ncols: int) -> int:
     """Bytes of nrows weight rows of ncols columns in the weights layout."""
-    s = get_format(fmt)
+    s, nrows, ncols = get_format(fmt), _count("nrows", nrows), _count("ncols", ncols)
     if s.kind == KIND_INT_TENSOR:
         return nrows * ncols + 4
     return nrows * ncols * s.elem_bits // 8 + nrows // s.block_size * ncols
@@ -56,9 +57,31 @@ def pack_codes(codes, bits: int) -> np.ndarray:
     return np.packbits(planes.reshape(-1), bitorder="little")
 
 
+def _count(name, v):
+    return args.integer(name, v, 0, error=ShapeError)
+
+
+def _bytes(buf, name="buf") -> np.ndarray:
+    """buf as 1-D uint8 (bytes, bytearray or a uint8 array), or ShapeError: other dtypes would
+    be converted value by value, not read as bytes."""
+    if isinstance(buf, (bytes, bytearray, memoryview)):
+        return np.frombuffer(bytes(buf), np.uint8)
+    if not isinstance(buf, np.ndarray) or isinstance(buf, np.ma.MaskedArray) \
+            or buf.dtype != np.uint8:
+        raise ShapeError(f"{name} must be uint8 bytes (bytes or a uint8 array), got "
+                         f"{type(buf).__name__} {getattr(buf, 'dtype', '')}".rstrip())
+    return buf.reshape(-1)
+
+
 def unpack_codes(buf, n: int, bits: int, signed: bool) -> np.ndarray:
-    """n codes of `bits` bits from packed bytes, as int64 (sign-extended when signed)."""
-    buf = np.asarray(buf, np.uint8)
+    """n codes of `bits` bits from exactly ceil(n * bits / 8) packed bytes, as int64
+    (sign-extended when signed)."""
+    buf = _bytes(buf)
+    n = _count("n", n)
+    bits = args.integer("bits", bits, 1, 32, error=ShapeError)
+    if buf.size != (n * bits + 7) // 8:
+        raise ShapeError(f"buf has {buf.size} bytes but n={n} codes of {bits} bits take "
+                         f"{(n * bits + 7) // 8}")
     if bits % 8 == 0:
         u = buf[: n * bits // 8].view(f"<u{bits // 8}").astype(np.int64)
     else:
@@ -106,7 +129,7 @@ def pack_rows(codes, scales, fmt) -> np.ndarray:
 def unpack_rows(buf, fmt, rows: int, n: int):
     """Inverse of pack_rows: (codes [rows, n] in the container dtype, scales)."""
     s = get_format(fmt)
-    buf = np.asarray(buf, np.uint8)
+    buf, rows, n = _bytes(buf), _count("rows", rows), _count("n", n)
     rb, cb = row_bytes(s, n), (n * s.elem_bits + 7) // 8
     if buf.size < rows * rb:
         raise ShapeError(f"{buf.size} bytes hold fewer than {rows} rows of {rb} bytes")
@@ -180,7 +203,10 @@ def pack_weights(codes, scales, fmt) -> np.ndarray:
 def unpack_weights(buf, fmt, nrows: int, ncols: int):
     """Inverse of pack_weights: (codes int8 [nrows, ncols], scales)."""
     s = get_format(fmt)
-    buf = np.asarray(buf, np.uint8)
+    buf, nrows, ncols = _bytes(buf), _count("nrows", nrows), _count("ncols", ncols)
+    if buf.size < weight_bytes(s, nrows, ncols):
+        raise ShapeError(f"{buf.size} bytes hold fewer than {nrows} x {ncols} {s.name} weights "
+                         f"({weight_bytes(s, nrows, ncols)} bytes)")
     if s.kind == KIND_INT_TENSOR:
         codes = buf[:nrows * ncols].view(np.int8).reshape(nrows, ncols).copy()
         return codes, buf[nrows * ncols:nrows * ncols + 4].view("<f4")[0]

@@ -16,7 +16,9 @@ from dataclasses import replace
 
 import numpy as np
 
+from chipemu.emulator import args
 from chipemu.emulator.errors import CapacityError, ShapeError
+from chipemu.emulator.runtime import budget
 from chipemu.emulator.numerics.formats import KIND_INT_TENSOR, get_format
 from chipemu.kernels.attention import data as D
 from chipemu.kernels.attention import steps as S
@@ -24,36 +26,35 @@ from chipemu.kernels.attention.params import APPEND
 from chipemu.kernels.attention.plan import default_kv_fmt, plan_attention
 from chipemu.kernels.attention.tile import AT_APPEND
 from chipemu.kernels.blocks import pad2, w_blocks
-from chipemu.kernels.scaffold import Run, as_device, check_mode, dimc_format, machine_for, shape_of
+from chipemu.kernels.scaffold import (Run, as_device, check_backend, check_mode, dimc_format,
+                                     log_bytes, machine_for, shape_of)
 
 __all__ = ["KVCache"]
 
 
 class KVCache:
     """K/V of a batch resident on the device. k, v: [B, Hkv, L, D] arrays (or shape tuples in
-    timing mode); lengths: valid keys per sequence (default L for all); max_len: capacity in
-    keys; max_new: most new tokens per step."""
+    timing mode; L may be 0); lengths: valid keys per sequence, B integers in 0..L (default L
+    for all); max_len: capacity in keys, an integer >= max(L, 1) (None: L); max_new: most new
+    tokens per step, 1..max_len (None: min(16, max_len)); heads: query heads Hq, a multiple of
+    Hkv (None: Hkv). Every argument is checked, and the cache's host arrays and fill estimated
+    against the run budget, before anything is allocated."""
 
-    def __init__(self, k, v, *, max_len=None, lengths=None, max_new=16, heads=None,
+    def __init__(self, k, v, *, max_len=None, lengths=None, max_new=None, heads=None,
                  fmt="mxint8", kv_fmt=None, device=None, backend="c", mode="functional"):
         self.device = dev = as_device(device)
         self.timing = check_mode(mode) == "timing"
+        self.backend = check_backend(backend)
         self.fmt = dimc_format(fmt, "fmt", dev)
-        self.kv_fmt = dimc_format(kv_fmt or default_kv_fmt(self.fmt), "kv_fmt", dev)
-        ks, ka = shape_of(k, "k", self.timing)
-        vs, va = shape_of(v, "v", self.timing)
+        self.kv_fmt = dimc_format(kv_fmt if kv_fmt is not None else default_kv_fmt(self.fmt),
+                                  "kv_fmt", dev)
+        ks, ka = shape_of(k, "k", self.timing, zero_ok=(2,))
+        vs, va = shape_of(v, "v", self.timing, zero_ok=(2,))
         if len(ks) != 4 or ks != vs:
             raise ShapeError(f"k {ks} and v {vs} must be 4-D [B, Hkv, L, D] of the same shape")
         self.b, self.hkv, l0, self.d = ks
-        self.hq = heads or self.hkv
-        self.max_len = int(max_len or l0)
-        self.max_new = int(max_new)
-        if l0 > self.max_len:
-            raise CapacityError(f"k holds {l0} keys, beyond max_len={self.max_len}")
-        self.lengths = (np.full(self.b, l0, np.int64) if lengths is None
-                        else np.asarray(lengths, np.int64).reshape(self.b))
-        if (self.lengths < 0).any() or (self.lengths > l0).any():
-            raise ShapeError(f"lengths={self.lengths.tolist()} must lie in 0..{l0}")
+        self._check_sizes(l0, max_len, max_new, heads)
+        self.lengths = self._check_lengths(lengths, l0)
         bk = dev.tile.dimc.rows
         self.plan = plan_attention(self.b, self.hq, self.hkv, self.max_new, self.max_len, self.d,
                                    self.fmt, dev, kv_fmt=self.kv_fmt, max_replicas=1,
@@ -62,9 +63,15 @@ class KVCache:
             raise CapacityError(f"a KV cache of {self.max_len} keys x head_dim {self.d} for "
                                 f"{self.plan.units} (batch, kv head) pairs does not fit the DIMC "
                                 f"arrays of {dev.name!r}; the cache keeps K/V in the arrays")
-        self.machine = mach = machine_for(dev, mode=mode, backend=backend)
         p = self.plan
         self.units = p.units
+        self.tiles = D.tile_tables(p, self._keep(self.max_new))
+        self.offs, sizes = S.offsets(p, self.tiles, p.blocks_per_tile)
+        fill = 2 * (p.d_splits + p.v_splits) * p.blocks_per_tile * len(self.tiles)
+        budget.check(f"a KV cache of max_len={self.max_len} on {dev.name!r}", events=fill,
+                     host_bytes=self._copy_bytes() + S.host_bytes(p, dev, sizes, self.timing)
+                     + log_bytes(fill))
+        self.machine = mach = machine_for(dev, mode=mode, backend=backend)
         if not self.timing:
             self._k = np.zeros((p.units, self.max_len, self.d), np.float32)
             self._v = np.zeros((p.units, self.max_len, self.d), np.float32)
@@ -73,11 +80,49 @@ class KVCache:
             for u in range(p.units):               # keys past a sequence's length do not exist
                 self._k[u, self.lengths[u // self.hkv]:] = 0
                 self._v[u, self.lengths[u // self.hkv]:] = 0
-        self.tiles = D.tile_tables(p, self._keep(self.max_new))
-        self.offs, sizes = S.offsets(p, self.tiles, p.blocks_per_tile)
         self.bufs = S.alloc(mach, p, sizes, self.timing)
-        self.backend = backend
         self.fill = self._write_initial()
+
+    # ---- argument checks ----
+    def _check_sizes(self, l0, max_len, max_new, heads):
+        """heads, max_len and max_new checked (ShapeError / CapacityError naming them), then the
+        host arrays they imply (the keep mask, the K/V copies) against the run budget."""
+        self.hq = self.hkv if heads is None else args.integer("heads", heads, 1, error=ShapeError)
+        if self.hq % self.hkv:
+            raise ShapeError(f"heads={self.hq} is not a multiple of the cache's Hkv={self.hkv} "
+                             f"(grouped-query attention needs Hq % Hkv == 0)")
+        if max_len is None and l0 == 0:
+            raise ShapeError("max_len=None with an empty prefill (L=0); allowed: an integer >= 1")
+        self.max_len = l0 if max_len is None else args.integer("max_len", max_len, 1,
+                                                               error=ShapeError)
+        if l0 > self.max_len:
+            raise CapacityError(f"k holds {l0} keys, beyond max_len={self.max_len}")
+        self.max_new = (min(16, self.max_len) if max_new is None else
+                        args.integer("max_new", max_new, 1, self.max_len, error=ShapeError,
+                                     why="new tokens per step, at most max_len"))
+        budget.check(f"a KV cache of max_len={self.max_len}, max_new={self.max_new}",
+                     host_bytes=self._copy_bytes())
+
+    def _copy_bytes(self):
+        units, g = self.b * self.hkv, self.hq // self.hkv
+        kv = 0 if self.timing else 2 * units * self.max_len * self.d * 4
+        return 3 * units * g * self.max_new * self.max_len + kv
+
+    def _check_lengths(self, lengths, l0):
+        """lengths as int64 [B] in 0..l0 (default l0), or ShapeError."""
+        if lengths is None:
+            return np.full(self.b, l0, np.int64)
+        try:
+            arr = np.asarray(lengths)
+        except Exception:
+            arr = np.asarray(None)
+        if (isinstance(lengths, np.ma.MaskedArray) or arr.dtype.kind not in "iu"
+                or arr.shape != (self.b,)):
+            raise ShapeError(f"lengths={lengths!r}; allowed: {self.b} integers (one per "
+                             f"sequence) in 0..{l0}")
+        if (arr < 0).any() or (arr > l0).any():
+            raise ShapeError(f"lengths={arr.tolist()} must lie in 0..{l0}")
+        return arr.astype(np.int64)
 
     # ---- masks ----
     def _keep(self, sq, lengths=None):
@@ -151,9 +196,9 @@ class KVCache:
         run.launch(AT_APPEND, ids, par, events_per_tile=2 * most, peers_per_tile=1,
                    stage_bytes_per_tile=64)
 
-    def append_writes(self, sq):
+    def append_writes(self, sq, refresh=True):
         """The rewrites of a step of sq new tokens: {tile: [(slot, host_off, nbytes, row0,
-        rows)]}, with the host bytes refreshed (functional)."""
+        rows)]}, with the host bytes refreshed (functional, when refresh)."""
         p = self.plan
         fv = get_format(self.kv_fmt)
         bv = p.rows if fv.kind == KIND_INT_TENSOR else fv.block_size
@@ -164,7 +209,7 @@ class KVCache:
             lo, hi = int(self.lengths[b]), int(self.lengths[b]) + sq
             for j in range(lo // p.bk, -(-hi // p.bk)):
                 tile, slot0, host = self._where(u, j)
-                if not self.timing:
+                if refresh and not self.timing:
                     self.machine.write(self.bufs["kv_host"], self._slots(u, j), offset=host)
                 w = writes.setdefault(tile, [])
                 for s in range(p.d_splits):                 # K^T: the new keys are columns
@@ -178,11 +223,37 @@ class KVCache:
         return writes
 
     # ---- a decode step ----
-    def step(self, q, k_new, v_new, *, scale: float, network=None, progress=None):
+    def step(self, q, k_new, v_new, *, scale=None, network=None, progress=None):
         """Append the Sq new tokens' keys and values [B, Hkv, Sq, D], then attend with q
         [B, Hq, Sq, D] over each sequence's keys so far (the new tokens causally) -> Result with
-        phases "append", "load" (queries) and "compute". Called by attention(..., cache=self)."""
+        phases "append", "load" (queries) and "compute". scale: None (1/sqrt(D)) or a finite
+        number. Called by attention(..., cache=self).
+
+        Everything is checked and planned before the cache changes; should a launch still fail
+        (the Machine's budget backstop), the step is undone, so a failed step leaves the cache
+        as it was."""
         p0, mach = self.plan, self.machine
+        run = Run("attention_decode", self.device, machine=mach, network=network,
+                  progress=progress)
+        sq, qa, ka, va = self._check_step(q, k_new, v_new)
+        scale = float(1.0 / np.sqrt(self.d) if scale is None else args.real("scale", scale))
+        keep = self._keep(sq)
+        status = D.mask_info(keep, p0.bk, p0.kb)(p0.mq, p0.members, p0.blocks_per_tile, 1)[0]
+        plan = replace(p0, sq=sq, nq=p0.group * sq, chunks=1, status=status)
+        tiles = D.tile_tables(plan, keep)
+        if max(len(t[4]) for t in tiles.values()) > max(1, p0.n_bias):
+            raise CapacityError("this step needs more mask-bias blocks than the cache reserved")
+        most = max(len(w) for w in self.append_writes(sq, refresh=False).values())
+        run.start(events=2 * most * len(tiles) + S.compute_events(plan, sorted(tiles)))
+        step0 = mach.step
+        try:
+            return self._run_step(run, plan, tiles, sq, qa, ka, va, scale)
+        except BaseException:
+            self._undo(sq, step0)
+            raise
+
+    def _check_step(self, q, k_new, v_new):
+        """(sq, q, k, v arrays or None) of a step, or ShapeError / CapacityError."""
         qs, qa = shape_of(q, "q", self.timing)
         ks, ka = shape_of(k_new, "k", self.timing)
         vs, va = shape_of(v_new, "v", self.timing)
@@ -197,22 +268,18 @@ class KVCache:
         if (self.lengths + sq > self.max_len).any():
             raise CapacityError(f"appending {sq} tokens to lengths {self.lengths.tolist()} exceeds "
                                 f"max_len={self.max_len}")
+        return sq, qa, ka, va
+
+    def _run_step(self, run, plan, tiles, sq, qa, ka, va, scale):
+        p0, mach = self.plan, self.machine
         if not self.timing:
-            kk = np.asarray(ka, np.float32).reshape(p0.units, sq, d)
-            vv = np.asarray(va, np.float32).reshape(p0.units, sq, d)
+            kk = np.asarray(ka, np.float32).reshape(p0.units, sq, self.d)
+            vv = np.asarray(va, np.float32).reshape(p0.units, sq, self.d)
             for u in range(p0.units):
                 lo = int(self.lengths[u // self.hkv])
                 self._k[u, lo:lo + sq], self._v[u, lo:lo + sq] = kk[u], vv[u]
-        run = Run("attention_decode", self.device, machine=mach, network=network,
-                  progress=progress)
         with run.phase("append"):
             self._launch_writes(run, self.append_writes(sq))
-        keep = self._keep(sq)
-        status = D.mask_info(keep, p0.bk, p0.kb)(p0.mq, p0.members, p0.blocks_per_tile, 1)[0]
-        plan = replace(p0, sq=sq, nq=p0.group * sq, chunks=1, status=status)
-        tiles = D.tile_tables(plan, keep)
-        if max(len(t[4]) for t in tiles.values()) > max(1, p0.n_bias):
-            raise CapacityError("this step needs more mask-bias blocks than the cache reserved")
         if not self.timing:
             S.write_queries(mach, plan, tiles, self.offs, self.bufs,
                             D.q_units(qa, scale, plan, self.backend))
@@ -225,3 +292,16 @@ class KVCache:
         mach.clear_log()
         self.lengths = self.lengths + sq
         return r
+
+    def _undo(self, sq, step0):
+        """Take back a failed step: the new keys and values (past the lengths, zero again),
+        their host bytes, the log and the superstep count. DIMC slots past the lengths may
+        keep the failed step's codes; they are masked and rewritten before they are used."""
+        if not self.timing:
+            for u in range(self.plan.units):
+                lo = int(self.lengths[u // self.hkv])
+                self._k[u, lo:lo + sq] = 0
+                self._v[u, lo:lo + sq] = 0
+            self.append_writes(sq)              # the host bytes of those blocks, as before
+        self.machine.clear_log()
+        self.machine.step = step0

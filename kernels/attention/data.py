@@ -14,9 +14,14 @@ from chipemu.kernels.attention.params import ATTENTION
 from chipemu.kernels.attention.plan import merge_script, zigzag
 from chipemu.kernels.blocks import pad2, w_blocks, x_blocks
 
-__all__ = ["keep_units", "mask_info", "q_units", "kv_slots", "tile_tables", "params"]
+__all__ = ["keep_bytes", "keep_units", "mask_info", "q_units", "kv_slots", "tile_tables", "params"]
 
 MINIT = np.float32(-1e30)      # the running max starts here, so a fully masked row stays finite
+
+
+def keep_bytes(b, hq, sq, skv):
+    """Host bytes of keep_units and the planner's passes over it (about 3 masks' worth)."""
+    return 3 * b * hq * sq * skv + sq * skv
 
 
 def keep_units(attn_mask, is_causal, b, hq, hkv, sq, skv):

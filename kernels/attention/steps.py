@@ -9,7 +9,8 @@ from chipemu.kernels.attention import data as D
 from chipemu.kernels.attention.params import ATTENTION
 from chipemu.kernels.attention.tile import AT_Q, AT_STEP
 
-__all__ = ["offsets", "alloc", "kv_bytes", "write_queries", "run_compute", "add_metrics", "gather"]
+__all__ = ["offsets", "alloc", "kv_bytes", "write_queries", "run_compute", "add_metrics", "gather",
+           "compute_events", "host_bytes"]
 
 
 def offsets(plan, tiles, bpt):
@@ -68,14 +69,35 @@ def write_queries(mach, plan, tiles, offs, bufs, q_u):
             mach.write(bufs["bias_host"], np.stack(arrs), offset=offs[tile]["bias"])
 
 
+def _ev_step(plan):
+    """Most events a tile logs in one compute superstep."""
+    per = plan.d_splits + plan.v_splits
+    return plan.blocks_per_tile * (2 * per + 18) + 6 * plan.v_splits + 20
+
+
+def compute_events(plan, ids):
+    """Most events of run_compute on tiles `ids` (at_q, the barrier, the compute supersteps),
+    for the run budget."""
+    return len(ids) * (3 + 1 + plan.rounds * plan.stages * _ev_step(plan))
+
+
+def host_bytes(plan, dev, sizes, timing):
+    """Host bytes of a run besides its log and keep mask, for the run budget: in functional
+    mode the host buffers (`sizes`, from offsets), the query and K/V bytes built for them
+    (about as large again), every tile's SRAM and the output; timing mode keeps sizes only."""
+    if timing:
+        return 0
+    out = plan.units * plan.nq * plan.v_splits * plan.cols * 4
+    return 2 * sum(sizes.values()) + dev.n_tiles * sum(plan.sram.values()) + 2 * out
+
+
 def run_compute(run, plan, p, ids):
     """at_q (query rows, bias, constants) and a barrier in phase "load", then the compute
     supersteps in phase "compute". The bias bytes per tile are set in p by the caller."""
     with run.phase("load"):
         run.launch(AT_Q, ids, p, events_per_tile=3, peers_per_tile=1, stage_bytes_per_tile=64)
         run.barrier(ids)
-    per = plan.d_splits + plan.v_splits
-    ev_step = plan.blocks_per_tile * (2 * per + 18) + 6 * plan.v_splits + 20
+    ev_step = _ev_step(plan)
     part = (2 + plan.v_splits * plan.cols) * plan.mq * 4
     with run.phase("compute"):
         for s in range(plan.rounds * plan.stages):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chipemu.emulator.errors import ShapeError
+from chipemu.emulator.errors import ConfigError, ShapeError
 from chipemu.emulator.numerics.formats import DIMC_FORMATS
 from chipemu.kernels.blocks import pad2, w_blocks, x_blocks
 from chipemu.kernels.matmul import data as D
@@ -48,27 +48,40 @@ def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
     "compute"; Result.metrics the MACs, achieved vs peak TFLOPS, pJ/MAC and the floor.
     debug_hook(machine, plan): called once the weights are loaded, before the compute phase
     (fault studies, e.g. machine.corrupt_weight(tile, slot, row, col, code)).
+    Every argument is checked, and the run's events and host bytes estimated from the plan
+    against the run budget (chipemu.emulator.runtime.budget), before any state exists.
     """
     run = Run("matmul", device, mode=mode, backend=backend, network=network, progress=progress)
-    dev, mach, timing = run.device, run.machine, run.timing
+    dev, timing = run.device, run.timing
+    if debug_hook is not None and not callable(debug_hook):
+        raise ConfigError(f"debug_hook={debug_hook!r}; allowed: None or a callable "
+                          f"debug_hook(machine, plan)")
     fa = dimc_format(fmt, "fmt", dev)
     fw = dimc_format(weight_fmt if weight_fmt is not None else fmt, "weight_fmt", dev)
     a_shape, a_arr = shape_of(a, "a", timing)
     b_shape, b_arr = shape_of(b, "b", timing)
     _check(a_shape, b_shape)
-    m = int(np.prod(a_shape[:-1]))
+    m = int(np.prod(a_shape[:-1], dtype=object))
     k, n = b_shape
     plan = plan_matmul(m, k, n, fa, fw, dev)
     R, C = plan.rows, plan.cols
     kp, np_ = plan.kb * R, plan.nb * C
-    xb3 = wb3 = None
+    _, woffs, wsize, blocks = D.w_host(plan, None)        # sizes only: nothing allocated yet
+    _, xoffs, xsize = D.x_host(plan, None)
+    tiles = sorted(blocks)
+    nkg = max(len(plan.kgroup_tiles(c, 0)) for c in range(plan.chiplets_used))
+    ev_load = 2 * plan.blocks_per_tile + 2
+    ev_step = (plan.pieces_per_tile + plan.blocks_per_tile * (2 if plan.passes > 1 else 1) + 3)
+    events = len(tiles) * (ev_load + 1 + plan.compute_supersteps * ev_step)
+    mach = run.start(events=events, host_bytes=_host_bytes(
+        dev, plan.sram, m * kp + kp * np_, wsize + xsize, m * np_, timing))
+    wdata = xdata = None
     if not timing:
         a2 = np.asarray(a_arr, np.float32).reshape(m, k)
         xb3 = x_blocks(pad2(a2, m, kp), fa, R, backend=backend)
         wb3 = w_blocks(pad2(np.asarray(b_arr, np.float32), kp, np_), fw, R, C, backend=backend)
-    wdata, woffs, wsize, blocks = D.w_host(plan, wb3)
-    xdata, xoffs, xsize = D.x_host(plan, xb3)
-    del xb3, wb3
+        wdata, xdata = D.w_host(plan, wb3)[0], D.x_host(plan, xb3)[0]
+        del xb3, wb3
     bufs = {"w_host": run.host("w", wdata, wsize),
             "x_host": run.host("x", xdata if xdata is not None else np.zeros(1, np.uint8), xsize)}
     del wdata, xdata
@@ -77,10 +90,6 @@ def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
         if name in plan.sram:
             bufs[name] = mach.alloc_sram(name, plan.sram[name])
     p = D.params(plan, dev.n_tiles, bufs, woffs, blocks, xoffs)
-    tiles = sorted(blocks)
-    nkg = max(len(plan.kgroup_tiles(c, 0)) for c in range(plan.chiplets_used))
-    ev_load = 2 * plan.blocks_per_tile + 2
-    ev_step = (plan.pieces_per_tile + plan.blocks_per_tile * (2 if plan.passes > 1 else 1) + 3)
     stage = plan.pieces_per_tile * plan.piece_rows * plan.row_bytes + plan.mc * C * 4 + 64
     with run.phase("load"):
         run.launch(MM_LOAD, tiles, p, events_per_tile=ev_load, peers_per_tile=1,
@@ -98,6 +107,16 @@ def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
     r = run.finish(output=out, plan=plan.to_dict())
     _metrics(r, plan, dev)
     return r
+
+
+def _host_bytes(dev, sram, elements, host, outputs, timing):
+    """Host bytes a run allocates besides its log, for the budget: in functional mode about 12
+    bytes per padded input element (float32 copies, codes and the codec's temporaries), the
+    host arena (grown 2x) and its parts, every tile's SRAM and the output; timing mode keeps
+    sizes only."""
+    if timing:
+        return 0
+    return 12 * elements + 3 * host + dev.n_tiles * sum(sram.values()) + 8 * outputs
 
 
 def _gather(mach, plan, ybuf, rows_shape, m, n):

@@ -31,12 +31,16 @@ def scale_rows(x, s, *, device=None, backend="c", mode="functional", network=Non
     """
     run = Run("scale_rows", device, mode=mode, backend=backend, network=network,
               progress=progress)
-    dev, mach, timing = run.device, run.machine, run.timing
+    dev, timing = run.device, run.timing
     xs, xa = shape_of(x, "x", timing)
     ss, sa = shape_of(s, "s", timing)
     if len(xs) != 2 or ss != xs[:1]:
         raise ShapeError(f"x must be [rows, cols] and s [rows]; got x {xs}, s {ss}")
     plan = plan_scale_rows(xs[0], xs[1], dev)
+    # refuse before any state: 3 events per tile; in functional mode x's float32 copy, the host
+    # arena (grown 2x), every tile's SRAM and the output
+    data = 0 if timing else 4 * (xs[0] * xs[1] + xs[0]) * 4 + dev.n_tiles * sum(plan.sram.values())
+    mach = run.start(events=3 * plan.tiles, host_bytes=data)
     x_host = run.host("x_host", None if timing else np.asarray(xa, np.float32), xs[0] * xs[1] * 4)
     s_host = run.host("s_host", None if timing else np.asarray(sa, np.float32), xs[0] * 4)
     bufs = {"x_host": x_host, "s_host": s_host}
