@@ -133,7 +133,7 @@ def test_corsair_peaks_and_power():
 
 def test_bad_parameters_are_clear_errors():
     from chipemu.emulator.errors import ShapeError
-    with pytest.raises(ShapeError, match="senders=9 must be in 1..3"):
+    with pytest.raises(ShapeError, match=r"senders=9 is out of range; allowed: an integer in \[1, 3\]"):
         mb.noc_hotspot(TINY, senders=9)
     with pytest.raises(ShapeError, match="link=99"):
         mb.d2d_bandwidth(TINY, link=99)
@@ -169,3 +169,104 @@ def test_three_hop_send_chain_on_tiny_by_hand():
         m.launch(SEND_TABLE, [s], table, events_per_tile=1)
     r = finish(m, TINY, kernel="chain")
     assert r.timing.end_cycles.tolist() == [3, 6, 9] and r.cycles == 9
+
+
+# ---- issue 11: strict arguments, refusing before work, device capacities ----
+
+@pytest.mark.parametrize("name,kw,err,match", [
+    ("d2d_bandwidth", dict(link=True), "ShapeError", r"link=True \(bool\) is not an integer"),
+    ("noc_bandwidth", dict(nbytes=0), "ShapeError", r"nbytes=0 is out of range; allowed: an integer in \[1,"),
+    ("ping_pong", dict(rounds=-2), "ShapeError", r"rounds=-2 is out of range; allowed: an integer in \[1, 65536\]"),
+    ("ping_pong", dict(rounds=0), "ShapeError", r"rounds=0 is out of range"),
+    ("dimc_peak", dict(iterations=0), "ShapeError", r"iterations=0 is out of range"),
+    ("noc_bandwidth", dict(chiplet=4), "ShapeError", r"chiplet=4 is out of range; allowed: an integer in \[0, 3\]"),
+    ("noc_hotspot", dict(chiplet=-1), "ShapeError", r"chiplet=-1 is out of range"),
+    ("dimc_peak", dict(nvec=0), "ShapeError", r"^nvec=0 is out of range"),
+    ("dram_stream", dict(reps=-1), "ShapeError", r"^reps=-1 is out of range"),
+    ("dimc_peak", dict(iterations=1e9), "ShapeError", r"iterations=1000000000.0 \(float\)"),
+    ("dimc_peak", dict(nvec="4"), "ShapeError", r"nvec='4' \(str\)"),
+    ("dimc_peak", dict(tiles=[0, 0]), "ShapeError", r"names a tile twice"),
+    ("dimc_peak", dict(tiles=[True]), "ShapeError", r"tiles=True \(bool\)"),
+    ("dimc_peak", dict(seed=1.5), "ShapeError", r"seed=1.5 \(float\)"),
+    ("dimc_peak", dict(fmt=5), "FormatError", r"fmt=5 \(int\) is not a format name"),
+    ("dimc_peak", dict(weight_fmt="fp32"), "FormatError", r"weight_fmt='fp32' is not a DIMC format"),
+    ("noc_hotspot", dict(senders=2.0), "ShapeError", r"senders=2.0 \(float\)"),
+    ("ping_pong", dict(a=True), "ShapeError", r"a=True \(bool\)"),
+    ("ping_pong", dict(b="0"), "ShapeError", r"b='0' \(str\)"),
+    ("dram_stream", dict(nbytes=False), "ShapeError", r"nbytes=False \(bool\)"),
+    ("dram_stream", dict(mode="fast"), "ConfigError", r"mode='fast' is not allowed"),
+    ("ping_pong", dict(backend=None), "BackendError", r"backend=None is not allowed"),
+    ("noc_bandwidth", dict(bogus=1), "ConfigError", r"noc_bandwidth: unknown argument bogus; allowed: backend, chiplet"),
+])
+def test_bad_keywords_name_the_argument_before_any_work(name, kw, err, match, monkeypatch):
+    from chipemu.emulator import errors
+    from chipemu.kernels.microbench import plan
+
+    def no_machine(*a, **k):
+        raise AssertionError("a Machine was built before the arguments were checked")
+    monkeypatch.setattr(plan, "Machine", no_machine)
+    with pytest.raises(getattr(errors, err), match=match):
+        mb.MICROBENCHMARKS[name](TINY, **kw)
+
+
+def test_dram_capacity_is_enforced():
+    from chipemu.emulator.errors import CapacityError
+    with pytest.raises(CapacityError, match=r"needs 2,097,152 bytes of one DRAM channel; device "
+                                            r"'tiny' has 1,048,576 per channel"):
+        mb.dram_stream("tiny", nbytes=65536, reps=32)
+    r = mb.dram_stream("tiny", nbytes=65536, reps=16, mode="timing")      # exactly one channel
+    assert r.plan["reps"] == 16
+
+
+@pytest.mark.parametrize("name,kw,figure", [
+    ("dimc_peak", dict(iterations=3_000_000), "events"),       # 2048 tiles x 3 M MVMs
+    ("dimc_peak", dict(iterations=10**9), "events"),
+    ("dram_stream", dict(reps=10**7, nbytes=64), "events"),
+])
+def test_runs_beyond_the_budget_are_refused_up_front(name, kw, figure, monkeypatch):
+    from chipemu.emulator.errors import CapacityError
+    from chipemu.kernels.microbench import plan
+    monkeypatch.setattr(plan, "Machine", None)      # refused before a Machine is built
+    with pytest.raises(CapacityError, match=f"{name} .* would log about .* {figure}.*set_budget"):
+        mb.MICROBENCHMARKS[name](CORSAIR, mode="timing", **kw)
+
+
+def test_ping_pong_rounds_beyond_the_bound_are_refused_at_once():
+    from chipemu.emulator.errors import ShapeError
+    with pytest.raises(ShapeError, match=r"rounds=100000000 is out of range"):
+        mb.ping_pong("tiny", rounds=100_000_000)
+
+
+def test_budget_limits_are_figures_that_can_be_raised():
+    from chipemu.emulator.errors import CapacityError
+    from chipemu.emulator.runtime.budget import budget
+    with budget(max_events=100):
+        with pytest.raises(CapacityError, match="about 208 events, beyond the budget of 100"):
+            mb.dimc_peak(TINY, nvec=2, iterations=8, mode="timing")       # 16 x (3+2+1+8)
+    with budget(max_events=224):
+        assert mb.dimc_peak(TINY, nvec=2, iterations=8, mode="timing").cycles > 0
+    with budget(max_host_bytes=100_000):        # functional data is counted, timing holds none
+        with pytest.raises(CapacityError, match="bytes on the host"):
+            mb.dimc_peak(TINY, nvec=2, iterations=2)
+        assert mb.dimc_peak(TINY, nvec=2, iterations=2, mode="timing").cycles > 0
+
+
+@pytest.mark.parametrize("name", list(mb.MICROBENCHMARKS))
+def test_timing_mode_allocates_no_data(name, monkeypatch):
+    from chipemu.emulator.runtime.state import State
+    from chipemu.kernels.microbench import api
+
+    def refuse(*a, **k):
+        raise AssertionError("timing mode made or wrote data")
+    monkeypatch.setattr(api.np.random, "default_rng", refuse)
+    monkeypatch.setattr(State, "write", refuse)
+    built = []
+    real = State.__init__
+
+    def keep(self, *a, **k):
+        real(self, *a, **k)
+        built.append(self)
+    monkeypatch.setattr(State, "__init__", keep)
+    kw = {"iterations": 4} if name == "dimc_peak" else {}
+    mb.MICROBENCHMARKS[name](TINY, mode="timing", **kw)
+    assert built and all(s.host_bytes() == 0 and s._host.size == 0 for s in built)

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from chipemu.emulator import args
 from chipemu.emulator.errors import BackendError, ConfigError, ShapeError
-from chipemu.emulator.events import EventLog
+from chipemu.emulator.events import EVENT_DTYPE, EventLog
 from chipemu.emulator.intrinsics import core as K
 from chipemu.emulator.runtime import budget
 from chipemu.emulator.runtime import launch as L
@@ -36,6 +37,14 @@ class TileKernel:
     not provided."""
 
     def __init__(self, name: str, *, numba=None, c=None):
+        if not isinstance(name, str) or not name:
+            raise ShapeError(f"TileKernel name={name!r}; allowed: a non-empty string")
+        if numba is not None and not callable(getattr(numba, "compile", None)):
+            raise BackendError(f"TileKernel {name!r}: numba={numba!r}; allowed: None or a "
+                               f"`jit` function fn(ctx, tile, step, p)")
+        if c is not None and not (isinstance(c, str) and c) and not callable(c):
+            raise BackendError(f"TileKernel {name!r}: c={c!r}; allowed: None, the name of an "
+                               f"exported C function, or a callable returning its address")
         self.name, self.numba, self.c = name, numba, c
         self._compiled = False
         self._c_ptr = None
@@ -68,10 +77,25 @@ class TileKernel:
         return f"TileKernel({self.name!r}, numba={self.numba is not None}, c={c!r})"
 
 
-def _count(name, value, lo=0):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
-        raise ShapeError(f"{name}={value!r} must be an integer >= {lo}")
-    return int(value)
+def _count(name, value, lo=0, hi=None):
+    return args.integer(name, value, lo, hi, error=ShapeError)
+
+
+def _int64_params(params):
+    """params as a contiguous int64 vector: integers only (a float, bool or string would be
+    truncated or parsed silently), each within int64."""
+    try:
+        a = np.asarray(params)
+    except (TypeError, ValueError) as exc:         # ragged nesting
+        raise ShapeError(f"params must be a flat sequence of integers: {exc}") from None
+    if a.size and (a.dtype.kind not in "iuO" or a.dtype.kind == "O" and not all(
+            type(x) is int or isinstance(x, np.integer) for x in a.reshape(-1))):
+        raise ShapeError(f"params must be integers (int64), got dtype {a.dtype}: "
+                         f"{np.asarray(params).reshape(-1)[:8]!r}")
+    try:
+        return np.ascontiguousarray(np.asarray(params, dtype=np.int64).reshape(-1))
+    except OverflowError as exc:
+        raise ShapeError(f"params must be integers within int64: {exc}") from None
 
 
 class Machine:
@@ -80,21 +104,25 @@ class Machine:
     methods and attributes are the Machine's (alloc_sram, write, read, dimc_state, n_tiles, ...).
 
     params: a dict whose keys are the fields of chipemu_device_params (Device.engine_params()),
-    or an object with an engine_params() method. mode: "functional" | "timing". backend: "c" |
-    "numba". threads: tile ranges run in parallel (default: $CHIPEMU_NUM_THREADS or the CPUs).
+    or an object with an engine_params() method (a Device: its DRAM capacity is enforced too).
+    mode: "functional" | "timing". backend: "c" | "numba". threads: tile ranges run in parallel
+    (default: $CHIPEMU_NUM_THREADS or the CPUs). dram_capacity_bytes: bytes of one DRAM channel
+    (default: the Device's chiplet.dram.capacity_bytes; unbounded for a params dict).
     """
 
     def __init__(self, params, *, mode: str = "functional", backend: str = "c",
-                 threads: int | None = None):
+                 threads: int | None = None, dram_capacity_bytes: int | None = None):
+        mode = args.choice("mode", mode, ("functional", "timing"))
+        backend = args.choice("backend", backend, ("c", "numba"), error=BackendError)
+        if threads is not None:
+            threads = args.integer("threads", threads, 1, error=ConfigError)
+        if dram_capacity_bytes is None:
+            dram = getattr(getattr(params, "chiplet", None), "dram", None)
+            dram_capacity_bytes = getattr(dram, "capacity_bytes", None)
         if hasattr(params, "engine_params"):
             params = params.engine_params()
-        if mode not in ("functional", "timing"):
-            raise ConfigError(f"mode={mode!r} is not one of 'functional', 'timing'")
-        if backend not in ("c", "numba"):
-            raise BackendError(f"backend={backend!r} is not one of 'c', 'numba'")
-        if threads is not None:
-            _count("threads", threads, 1)
-        self.state = State(params, functional=mode == "functional")
+        self.state = State(params, functional=mode == "functional",
+                           dram_capacity=dram_capacity_bytes)
         self.mode, self.backend, self.threads = mode, backend, threads
         self.step = 0
 
@@ -118,19 +146,22 @@ class Machine:
         st = self.state
         tiles = self._check_tiles(tiles)
         n = len(tiles)
-        try:
-            p = np.ascontiguousarray(np.asarray(params, dtype=np.int64).reshape(-1))
-        except (TypeError, ValueError, OverflowError) as exc:
-            raise ShapeError(f"params must be integers (int64), got {params!r}: {exc}") from None
+        p = _int64_params(params)
         ecap = _count("events_per_tile", events_per_tile)
         pcap = _count("peers_per_tile",
                       4 * st.n_tiles if peers_per_tile is None else peers_per_tile)
         default_stage = max(4096, st.sram_bytes_used)
         scap = _count("stage_bytes_per_tile",
                       default_stage if stage_bytes_per_tile is None else stage_bytes_per_tile)
+        ev0, p0 = st._n_events, st._n_peers
+        # the log and staging regions this launch reserves (events_per_tile x tiles ...),
+        # refused before they are allocated; the events logged are checked after the run
+        budget.check(f"superstep {self.step} (kernel {kernel.name!r}, {n} tiles x "
+                     f"events_per_tile={ecap}, peers_per_tile={pcap}, "
+                     f"stage_bytes_per_tile={scap})", host_bytes=st.host_bytes() + n * (
+                         ecap * EVENT_DTYPE.itemsize + pcap * 4 + (scap if st.functional else 0)))
         fn = kernel.numba_fn() if self.backend == "numba" else kernel.c_fn()
         st._ensure_dimc()
-        ev0, p0 = st._n_events, st._n_peers
         st._reserve_log(ev0 + n * ecap, p0 + n * pcap)
         stage = st._stage_buffer(n * scap)
         sc = np.zeros((n, K.SC_COUNT), np.int64)

@@ -4,14 +4,18 @@
   (64-byte aligned); tile SRAM is one uint8 array [n_tiles, stride] grown as buffers are allocated
   (stride >= the high-water mark). Going past sram_capacity_bytes raises CapacityError.
 - DRAM buffers sit on a global channel (chiplet * dram_channels + channel) at a per-channel base;
-  their bytes live in one arena holding only what was allocated. HOST buffers copy the caller's
-  bytes into a host arena (read-only to the device).
+  their bytes live in one arena holding only what was allocated. Going past a channel's capacity
+  (the Device's chiplet.dram.capacity_bytes, when the Machine was given the Device) raises
+  CapacityError, in both modes. HOST buffers copy the caller's bytes into a host arena
+  (read-only to the device).
 - DIMC state per tile and slot: element codes int8 [n_tiles, slots, rows, cols_max], block-scale
   codes uint8 [n_tiles, slots, blocks_max, cols_max], the int8 weight scale, the weight format
   (-1 = empty; tracked in timing mode too). Data arrays are allocated on the first functional
   launch with np.zeros, whose pages the OS commits only when a tile writes them.
 - Timing mode keeps shapes only: no SRAM, DIMC, DRAM or host bytes.
-Host-side helpers (write, read, dimc_state, corrupt_weight) are not logged.
+Host-side helpers (write, read, dimc_state, corrupt_weight: runtime/access.py) are not logged.
+Every allocation checks all its arguments and the capacity before it changes anything; the data
+arrays it grows are checked against the run budget (runtime/budget.py) first.
 """
 from __future__ import annotations
 
@@ -21,10 +25,12 @@ import mmap
 
 import numpy as np
 
+from chipemu.emulator import args
 from chipemu.emulator.intrinsics import core as K
-from chipemu.emulator.errors import CapacityError, ChipemuError, ConfigError, ShapeError
+from chipemu.emulator.errors import CapacityError, ConfigError, ShapeError
 from chipemu.emulator.events import BUFFER_DTYPE, EVENT_DTYPE, EventLog
-from chipemu.emulator.numerics.formats import KIND_INT_TENSOR, get_format
+from chipemu.emulator.runtime import budget
+from chipemu.emulator.runtime.access import HostAccess, bytes_of
 from chipemu.emulator.tables.formats import DIMC_MIN_ELEM_BITS, cols_eff
 from chipemu.emulator.tables.limits import LIMIT
 
@@ -70,20 +76,13 @@ def _is_int(x):
     return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
 
 
-def _bytes_of(data):
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        return np.frombuffer(bytes(data), np.uint8)
-    arr = np.ascontiguousarray(data)
-    return arr.reshape(-1).view(np.uint8)
-
-
-class State:
+class State(HostAccess):
     """The memories, buffers, DIMC slots and event log of one Machine (see the module docstring).
 
     params: the chipemu_device_params fields (a dict); functional: False keeps shapes only.
     """
 
-    def __init__(self, params, *, functional: bool):
+    def __init__(self, params, *, functional: bool, dram_capacity: int | None = None):
         if not isinstance(params, dict):
             raise ConfigError(f"params must be a dict of chipemu_device_params fields, got "
                               f"{type(params).__name__}")
@@ -118,6 +117,10 @@ class State:
         self.blocks_max = -(-self.rows // 32)
         self.sram_capacity = v["sram_capacity_bytes"]
         self.n_channels = v["n_chiplets"] * v["dram_channels"]
+        # bytes of one DRAM channel (Device chiplet.dram.capacity_bytes); None: only the buffer
+        # bound, for params dicts, which do not carry it (the engine does not need it)
+        self.dram_capacity = (None if dram_capacity is None else
+                              args.integer("dram_capacity", dram_capacity, 1, error=ConfigError))
         self.buffers: list[Buffer] = []
         self._bufs = np.zeros((0, K.BT_COUNT), np.int64)
         self.sram_bytes_used = 0
@@ -136,37 +139,56 @@ class State:
         self._stage = np.zeros(0, np.uint8)
         self._n_events = self._n_peers = 0
 
-    # ---- allocation ----
+    # ---- allocation (every check first: a refused allocation changes nothing) ----
 
     def _add(self, name, kind, where, base, size, store):
-        if not isinstance(name, str) or not name:
-            raise ShapeError(f"buffer name must be a non-empty string, got {name!r}")
         b = Buffer(len(self.buffers), name, kind, where, base, size, store)
         self.buffers.append(b)
         self._bufs = np.vstack([self._bufs, np.array([[kind, store, size, where]], np.int64)])
         return b.id
 
-    def _size(self, nbytes):
-        if not _is_int(nbytes) or not 1 <= nbytes <= _MAX_BUF:
-            raise ShapeError(f"nbytes={nbytes!r} must be an integer in 1..{_MAX_BUF}")
-        return int(nbytes)
+    @staticmethod
+    def _name(name):
+        if not isinstance(name, str) or not name:
+            raise ShapeError(f"buffer name must be a non-empty string, got {name!r}")
+        return name
+
+    def _size(self, nbytes, what="nbytes"):
+        return args.integer(what, nbytes, 1, _MAX_BUF, error=ShapeError,
+                            why="bytes of one buffer")
+
+    def host_bytes(self) -> int:
+        """Bytes of data this State holds on the host (0 in timing mode): the SRAM in use on
+        every tile, the DIMC slots once allocated, the DRAM and host bytes allocated. The
+        figure runtime/budget.py bounds (arrays grown ahead are committed only when written)."""
+        if not self.functional:
+            return 0
+        return (self.n_tiles * self.sram_bytes_used + self._codes.nbytes + self._scales.nbytes
+                + self._dram_used + self._host_used)
+
+    def _check_host(self, what, more):
+        # the budget's backstop for data: a plan's estimate should have refused earlier
+        if self.functional:
+            budget.check(what, host_bytes=self.host_bytes() + more)
 
     def alloc_sram(self, name: str, nbytes: int) -> int:
         """An SRAM buffer of nbytes: the same range of every tile's SRAM. Returns its id."""
-        nbytes = self._size(nbytes)
+        name, nbytes = self._name(name), self._size(nbytes)
         base = _align(self.sram_bytes_used)
         if base + nbytes > self.sram_capacity:
             raise CapacityError(
                 f"SRAM buffer {name!r} of {nbytes} bytes (at offset {base}, after {base} bytes "
                 f"already allocated) needs {base + nbytes} bytes of SRAM on every tile (tiles "
                 f"0..{self.n_tiles - 1}), beyond sram_capacity_bytes={self.sram_capacity}")
-        self.sram_bytes_used = base + nbytes
-        if self.functional and self._sram.shape[1] < base + nbytes:
-            stride = min(max(_align(base + nbytes), 2 * self._sram.shape[1]),
-                         _align(self.sram_capacity))
+        self._check_host(f"SRAM buffer {name!r}", self.n_tiles * (base + nbytes
+                                                                  - self.sram_bytes_used))
+        stride = self._sram.shape[1]
+        if self.functional and stride < base + nbytes:
+            stride = min(max(_align(base + nbytes), 2 * stride), _align(self.sram_capacity))
             grown = sparse_zeros((self.n_tiles, stride), np.uint8)
             grown[:, :self._sram.shape[1]] = self._sram
             self._sram = grown
+        self.sram_bytes_used = base + nbytes
         return self._add(name, K.BUF_SRAM, 0, base, nbytes, base)
 
     def reserve_sram(self, nbytes: int) -> None:
@@ -181,34 +203,50 @@ class State:
             self._sram = grown
 
     def alloc_dram(self, name: str, nbytes: int, channel: int = 0) -> int:
-        """A DRAM buffer of nbytes on global channel `channel`. Returns its id."""
-        nbytes = self._size(nbytes)
-        if not _is_int(channel) or not 0 <= channel < self.n_channels:
-            raise ShapeError(f"channel={channel!r} is out of range; the device has DRAM channels "
-                             f"0..{self.n_channels - 1}")
+        """A DRAM buffer of nbytes on global channel `channel` (chiplet * dram_channels +
+        channel). Returns its id. CapacityError when the channel's capacity is passed."""
+        name, nbytes = self._name(name), self._size(nbytes)
+        if self.n_channels == 0:
+            raise CapacityError(f"DRAM buffer {name!r}: the device has no DRAM channels")
+        channel = args.integer("channel", channel, 0, self.n_channels - 1, error=ShapeError,
+                               why="the device's global DRAM channels")
         base = _align(self._chan_used[channel])
-        self._chan_used[channel] = base + nbytes
+        cap = self.dram_capacity
+        if cap is not None and base + nbytes > cap:
+            raise CapacityError(
+                f"DRAM buffer {name!r} of {nbytes} bytes on channel {channel} (at offset {base}, "
+                f"after {self._chan_used[channel]} bytes already allocated there) needs "
+                f"{base + nbytes} bytes, beyond the channel's {cap} bytes "
+                f"(chiplet.dram.capacity_bytes); {max(cap - base, 0)} bytes are free")
         store = _align(self._dram_used)
-        self._dram_used = store + nbytes
-        if self.functional and self._dram.size < self._dram_used:
-            grown = np.zeros(max(_align(self._dram_used), 2 * self._dram.size), np.uint8)
+        self._check_host(f"DRAM buffer {name!r}", store + nbytes - self._dram_used)
+        if self.functional and self._dram.size < store + nbytes:
+            grown = np.zeros(max(_align(store + nbytes), 2 * self._dram.size), np.uint8)
             grown[:self._dram.size] = self._dram
             self._dram = grown
-        return self._add(name, K.BUF_DRAM, int(channel), base, nbytes, store)
+        self._chan_used[channel] = base + nbytes
+        self._dram_used = store + nbytes
+        return self._add(name, K.BUF_DRAM, channel, base, nbytes, store)
 
     def alloc_host(self, name: str, data=None, *, nbytes: int | None = None) -> int:
         """A HOST buffer holding a copy of `data` (any array or bytes, or a list of them laid
         end to end, copied in place without joining them first); in timing mode only its size
-        counts (nbytes= may replace data). Returns its id."""
+        counts, and nbytes= may replace data (give one of them, not both). Returns its id."""
+        name = self._name(name)
+        if data is not None and nbytes is not None:
+            raise ShapeError(f"alloc_host {name!r}: give data or nbytes=, not both "
+                             f"(nbytes={nbytes!r})")
         if data is None:
             if self.functional:
                 raise ShapeError("alloc_host needs data in functional mode")
             parts = []
             nbytes = self._size(nbytes)
         else:
-            parts = [_bytes_of(d) for d in data] if isinstance(data, list) else [_bytes_of(data)]
-            nbytes = self._size(sum(p.size for p in parts))
+            parts = [bytes_of(d, "data") for d in data] if isinstance(data, list) else \
+                [bytes_of(data, "data")]
+            nbytes = self._size(sum(p.size for p in parts), "bytes of data")
         store = _align(self._host_used)
+        self._check_host(f"host buffer {name!r}", store + nbytes - self._host_used)
         if self.functional and self._host.size < store + nbytes:
             # grow 2x: untouched np.zeros pages cost nothing, and fewer copies are made
             grown = np.zeros(max(_align(store + nbytes), 2 * self._host.size), np.uint8)
@@ -221,109 +259,16 @@ class State:
             at += p.size
         return self._add(name, K.BUF_HOST, 0, store, nbytes, store)
 
-    # ---- host-side access (not logged) ----
-
-    def _need_data(self, what):
-        if not self.functional:
-            raise ChipemuError(f"{what}: a timing-mode machine holds no data")
-
-    def _buffer(self, buf):
-        if not _is_int(buf) or not 0 <= buf < len(self.buffers):
-            raise ShapeError(f"buf={buf!r} is not a buffer id (0..{len(self.buffers) - 1})")
-        return self.buffers[int(buf)]
-
-    def _tile_list(self, b, tile):
-        if b.kind != K.BUF_SRAM:
-            if tile is not None:
-                raise ShapeError(f"buffer {b.name!r} is not in SRAM: pass tile=None")
-            return [None]
-        if tile is None:
-            raise ShapeError(f"buffer {b.name!r} is in SRAM: pass tile= (an id or a list of ids)")
-        tiles = [tile] if isinstance(tile, (int, np.integer)) else list(tile)
-        for t in tiles:
-            if not 0 <= t < self.n_tiles:
-                raise ShapeError(f"tile {t} is out of range 0..{self.n_tiles - 1}")
-        return tiles
-
-    def _arena(self, b, t):
-        if b.kind == K.BUF_SRAM:
-            return self._sram[t]
-        return self._dram if b.kind == K.BUF_DRAM else self._host
-
-    def _span(self, b, offset, nbytes):
-        if offset < 0 or nbytes < 0 or offset + nbytes > b.size:
-            raise ShapeError(f"range [{offset}, {offset}+{nbytes}) lies outside buffer {b.name!r} "
-                             f"of {b.size} bytes")
-        return b.store + offset
-
-    def write(self, buf: int, data, *, tile=None, offset: int = 0) -> None:
-        """Copy `data` (array or bytes) into buffer `buf` at `offset` (SRAM: on tile(s) `tile`)."""
-        self._need_data("write")
-        b = self._buffer(buf)
-        raw = _bytes_of(data)
-        at = self._span(b, offset, raw.size)
-        for t in self._tile_list(b, tile):
-            self._arena(b, t)[at:at + raw.size] = raw
-
-    def read(self, buf: int, *, tile=None, offset: int = 0, nbytes: int | None = None,
-             dtype=np.uint8) -> np.ndarray:
-        """A copy of buffer `buf`'s bytes [offset, offset+nbytes) (SRAM: of tile `tile`), viewed
-        as `dtype`."""
-        self._need_data("read")
-        b = self._buffer(buf)
-        nbytes = b.size - offset if nbytes is None else nbytes
-        at = self._span(b, offset, nbytes)
-        tiles = self._tile_list(b, tile)
-        if len(tiles) != 1:
-            raise ShapeError(f"read needs one tile id, got tile={tile!r}")
-        t = tiles[0]
-        return self._arena(b, t)[at:at + nbytes].copy().view(dtype)
-
     # ---- DIMC ----
 
     def _ensure_dimc(self):
         if self.functional and self._codes.shape[2] == 0:
+            cells = self.n_tiles * self.slots * (self.rows + self.blocks_max) * self.cols_max
+            self._check_host("the DIMC slots of every tile", cells)
             self._codes = sparse_zeros((self.n_tiles, self.slots, self.rows, self.cols_max),
                                        np.int8)
             self._scales = sparse_zeros((self.n_tiles, self.slots, self.blocks_max,
                                          self.cols_max), np.uint8)
-
-    def _slot(self, tile, slot):
-        if not 0 <= tile < self.n_tiles or not 0 <= slot < self.slots:
-            raise ShapeError(f"tile={tile}, slot={slot} out of range (tiles 0..{self.n_tiles - 1}, "
-                             f"slots 0..{self.slots - 1})")
-        return int(self._wfmt[tile, slot])
-
-    def dimc_state(self, tile: int, slot: int) -> dict:
-        """{fmt, codes [rows, cols_eff] int8, scales} of a DIMC slot (fmt None when empty):
-        block scales uint8 [rows / B, cols_eff]; int8 scale float32."""
-        self._need_data("dimc_state")
-        f = self._slot(tile, slot)
-        if f < 0:
-            return dict(fmt=None, codes=None, scales=None)
-        self._ensure_dimc()
-        s = get_format(f)
-        nc = cols_eff(self.cols, self.cell_bits, s.elem_bits)
-        codes = self._codes[tile, slot, :, :nc].copy()
-        if s.kind == KIND_INT_TENSOR:
-            return dict(fmt=s.name, codes=codes, scales=np.float32(self._tscale[tile, slot]))
-        return dict(fmt=s.name, codes=codes,
-                    scales=self._scales[tile, slot, :self.rows // s.block_size, :nc].copy())
-
-    def corrupt_weight(self, tile: int, slot: int, row: int, col: int, code: int) -> None:
-        """Debug hook: overwrite one weight cell's code (not logged)."""
-        self._need_data("corrupt_weight")
-        f = self._slot(tile, slot)
-        if f < 0:
-            raise ChipemuError(f"tile {tile} slot {slot} holds no weights")
-        s = get_format(f)
-        nc = cols_eff(self.cols, self.cell_bits, s.elem_bits)
-        lo, hi = -(1 << (s.elem_bits - 1)), (1 << (s.elem_bits - 1)) - 1
-        if not 0 <= row < self.rows or not 0 <= col < nc or not lo <= code <= hi:
-            raise ShapeError(f"row={row}, col={col}, code={code} out of range (rows "
-                             f"0..{self.rows - 1}, columns 0..{nc - 1}, codes {lo}..{hi} "
-                             f"for {s.name})")
-        self._codes[tile, slot, row, col] = code
 
     # ---- log and launch buffers ----
 
