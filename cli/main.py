@@ -52,12 +52,32 @@ def main():
     """chipemu: emulate chiplet accelerators whose tiles compute in memory (DIMC)."""
 
 
+# host bytes per value of a test tensor while the demo measures it: two tensors, each as float32,
+# its float64 copy, the error, the dequantized values and the codes
+_DEMO_BYTES_PER_VALUE = 2 * (4 + 8 + 8 + 4 + 4)
+
+
 @main.command()
-@click.option("--size", default=1 << 20, show_default=True, help="Values per test tensor.")
-@click.option("--seed", default=0, show_default=True)
+@click.option("--size", type=click.IntRange(min=1, max=1 << 40), default=1 << 20, show_default=True,
+              help="Values per test tensor (within the run budget's host bytes).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--backend", type=click.Choice(["c", "numba", "numpy"]), default="c", show_default=True)
 def demo(size, seed, backend):
     """Format errors, the dimc_peak microbenchmark, a matmul and a decode attention step on corsair."""
+    from chipemu.emulator.errors import ChipemuError
+    from chipemu.emulator.runtime.budget import check
+
+    try:
+        check(f"chipemu demo --size {size}", host_bytes=_DEMO_BYTES_PER_VALUE * size)
+    except ChipemuError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--size'") from None
+    try:
+        _demo(size, seed, backend)
+    except ChipemuError as exc:
+        raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
+
+
+def _demo(size, seed, backend):
     from rich.console import Console
     from rich.table import Table
 

@@ -172,3 +172,25 @@ def test_output_paths_are_the_files_written(tmp_path):
     assert result.exit_code == 0, result.output
     assert f"trace: {out / 'trace.json'}" in result.output
     assert f"stats: {out / 'stats.txt'}" in result.output
+
+
+HOSTILE = ["True", "'x'", "-1", "[1]", "1.5", "99999999999999999999"]
+
+
+def test_hostile_parameter_values_get_one_line_named_errors():
+    """Every -s parameter of every kernel, given values of the wrong type or range: a run, or a
+    one-line ChipemuError (exit 1) or usage error (exit 2), never another exception (exit 70)."""
+    from chipemu.cli.params import parameters
+    from chipemu.cli.run import _registry
+    runner, tried, refused, wrong = CliRunner(), 0, 0, []
+    for kernel, (fn, options) in _registry().items():
+        for name in parameters(fn, options):
+            for value in HOSTILE:
+                r = runner.invoke(main, ["run", kernel, "--preset", "tiny", "--mode", "timing",
+                                         "-s", f"{name}={value}"])
+                tried += 1
+                refused += r.exit_code != 0
+                if r.exit_code not in (0, 1, 2) or (r.exit_code and r.output.strip().count("\n")):
+                    wrong.append(f"{kernel} -s {name}={value}: {r.output.strip()}")
+    assert not wrong, "\n".join(wrong)
+    assert tried > 200 and refused > 0.9 * tried
