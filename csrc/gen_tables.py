@@ -101,14 +101,31 @@ def _formats():
                    info.c_text())
 
 
+def _limit_value(v):
+    """(suffix, C integer literal): an int as is (LL beyond int32); a float bound (cffi's cdef
+    takes integer #defines only) as v x 10^6 with suffix _E6, the C side dividing by 1e6 (a
+    correctly rounded quotient: the same double as Python's v)."""
+    if isinstance(v, float):
+        e6 = round(v * 10**6)
+        if e6 / 10**6 != v:
+            raise ValueError(f"limit {v!r} is not a whole number of millionths")
+        v, suffix = e6, "_E6"
+    else:
+        suffix = ""
+    return suffix, f"{v}LL" if v > 2**31 - 1 else str(v)
+
+
 def _limits():
-    from chipemu.emulator.tables.limits import LIMITS
+    from chipemu.emulator.tables.limits import LIMITS, TOO_LARGE
     out = ["/* device limits: every layer accepts [MIN, MAX] and rejects the rest (docs/tables.md) */"]
     for lim in LIMITS:
         what = f"{lim.name} = {lim.of}" if lim.of else lim.name
-        out += [_comment(f"{what}: {lim.why}"),
-                _define(f"CHIPEMU_LIMIT_{lim.name.upper()}_MIN", lim.lowest),
-                _define(f"CHIPEMU_LIMIT_{lim.name.upper()}_MAX", lim.highest)]
+        out.append(_comment(f"{what}: {lim.why}"))
+        for end, v in (("MIN", lim.lowest), ("MAX", lim.highest)):
+            suffix, text = _limit_value(v)
+            out.append(_define(f"CHIPEMU_LIMIT_{lim.name.upper()}_{end}{suffix}", text))
+    out.append("/* chipemu_engine_error.field of a log error CHIPEMU_EE_TOO_LARGE: what is too large */")
+    out += [_define(f"CHIPEMU_TOO_LARGE_{name.upper()}", k) for k, name in enumerate(TOO_LARGE)]
     return "\n".join(out)
 
 

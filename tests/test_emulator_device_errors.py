@@ -28,12 +28,12 @@ CASES = [
     ({"host.bytes_per_cycle": 0}, "host.bytes_per_cycle=0"),
     ({"tile.vector.lanes": 0}, "tile.vector.lanes=0"),
     ({"tile.dma.inject_bytes_per_cycle": 0}, "tile.dma.inject_bytes_per_cycle=0"),
-    ({"clock_ghz": 0.0}, "clock_ghz=0.0: must be greater than 0"),
-    ({"clock_ghz": -1.15}, "clock_ghz=-1.15: must be greater than 0"),
+    ({"clock_ghz": 0.0}, "clock_ghz=0.0: must be in [0.001, 1000] (a chosen range"),
+    ({"clock_ghz": -1.15}, "clock_ghz=-1.15: must be in [0.001, 1000]"),
     ({"clock_ghz": float("inf")}, "clock_ghz=inf: must be a finite number"),
     ({"tile.sram.read_pj_per_bit": -0.1},
-     "tile.sram.read_pj_per_bit=-0.1: must be greater than or equal to 0"),
-    ({"power.static_card_w": -1.0}, "power.static_card_w=-1.0: must be greater than or equal to 0"),
+     "tile.sram.read_pj_per_bit=-0.1: must be in [0, 1000] (at most 1 nJ per action"),
+    ({"power.static_card_w": -1.0}, "power.static_card_w=-1.0: must be in [0, 10000] (at most 10 kW"),
     ({"tile.dimc.rows": 64.0}, "tile.dimc.rows=64.0: must be a valid integer"),
     ({"tile.dimc.rows": "64"}, "tile.dimc.rows='64': must be a valid integer"),
     ({"tile.dimc.counts_in_sram": 1}, "tile.dimc.counts_in_sram=1: must be a valid boolean"),
@@ -145,5 +145,80 @@ def test_toml_file_errors_name_the_file(tmp_path):
         Device.from_toml(wrong)
     srcs = tmp_path / "srcs.toml"
     srcs.write_text((PRESET_DIR / "tiny.toml").read_text() + "\n[sources]\nclock_ghz = 1\n")
-    with pytest.raises(ConfigError, match="srcs.toml: sources: must map dotted field paths to strings"):
+    with pytest.raises(ConfigError, match="srcs.toml: sources.clock_ghz=1: must be a string tagged"):
         Device.from_toml(srcs)
+
+
+# ---- issue 11: sources, sizes refused up front, the energy bounds of tables.limits -----------------
+
+@pytest.mark.parametrize("sources, match", [
+    ({"clock_ghz": "junk"}, r"sources\.clock_ghz='junk': must be a string tagged 'S: <source>'"),
+    ({"clock_ghz": "X: made up"}, r"sources\.clock_ghz='X: made up': must be a string tagged"),
+    ({"clock_ghz": "S:"}, r"sources\.clock_ghz='S:': must be a string tagged"),
+    ({"nope.path": "A: assumed"}, r"sources: 'nope\.path' is not a field of the device"),
+    ({"chiplets.links.7": "A: x"}, r"'chiplets\.links\.7' is not a field"),
+    ({"tile.dimc.fj_per_mac.fp32": "A: x"}, r"'tile\.dimc\.fj_per_mac\.fp32' is not a field"),
+    ([("clock_ghz", "A: x")], r"sources=\[.*must be a table"),
+])
+def test_sources_tags_and_paths_are_checked(tiny, sources, match):
+    with pytest.raises(ConfigError, match=match):
+        Device.from_dict(tiny.to_dict() | {"sources": sources})
+
+
+def test_sources_of_presets_and_replace_stay_valid(tiny):
+    corsair = Device.preset("corsair")
+    assert len(corsair.sources) > 50
+    again = Device.from_dict(corsair.to_dict() | {"sources": dict(corsair.sources)})
+    assert again.sources == corsair.sources
+    ok = Device.from_dict(tiny.to_dict() | {"sources": {"tile.dimc.fj_per_mac.mxint8": "S: x",
+                                                        "chiplet.phy_tiles.0": "D: 1 + 0"}})
+    assert ok.replace("clock_ghz", 2.0).sources["clock_ghz"] == "A: set by Device.replace"
+
+
+@pytest.mark.parametrize("changes, match", [
+    ({"tile.dimc.rows": 2**20}, r"tile\.dimc\.rows=1048576: must be less than or equal to 65536"),
+    ({"chiplet.tile_rows": 2**31}, r"chiplet\.tile_rows x chiplet\.tile_cols=4294967296: .*n_tiles"),
+    ({"chiplets.rows": 100000}, r"chiplets\.rows x chiplets\.cols=200000: .*n_chiplets <= 4096"),
+    ({"tile.dimc.weight_slots": 65535, "chiplet.tile_rows": 64, "chiplet.tile_cols": 64},
+     r"<memory_regions \d+>: allowed: 1 <= memory_regions <= 134217728"),
+    ({"tile.dimc.mvm_engines": 255, "chiplet.tile_rows": 2048, "chiplet.tile_cols": 2048,
+      "power.static_tile_w": 0.0},
+     r"<n_resources \d+>: allowed: 1 <= n_resources <= 2147483646"),
+])
+def test_sizes_the_engine_cannot_hold_are_refused_at_once(tiny, changes, match):
+    """Refused by validation (no allocation, well under a second): the issue's 2**20 rows took 16 s
+    and 3.5 GB before a NativeError."""
+    with pytest.raises(ConfigError, match=match):
+        tiny.replace(changes)
+
+
+@pytest.mark.parametrize("changes, match", [     # the issue's wrapped-energy devices
+    ({"power.overhead_fj_per_mac": 1e14}, r"power\.overhead_fj_per_mac=100000000000000\.0: must be in \[0, "
+                                          r"1e\+06\] \(at most 1 nJ per action"),
+    ({"clock_ghz": 1e-12}, r"clock_ghz=1e-12: must be in \[0\.001, 1000\]"),
+    ({"power.static_tile_w": 1e12}, r"power\.static_tile_w=1000000000000\.0: must be in \[0, 10000\]"),
+    ({"power.static_tile_w": 1000.0}, r"power=<static power 16001\.4 W over 16 tiles and 4 chiplets>"
+                                      r": allowed: at most 10000 W in all"),
+    ({"chiplets.link.pj_per_bit": 1000.5}, r"chiplets\.link\.pj_per_bit=1000\.5: must be in"),
+    ({"tile.vector.pj_per_element.exp": 2000.0}, r"tile\.vector\.pj_per_element\.exp=2000\.0"),
+    ({"tile.vector.cycles.exp": 65536}, r"tile\.vector\.cycles\.exp=65536: must be less than or "
+                                        r"equal to 65535 \(a chosen bound"),
+    ({"tile.dimc.write_pj_per_row": -1.0}, r"tile\.dimc\.write_pj_per_row=-1\.0: must be in"),
+])
+def test_energy_and_power_bounds_name_the_field(tiny, changes, match):
+    with pytest.raises(ConfigError, match=match):
+        tiny.replace(changes)
+
+
+def test_energy_bounds_are_those_of_the_c_value(tiny):
+    """A float field is bounded by its C value (fixed point, round half to even), as the engine
+    sees it: 1000.0004 pJ rounds to 1000000 fJ (accepted), 1000.0005 to 1000000 (even), 1000.0006
+    to 1000001 (refused)."""
+    for v, ok in ((1000.0, True), (1000.0004, True), (1000.0005, True), (1000.0006, False)):
+        if ok:
+            assert tiny.replace("chiplet.dram.pj_per_bit", v).engine_params()["fj_dram_bit"] <= 10**6
+        else:
+            with pytest.raises(ConfigError, match="chiplet.dram.pj_per_bit=1000.0006"):
+                tiny.replace("chiplet.dram.pj_per_bit", v)
+    assert tiny.replace("clock_ghz", 0.001).clock_ghz == 0.001
+    assert tiny.replace("clock_ghz", 1000).clock_ghz == 1000

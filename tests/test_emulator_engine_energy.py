@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 
 from chipemu.emulator.engine.core import simulate
-from chipemu.emulator.errors import ConfigError
+from chipemu.emulator.errors import CapacityError, ConfigError
 from chipemu.emulator.events import OP_NAMES, EventLog
+
+from chipemu.emulator.tables.limits import LIMIT
 
 from engine_logs import LogBuilder, bench_log, random_log, tiny_params
 
@@ -98,3 +100,78 @@ def test_bad_thread_count():
         simulate(EventLog(), tiny_params(), threads=-1)
     with pytest.raises(ConfigError, match="threads"):
         simulate(EventLog(), tiny_params(), threads=1.5)
+
+
+# ---- issue 11: energy and time never wrap ---------------------------------------------------------
+
+def _mvm_log(nvec, n=1):
+    b = LogBuilder()
+    X, Y = b.sram(256), b.sram(1024)
+    for _ in range(n):
+        b.mvm(0, 0, b.rng(X), b.rng(Y), nvec=nvec, k=64)
+    return b.build()
+
+
+def _vec_log(n_elems, count=1, kind="copy"):
+    b = LogBuilder()
+    X = b.sram(64)
+    for _ in range(count):
+        b.vec(0, 0, kind, n_elems, b.rng(X), src0=b.rng(X))
+    return b.build()
+
+
+TOP = LIMIT["fj_mac"].highest
+
+
+def test_one_event_beyond_int64_femtojoules_is_a_capacity_error_naming_it():
+    """2^31 vectors x 64 rows x 64 columns = 8.8e12 MACs at 1e6 fJ + 1e6 fJ overhead: 17.6 kJ,
+    beyond int64 fJ (9.2 kJ). It used to wrap to a negative total; now CapacityError naming the
+    event and the figures, and one MAC cost lower it fits."""
+    p = tiny_params(fj_mac=[TOP if x else 0 for x in tiny_params()["fj_mac"]], fj_overhead_per_mac=TOP)
+    with pytest.raises(CapacityError, match=r"event 0 \(dimc_mvm, tile 0, superstep 0\): energy of "
+                                            r"at least 1759\d J; the engine counts at most 9223 J"):
+        simulate(_mvm_log(2**31), p)
+    r = simulate(_mvm_log(2**31), p | {"fj_overhead_per_mac": 0})
+    assert r.energy_fj == 2**31 * 64 * 64 * TOP + r.energy_by_component["sram"] > 0
+
+
+def test_a_sum_beyond_int64_femtojoules_names_no_event_and_is_thread_independent():
+    """Each event fits, their sum does not: the error names no event (-1), whatever the threads."""
+    p = tiny_params(fj_mac=[TOP if x else 0 for x in tiny_params()["fj_mac"]])
+    log = _mvm_log(2**30, n=3)                  # 3 x 4.4 kJ
+    for threads in (1, 2):
+        with pytest.raises(CapacityError, match=r"^event log: energy of at least 1319\d J"):
+            simulate(log, p, threads=threads)
+
+
+def test_static_energy_beyond_int64_is_a_capacity_error():
+    """The issue's clock_ghz=1e-12 gave -9.2e18 fJ: at the slowest clock and the most static power
+    allowed, a 2^31-cycle run holds 2.1e22 fJ of static energy."""
+    p = tiny_params(clock_ghz=LIMIT["clock_ghz"].lowest, vec_lanes=1,
+                    static_uw_card=LIMIT["static_uw_card"].highest)
+    with pytest.raises(CapacityError, match=r"^event log: energy of at least 214748\d\d J"):
+        simulate(_vec_log(2**31 - 1), p)
+    r = simulate(_vec_log(2**31 - 1), p | {"static_uw_card": 4000})    # 8.6 kJ: fits
+    assert abs(r.energy_by_component["static"] - 4000 * (2**31 - 1) / 0.001) < 4096
+
+
+def test_time_beyond_the_engine_range_is_a_capacity_error():
+    """The issue's VEC op (2^32-1 elements, 1 lane, 2^32-1 cycles per batch) returned 4 cycles:
+    vec_cycles is now bounded (tables.limits), and time that passes 2^62 cycles fails by name."""
+    with pytest.raises(ConfigError, match=r"vec_cycles\[0\] = 4294967295 is out of range; allowed: "
+                                          r"1 <= vec_cycles <= 65535"):
+        simulate(_vec_log(2**32 - 1), tiny_params(vec_lanes=1, vec_cycles=[2**32 - 1] * 10))
+    p = tiny_params(vec_lanes=1, vec_cycles=[65535] * 10)
+    r = simulate(_vec_log(2**32 - 1), p)
+    assert r.makespan_cycles == (2**32 - 1) * 65535                      # 2.8e14, no wrap
+    with pytest.raises(CapacityError, match=r"event \d+ \(vec, tile 0, superstep 0\): time reaches "
+                                            r"cycle \d+; the engine times at most 4611686018427387904"):
+        simulate(_vec_log(2**32 - 1, count=16500), p)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("fj_overhead_per_mac", 10**14), ("static_uw_card", 2**61), ("static_uw_tile", 10**10),
+    ("clock_ghz", 1e-12), ("fj_sram_read_bit", -1), ("fj_dimc_row_write", 10**9 + 1)])
+def test_energy_parameters_beyond_the_table_are_refused(field, value):
+    with pytest.raises(ConfigError, match=field if field != "static_uw_tile" else "static power"):
+        simulate(_vec_log(16), tiny_params(**{field: value}))

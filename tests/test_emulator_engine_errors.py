@@ -127,10 +127,10 @@ def test_malformed_logs_name_event_op_and_problem():
     b.dram(64, channel=4)
     b.vec(0, 0, "copy", 4, b.rng(X), src0=b.rng(X))
     fails(b, "buffer table entry 4")
-    # no D2D route: a device whose chiplets are not linked
+    # no D2D route: a device whose chiplets are not linked is refused up front, as Device does
     b, X, Y, D, H = fresh()
     b.send(0, 0, [4], b.rng(X), b.rng(X))
-    with pytest.raises(EngineError, match="no die-to-die route from chiplet 0 to chiplet 1"):
+    with pytest.raises(ConfigError, match="links: chiplet 1 is unreachable from chiplet 0"):
         simulate(b.build(), tiny_params(links=[]))
 
 

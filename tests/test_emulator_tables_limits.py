@@ -140,7 +140,13 @@ def test_tile_count_limit_is_the_same_everywhere(tiny):
 def test_generated_c_limits_equal_the_table():
     for lim in limits.LIMITS:
         key = f"CHIPEMU_LIMIT_{lim.name.upper()}"
-        assert (getattr(lib, key + "_MIN"), getattr(lib, key + "_MAX")) == (lim.lowest, lim.highest)
+        if isinstance(lim.lowest, float):           # float bounds: millionths (engine.c divides)
+            got = (getattr(lib, key + "_MIN_E6") / 1e6, getattr(lib, key + "_MAX_E6") / 1e6)
+        else:
+            got = (getattr(lib, key + "_MIN"), getattr(lib, key + "_MAX"))
+        assert got == (lim.lowest, lim.highest)
+    assert [getattr(lib, f"CHIPEMU_TOO_LARGE_{n.upper()}") for n in limits.TOO_LARGE] == \
+        list(range(len(limits.TOO_LARGE)))
     assert lib.CHIPEMU_DIMC_MIN_ELEM_BITS == LIMIT["dimc_cell_bits"].lowest
 
 
@@ -162,3 +168,95 @@ def test_tables_import_neither_numba_nor_the_native_module():
             "print([m for m in sys.modules if m.split('.')[0] == 'numba' or m.endswith('_native')])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+# ---- issue 11: the energy, power, clock and vector rows; check_params answers as Device does --------
+
+ENGINE_ROWS = {        # limit -> the Device path holding it (a table: one of its entries)
+    "clock_ghz": "clock_ghz", "vec_cycles": "tile.vector.cycles.exp",
+    "fj_mac": "tile.dimc.fj_per_mac.mxint8", "fj_overhead_per_mac": "power.overhead_fj_per_mac",
+    "fj_dimc_row_write": "tile.dimc.write_pj_per_row", "fj_sram_read_bit": "tile.sram.read_pj_per_bit",
+    "fj_sram_write_bit": "tile.sram.write_pj_per_bit", "fj_noc_bit_hop": "chiplet.noc.pj_per_bit_hop",
+    "fj_dram_bit": "chiplet.dram.pj_per_bit", "fj_host_bit": "host.pj_per_bit",
+    "fj_vec_op": "tile.vector.pj_per_element.exp", "fj_link_bit": "chiplets.link.pj_per_bit",
+    "static_uw_card": "power.static_card_w",
+}
+
+
+def _device_value(lim, v):
+    """The Device field value whose C value is v."""
+    return v if lim.scale is None or isinstance(lim.lowest, float) else v / 10**lim.scale
+
+
+def _c_status(params):
+    p, keep = _params_struct(params) if isinstance(params, dict) else (params, None)
+    err = ffi.new("chipemu_engine_error *")
+    st = lib.chipemu_engine_check_params(p, err)
+    fields = dict(ffi.typeof("chipemu_device_params").fields)
+    return st, [n for n, f in fields.items() if f.offset == err.field], err
+
+
+@pytest.mark.parametrize("name", sorted(ENGINE_ROWS))
+def test_engine_rows_bound_device_wrapper_and_c_alike(tiny, name):
+    lim, path = LIMIT[name], ENGINE_ROWS[name]
+    tiny = tiny.replace({"power.static_tile_w": 0.0, "power.static_chiplet_w": 0.0})  # card alone
+    top = tiny.replace(path, _device_value(lim, lim.highest))      # the bound: accepted by all
+    assert _c_status(top.engine_params())[0] == lib.CHIPEMU_OK
+    assert simulate(EventLog(), top.engine_params()).energy_fj == 0
+    past = lim.highest * 1.000001 if isinstance(lim.highest, float) else lim.highest + 1
+    with pytest.raises(ConfigError, match=path.replace(".", r"\.") + "="):
+        tiny.replace(path, _device_value(lim, past))
+    # the same value past the bound in the engine params: the wrapper and C refuse it by name
+    p, keep = _params_struct(top.engine_params())
+    if name == "fj_link_bit":
+        p.links[0].fj_per_bit = past
+        st, _, err = _c_status(p)
+        assert st == lib.CHIPEMU_ERR_PARAMS and err.code == lib.CHIPEMU_EE_LINK
+        return
+    target = getattr(p, name)
+    if isinstance(target, (int, float)):
+        setattr(p, name, past)
+    else:
+        target[0] = past
+    st, fields, _ = _c_status(p)
+    assert st == lib.CHIPEMU_ERR_PARAMS and fields == [name], (name, fields)
+    params = top.engine_params()
+    params[name] = [past] * len(params[name]) if isinstance(params[name], list) else past
+    with pytest.raises(ConfigError, match=name):
+        simulate(EventLog(), params)
+
+
+@pytest.mark.parametrize("what", ["vec_cycles 0", "sram_capacity_bytes 0", "cell_bits 3",
+                                  "cell_bits 6", "cols x cell_bits odd", "disconnected",
+                                  "static power total", "clock below"])
+def test_check_params_rejects_what_device_rejects(tiny, what):
+    """The issue: chipemu_engine_check_params accepted disconnected links, vec_cycles 0, cell_bits
+    3 and sram_capacity_bytes 0, which Device rejects. dram_channels 0 (a device without DRAM) is
+    accepted by both."""
+    device_change, set_c = {
+        "vec_cycles 0": ({"tile.vector.cycles.exp": 0}, lambda p: p.vec_cycles.__setitem__(4, 0)),
+        "sram_capacity_bytes 0": ({"tile.sram.capacity_bytes": 0},
+                                  lambda p: setattr(p, "sram_capacity_bytes", 0)),
+        "cell_bits 3": ({"tile.dimc.cell_bits": 3}, lambda p: setattr(p, "dimc_cell_bits", 3)),
+        "cell_bits 6": ({"tile.dimc.cell_bits": 6}, lambda p: setattr(p, "dimc_cell_bits", 6)),
+        "cols x cell_bits odd": ({"tile.dimc.cols": 63, "tile.dimc.cell_bits": 4,
+                                  "tile.dimc.formats": ["mxint4"], "tile.dimc.fj_per_mac": {"mxint4": 1.0}},
+                                 lambda p: (setattr(p, "dimc_cols", 63), setattr(p, "dimc_cell_bits", 4))),
+        "disconnected": ({"chiplets.topology": "links", "chiplets.links": [{"a": 0, "b": 1}]},
+                         lambda p: setattr(p, "n_links", 1)),
+        "static power total": ({"power.static_tile_w": 700.0},
+                               lambda p: setattr(p, "static_uw_tile", 700 * 10**6)),
+        "clock below": ({"clock_ghz": 0.000999}, lambda p: setattr(p, "clock_ghz", 0.000999)),
+    }[what]
+    with pytest.raises(ConfigError):
+        tiny.replace(device_change)
+    p, keep = _params_struct(tiny.engine_params())
+    set_c(p)
+    assert _c_status(p)[0] == lib.CHIPEMU_ERR_PARAMS, what
+    no_dram = tiny.replace({"chiplet.dram.channels": 0, "chiplet.dram.channel_tiles": []})
+    assert _c_status(no_dram.engine_params())[0] == lib.CHIPEMU_OK
+
+
+def test_presets_pass_every_check(tiny):
+    for name in Device.presets():
+        assert _c_status(Device.preset(name).engine_params())[0] == lib.CHIPEMU_OK, name

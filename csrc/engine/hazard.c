@@ -64,7 +64,7 @@ static void edge(haz *h, int32_t pred, int32_t succ, int read) {
         }
     }
     if (h->n_edges >= (int64_t)UINT32_MAX - 1) {            /* the documented index limit */
-        en_walk_fail(h, CHIPEMU_ERR_LOG, CHIPEMU_EE_TOO_LARGE, 1, h->n_edges, UINT32_MAX);
+        en_walk_fail(h, CHIPEMU_ERR_LOG, CHIPEMU_EE_TOO_LARGE, CHIPEMU_TOO_LARGE_EDGES, h->n_edges, UINT32_MAX);
         return;
     }
     uint32_t *loc = &h->dropped;

@@ -425,7 +425,6 @@ int32_t en_op_ready(en_ctx *c, int32_t y);
 /* sim.c */
 typedef struct {            /* a compute op's costs */
     int64_t dur, unit_occ, sram_occ, write_occ;
-    int64_t macs;
 } en_costs;
 void en_compute_costs(const en_ctx *c, const chipemu_event *e, en_costs *k);
 void en_init_op(en_ctx *c, int64_t x, uint32_t r, int32_t dma);
@@ -464,11 +463,12 @@ struct en_energy_acc {
     int64_t *by_tile;       /* [n_tiles + 1] */
     int64_t by_component[CHIPEMU_E_COUNT];
     int64_t by_op[CHIPEMU_OP_COUNT];
+    double over;            /* > 0: a sum did not fit int64 fJ (the largest such figure, fJ) */
 };
 int32_t en_energy_init(const en_ctx *c, en_energy_acc *a);
 void en_energy_free(en_energy_acc *a);
-void en_energy_events(const en_ctx *c, en_energy_acc *a, int64_t x0, int64_t x1);
-void en_energy_finish(en_ctx *c, en_energy_acc *const *parts, int n_parts);
+int32_t en_energy_events(en_ctx *c, en_energy_acc *a, int64_t x0, int64_t x1);
+int32_t en_energy_finish(en_ctx *c, en_energy_acc *const *parts, int n_parts);
 
 /* par.c: run fn(arg) on the worker (or inline when there is none); join waits for it */
 typedef void (*en_task_fn)(void *arg);

@@ -312,7 +312,7 @@ static void check_part(void *arg) {
             v->bcnt[e->tile]++;
             v->n_barriers++;
         }
-        en_energy_events(c, v->acc, i, i + 1);
+        if ((v->st = en_energy_events(c, v->acc, i, i + 1)) != CHIPEMU_OK) return;
     }
 }
 

@@ -20,13 +20,11 @@ void en_compute_costs(const en_ctx *c, const chipemu_event *e, en_costs *k) {
     memset(k, 0, sizeof *k);
     switch (e->op) {
     case CHIPEMU_OP_DIMC_MVM: {
-        int64_t eb = c->elem_bits[e->fmt], eb2 = c->elem_bits[e->fmt2];
+        int64_t eb = c->elem_bits[e->fmt];
         int64_t cpv = en_ceil_div(eb, p->dimc_input_bits_per_cycle);
         int64_t io = en_rlen(&e->src0) + en_rlen(&e->dst) * ((e->flags & CHIPEMU_FLAG_ACCUMULATE) ? 2 : 1);
         k->dur = p->dimc_pipeline_cycles + MAX64((int64_t)e->a * cpv, en_ceil_div(io, p->dimc_io_bytes_per_cycle));
         k->unit_occ = k->dur;
-        uint64_t cols = (uint64_t)chipemu_cols_eff(p->dimc_cols, p->dimc_cell_bits, eb2);
-        k->macs = (int64_t)((uint64_t)e->a * e->b * cols);
         break;
     }
     case CHIPEMU_OP_DIMC_LOAD:
@@ -38,6 +36,7 @@ void en_compute_costs(const en_ctx *c, const chipemu_event *e, en_costs *k) {
     case CHIPEMU_OP_VEC: {
         /* an accumulating op (vec_dot) also reads dst through the port */
         int64_t acc = (e->flags & CHIPEMU_FLAG_ACCUMULATE) ? en_rlen(&e->dst) : 0;
+        /* < 2^32 x 2^16: check_params bounds vec_cycles (tables.limits), so times cannot wrap */
         k->unit_occ = en_ceil_div(e->a, p->vec_lanes) * p->vec_cycles[e->c];
         k->sram_occ = en_ceil_div(en_rlen(&e->src0) + en_rlen(&e->src1) + en_rlen(&e->dst) + acc,
                                   p->sram_port_bytes_per_cycle);
@@ -174,7 +173,7 @@ int32_t en_release_unit(en_ctx *c, int32_t x, int64_t t) { return release_unit(c
 
 static int32_t complete(en_ctx *c, int32_t x, int64_t t) {
     if (t >= EN_TIME_LIMIT)
-        return en_fail(c, CHIPEMU_ERR_LOG, c->idx[x], CHIPEMU_EE_TOO_LARGE, 2, t, EN_TIME_LIMIT);
+        return en_fail(c, CHIPEMU_ERR_LOG, c->idx[x], CHIPEMU_EE_TOO_LARGE, CHIPEMU_TOO_LARGE_CYCLES, t, EN_TIME_LIMIT);
     en_op *o = &c->ops[x];
     o->flags |= EN_OP_DONE;
     o->pending = (int32_t)c->seq++;                          /* its place among completions */

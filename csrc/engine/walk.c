@@ -44,7 +44,7 @@ void en_walk_fence(haz *h, uint32_t t) {
     h->fence_dma[t] = -1;
     h->bar_left[t]--;
     if (h->n_edges >= (int64_t)UINT32_MAX - 1)
-        en_walk_fail(h, CHIPEMU_ERR_LOG, CHIPEMU_EE_TOO_LARGE, 1, h->n_edges, UINT32_MAX);
+        en_walk_fail(h, CHIPEMU_ERR_LOG, CHIPEMU_EE_TOO_LARGE, CHIPEMU_TOO_LARGE_EDGES, h->n_edges, UINT32_MAX);
 }
 
 /* After op r (not a barrier) on tile t: remember it for the tile's next barrier, if any. */
@@ -80,10 +80,8 @@ int32_t en_walk_init(en_ctx *c) {
     h->threaded = c->wk != NULL;
     h->free_rn = h->free_fn = -1;
     h->cur_op = -1;
-    uint64_t n_mem = (uint64_t)c->n_tiles * (1 + c->p->dimc_slots) + c->n_chan;
-    if (n_mem > ((uint64_t)1 << 27))
-        return en_fail(c, CHIPEMU_ERR_PARAMS, -1, CHIPEMU_EE_TOO_LARGE,
-                       (int32_t)offsetof(chipemu_device_params, dimc_slots), (int64_t)n_mem, 1 << 27);
+    uint64_t n_mem = (uint64_t)c->n_tiles * (1 + c->p->dimc_slots) + c->n_chan;   /* check_params
+                                                                * bounds it (memory_regions) */
     h->n_mem = (int64_t)n_mem;
     h->mem = en_calloc((size_t)n_mem, sizeof(segvec));
     size_t tu = (size_t)c->n_tiles * c->U;

@@ -360,10 +360,19 @@ typedef struct {
  * link */
 #define CHIPEMU_LIMIT_N_LINKS_MIN 0
 #define CHIPEMU_LIMIT_N_LINKS_MAX 65536
+/* n_resources = n_tiles x (dimc_engines + 6) + 2 x n_chiplets x (tile_rows x (tile_cols - 1) +
+ * tile_cols x (tile_rows - 1)) + 2 x n_links + n_chiplets x dram_channels + 1: the engine
+ * numbers resources in int32 */
+#define CHIPEMU_LIMIT_N_RESOURCES_MIN 1
+#define CHIPEMU_LIMIT_N_RESOURCES_MAX 2147483646
+/* memory_regions = n_tiles x (1 + dimc_slots) + n_chiplets x dram_channels: the engine's hazard
+ * walk keeps a table entry per tile SRAM, DIMC slot and DRAM channel */
+#define CHIPEMU_LIMIT_MEMORY_REGIONS_MIN 1
+#define CHIPEMU_LIMIT_MEMORY_REGIONS_MAX 134217728
 /* buffer_bytes = bytes of one buffer (Machine.alloc_*): a range's off and len are the event's
  * uint32 fields */
 #define CHIPEMU_LIMIT_BUFFER_BYTES_MIN 1
-#define CHIPEMU_LIMIT_BUFFER_BYTES_MAX 4294967295
+#define CHIPEMU_LIMIT_BUFFER_BYTES_MAX 4294967295LL
 /* count = count arguments of the intrinsics (n, nbytes, nvec, rows_a x rows_b x row_len):
  * element, byte and vector counts of an intrinsic stay in int32, so every derived length fits
  * the event's uint32 fields */
@@ -372,6 +381,80 @@ typedef struct {
 /* peers = tiles named by one send or barrier: the event's peer_count is uint16 */
 #define CHIPEMU_LIMIT_PEERS_MIN 1
 #define CHIPEMU_LIMIT_PEERS_MAX 65535
+/* clock_ghz: a chosen range around real clocks (1 MHz to 1 THz); static energy is power x cycles
+ * / clock */
+#define CHIPEMU_LIMIT_CLOCK_GHZ_MIN_E6 1000
+#define CHIPEMU_LIMIT_CLOCK_GHZ_MAX_E6 1000000000
+/* vec_cycles: a chosen bound (real: 1-10 cycles per batch); it keeps one vector op's time below
+ * 2^48 cycles */
+#define CHIPEMU_LIMIT_VEC_CYCLES_MIN 1
+#define CHIPEMU_LIMIT_VEC_CYCLES_MAX 65535
+/* sram_capacity_bytes = tile.sram.capacity_bytes, less the DIMC cells when
+ * tile.dimc.counts_in_sram: buffers need at least one byte */
+#define CHIPEMU_LIMIT_SRAM_CAPACITY_BYTES_MIN 1
+#define CHIPEMU_LIMIT_SRAM_CAPACITY_BYTES_MAX 9223372036854775807LL
+/* fj_mac = fJ per 8b x 8b MAC, per act format: at most 1 nJ per action (real: 0.01-100 pJ), so
+ * 9.2 x 10^12 actions fit the engine's int64 femtojoules */
+#define CHIPEMU_LIMIT_FJ_MAC_MIN 0
+#define CHIPEMU_LIMIT_FJ_MAC_MAX 1000000
+/* fj_overhead_per_mac: at most 1 nJ per action (real: 0.01-100 pJ), so 9.2 x 10^12 actions fit
+ * the engine's int64 femtojoules */
+#define CHIPEMU_LIMIT_FJ_OVERHEAD_PER_MAC_MIN 0
+#define CHIPEMU_LIMIT_FJ_OVERHEAD_PER_MAC_MAX 1000000
+/* fj_dimc_row_write: at most 1 uJ per row written (real: ~10-1000 pJ) */
+#define CHIPEMU_LIMIT_FJ_DIMC_ROW_WRITE_MIN 0
+#define CHIPEMU_LIMIT_FJ_DIMC_ROW_WRITE_MAX 1000000000
+/* fj_sram_read_bit: at most 1 nJ per action (real: 0.01-100 pJ), so 9.2 x 10^12 actions fit the
+ * engine's int64 femtojoules */
+#define CHIPEMU_LIMIT_FJ_SRAM_READ_BIT_MIN 0
+#define CHIPEMU_LIMIT_FJ_SRAM_READ_BIT_MAX 1000000
+/* fj_sram_write_bit: at most 1 nJ per action (real: 0.01-100 pJ), so 9.2 x 10^12 actions fit the
+ * engine's int64 femtojoules */
+#define CHIPEMU_LIMIT_FJ_SRAM_WRITE_BIT_MIN 0
+#define CHIPEMU_LIMIT_FJ_SRAM_WRITE_BIT_MAX 1000000
+/* fj_noc_bit_hop: at most 1 nJ per action (real: 0.01-100 pJ), so 9.2 x 10^12 actions fit the
+ * engine's int64 femtojoules */
+#define CHIPEMU_LIMIT_FJ_NOC_BIT_HOP_MIN 0
+#define CHIPEMU_LIMIT_FJ_NOC_BIT_HOP_MAX 1000000
+/* fj_dram_bit: at most 1 nJ per action (real: 0.01-100 pJ), so 9.2 x 10^12 actions fit the
+ * engine's int64 femtojoules */
+#define CHIPEMU_LIMIT_FJ_DRAM_BIT_MIN 0
+#define CHIPEMU_LIMIT_FJ_DRAM_BIT_MAX 1000000
+/* fj_host_bit: at most 1 nJ per action (real: 0.01-100 pJ), so 9.2 x 10^12 actions fit the
+ * engine's int64 femtojoules */
+#define CHIPEMU_LIMIT_FJ_HOST_BIT_MIN 0
+#define CHIPEMU_LIMIT_FJ_HOST_BIT_MAX 1000000
+/* fj_vec_op = fJ per element, per vector op kind: at most 1 nJ per action (real: 0.01-100 pJ),
+ * so 9.2 x 10^12 actions fit the engine's int64 femtojoules */
+#define CHIPEMU_LIMIT_FJ_VEC_OP_MIN 0
+#define CHIPEMU_LIMIT_FJ_VEC_OP_MAX 1000000
+/* fj_link_bit = links[i].fj_per_bit (chiplets.link.pj_per_bit, chiplets.links.<i>.pj_per_bit):
+ * at most 1 nJ per action (real: 0.01-100 pJ), so 9.2 x 10^12 actions fit the engine's int64
+ * femtojoules */
+#define CHIPEMU_LIMIT_FJ_LINK_BIT_MIN 0
+#define CHIPEMU_LIMIT_FJ_LINK_BIT_MAX 1000000
+/* static_uw_tile: at most 10 kW (a card draws ~1 kW); 10 kW for 0.92 s fills the engine's int64
+ * femtojoules */
+#define CHIPEMU_LIMIT_STATIC_UW_TILE_MIN 0
+#define CHIPEMU_LIMIT_STATIC_UW_TILE_MAX 10000000000LL
+/* static_uw_chiplet: at most 10 kW (a card draws ~1 kW); 10 kW for 0.92 s fills the engine's
+ * int64 femtojoules */
+#define CHIPEMU_LIMIT_STATIC_UW_CHIPLET_MIN 0
+#define CHIPEMU_LIMIT_STATIC_UW_CHIPLET_MAX 10000000000LL
+/* static_uw_card: at most 10 kW (a card draws ~1 kW); 10 kW for 0.92 s fills the engine's int64
+ * femtojoules */
+#define CHIPEMU_LIMIT_STATIC_UW_CARD_MIN 0
+#define CHIPEMU_LIMIT_STATIC_UW_CARD_MAX 10000000000LL
+/* static_uw = static_uw_tile x n_tiles + static_uw_chiplet x n_chiplets + static_uw_card
+ * (Device.static_w in uW): at most 10 kW (a card draws ~1 kW); 10 kW for 0.92 s fills the
+ * engine's int64 femtojoules */
+#define CHIPEMU_LIMIT_STATIC_UW_MIN 0
+#define CHIPEMU_LIMIT_STATIC_UW_MAX 10000000000LL
+/* chipemu_engine_error.field of a log error CHIPEMU_EE_TOO_LARGE: what is too large */
+#define CHIPEMU_TOO_LARGE_EVENTS 0
+#define CHIPEMU_TOO_LARGE_EDGES 1
+#define CHIPEMU_TOO_LARGE_CYCLES 2
+#define CHIPEMU_TOO_LARGE_ENERGY 3
 /* GENERATED END limits */
 
 /* ---- Timing and energy engine: results and entry points (csrc/engine/; docs/engine.md) ------- */

@@ -12,18 +12,19 @@ from __future__ import annotations
 import functools
 import json
 import tomllib
-from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Mapping, NamedTuple
 
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
-from chipemu.emulator.device.parts import (VEC_OPS, Chiplet, ChipletGrid, Cycles, Engine, HostLink, Part, Power, Root,
-                           Tile, check_device, config_error)
+from chipemu.emulator.device.checks import check_device, check_sources
+from chipemu.emulator.device.parts import (VEC_OPS, Chiplet, ChipletGrid, Cycles, Engine, HostLink,
+                                           Limited, Part, Power, Root, Tile, config_error)
 from chipemu.emulator.errors import ConfigError, FormatError
 from chipemu.emulator.numerics.formats import FORMATS, get_format
 from chipemu.emulator.tables import formats as _formats, ids as _ids
+from chipemu.emulator.tables.limits import fixed as _round_half_even
 
 __all__ = ["Device", "Site", "D2DLink", "PRESET_DIR", "as_device"]
 
@@ -42,11 +43,6 @@ class D2DLink(NamedTuple):
     bytes_per_cycle: int
     latency_cycles: int
     pj_per_bit: float
-
-
-def _round_half_even(x: float, scale: int) -> int:
-    """x * 10**scale as an integer, round half to even on x's shortest decimal form (0.0125 -> 12)."""
-    return int(Decimal(repr(float(x))).scaleb(scale).to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
 def _plain(v):
@@ -92,7 +88,7 @@ class Device(Root):
 
     name: str = Field(min_length=1)
     description: str = ""
-    clock_ghz: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)]
+    clock_ghz: Limited("clock_ghz")
     barrier_cycles: Cycles                         # fixed cost of a barrier on top of its messages
     chiplets: ChipletGrid
     chiplet: Chiplet
@@ -135,15 +131,11 @@ class Device(Root):
                               f"got {type(data).__name__}")
         data = dict(data)
         sources = data.pop("sources", {})
-        if not isinstance(sources, Mapping) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in sources.items()):
-            raise ConfigError(f"{where + ': ' if where else ''}sources: must map dotted field paths "
-                              "to strings such as 'S: <source>', 'D: <arithmetic>' or 'A: assumed'")
         try:
             dev = cls.model_validate(data)
         except ValidationError as err:
             raise config_error(err, cls, where) from None
-        dev._sources = MappingProxyType(dict(sources))
+        dev._sources = MappingProxyType(check_sources(sources, dev.to_dict(), where))
         return dev
 
     @property

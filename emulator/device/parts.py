@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from chipemu.emulator.errors import ConfigError
 from chipemu.emulator.events import VOPS
-from chipemu.emulator.numerics.formats import DIMC_FORMATS, FORMATS
-from chipemu.emulator.tables.limits import LIMIT, LIMITS
+from chipemu.emulator.numerics.formats import DIMC_FORMATS
+from chipemu.emulator.tables.limits import LIMIT, LIMITS, fixed
 
 __all__ = ["U32_MAX", "VEC_OPS", "Part", "Root", "LinkParams", "ExplicitLink",
            "ChipletGrid", "Noc", "Dram", "Chiplet", "Dimc", "Sram", "Vector", "Dma", "Tile",
-           "HostLink", "Power", "check_device", "config_error"]
+           "HostLink", "Power", "config_error"]
 
 U32_MAX = 2**32 - 1
 # vector op kinds in CHIPEMU_VOP_* code order: the engine's per-op lists follow it
@@ -29,24 +29,49 @@ Count = Annotated[int, Field(ge=1, le=U32_MAX)]           # sizes and rates: zer
 Cycles = Annotated[int, Field(ge=0, le=U32_MAX)]          # latencies may be zero
 Index = Annotated[int, Field(ge=0, le=U32_MAX)]           # ids; range-checked against the mesh later
 Bytes64 = Annotated[int, Field(ge=1, le=2**63 - 1)]       # capacities (int64 in C)
-Energy = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 def Limited(name: str):
-    """The int type of a Device field bounded by the limits table (tables.limits): the same
-    [lowest, highest] the runtime and the C engine enforce; config_error adds the reason."""
+    """The type of a Device field bounded by the limits table (tables.limits): the same
+    [lowest, highest] the runtime and the C engine enforce; config_error adds the reason. A row
+    with a `scale` bounds a float by its C value fixed(v, scale), exactly as the engine sees it."""
     lim = LIMIT[name]
-    return Annotated[int, Field(ge=lim.lowest, le=lim.highest)]
+    if lim.scale is None:
+        return Annotated[int, Field(ge=lim.lowest, le=lim.highest)]
+    lo, hi = lim.device_range()
+
+    def check(v: float) -> float:               # float bounds (the clock): the double itself
+        if not lim.ok(v if isinstance(lim.lowest, float) else fixed(v, lim.scale)):
+            raise ValueError(f"must be in [{lo:g}, {hi:g}] ({lim.why})")
+        return v
+    return Annotated[float, Field(allow_inf_nan=False), AfterValidator(check)]
 
 
 _LIMIT_OF_PATH = {lim.device: lim for lim in LIMITS if lim.device}
-Watts = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+def limit_of_path(path: str):
+    """The limit bounding the Device field at `path` (a table field: any of its entries)."""
+    return _LIMIT_OF_PATH.get(path) or _LIMIT_OF_PATH.get(path.rpartition(".")[0])
+
+
+LinkEnergy = Limited("fj_link_bit")
 
 
 class Part(BaseModel):
     """Base of every config model: frozen, no unknown keys, no silent type coercion (strict)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    def __setattr__(self, name, value):
+        if name.startswith("_"):                 # private attributes (Device._sources) are ours
+            return super().__setattr__(name, value)
+        raise ConfigError(f"{type(self).__name__}.{name}={value!r}: configs are frozen; make a "
+                          "changed copy with device.replace('<dotted.path>', value)")
+
+    def __delattr__(self, name):
+        raise ConfigError(f"{type(self).__name__}.{name}: configs are frozen; fields cannot be "
+                          "deleted")
 
 
 class Root(Part):
@@ -66,7 +91,7 @@ class LinkParams(Part):
 
     bytes_per_cycle: Count
     latency_cycles: Cycles
-    pj_per_bit: Energy
+    pj_per_bit: LinkEnergy
 
 
 class ExplicitLink(Part):
@@ -79,7 +104,7 @@ class ExplicitLink(Part):
     phy_b: Optional[Index] = None
     bytes_per_cycle: Optional[Count] = None
     latency_cycles: Optional[Cycles] = None
-    pj_per_bit: Optional[Energy] = None
+    pj_per_bit: Optional[LinkEnergy] = None
 
 
 class ChipletGrid(Part):
@@ -97,7 +122,7 @@ class Noc(Part):
 
     hop_cycles: Cycles                             # router + link traversal per hop
     link_bytes_per_cycle: Count
-    pj_per_bit_hop: Energy
+    pj_per_bit_hop: Limited("fj_noc_bit_hop")
     max_packet_bytes: Count
     multicast: Literal["unicast", "tree"] = "unicast"   # tree: routers copy packets (engine.md 4)
 
@@ -109,7 +134,7 @@ class Dram(Part):
     capacity_bytes: Bytes64                        # per channel
     bytes_per_cycle: Count                         # per channel
     latency_cycles: Cycles
-    pj_per_bit: Energy
+    pj_per_bit: Limited("fj_dram_bit")
     channel_tiles: list[Index]                     # local tile id per channel
 
 
@@ -136,10 +161,10 @@ class Dimc(Part):
     pipeline_cycles: Cycles                        # fixed latency of every MVM
     io_bytes_per_cycle: Count                      # the engines' own path to x and y (not the SRAM port)
     write_cycles_per_row: Count
-    write_pj_per_row: Energy
+    write_pj_per_row: Limited("fj_dimc_row_write")
     write_overlaps_compute: bool
     counts_in_sram: bool                           # weight cells are part of sram.capacity_bytes
-    fj_per_mac: dict[str, Energy]                  # per act format, 8-bit weights; 4-bit cost half
+    fj_per_mac: dict[str, Limited("fj_mac")]       # per act format, 8-bit weights; 4-bit cost half
 
     @field_validator("formats")
     @classmethod
@@ -159,8 +184,8 @@ class Sram(Part):
 
     capacity_bytes: Bytes64
     port_bytes_per_cycle: Count
-    read_pj_per_bit: Energy
-    write_pj_per_bit: Energy
+    read_pj_per_bit: Limited("fj_sram_read_bit")
+    write_pj_per_bit: Limited("fj_sram_write_bit")
 
 
 def _per_op(v: dict, what: str) -> dict:
@@ -178,8 +203,8 @@ class Vector(Part):
     for each op kind of VEC_OPS."""
 
     lanes: Count
-    cycles: dict[str, Count]
-    pj_per_element: dict[str, Energy]
+    cycles: dict[str, Limited("vec_cycles")]
+    pj_per_element: dict[str, Limited("fj_vec_op")]
 
     @field_validator("cycles")
     @classmethod
@@ -211,7 +236,7 @@ class HostLink(Part):
 
     bytes_per_cycle: Count
     latency_cycles: Cycles
-    pj_per_bit: Energy
+    pj_per_bit: Limited("fj_host_bit")
     chiplet: Index
     tile: Index                                    # local tile id
 
@@ -219,10 +244,10 @@ class HostLink(Part):
 class Power(Part):
     """Static power per component and the labelled overhead energy term (an assumption)."""
 
-    static_tile_w: Watts
-    static_chiplet_w: Watts
-    static_card_w: Watts
-    overhead_fj_per_mac: Energy
+    static_tile_w: Limited("static_uw_tile")
+    static_chiplet_w: Limited("static_uw_chiplet")
+    static_card_w: Limited("static_uw_card")
+    overhead_fj_per_mac: Limited("fj_overhead_per_mac")
     overhead_label: str = Field(min_length=1)
 
 
@@ -270,111 +295,8 @@ def config_error(err: ValidationError, model: type[BaseModel] | None = None,
         else:
             value = repr(e["input"])
             value = value if len(value) <= 80 else value[:77] + "..."
-            lim = _LIMIT_OF_PATH.get(path)
+            lim = limit_of_path(path)
             why = f" ({lim.why})" if lim and e["type"] in ("greater_than_equal",
                                                             "less_than_equal") else ""
             lines.append(f"{path}={value}: {msg}{why}")
     return ConfigError((f"{where}: " if where else "") + "; ".join(lines))
-
-
-class _Shown(str):
-    """A value summary printed as is (no quotes) in an error message."""
-
-    def __repr__(self):
-        return str(self)
-
-
-def _fail(path: str, value, allowed: str):
-    raise ConfigError(f"{path}={value!r}: {allowed}")
-
-
-def check_device(dev) -> None:
-    """The checks that relate fields of a Device; raise ConfigError naming the full dotted path."""
-    d, chip, g, n = dev.tile.dimc, dev.chiplet, dev.chiplets, dev.n_chiplets
-    for path, value, lim in (("chiplets.rows x chiplets.cols", n, LIMIT["n_chiplets"]),
-                             ("chiplet.tile_rows x chiplet.tile_cols", dev.tiles_per_chiplet,
-                              LIMIT["n_tiles"]),
-                             ("n_chiplets x tiles_per_chiplet", dev.n_tiles, LIMIT["n_tiles"])):
-        if not lim.ok(value):                   # the limits of quantities no one field holds
-            _fail(path, _Shown(value), f"allowed: {lim.allowed()}")
-    for name in d.formats:       # every enabled format must fit the array geometry
-        spec = FORMATS[name]
-        if d.rows % spec.block_size:
-            _fail("tile.dimc.rows", d.rows, f"must be a multiple of every DIMC format's block size "
-                  f"({name}: {spec.block_size}; formats {d.formats})")
-        if d.cell_bits % spec.elem_bits:
-            _fail("tile.dimc.cell_bits", d.cell_bits, f"must be a multiple of every DIMC format's "
-                  f"element bits ({name}: {spec.elem_bits})")
-    missing = [f for f in d.formats if f not in d.fj_per_mac]
-    extra = [f for f in d.fj_per_mac if f not in d.formats]
-    if missing or extra:
-        _fail("tile.dimc.fj_per_mac", d.fj_per_mac, f"needs exactly one energy per format of "
-              f"tile.dimc.formats {d.formats}; missing {missing}, not enabled {extra}")
-    if d.counts_in_sram and dev.sram_buffer_bytes <= 0:
-        _fail("tile.sram.capacity_bytes", dev.tile.sram.capacity_bytes, "must exceed the DIMC "
-              f"cells it holds (counts_in_sram: {d.weight_slots} slots x {d.rows} x {d.cols} cells x "
-              f"{d.cell_bits} bits = {dev.dimc_weight_bytes} bytes)")
-
-    tiles = dev.tiles_per_chiplet
-    mesh = f"a local tile id in 0..{tiles - 1} of the {chip.tile_rows}x{chip.tile_cols} tile mesh"
-    for i, t in enumerate(chip.phy_tiles):
-        if t >= tiles:
-            _fail(f"chiplet.phy_tiles.{i}", t, f"must be {mesh}")
-    if len(set(chip.phy_tiles)) != len(chip.phy_tiles):
-        _fail("chiplet.phy_tiles", chip.phy_tiles, "lists a tile twice")
-    dram = chip.dram
-    if len(dram.channel_tiles) != dram.channels:
-        _fail("chiplet.dram.channel_tiles", dram.channel_tiles,
-              f"must list one attach tile per channel (chiplet.dram.channels = {dram.channels})")
-    for i, t in enumerate(dram.channel_tiles):
-        if t >= tiles:
-            _fail(f"chiplet.dram.channel_tiles.{i}", t, f"must be {mesh}")
-    if dev.host.chiplet >= n:
-        _fail("host.chiplet", dev.host.chiplet, f"must be a chiplet id in 0..{n - 1}")
-    if dev.host.tile >= tiles:
-        _fail("host.tile", dev.host.tile, f"must be {mesh}")
-
-    if g.topology != "links" and g.links:
-        _fail("chiplets.links", _Shown(f"<{len(g.links)} links>"),
-              f"is used only with topology 'links' (topology is {g.topology!r})")
-    seen = {}
-    for i, k in enumerate(g.links if g.topology == "links" else ()):
-        for end in ("a", "b"):
-            if getattr(k, end) >= n:
-                _fail(f"chiplets.links.{i}.{end}", getattr(k, end),
-                      f"must be a chiplet id in 0..{n - 1} ({g.rows}x{g.cols} chiplets)")
-        if k.a == k.b:
-            _fail(f"chiplets.links.{i}", _Shown(f"{k.a}-{k.b}"),
-                  "a link must join two different chiplets")
-        pair = (min(k.a, k.b), max(k.a, k.b))
-        if pair in seen:
-            _fail(f"chiplets.links.{i}", _Shown(f"{k.a}-{k.b}"),
-                  f"duplicates chiplets.links.{seen[pair]} "
-                  "(at most one link per chiplet pair)")
-        seen[pair] = i
-        for end in ("phy_a", "phy_b"):
-            v = getattr(k, end)
-            if v is not None and v not in chip.phy_tiles:
-                _fail(f"chiplets.links.{i}.{end}", v, f"must be one of chiplet.phy_tiles "
-                      f"{chip.phy_tiles}" + ("" if v < tiles else f", and {mesh}"))
-    if n > 1 and not chip.phy_tiles:
-        _fail("chiplet.phy_tiles", [], f"must name at least one D2D PHY tile ({n} chiplets)")
-
-    links = dev.d2d_links()
-    if not LIMIT["n_links"].ok(len(links)):
-        _fail("chiplets", _Shown(f"<{len(links)} die-to-die links>"),
-              f"allowed: {LIMIT['n_links'].allowed()}")
-    adj = {c: [] for c in range(n)}
-    for k in links:
-        adj[k.a].append(k.b)
-        adj[k.b].append(k.a)
-    reached, todo = {0}, [0]
-    while todo:
-        for nb in adj[todo.pop()]:
-            if nb not in reached:
-                reached.add(nb)
-                todo.append(nb)
-    if len(reached) < n:
-        lost = sorted(set(range(n)) - reached)
-        _fail("chiplets.links", _Shown(f"<{len(g.links)} links>"), f"leave chiplets {lost} "
-              "unreachable from chiplet 0; every chiplet must be reachable over die-to-die links")

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chipemu.emulator.errors import ConfigError, EngineError, ShapeError
-from chipemu.emulator.events import (BUFFER_DTYPE, EVENT_DTYPE, NO_BUF, OP_NAMES, OPS, VOP_NAMES,
-                                     EventLog)
+from chipemu.emulator.errors import CapacityError, ConfigError, EngineError, ShapeError
+from chipemu.emulator.engine.messages import log_error_text, param_error_text
+from chipemu.emulator.events import BUFFER_DTYPE, EVENT_DTYPE, OP_NAMES, EventLog
 from chipemu.emulator.native import check, ffi, lib, ptr
-from chipemu.emulator.tables import event as _event, ids as _ids
+from chipemu.emulator.tables import ids as _ids
 from chipemu.emulator.tables.limits import LIMIT, LIMITS
 
 __all__ = ["simulate", "EngineResult", "CriticalPath", "resource_table", "ENGINE_PARAM_FIELDS",
@@ -44,7 +44,8 @@ _LISTS = {"vec_cycles": lib.CHIPEMU_VOP_COUNT, "fj_vec_op": lib.CHIPEMU_VOP_COUN
 _U32 = 1 << 32
 _I64 = 1 << 63
 # allowed ranges checked here for clear messages; the C side checks the same (docs/engine.md):
-# the device limits (tables.limits, CHIPEMU_LIMIT_* in C) and these rates and sizes >= 1
+# the device limits (tables.limits, CHIPEMU_LIMIT_* in C: sizes, energies per action, static power,
+# the clock) and these rates and sizes >= 1
 _LIMITED = {lim.name: lim for lim in LIMITS if lim.name in _FIELDS}
 _AT_LEAST_1 = {"tile_rows", "tile_cols", "noc_link_bytes_per_cycle", "noc_max_packet_bytes",
                "dma_inject_bytes_per_cycle", "dma_eject_bytes_per_cycle",
@@ -68,13 +69,13 @@ def _int_field(name, v, lo, hi):
     return int(v)
 
 
-def _limit(name, v):
+def _limit(name, v, what=None):
     """A field of the limits table: an integer in [lowest, highest]."""
-    lim = LIMIT[name]
+    lim, what = LIMIT[name], what or name
     if not _is_int(v):
-        raise ConfigError(f"engine params: {name} = {v!r} must be an integer")
+        raise ConfigError(f"engine params: {what} = {v!r} must be an integer")
     if not lim.ok(int(v)):
-        raise ConfigError(f"engine params: {name} = {v!r} is out of range; allowed: {lim.allowed()}")
+        raise ConfigError(f"engine params: {what} = {v!r} is out of range; allowed: {lim.allowed()}")
     return int(v)
 
 
@@ -114,8 +115,9 @@ def _params_struct(params):
             raise ConfigError(f"engine params: {name} = {v!r}; allowed: {allowed} ({prefix}*)")
         if name == "clock_ghz":
             if not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool) \
-                    or not np.isfinite(v) or v <= 0:
-                raise ConfigError(f"engine params: clock_ghz = {v!r}; allowed: a finite number > 0")
+                    or not np.isfinite(v) or not LIMIT[name].ok(v):
+                raise ConfigError(f"engine params: clock_ghz = {v!r}; allowed: "
+                                  f"{LIMIT[name].allowed()}")
             p.clock_ghz = float(v)
             continue
         if name in _LIMITED:
@@ -126,15 +128,19 @@ def _params_struct(params):
         v = params[name]
         if not isinstance(v, (list, tuple, np.ndarray)) or len(v) != n:
             raise ConfigError(f"engine params: {name} = {v!r}; allowed: a list of {n} integers")
-        hi = _U32 if name == "vec_cycles" else _I64
-        for k, x in enumerate(v):
-            getattr(p, name)[k] = _int_field(f"{name}[{k}]", x, 0, hi)
+        for k, x in enumerate(v):            # each entry within the table's row of the list
+            getattr(p, name)[k] = _limit(name, x, f"{name}[{k}]")
     tiles = p.tile_rows * p.tile_cols
     for what, n in (("tile_rows x tile_cols", tiles), ("n_chiplets x tile_rows x tile_cols",
                                                        tiles * p.n_chiplets)):
         if not LIMIT["n_tiles"].ok(n):
             raise ConfigError(f"engine params: {what} = {n} is out of range; allowed: "
                               f"{LIMIT['n_tiles'].allowed()}")
+    static = p.static_uw_tile * tiles * p.n_chiplets + p.static_uw_chiplet * p.n_chiplets + \
+        p.static_uw_card
+    if not LIMIT["static_uw"].ok(static):
+        raise ConfigError(f"engine params: static power {LIMIT['static_uw'].of} = {static}; "
+                          f"allowed: {LIMIT['static_uw'].allowed()}")
     for name, lim in (("host_chiplet", p.n_chiplets), ("host_tile", tiles)):
         if getattr(p, name) >= lim:
             raise ConfigError(f"engine params: {name} = {getattr(p, name)}; allowed: < {lim}")
@@ -161,12 +167,11 @@ def _params_struct(params):
             raise ConfigError(f"engine params: links[{i}] = {link!r}; allowed: a dict with exactly the "
                               f"keys {LINK_FIELDS}")
         for name in LINK_FIELDS:
+            if name == "fj_per_bit":
+                larr[i].fj_per_bit = _limit("fj_link_bit", link[name], f"links[{i}].{name}")
+                continue
             lo = 1 if name == "bytes_per_cycle" else 0
-            hi = _I64 if name == "fj_per_bit" else _U32
-            if name in ("a", "b"):
-                hi = p.n_chiplets
-            elif name in ("phy_a", "phy_b"):
-                hi = tiles
+            hi = {"a": p.n_chiplets, "b": p.n_chiplets, "phy_a": tiles, "phy_b": tiles}.get(name, _U32)
             setattr(larr[i], name, _int_field(f"links[{i}].{name}", link[name], lo, hi))
         if larr[i].a == larr[i].b:
             raise ConfigError(f"engine params: links[{i}] joins chiplet {larr[i].a} to itself; "
@@ -176,71 +181,8 @@ def _params_struct(params):
     keep.append(larr)
     err = ffi.new("chipemu_engine_error *")
     if lib.chipemu_engine_check_params(p, err) != lib.CHIPEMU_OK:
-        raise ConfigError(f"engine params: {_param_error_text(err)}")
+        raise ConfigError(f"engine params: {param_error_text(err)}")
     return p, keep
-
-
-def _field_at(fields, offset):
-    best = None
-    for name, f in fields.items():
-        if f.offset <= offset:
-            best = name if best is None or f.offset >= fields[best].offset else best
-    return best
-
-
-def _param_error_text(err):
-    text = ffi.string(lib.chipemu_engine_error_string(err.code)).decode()
-    if err.code == lib.CHIPEMU_EE_LINK:
-        return f"links[{err.value}].{_field_at(_LINK_CFIELDS, err.field)}: {text}"
-    return f"{_field_at(_FIELDS, err.field)} = {err.value}: {text} (limit {err.limit})"
-
-
-_RANGE_NAMES = tuple(f.name for f in _event.EVENT.fields if f.ctype == "chipemu_range")
-_KIND_NAMES = tuple(n.upper() for n in _ids.BUF_KINDS.names())
-
-
-def _log_error_text(err, events, peers, buffers):
-    """The message of an EngineError: event index, op name and the problem."""
-    code, f, v, lim = err.code, err.field, err.value, err.limit
-    rng = _RANGE_NAMES[f] if 0 <= f < 3 else "range"
-    ev = events[err.event] if 0 <= err.event < len(events) else None
-    kind = lambda k: _KIND_NAMES[k] if 0 <= k < len(_KIND_NAMES) else str(k)  # noqa: E731
-    problems = {
-        lib.CHIPEMU_EE_OP: f"unknown op code {v}; allowed: 1..{lim - 1}",
-        lib.CHIPEMU_EE_TILE: f"tile {v} out of range; allowed: < n_tiles = {lim}",
-        lib.CHIPEMU_EE_STEP: f"superstep {v} after superstep {lim}; records must be ordered by superstep",
-        lib.CHIPEMU_EE_PEERS: f"peers slice ends at {v} (peer_count must be >= 1 and the slice inside "
-                              f"the {lim} peers)",
-        lib.CHIPEMU_EE_PEER: f"peer #{f} is tile {v}; allowed: < n_tiles = {lim}",
-        lib.CHIPEMU_EE_BUFFER: (f"{rng} has no buffer" if v == NO_BUF else
-                                f"{rng} buffer {v} not in the buffer table of {lim} entries"),
-        lib.CHIPEMU_EE_BUFFER_KIND: f"{rng} buffer has kind {kind(v)}; this op needs {kind(lim)}",
-        lib.CHIPEMU_EE_RANGE: f"{rng} ends at byte {v}, beyond its buffer of {lim} bytes",
-        lib.CHIPEMU_EE_LENGTH: ("a message of 0 bytes (a = 0); allowed: a >= 1" if f < 0 else
-                                f"{rng}.len = {v} but the op moves a = {lim} bytes; they must be equal"),
-        lib.CHIPEMU_EE_ENGINE: f"DIMC engine (unit) {v}; allowed: < dimc_engines = {lim}",
-        lib.CHIPEMU_EE_SLOT: f"DIMC slot (c) {v}; allowed: < dimc_slots = {lim}",
-        lib.CHIPEMU_EE_ROWS: f"DIMC rows end at {v}; allowed: <= dimc_rows = {lim}",
-        lib.CHIPEMU_EE_FORMAT: f"{'fmt' if f == 0 else 'fmt2'} = {v}; allowed: a format code 0..{lim - 1}"
-                               + ("" if ev is None or ev["op"] != OPS["dimc_mvm"] else " (required by dimc_mvm)"),
-        lib.CHIPEMU_EE_VOP: f"vector op kind (c) {v}; allowed: 0..{lim - 1} {tuple(VOP_NAMES.values())}",
-        lib.CHIPEMU_EE_BUFFER_TABLE: f"buffer table entry {f} is invalid for this device "
-                                     f"(kind, DRAM channel or SRAM end {v}; limit {lim})",
-        lib.CHIPEMU_EE_BARRIER_GROUP: (f"barrier group does not contain the issuing tile {v}" if f < 0 else
-                                       f"barrier group not strictly ascending at position {f} ({v} after {lim})"),
-        lib.CHIPEMU_EE_BARRIER_MATCH: f"tile {v} of the barrier group has no matching barrier "
-                                      f"(the k-th barrier of every member with the same group)",
-        lib.CHIPEMU_EE_NO_ROUTE: f"no die-to-die route from chiplet {f} to chiplet {v}",
-        lib.CHIPEMU_EE_CYCLE: "never completes: hazards, unit order and barriers form a cycle (e.g. a "
-                              "SEND into a buffer its destination reads after a barrier in the same "
-                              "superstep)",
-        lib.CHIPEMU_EE_TOO_LARGE: f"too large for the engine: {v} (limit {lim})",
-    }
-    text = problems.get(code, ffi.string(lib.chipemu_engine_error_string(code)).decode())
-    if ev is None:
-        return f"event log: {text}"
-    op = OP_NAMES.get(int(ev["op"]), f"op{int(ev['op'])}")
-    return f"event {err.event} ({op}, tile {int(ev['tile'])}, superstep {int(ev['step'])}): {text}"
 
 
 @dataclass
@@ -384,10 +326,11 @@ def simulate(log: EventLog, params: dict, threads: int = 0, progress=None) -> En
     out.threads = min(int(threads), 64)
     st = _run(p, events, peers, buffers, out, progress)
     del keep
-    if st == lib.CHIPEMU_ERR_LOG:
-        raise EngineError(_log_error_text(out.error, events, peers, buffers))
+    if st == lib.CHIPEMU_ERR_LOG:           # a run beyond the engine's range: CapacityError
+        cls = CapacityError if out.error.code == lib.CHIPEMU_EE_TOO_LARGE else EngineError
+        raise cls(log_error_text(out.error, events, peers, buffers))
     if st == lib.CHIPEMU_ERR_PARAMS:
-        raise ConfigError(f"engine params: {_param_error_text(out.error)}")
+        raise ConfigError(f"engine params: {param_error_text(out.error)}")
     check(st, "engine_run")
 
     makespan = int(out.makespan_cycles)
