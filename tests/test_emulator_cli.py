@@ -194,3 +194,14 @@ def test_hostile_parameter_values_get_one_line_named_errors():
                     wrong.append(f"{kernel} -s {name}={value}: {r.output.strip()}")
     assert not wrong, "\n".join(wrong)
     assert tried > 200 and refused > 0.9 * tried
+
+
+@pytest.mark.parametrize("args, needles", [
+    (["--size", "0"], ["--size", "0"]), (["--size", "-5"], ["--size"]),
+    (["--seed", "-1"], ["--seed"]),
+    (["--size", "9999999999"], ["--size", "budget", "CHIPEMU_MAX_HOST_BYTES"]),
+    (["--size", "99999999999999999999"], ["--size", "99999999999999999999"]),
+])
+def test_demo_refuses_bad_sizes_before_work(args, needles):
+    # the issue: a negative or huge --size ended in a NumPy traceback
+    _one_line_error(CliRunner().invoke(main, ["demo", *args]), 2, *needles)
