@@ -24,8 +24,9 @@ from chipemu.emulator.tables.formats import DIMC_MIN_ELEM_BITS, cols_eff
 from chipemu.emulator.tables.limits import LIMIT
 from chipemu.kernels.scaffold import MODES, Run, check_progress, dimc_format, with_network
 
-__all__ = ["keywords", "Common", "common", "start", "MAX_ROUNDS", "align", "fits_sram", "fits_dram",
-           "sram_need", "check_run", "count", "tile_id", "tile_list", "dimc_bytes", "stage_bytes"]
+__all__ = ["keywords", "Common", "common", "start", "MAX_ROUNDS", "align", "count", "tile_id",
+           "tile_list", "sram_need", "fits_sram", "fits_dram", "dimc_bytes", "stage_bytes",
+           "check_run", "dimc_sizes", "dimc_nvec", "dimc_formats"]
 
 # ping_pong launches one superstep per send from Python (~20 us each): 2 x 65536 supersteps
 # take a few seconds, and every round after the first times the same path again
@@ -42,9 +43,10 @@ def keywords(fn):
 
     @functools.wraps(fn)
     def call(*pos, **kw):
-        if len(pos) > 1:
-            raise ConfigError(f"{fn.__name__}: {len(pos)} positional arguments; allowed: the "
-                              f"device only, then keywords {', '.join(names[1:])}")
+        if len(pos) > 1 or pos and names[0] in kw:
+            raise ConfigError(f"{fn.__name__}: {len(pos)} positional argument(s) and keywords "
+                              f"{', '.join(kw) or 'none'}; allowed: the device (once), then "
+                              f"keywords {', '.join(names[1:])}")
         args.no_extra(fn.__name__, kw, names)
         return fn(*pos, **kw)
     return call
