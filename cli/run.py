@@ -138,7 +138,13 @@ def _kwargs(kernel, params, sets, options) -> dict:
     from chipemu.emulator.errors import ChipemuError
 
     kwargs = parse_sets(sets)
-    kwargs.update({name: value for name, value in options.items() if value is not None})
+    given = {name: value for name, value in options.items() if value is not None}
+    for name in sorted(set(given) & set(kwargs)):
+        if given[name] != kwargs[name] or type(given[name]) is not type(kwargs[name]):
+            raise click.BadParameter(f"{name} is given twice: --{name.replace('_', '-')} "
+                                     f"{given[name]!r} and -s {name}={kwargs[name]!r}",
+                                     param_hint="'-s'")
+    kwargs.update(given)
     try:
         no_extra(f"chipemu run {kernel}", kwargs, params)
     except ChipemuError as exc:

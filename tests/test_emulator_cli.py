@@ -205,3 +205,9 @@ def test_hostile_parameter_values_get_one_line_named_errors():
 def test_demo_refuses_bad_sizes_before_work(args, needles):
     # the issue: a negative or huge --size ended in a NumPy traceback
     _one_line_error(CliRunner().invoke(main, ["demo", *args]), 2, *needles)
+
+
+def test_a_parameter_given_twice_differently_is_refused():
+    result = CliRunner().invoke(main, ["run", "scale_rows", "--preset", "tiny", "--rows", "8",
+                                       "-s", "rows=9"])
+    _one_line_error(result, 2, "rows", "twice", "9")
