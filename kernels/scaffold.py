@@ -16,6 +16,8 @@ docs/kernels.md shows a kernel written with it from start to end.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
@@ -35,7 +37,7 @@ from chipemu.kernels.barrier import BARRIER_ALL
 
 __all__ = ["Run", "Progress", "as_device", "with_network", "machine_for", "finish", "check_mode",
            "check_backend", "check_network", "dimc_format", "shape_of", "barrier", "steps_mask",
-           "log_bytes"]
+           "log_bytes", "strict_keywords"]
 
 MODES = ("functional", "timing")
 BACKENDS = ("c", "numba")
@@ -44,6 +46,21 @@ _FLOAT_KINDS = ("float32", "float16", "bfloat16")
 
 
 # ---- argument checks (before any work) ----
+
+def strict_keywords(fn):
+    """fn with its keywords checked by name before it runs: an unknown one is a ConfigError
+    listing the valid names (args.no_extra), not Python's bare TypeError. The signature shown
+    by help() and inspect stays fn's."""
+    params = inspect.signature(fn).parameters.values()
+    names = [p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+             and p.name != "self"]
+
+    @functools.wraps(fn)
+    def call(*pos, **kw):
+        args.no_extra(fn.__qualname__.replace(".__init__", ""), kw, names)
+        return fn(*pos, **kw)
+    return call
+
 
 def check_mode(mode) -> str:
     """mode, or ConfigError listing the modes."""
@@ -151,8 +168,8 @@ def check_progress(progress):
 
 def machine_for(device: Device, *, mode: str = "functional", backend: str = "c",
                 threads: int | None = None) -> Machine:
-    """A fresh Machine (state, buffers, log) for `device`."""
-    return Machine(device.engine_params(), mode=mode, backend=backend, threads=threads)
+    """A fresh Machine (state, buffers, log) for `device`, which enforces its DRAM capacity."""
+    return Machine(device, mode=mode, backend=backend, threads=threads)
 
 
 def barrier(machine: Machine, tiles) -> int:

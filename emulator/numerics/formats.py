@@ -182,6 +182,25 @@ def _check_codes(spec: FormatSpec, codes: np.ndarray) -> None:
                           f"allowed: {lo}..{hi} ({spec.elem_bits} bits)")
 
 
+def _packed_bytes(packed) -> np.ndarray:
+    """packed as 1-D uint8: bytes, bytearray, or a 1-D integer array (or list) of values in
+    0..255; anything else (floats, bools, masked arrays, other shapes) is a ShapeError."""
+    if isinstance(packed, (bytes, bytearray, memoryview)):
+        return np.frombuffer(bytes(packed), np.uint8)
+    arr = None
+    if not isinstance(packed, np.ma.MaskedArray):
+        try:
+            arr = np.asarray(packed)
+        except Exception:
+            pass
+    if arr is None or arr.dtype.kind not in "iu" or arr.ndim != 1 or (
+            arr.size and (arr.min() < 0 or arr.max() > 255)):
+        raise ShapeError(f"packed must be 1-D bytes (uint8, or integers in 0..255) as "
+                         f"QTensor.packed_codes gives, got {type(packed).__name__}"
+                         + (f" {arr.dtype} {arr.shape}" if arr is not None else ""))
+    return arr.astype(np.uint8)
+
+
 def unpack_codes(packed, fmt, count: int) -> np.ndarray:
     """Inverse of `QTensor.packed_codes`: `count` codes in the format's container dtype.
     packed: uint8 bytes (an array, bytes or bytearray) of exactly the ceil(count * elem_bits /
@@ -189,13 +208,7 @@ def unpack_codes(packed, fmt, count: int) -> np.ndarray:
     spec = get_format(fmt)
     bits = spec.elem_bits
     count = args.integer("count", count, 0, error=ShapeError)
-    if isinstance(packed, (bytes, bytearray, memoryview)):
-        packed = np.frombuffer(bytes(packed), np.uint8)
-    if isinstance(packed, np.ma.MaskedArray) or not isinstance(packed, np.ndarray) \
-            or packed.dtype != np.uint8 or packed.ndim != 1:
-        raise ShapeError(f"packed must be 1-D uint8 bytes (as QTensor.packed_codes gives), got "
-                         f"{type(packed).__name__} {getattr(packed, 'dtype', '')} "
-                         f"{getattr(packed, 'shape', '')}".rstrip())
+    packed = _packed_bytes(packed)
     need = (count * bits + 7) // 8
     if packed.size != need:
         raise ShapeError(f"packed has {packed.size} bytes but count={count} {spec.name} codes of "

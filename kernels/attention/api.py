@@ -19,7 +19,7 @@ from chipemu.kernels.attention import data as D
 from chipemu.kernels.attention import steps as S
 from chipemu.kernels.attention.plan import default_kv_fmt, plan_attention
 from chipemu.kernels.attention.tile import AT_KV
-from chipemu.kernels.scaffold import Run, as_device, dimc_format, shape_of
+from chipemu.kernels.scaffold import Run, as_device, dimc_format, shape_of, strict_keywords
 
 __all__ = ["attention"]
 
@@ -64,6 +64,7 @@ def check_scale(scale):
     return None if scale is None else args.real("scale", scale)
 
 
+@strict_keywords
 def attention(q, k, v, *, attn_mask=None, is_causal=None, scale=None, fmt=None,
               kv_fmt=None, device=None, backend=None, mode=None, cache=None, path=None,
               network=None, progress=None):

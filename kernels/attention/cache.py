@@ -27,7 +27,7 @@ from chipemu.kernels.attention.plan import default_kv_fmt, plan_attention
 from chipemu.kernels.attention.tile import AT_APPEND
 from chipemu.kernels.blocks import pad2, w_blocks
 from chipemu.kernels.scaffold import (Run, as_device, check_backend, check_mode, dimc_format,
-                                     log_bytes, machine_for, shape_of)
+                                     log_bytes, machine_for, shape_of, strict_keywords)
 
 __all__ = ["KVCache"]
 
@@ -40,6 +40,7 @@ class KVCache:
     Hkv (None: Hkv). Every argument is checked, and the cache's host arrays and fill estimated
     against the run budget, before anything is allocated."""
 
+    @strict_keywords
     def __init__(self, k, v, *, max_len=None, lengths=None, max_new=None, heads=None,
                  fmt="mxint8", kv_fmt=None, device=None, backend="c", mode="functional"):
         self.device = dev = as_device(device)

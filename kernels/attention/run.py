@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from chipemu.emulator import args
 from chipemu.emulator.errors import ShapeError
 
 from chipemu.kernels.attention.api import attention
 from chipemu.kernels.attention.cache import KVCache
+from chipemu.kernels.scaffold import check_mode, strict_keywords
 
 __all__ = ["run_attention", "decode_step"]
 
@@ -15,7 +17,8 @@ __all__ = ["run_attention", "decode_step"]
 def missing_spans(b, skv, fraction, seed=0, span=48):
     """bool [b, 1, 1, skv]: False over random runs of about `span` keys covering ~fraction of the
     keys of each sequence (missing sensor data, dropped frames)."""
-    if not 0 <= fraction < 1:
+    fraction = args.real("mask_missing", fraction, 0.0, 1.0, error=ShapeError)
+    if fraction >= 1:
         raise ShapeError(f"mask_missing={fraction!r} must be in [0, 1)")
     rng = np.random.default_rng(seed)
     keep = np.ones((b, 1, 1, skv), bool)
@@ -26,18 +29,22 @@ def missing_spans(b, skv, fraction, seed=0, span=48):
     return keep
 
 
+@strict_keywords
 def run_attention(device=None, *, backend="c", mode="functional", progress=None, batch=1, heads=8,
                   kv_heads=None, seq=1024, kv_len=None, head_dim=128, causal=False,
                   mask_missing=0.0, fmt="mxint8", seed=0):
     """Attention on random N(0,1) q, k, v; functional mode adds the error vs float64."""
-    hkv, skv = kv_heads or heads, kv_len or seq
-    for name, v in (("batch", batch), ("heads", heads), ("kv_heads", hkv), ("seq", seq),
-                    ("kv_len", skv), ("head_dim", head_dim)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ShapeError(f"{name}={v!r} must be an integer >= 1")
-    mask = missing_spans(batch, skv, mask_missing, seed) if mask_missing else None
+    hkv = heads if kv_heads is None else kv_heads
+    skv = seq if kv_len is None else kv_len
+    batch, heads, hkv, seq, skv, head_dim = (
+        args.integer(name, v, 1, error=ShapeError) for name, v in (
+            ("batch", batch), ("heads", heads), ("kv_heads", hkv), ("seq", seq),
+            ("kv_len", skv), ("head_dim", head_dim)))
+    causal, seed = args.boolean("causal", causal), args.integer("seed", seed, 0)
+    frac = args.real("mask_missing", mask_missing, 0.0, 1.0, error=ShapeError)
+    mask = missing_spans(batch, skv, frac, seed) if frac else None
     shapes = ((batch, heads, seq, head_dim), (batch, hkv, skv, head_dim))
-    if mode == "timing":
+    if check_mode(mode) == "timing":
         return attention(shapes[0], shapes[1], shapes[1], attn_mask=mask, is_causal=causal,
                          fmt=fmt, device=device, backend=backend, mode="timing",
                          progress=progress)
@@ -69,13 +76,16 @@ def _exact(q, k, v, mask, causal):
     return np.einsum("bhqk,bhkd->bhqd", p / np.where(den > 0, den, 1), vv)
 
 
+@strict_keywords
 def decode_step(device="corsair", *, batch=16, heads=32, kv_heads=8, kv_len=4096, head_dim=128,
                 backend="c", mode="timing", seed=0):
     """A KV cache of kv_len - 1 keys per sequence, then one decode step: returns (fill Result,
     step Result); the step's metrics hold the energy per token."""
+    kv_len = args.integer("kv_len", kv_len, 2, error=ShapeError, why="kv_len - 1 cached keys")
+    seed = args.integer("seed", seed, 0)
     shape = (batch, kv_heads, kv_len - 1, head_dim)
     new = (batch, kv_heads, 1, head_dim)
-    if mode == "timing":
+    if check_mode(mode) == "timing":
         cache = KVCache(shape, shape, max_len=kv_len, heads=heads, device=device,
                         backend=backend, mode="timing")
         return cache.fill, attention((batch, heads, 1, head_dim), new, new, cache=cache)

@@ -20,7 +20,9 @@ from chipemu.kernels.matmul.floor import floor_cycles
 from chipemu.kernels.matmul.params import MATMUL
 from chipemu.kernels.matmul.plan import plan_matmul
 from chipemu.kernels.matmul.tile import MM_LOAD, MM_STEP
-from chipemu.kernels.scaffold import Run, dimc_format, shape_of, steps_mask
+from chipemu.emulator import args
+from chipemu.kernels.scaffold import (Run, check_mode, dimc_format, shape_of, steps_mask,
+                                     strict_keywords)
 
 __all__ = ["matmul", "run_matmul", "DIMC_FORMATS", "floor_cycles"]
 
@@ -36,6 +38,7 @@ def _check(a_shape, b_shape):
         raise ShapeError(f"zero-sized dimension: a {a_shape}, b {b_shape}; all must be >= 1")
 
 
+@strict_keywords
 def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
            mode="functional", network=None, progress=None, debug_hook=None):
     """a [..., M, K] @ b [K, N] on the device's DIMC arrays -> Result.
@@ -163,15 +166,16 @@ def _metrics(r, plan, dev):
         floor_ratio=compute.cycles / floor["floor_cycles"] if floor["floor_cycles"] else 0.0)
 
 
+@strict_keywords
 def run_matmul(device=None, *, backend="c", mode="functional", progress=None, m=4096, k=4096,
                n=4096, fmt="mxint8", weight_fmt=None, seed=0):
     """A random [m, k] x [k, n] matmul (N(0,1) data); functional mode adds its error vs NumPy."""
-    if mode == "timing":
+    m, k, n = (args.integer(name, v, 1, error=ShapeError) for name, v in (("m", m), ("k", k),
+                                                                          ("n", n)))
+    seed = args.integer("seed", seed, 0)
+    if check_mode(mode) == "timing":
         return matmul((m, k), (k, n), fmt=fmt, weight_fmt=weight_fmt, device=device,
                       backend=backend, mode="timing", progress=progress)
-    for name, v in (("m", m), ("k", k), ("n", n)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ShapeError(f"{name}={v!r} must be an integer >= 1")
     rng = np.random.default_rng(seed)
     a = rng.standard_normal((m, k), dtype=np.float32)
     b = rng.standard_normal((k, n), dtype=np.float32)

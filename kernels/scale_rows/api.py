@@ -15,11 +15,13 @@ from chipemu.emulator.errors import ShapeError
 from chipemu.kernels.scale_rows import data as D
 from chipemu.kernels.scale_rows.plan import plan_scale_rows
 from chipemu.kernels.scale_rows.tile import SR_LOAD, SR_SCALE
-from chipemu.kernels.scaffold import Run, shape_of
+from chipemu.emulator import args
+from chipemu.kernels.scaffold import Run, check_mode, shape_of, strict_keywords
 
 __all__ = ["scale_rows", "run_scale_rows"]
 
 
+@strict_keywords
 def scale_rows(x, s, *, device=None, backend="c", mode="functional", network=None,
                progress=None):
     """x [rows, cols] scaled row by row by s [rows] on the vector units -> Result.
@@ -71,15 +73,16 @@ def _gather(mach, plan, ybuf):
     return out
 
 
+@strict_keywords
 def run_scale_rows(device=None, *, backend="c", mode="functional", progress=None, rows=4096,
                    cols=1024, seed=0):
     """Scale N(0,1) rows by N(0,1) factors; functional mode checks the result against NumPy."""
-    if mode == "timing":
+    rows, cols = (args.integer(name, v, 1, error=ShapeError) for name, v in (("rows", rows),
+                                                                             ("cols", cols)))
+    seed = args.integer("seed", seed, 0)
+    if check_mode(mode) == "timing":
         return scale_rows((rows, cols), (rows,), device=device, backend=backend, mode="timing",
                           progress=progress)
-    for name, v in (("rows", rows), ("cols", cols)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ShapeError(f"{name}={v!r} must be an integer >= 1")
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((rows, cols), dtype=np.float32)
     s = rng.standard_normal(rows, dtype=np.float32)
