@@ -99,6 +99,26 @@ int chipemu_dimc_prepare(core_dimc_job *j);
 void chipemu_dimc_block(const core_dimc_job *j, int path, int64_t nv, const int8_t *xi,
                         const double *xs, float *accf, float *y, int64_t accumulate);
 
+/* The ctx checks (csrc/runtime/ctx.c), hidden. A ctx is made by chipemu_launch, but every intrinsic
+ * and exported kernel is callable by a host, so each checks at entry what a wrong ctx could make it
+ * touch: the pointers it dereferences, the region counters against their capacities and the device
+ * constants against the limits table (the buffer table against the memories: chipemu_launch, and
+ * core_buf_bytes per operand). Each returns CHIPEMU_OK, CHIPEMU_ERR_NULL or CHIPEMU_ERR_SIZE and
+ * writes nothing. The lengths behind the pointers cannot be checked in C: they must match the
+ * sizes the ctx states. */
+int32_t chipemu_dev_check(const int64_t *dev);
+int32_t chipemu_bufs_check(const int64_t *bufs, int64_t n_bufs, uint64_t sram_bytes,
+                           uint64_t dram_bytes, uint64_t host_bytes);
+int32_t chipemu_ctx_check(const chipemu_ctx *ctx);
+
+/* Entry of every intrinsic: the ctx's status, then CHIPEMU_ERR_KERNEL once the tile has an error
+ * (every later intrinsic does nothing). Constant cost: a few loads and compares. */
+static inline int32_t core_enter(const chipemu_ctx *ctx) {
+    int32_t st = chipemu_ctx_check(ctx);
+    if (st != CHIPEMU_OK) return st;
+    return ctx->sc[CHIPEMU_SC_ERROR] ? CHIPEMU_ERR_KERNEL : CHIPEMU_OK;
+}
+
 static inline int32_t core_fail(chipemu_ctx *ctx, int64_t in, int64_t cls, int64_t msg, int64_t v0,
                                 int64_t v1, int64_t v2, int64_t v3, int64_t v4) {
     int64_t *sc = ctx->sc;
@@ -130,6 +150,20 @@ static inline int core_multiple(chipemu_ctx *ctx, int64_t in, int64_t arg, int64
     return 0;
 }
 
+/* Bytes of buffer b a range may reach: its size, or less where its memory ends sooner (a negative
+ * value where none of it is in memory). In a ctx the launcher made both are the size, since
+ * chipemu_launch checked the table; a host's own ctx with a table past its memories so gets
+ * MSG_RANGE records, never an access outside them, at O(1) per operand. */
+static inline int64_t core_buf_bytes(const chipemu_ctx *ctx, const int64_t *b) {
+    int64_t size = b[CHIPEMU_BT_SIZE], store = b[CHIPEMU_BT_STORE], kind = b[CHIPEMU_BT_KIND];
+    if (size < 0) return -1;                 /* -1 - len cannot wrap, as INT64_MIN - len would */
+    if (ctx->dev[CHIPEMU_DEV_MODE] != CHIPEMU_MODE_FUNCTIONAL) return size;
+    uint64_t room = kind == CHIPEMU_BUF_SRAM ? ctx->sram_bytes
+                    : kind == CHIPEMU_BUF_DRAM ? ctx->dram_bytes : ctx->host_bytes;
+    if (store < 0 || (uint64_t)store > room) return -1;
+    return room - (uint64_t)store < (uint64_t)size ? (int64_t)(room - (uint64_t)store) : size;
+}
+
 static inline int core_range(chipemu_ctx *ctx, int64_t in, int64_t arg, int64_t buf, int64_t off,
                              int64_t len, int64_t kind) {
     if (buf < 0 || buf >= ctx->n_bufs) {
@@ -141,8 +175,9 @@ static inline int core_range(chipemu_ctx *ctx, int64_t in, int64_t arg, int64_t 
         core_fail(ctx, in, CHIPEMU_KERR_SHAPE, MSG_BUF_KIND, arg, buf, b[CHIPEMU_BT_KIND], kind, 0);
         return 0;
     }
-    if (off < 0 || off > b[CHIPEMU_BT_SIZE] - len) {
-        core_fail(ctx, in, CHIPEMU_KERR_SHAPE, MSG_RANGE, arg, off, len, buf, b[CHIPEMU_BT_SIZE]);
+    int64_t size = core_buf_bytes(ctx, b);
+    if (off < 0 || off > size - len) {
+        core_fail(ctx, in, CHIPEMU_KERR_SHAPE, MSG_RANGE, arg, off, len, buf, size);
         return 0;
     }
     return 1;

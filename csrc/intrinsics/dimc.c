@@ -83,7 +83,8 @@ static void load_rows(chipemu_ctx *ctx, int64_t slot, const uint8_t *src, int64_
 int32_t chipemu_in_dimc_load(chipemu_ctx *ctx, int64_t slot, int64_t src_buf, int64_t src_off,
                           int64_t row0, int64_t nrows, int64_t fmt) {
     const int64_t in = CHIPEMU_IN_DIMC_LOAD;
-    if (ctx->sc[CHIPEMU_SC_ERROR]) return CHIPEMU_ERR_KERNEL;
+    int32_t st = core_enter(ctx);
+    if (st != CHIPEMU_OK) return st;
     const int64_t *dev = ctx->dev;
     int64_t rows = dev[CHIPEMU_DEV_ROWS], cell = dev[CHIPEMU_DEV_CELL_BITS];
     if (!core_arg(ctx, in, ARG_SLOT, slot, 0, dev[CHIPEMU_DEV_SLOTS] - 1)
@@ -173,13 +174,19 @@ int32_t chipemu_in_dimc_mvm(chipemu_ctx *ctx, int64_t engine, int64_t slot, int6
                          int64_t x_off, int64_t y_buf, int64_t y_off, int64_t nvec, int64_t k_rows,
                          int64_t fmt, int64_t accumulate) {
     const int64_t in = CHIPEMU_IN_DIMC_MVM;
-    if (ctx->sc[CHIPEMU_SC_ERROR]) return CHIPEMU_ERR_KERNEL;
+    int32_t st = core_enter(ctx);
+    if (st != CHIPEMU_OK) return st;
     const int64_t *dev = ctx->dev;
     if (!core_arg(ctx, in, ARG_ENGINE, engine, 0, dev[CHIPEMU_DEV_ENGINES] - 1)
         || !core_arg(ctx, in, ARG_SLOT, slot, 0, dev[CHIPEMU_DEV_SLOTS] - 1)
         || !core_dimc_fmt(ctx, in, ARG_FMT, fmt))
         return CHIPEMU_ERR_KERNEL;
     int64_t wf = ctx->dimc_wfmt[slot];
+    /* the slot's format is state the host owns: a code no dimc_load can store is a broken ctx */
+    if (wf >= CHIPEMU_NUM_FORMATS
+        || (wf >= 0 && core_info(wf).kind != CHIPEMU_KIND_INT_TENSOR
+            && core_info(wf).kind != CHIPEMU_KIND_BLOCK_INT))
+        return CHIPEMU_ERR_FORMAT;
     if (wf < 0) return core_fail(ctx, in, CHIPEMU_KERR_STATE, MSG_SLOT_EMPTY, ARG_SLOT, slot, 0, 0, 0);
     chipemu_format_info fa = core_info(fmt), fw = core_info(wf);
     if (!core_arg(ctx, in, ARG_NVEC, nvec, 1, CORE_MAX_COUNT)

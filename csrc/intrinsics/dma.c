@@ -77,7 +77,8 @@ static void stage(chipemu_ctx *ctx, int64_t buf, int64_t off, int64_t nbytes) {
 int32_t chipemu_in_send(chipemu_ctx *ctx, const int64_t *dst_tiles, int64_t n_dst, int64_t src_buf,
                      int64_t src_off, int64_t dst_buf, int64_t dst_off, int64_t nbytes) {
     const int64_t in = CHIPEMU_IN_SEND;
-    if (ctx->sc[CHIPEMU_SC_ERROR]) return CHIPEMU_ERR_KERNEL;
+    int32_t st = core_enter(ctx);
+    if (st != CHIPEMU_OK) return st;
     if (!check_tiles(ctx, in, ARG_DST_TILES, dst_tiles, n_dst)
         || !core_arg(ctx, in, ARG_NBYTES, nbytes, 1, CORE_MAX_COUNT)
         || !core_range(ctx, in, ARG_SRC, src_buf, src_off, nbytes, CHIPEMU_BUF_SRAM)
@@ -101,7 +102,8 @@ int32_t chipemu_in_send(chipemu_ctx *ctx, const int64_t *dst_tiles, int64_t n_ds
 /* The three DMA copies share one shape: src range of kind sk, dst range of kind dk. */
 static int32_t dma(chipemu_ctx *ctx, int64_t in, int64_t op, int64_t sk, int64_t dk, int64_t src_buf,
                    int64_t src_off, int64_t dst_buf, int64_t dst_off, int64_t nbytes) {
-    if (ctx->sc[CHIPEMU_SC_ERROR]) return CHIPEMU_ERR_KERNEL;
+    int32_t st = core_enter(ctx);
+    if (st != CHIPEMU_OK) return st;
     if (!core_arg(ctx, in, ARG_NBYTES, nbytes, 1, CORE_MAX_COUNT)
         || !core_range(ctx, in, ARG_SRC, src_buf, src_off, nbytes, sk)
         || !core_range(ctx, in, ARG_DST, dst_buf, dst_off, nbytes, dk))
@@ -144,7 +146,8 @@ int32_t chipemu_in_host_read(chipemu_ctx *ctx, int64_t src_buf, int64_t src_off,
 
 int32_t chipemu_in_barrier(chipemu_ctx *ctx, const int64_t *group, int64_t n) {
     const int64_t in = CHIPEMU_IN_BARRIER;
-    if (ctx->sc[CHIPEMU_SC_ERROR]) return CHIPEMU_ERR_KERNEL;
+    int32_t st = core_enter(ctx);
+    if (st != CHIPEMU_OK) return st;
     if (!check_tiles(ctx, in, ARG_GROUP, group, n)) return CHIPEMU_ERR_KERNEL;
     chipemu_event *e = core_event(ctx, in);
     if (e == NULL) return CHIPEMU_ERR_KERNEL;

@@ -42,7 +42,8 @@ static int32_t elementwise(chipemu_ctx *ctx, int64_t op, int64_t a_buf, int64_t 
                            int64_t b_off, int64_t dst_buf, int64_t dst_off, int64_t n) {
     int64_t in = CHIPEMU_IN_VEC + op;
     int binary = op == CHIPEMU_VOP_ADD || op == CHIPEMU_VOP_MUL || op == CHIPEMU_VOP_MAX;
-    if (ctx->sc[CHIPEMU_SC_ERROR]) return CHIPEMU_ERR_KERNEL;
+    int32_t st = core_enter(ctx);
+    if (st != CHIPEMU_OK) return st;
     if (!core_arg(ctx, in, ARG_N, n, 1, CORE_MAX_COUNT)) return CHIPEMU_ERR_KERNEL;
     int64_t len = 4 * n, arg_a = binary ? ARG_A : ARG_SRC;
     if (!f32_operand(ctx, in, arg_a, a_buf, a_off, len)
@@ -93,7 +94,8 @@ BINARY(chipemu_in_vec_max, CHIPEMU_VOP_MAX)
 static int32_t row_op(chipemu_ctx *ctx, int64_t op, int64_t src_buf, int64_t src_off, int64_t dst_buf,
                       int64_t dst_off, int64_t n, int64_t row_len) {
     int64_t in = CHIPEMU_IN_VEC + op;
-    if (ctx->sc[CHIPEMU_SC_ERROR]) return CHIPEMU_ERR_KERNEL;
+    int32_t st = core_enter(ctx);
+    if (st != CHIPEMU_OK) return st;
     if (!rows_shape(ctx, in, n, row_len)) return CHIPEMU_ERR_KERNEL;
     int64_t rows = n / row_len, slen = 4 * n, dlen = 4 * rows;
     if (!f32_operand(ctx, in, ARG_SRC, src_buf, src_off, slen)
@@ -229,7 +231,8 @@ int32_t chipemu_in_vec_convert(chipemu_ctx *ctx, int64_t src_buf, int64_t src_of
                             int64_t dst_off, int64_t n, int64_t row_len, int64_t fmt_to,
                             int64_t fmt_from) {
     const int64_t in = CHIPEMU_IN_VEC + CHIPEMU_VOP_CONVERT;
-    if (ctx->sc[CHIPEMU_SC_ERROR]) return CHIPEMU_ERR_KERNEL;
+    int32_t st = core_enter(ctx);
+    if (st != CHIPEMU_OK) return st;
     if (!rows_shape(ctx, in, n, row_len) || !core_fmt(ctx, in, ARG_FMT_TO, fmt_to)
         || !core_fmt(ctx, in, ARG_FMT_FROM, fmt_from))
         return CHIPEMU_ERR_KERNEL;

@@ -23,7 +23,8 @@ static int three(chipemu_ctx *ctx, int64_t in, int64_t a_buf, int64_t a_off, int
 static int32_t rows_broadcast(chipemu_ctx *ctx, int64_t in, int64_t op, int64_t a_buf, int64_t a_off,
                               int64_t b_buf, int64_t b_off, int64_t dst_buf, int64_t dst_off, int64_t n,
                               int64_t row_len) {
-    if (ctx->sc[CHIPEMU_SC_ERROR]) return CHIPEMU_ERR_KERNEL;
+    int32_t st = core_enter(ctx);
+    if (st != CHIPEMU_OK) return st;
     if (!rows_shape(ctx, in, n, row_len)) return CHIPEMU_ERR_KERNEL;
     int64_t rows = n / row_len, len = 4 * n, blen = 4 * rows;
     /* dst may be a in place, but never overlap b at all: a row's results would overwrite the
@@ -77,7 +78,8 @@ int32_t chipemu_in_vec_dot(chipemu_ctx *ctx, int64_t a_buf, int64_t a_off, int64
                            int64_t dst_buf, int64_t dst_off, int64_t rows_a, int64_t rows_b,
                            int64_t row_len, int64_t accumulate) {
     const int64_t in = CHIPEMU_IN_VEC_DOT;
-    if (ctx->sc[CHIPEMU_SC_ERROR]) return CHIPEMU_ERR_KERNEL;
+    int32_t st = core_enter(ctx);
+    if (st != CHIPEMU_OK) return st;
     /* rows_a * rows_b * row_len <= CORE_MAX_COUNT: then every range length fits and the event's
      * u32 a = 2 * that product cannot wrap (each bound divides by positive values already checked) */
     if (!core_arg(ctx, in, ARG_ROWS_A, rows_a, 1, CORE_MAX_COUNT)

@@ -21,30 +21,24 @@ int32_t chipemu_launch(const chipemu_superstep *s, chipemu_tile_kernel kernel, c
         return CHIPEMU_ERR_NULL;
     if (begin < 0 || end > s->n || begin > end || s->event_cap < 0 || s->peer_cap < 0 || s->stage_cap < 0)
         return CHIPEMU_ERR_SIZE;
+    int32_t st = chipemu_dev_check(s->dev);        /* the bounds every intrinsic relies on */
+    if (st != CHIPEMU_OK) return st;
     const int64_t *dev = s->dev;
     int64_t rows = dev[CHIPEMU_DEV_ROWS], cmax = dev[CHIPEMU_DEV_COLS_MAX];
     int64_t slots = dev[CHIPEMU_DEV_SLOTS], bmax = dev[CHIPEMU_DEV_BLOCKS_MAX];
     int functional = dev[CHIPEMU_DEV_MODE] == CHIPEMU_MODE_FUNCTIONAL;
-    if (rows < 1 || slots < 1 || dev[CHIPEMU_DEV_CELL_BITS] < CHIPEMU_LIMIT_DIMC_CELL_BITS_MIN
-        || dev[CHIPEMU_DEV_ENGINES] < 1
-        || cmax < chipemu_cols_eff(dev[CHIPEMU_DEV_COLS], dev[CHIPEMU_DEV_CELL_BITS],
-                                   CHIPEMU_DIMC_MIN_ELEM_BITS) || bmax * 32 < rows
-        || s->n_bufs < 0)
-        return CHIPEMU_ERR_SIZE;
+    if (s->n_bufs < 0) return CHIPEMU_ERR_SIZE;
     if ((s->bufs == NULL && s->n_bufs > 0) || (s->events == NULL && s->event_cap > 0)
         || (s->peers == NULL && s->peer_cap > 0))
         return CHIPEMU_ERR_NULL;
     if (functional && ((s->sram == NULL && s->sram_stride > 0) || s->dimc_codes == NULL
                        || s->dimc_scales == NULL || s->dimc_tscale == NULL
+                       || (s->dram == NULL && s->dram_bytes > 0) || (s->host == NULL && s->host_bytes > 0)
                        || (s->stage == NULL && s->stage_cap > 0)))
         return CHIPEMU_ERR_NULL;
-    for (int64_t b = 0; functional && b < s->n_bufs; b++) {   /* every buffer inside its memory */
-        const int64_t *e = s->bufs + b * CHIPEMU_BT_COUNT;
-        uint64_t room = e[CHIPEMU_BT_KIND] == CHIPEMU_BUF_SRAM ? s->sram_stride
-                        : e[CHIPEMU_BT_KIND] == CHIPEMU_BUF_DRAM ? s->dram_bytes : s->host_bytes;
-        if (e[CHIPEMU_BT_STORE] < 0 || e[CHIPEMU_BT_SIZE] < 0
-            || (uint64_t)e[CHIPEMU_BT_STORE] + (uint64_t)e[CHIPEMU_BT_SIZE] > room)
-            return CHIPEMU_ERR_SIZE;
+    if (functional) {                                 /* every buffer inside its memory */
+        st = chipemu_bufs_check(s->bufs, s->n_bufs, s->sram_stride, s->dram_bytes, s->host_bytes);
+        if (st != CHIPEMU_OK) return st;
     }
     chipemu_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
@@ -54,7 +48,6 @@ int32_t chipemu_launch(const chipemu_superstep *s, chipemu_tile_kernel kernel, c
     ctx.scratch_f64 = malloc(sizeof(double) * (size_t)nscr[1]);
     ctx.scratch_i32 = malloc(sizeof(int32_t) * (size_t)nscr[2]);
     ctx.scratch_f32 = malloc(sizeof(float) * (size_t)nscr[3]);
-    int32_t st = CHIPEMU_OK;
     if (!ctx.scratch_i8 || !ctx.scratch_f64 || !ctx.scratch_i32 || !ctx.scratch_f32) st = CHIPEMU_ERR_NOMEM;
     else chipemu_dimc_scale_tables(ctx.scratch_f64);
     ctx.dram = s->dram;
@@ -86,6 +79,8 @@ int32_t chipemu_launch(const chipemu_superstep *s, chipemu_tile_kernel kernel, c
         ctx.peers = s->peers ? s->peers + i * s->peer_cap : NULL;
         ctx.stage = s->stage ? s->stage + i * s->stage_cap : NULL;
         ctx.sc = sc;
+        st = chipemu_ctx_check(&ctx);                 /* the tile's counters within their caps */
+        if (st != CHIPEMU_OK) break;
         kernel(&ctx, t, dev[CHIPEMU_DEV_STEP], params);
         if (sc[CHIPEMU_SC_ERROR]) st = CHIPEMU_ERR_KERNEL;
     }
@@ -115,17 +110,64 @@ static void deliver(const chipemu_superstep *s, const chipemu_event *ev, int64_t
     }
 }
 
+/* One launch tile's region before anything moves: counters within the caps and, where data is
+ * staged, every SEND / DRAM_WRITE of the log landing inside its buffer (and the SRAM of a real
+ * tile) with the staged bytes there to copy. The launcher's intrinsics only log such events; the
+ * check keeps a region the host wrote itself from making chipemu_finish copy out of bounds. */
+static int32_t region_check(const chipemu_superstep *s, int64_t i, int functional) {
+    const int64_t *sc = s->sc + i * CHIPEMU_SC_COUNT;
+    int64_t ne = sc[CHIPEMU_SC_EVENTS], np = sc[CHIPEMU_SC_PEERS], staged = sc[CHIPEMU_SC_STAGED];
+    if (ne < 0 || ne > s->event_cap || np < 0 || np > s->peer_cap || staged < 0 || staged > s->stage_cap)
+        return CHIPEMU_ERR_SIZE;
+    if ((ne > 0 && s->events == NULL) || (np > 0 && s->peers == NULL)) return CHIPEMU_ERR_NULL;
+    if (!functional || staged == 0) return CHIPEMU_OK;
+    if (s->stage == NULL) return CHIPEMU_ERR_NULL;
+    const chipemu_event *ev = s->events + i * s->event_cap;
+    const uint32_t *pr = s->peers ? s->peers + i * s->peer_cap : NULL;
+    int64_t cursor = 0;
+    for (int64_t j = 0; j < ne; j++) {
+        const chipemu_event *e = &ev[j];
+        if (e->op != CHIPEMU_OP_SEND && e->op != CHIPEMU_OP_DRAM_WRITE) continue;
+        int64_t kind = e->op == CHIPEMU_OP_SEND ? CHIPEMU_BUF_SRAM : CHIPEMU_BUF_DRAM;
+        if ((int64_t)e->dst.buf >= s->n_bufs || e->a == 0) return CHIPEMU_ERR_SIZE;
+        const int64_t *b = s->bufs + (int64_t)e->dst.buf * CHIPEMU_BT_COUNT;
+        cursor += e->a;
+        if (b[CHIPEMU_BT_KIND] != kind || (int64_t)e->dst.off + e->a > b[CHIPEMU_BT_SIZE] || cursor > staged)
+            return CHIPEMU_ERR_SIZE;
+        if (e->op == CHIPEMU_OP_DRAM_WRITE) continue;
+        if ((int64_t)e->peer_first + e->peer_count > np) return CHIPEMU_ERR_SIZE;
+        for (int64_t q = 0; q < e->peer_count; q++)
+            if ((int64_t)pr[e->peer_first + q] >= s->dev[CHIPEMU_DEV_N_TILES]) return CHIPEMU_ERR_SIZE;
+    }
+    return CHIPEMU_OK;
+}
+
+/* Every region checked first, so a failed finish delivers and compacts nothing. */
+static int32_t finish_check(const chipemu_superstep *s, int functional) {
+    int32_t st = chipemu_dev_check(s->dev);
+    if (st != CHIPEMU_OK) return st;
+    if (s->n < 0 || s->event_cap < 0 || s->peer_cap < 0 || s->stage_cap < 0 || s->peer_base < 0)
+        return CHIPEMU_ERR_SIZE;
+    if (functional) {
+        if ((s->sram == NULL && s->sram_stride > 0) || (s->dram == NULL && s->dram_bytes > 0))
+            return CHIPEMU_ERR_NULL;
+        st = chipemu_bufs_check(s->bufs, s->n_bufs, s->sram_stride, s->dram_bytes, s->host_bytes);
+        if (st != CHIPEMU_OK) return st;
+    }
+    for (int64_t i = 0; i < s->n && st == CHIPEMU_OK; i++) st = region_check(s, i, functional);
+    return st;
+}
+
 int32_t chipemu_finish(const chipemu_superstep *s, int64_t *n_events, int64_t *n_peers) {
     if (s == NULL || n_events == NULL || n_peers == NULL || s->sc == NULL || s->dev == NULL)
         return CHIPEMU_ERR_NULL;
     int functional = s->dev[CHIPEMU_DEV_MODE] == CHIPEMU_MODE_FUNCTIONAL;
+    int32_t st = finish_check(s, functional);
+    if (st != CHIPEMU_OK) return st;
     int64_t e_out = 0, p_out = 0;
     for (int64_t i = 0; i < s->n; i++) {
         const int64_t *sc = s->sc + i * CHIPEMU_SC_COUNT;
         int64_t ne = sc[CHIPEMU_SC_EVENTS], np = sc[CHIPEMU_SC_PEERS];
-        if (ne < 0 || ne > s->event_cap || np < 0 || np > s->peer_cap
-            || sc[CHIPEMU_SC_STAGED] > s->stage_cap)
-            return CHIPEMU_ERR_SIZE;
         if (ne == 0) continue;
         chipemu_event *ev = s->events + i * s->event_cap;
         const uint32_t *pr = np ? s->peers + i * s->peer_cap : NULL;

@@ -528,17 +528,22 @@ static void test_vecmath(void) {
 
 #include "test_driver_runtime.c"   /* test_runtime(): the runtime and intrinsics */
 #include "test_driver_engine.c"    /* test_engine(): the timing and energy engine */
+#include "test_driver_null.c"      /* test_null(): NULL, zeroed and out-of-range arguments */
 
-int main(void) {
-    test_version_and_status();
-    test_format_info();
-    test_absmax_and_scale();
-    test_known_codes();
-    test_round_trips();
-    test_errors();
-    test_vecmath();
-    test_runtime();
-    test_engine();
+/* `test_driver` runs every group; `test_driver NAME...` only those named (e.g. null runtime). */
+static const struct { const char *name; void (*run)(void); } GROUPS[] = {
+    {"version", test_version_and_status}, {"format_info", test_format_info},
+    {"absmax", test_absmax_and_scale}, {"known_codes", test_known_codes},
+    {"round_trips", test_round_trips}, {"errors", test_errors}, {"vecmath", test_vecmath},
+    {"runtime", test_runtime}, {"engine", test_engine}, {"null", test_null},
+};
+
+int main(int argc, char **argv) {
+    for (size_t g = 0; g < sizeof GROUPS / sizeof GROUPS[0]; g++) {
+        int run = argc < 2;
+        for (int a = 1; a < argc; a++) run |= strcmp(argv[a], GROUPS[g].name) == 0;
+        if (run) GROUPS[g].run();
+    }
     printf("test_driver: %d checks, %d failed\n", n_checks, n_failed);
     return n_failed ? 1 : 0;
 }

@@ -12,17 +12,19 @@ enum { RT_TILES = 4, RT_ROWS = 64, RT_COLS = 64, RT_SLOTS = 2, RT_CMAX = 128, RT
 
 typedef struct {
     chipemu_superstep s;
-    int64_t dev[CHIPEMU_DEV_COUNT], bufs[4 * CHIPEMU_BT_COUNT], sc[RT_TILES * CHIPEMU_SC_COUNT];
+    int64_t dev[CHIPEMU_DEV_COUNT], bufs[5 * CHIPEMU_BT_COUNT], sc[RT_TILES * CHIPEMU_SC_COUNT];
     int8_t wfmt[RT_TILES * RT_SLOTS];
 } rt_machine;
 
-/* buffers: 0 SRAM a [0, 256), 1 SRAM b [256, 512), 2 SRAM w [512, 1024), 3 DRAM d (512 bytes) */
+/* buffers: 0 SRAM a [0, 256), 1 SRAM b [256, 512), 2 SRAM w [512, 1024), 3 DRAM d (512 bytes),
+ * 4 HOST h (256 bytes) */
 static void rt_init(rt_machine *m, int functional, int64_t event_cap, int64_t peer_cap, int64_t stage_cap) {
     memset(m, 0, sizeof *m);
     const int64_t dev[CHIPEMU_DEV_COUNT] = {RT_TILES, RT_ROWS, RT_COLS, 8, RT_SLOTS, 1, RT_CMAX, RT_BMAX,
                                             functional ? CHIPEMU_MODE_FUNCTIONAL : CHIPEMU_MODE_TIMING, 0};
-    const int64_t bufs[4 * CHIPEMU_BT_COUNT] = {CHIPEMU_BUF_SRAM, 0, 256, 0, CHIPEMU_BUF_SRAM, 256, 256, 0,
-                                                CHIPEMU_BUF_SRAM, 512, 512, 0, CHIPEMU_BUF_DRAM, 0, 512, 0};
+    const int64_t bufs[5 * CHIPEMU_BT_COUNT] = {CHIPEMU_BUF_SRAM, 0, 256, 0, CHIPEMU_BUF_SRAM, 256, 256, 0,
+                                                CHIPEMU_BUF_SRAM, 512, 512, 0, CHIPEMU_BUF_DRAM, 0, 512, 0,
+                                                CHIPEMU_BUF_HOST, 0, 256, 0};
     memcpy(m->dev, dev, sizeof dev);
     memcpy(m->bufs, bufs, sizeof bufs);
     memset(m->wfmt, -1, sizeof m->wfmt);
@@ -36,11 +38,13 @@ static void rt_init(rt_machine *m, int functional, int64_t event_cap, int64_t pe
         s->dimc_tscale = calloc(RT_TILES * RT_SLOTS, sizeof(float));
         s->dram = calloc(1, 512);
         s->dram_bytes = 512;
+        s->host = calloc(1, 256);
+        s->host_bytes = 256;
         s->stage = xmalloc((size_t)(RT_TILES * stage_cap));
     }
     s->dimc_wfmt = m->wfmt;
     s->bufs = m->bufs;
-    s->n_bufs = 4;
+    s->n_bufs = 5;
     s->events = xmalloc(sizeof(chipemu_event) * (size_t)(RT_TILES * event_cap));
     s->peers = xmalloc(sizeof(uint32_t) * (size_t)(RT_TILES * peer_cap));
     s->sc = m->sc;
@@ -53,7 +57,7 @@ static void rt_init(rt_machine *m, int functional, int64_t event_cap, int64_t pe
 
 static void rt_free(rt_machine *m) {
     free(m->s.sram); free(m->s.dimc_codes); free(m->s.dimc_scales); free(m->s.dimc_tscale);
-    free(m->s.dram); free(m->s.stage); free(m->s.events); free(m->s.peers);
+    free(m->s.dram); free((void *)m->s.host); free(m->s.stage); free(m->s.events); free(m->s.peers);
 }
 
 /* b = a + a; send b[0, 16) to tile + 1 at a + 128; DRAM d[16 t, +16) = b; barrier {t, t ^ 1} */

@@ -2,6 +2,7 @@
  * online softmax and the merge are documented there, word for word). The parameter layouts are
  * declared by name in kernels/attention/params.py; params.h is generated from them. */
 #include "chipemu_kernel.h"
+#include "kernels/enter.h"
 #include "params.h"
 
 enum { V_MB, V_MN, V_NG, V_AL, V_LB };
@@ -9,6 +10,7 @@ enum { C_MINIT, C_MINUS1, C_FLTMIN };
 #define FP32 0
 
 void chipemu_kernel_at_kv(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
+    if (!kernel_enter(ctx, tile, p)) return;
     (void)step;
     const int64_t *r = p + p[H_COUNT + tile];
     if (r[R_ACTIVE] == 0) return;
@@ -24,6 +26,7 @@ void chipemu_kernel_at_kv(chipemu_ctx *ctx, int64_t tile, int64_t step, const in
 }
 
 void chipemu_kernel_at_q(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
+    if (!kernel_enter(ctx, tile, p)) return;
     (void)step;
     const int64_t *r = p + p[H_COUNT + tile];
     if (r[R_ACTIVE] == 0) return;
@@ -34,6 +37,7 @@ void chipemu_kernel_at_q(chipemu_ctx *ctx, int64_t tile, int64_t step, const int
 }
 
 void chipemu_kernel_at_append(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
+    if (!kernel_enter(ctx, tile, p)) return;
     (void)step;
     const int64_t *r = p + p[APPEND_H_COUNT + tile];
     for (int64_t i = 0; i < r[APPEND_R_WRITES]; i++) {
@@ -117,6 +121,7 @@ static void merge(chipemu_ctx *ctx, const int64_t *p, int64_t mcc) {
 }
 
 void chipemu_kernel_at_step(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
+    if (!kernel_enter(ctx, tile, p) || !kernel_word(ctx, p, H_STAGES, 1, INT64_MAX)) return;
     (void)step;
     const int64_t *r = p + p[H_COUNT + tile];
     if (r[R_ACTIVE] == 0) return;

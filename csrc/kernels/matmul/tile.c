@@ -2,6 +2,7 @@
  * superstep schedule is documented there, word for word the same). The parameter layout is
  * declared by name in kernels/matmul/params.py; params.h is generated from it. */
 #include "chipemu_kernel.h"
+#include "kernels/enter.h"
 #include "params.h"
 
 static int64_t x_off(const int64_t *p, int64_t u, int64_t j, int64_t row) {
@@ -14,6 +15,7 @@ static int64_t rows_of(const int64_t *p, int64_t c) {
 }
 
 void chipemu_kernel_mm_load(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
+    if (!kernel_enter(ctx, tile, p)) return;
     (void)step;
     const int64_t *r = p + p[H_COUNT + tile];
     if (r[R_ACTIVE] == 0) return;
@@ -31,6 +33,11 @@ void chipemu_kernel_mm_load(chipemu_ctx *ctx, int64_t tile, int64_t step, const 
 }
 
 void chipemu_kernel_mm_step(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
+    if (!kernel_enter(ctx, tile, p)) return;
+    /* the schedule's divisors, and its shift counts below stages (a plan has stages <= 25) */
+    if (!kernel_word(ctx, p, H_STAGES, 1, 62) || !kernel_word(ctx, p, H_PARTS, 1, INT64_MAX)
+        || !kernel_word(ctx, p, H_GROUP, 1, INT64_MAX) || !kernel_word(ctx, p, H_SLOTS, 1, INT64_MAX))
+        return;
     (void)step;
     const int64_t *r = p + p[H_COUNT + tile];
     if (r[R_ACTIVE] == 0) return;

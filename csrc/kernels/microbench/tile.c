@@ -2,10 +2,11 @@
  * kernels/microbench/tile.py (documented there, word for word the same). The parameter layouts
  * are declared by name in kernels/microbench/params.py; params.h is generated from them. */
 #include "chipemu_kernel.h"
+#include "kernels/enter.h"
 #include "params.h"
 
 void chipemu_kernel_mb_dimc_setup(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
-    (void)tile;
+    if (!kernel_enter(ctx, tile, p)) return;
     (void)step;
     host_read(ctx, p[SETUP_H_W_HOST], 0, p[SETUP_H_W_BUF], 0, p[SETUP_H_W_BYTES]);
     for (int64_t s = 0; s < p[SETUP_H_SLOTS]; s++)
@@ -16,7 +17,7 @@ void chipemu_kernel_mb_dimc_setup(chipemu_ctx *ctx, int64_t tile, int64_t step, 
 }
 
 void chipemu_kernel_mb_dimc_stream(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
-    (void)tile;
+    if (!kernel_enter(ctx, tile, p) || !kernel_word(ctx, p, STREAM_H_SLOTS, 1, INT64_MAX)) return;
     (void)step;
     for (int64_t it = 0; it < p[STREAM_H_ITERATIONS]; it++) {
         int64_t e = it % p[STREAM_H_SLOTS];
@@ -27,6 +28,7 @@ void chipemu_kernel_mb_dimc_stream(chipemu_ctx *ctx, int64_t tile, int64_t step,
 }
 
 void chipemu_kernel_mb_send_table(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
+    if (!kernel_enter(ctx, tile, p)) return;
     (void)step;
     const int64_t *r = p + p[SEND_H_COUNT + tile];
     if (r[SEND_R_ACTIVE] != 0)
@@ -35,6 +37,7 @@ void chipemu_kernel_mb_send_table(chipemu_ctx *ctx, int64_t tile, int64_t step, 
 }
 
 void chipemu_kernel_mb_dram_table(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
+    if (!kernel_enter(ctx, tile, p)) return;
     (void)step;
     const int64_t *r = p + p[DRAM_H_COUNT + tile];
     if (r[DRAM_R_ACTIVE] == 0) return;

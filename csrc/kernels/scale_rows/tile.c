@@ -1,10 +1,12 @@
 /* scale_rows/tile.c — the tile kernels of scale_rows; Numba twin in kernels/scale_rows/tile.py,
  * line for line. p is laid out by params.h (generated from kernels/scale_rows/params.py). */
 #include "chipemu_kernel.h"
+#include "kernels/enter.h"
 #include "params.h"
 
 /* Host -> SRAM: the tile's rows of x and their scales. */
 void chipemu_kernel_sr_load(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
+    if (!kernel_enter(ctx, tile, p)) return;
     (void)step;
     const int64_t *r = p + p[H_COUNT + tile];
     if (r[R_ACTIVE] == 0) return;
@@ -14,6 +16,7 @@ void chipemu_kernel_sr_load(chipemu_ctx *ctx, int64_t tile, int64_t step, const 
 
 /* y[r, :] = x[r, :] * s[r] for the tile's rows. */
 void chipemu_kernel_sr_scale(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
+    if (!kernel_enter(ctx, tile, p)) return;
     (void)step;
     const int64_t *r = p + p[H_COUNT + tile];
     if (r[R_ACTIVE] == 0) return;
