@@ -571,7 +571,11 @@ CHIPEMU_API const char *chipemu_engine_error_string(int32_t code);
 #define CHIPEMU_BT_COUNT 4
 /* GENERATED END runtime_ids */
 
-/* What a tile kernel receives: its own state and regions. Kernels only pass it to intrinsics. */
+/* What a tile kernel receives: its own state and regions. Kernels only pass it to intrinsics.
+ * chipemu_launch makes it; an intrinsic or exported kernel called with any other checks it at entry
+ * (csrc/runtime/ctx.c): NULL pointers, counters past their capacities and device constants past
+ * the CHIPEMU_LIMIT_* are refused, each operand's buffer is bounded by its memory (sram_bytes,
+ * dram_bytes, host_bytes). The lengths behind the pointers must match the sizes it states. */
 typedef struct {
     uint8_t *sram;             /* this tile's SRAM (timing mode: NULL) */
     uint64_t sram_bytes;
@@ -632,7 +636,10 @@ CHIPEMU_API int32_t chipemu_finish(const chipemu_superstep *s, int64_t *n_events
 
 /* Intrinsics (docs/intrinsics.md): buffer ids index the buffer table, offsets and sizes are bytes
  * unless named n (elements). Each returns CHIPEMU_OK, or CHIPEMU_ERR_KERNEL after recording the
- * broken rule in ctx->sc; once a tile has an error every later intrinsic does nothing.
+ * broken rule in ctx->sc; once a tile has an error every later intrinsic does nothing. A ctx the
+ * launcher did not make may instead give CHIPEMU_ERR_NULL (NULL or zeroed ctx, a NULL array it
+ * needs) or CHIPEMU_ERR_SIZE (inconsistent sizes), and dimc_mvm CHIPEMU_ERR_FORMAT for a slot
+ * format no dimc_load stores: nothing is recorded or written then.
  * Exported as chipemu_in_<name>; csrc/include/chipemu_kernel.h gives kernels the Numba names (dimc_mvm...). */
 CHIPEMU_API int32_t chipemu_in_dimc_load(chipemu_ctx *ctx, int64_t slot, int64_t src_buf,
                                       int64_t src_off, int64_t row0, int64_t nrows, int64_t fmt);
@@ -683,6 +690,10 @@ CHIPEMU_API int32_t chipemu_in_host_read(chipemu_ctx *ctx, int64_t src_buf, int6
                                       int64_t dst_buf, int64_t dst_off, int64_t nbytes);
 CHIPEMU_API int32_t chipemu_in_barrier(chipemu_ctx *ctx, const int64_t *group, int64_t n);
 
+/* The C tile kernels (chipemu_tile_kernel): with an unusable ctx they return at once; a NULL p, a
+ * tile other than the ctx's, or a header word that would divide by 0 is recorded in ctx->sc as
+ * MSG_ARG of intrinsic -1, argument -1, v4 = the word of p (-1: p, -2: tile) (csrc/kernels/enter.h).
+ * p's length is not known to C: the words past the header are trusted as the plan laid them out. */
 /* GENERATED BEGIN kernels (from csrc/kernels/<kernel>/tile.c; csrc/gen_tables.py) */
 /* attention tile kernels (csrc/kernels/attention/tile.c) */
 CHIPEMU_API void chipemu_kernel_at_kv(chipemu_ctx *ctx, int64_t tile, int64_t step,
