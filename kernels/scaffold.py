@@ -54,10 +54,17 @@ def strict_keywords(fn):
     params = inspect.signature(fn).parameters.values()
     names = [p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
              and p.name != "self"]
+    positional = [p.name for p in params if p.kind == p.POSITIONAL_OR_KEYWORD]
+    what = fn.__qualname__.replace(".__init__", "")
 
     @functools.wraps(fn)
     def call(*pos, **kw):
-        args.no_extra(fn.__qualname__.replace(".__init__", ""), kw, names)
+        if len(pos) > len(positional):
+            shown = [n for n in positional if n != "self"]
+            raise ConfigError(f"{what}: {len(pos) - (len(positional) - len(shown))} positional "
+                              f"arguments; allowed: {', '.join(shown)} by position, the rest "
+                              f"by keyword")
+        args.no_extra(what, kw, names)
         return fn(*pos, **kw)
     return call
 

@@ -5,6 +5,7 @@ import pytest
 
 from chipemu.emulator import FORMATS, FormatError, QTensor, ShapeError, dequantize, quantize
 from chipemu.emulator.errors import BackendError, ChipemuError
+from chipemu.emulator.numerics import layout
 from chipemu.emulator.numerics.formats import DIMC_FORMATS, get_format, unpack_codes
 
 BACKENDS = ("numpy", "numba", "c")
@@ -346,3 +347,61 @@ def test_round_trip_error_is_bounded_by_the_block_quantum(name, x):
     else:                # one quantum: values just below 2^(S+1) saturate to 127/64
         step = 2.0 ** -spec.mbits
     assert (err <= np.ldexp(step, s.astype(np.int64))).all()
+
+
+X2 = np.linspace(-1, 1, 64, dtype=np.float32).reshape(2, 32)
+
+
+@pytest.mark.parametrize("call,exc,text", [
+    (lambda: quantize(X2, "mxint8", axis=True), ShapeError, r"axis=True \(bool\)"),
+    (lambda: quantize(X2, "mxint8", axis=1.0), ShapeError, r"axis=1.0 \(float\)"),
+    (lambda: quantize(X2, "mxint8", backend=None), BackendError, "backend=None"),
+    (lambda: quantize(np.ma.masked_array(X2, mask=X2 > 0), "mxint8"), ShapeError, "masked"),
+    (lambda: dequantize(quantize(X2, "mxint8"), backend="cuda"), BackendError, "backend='cuda'"),
+    # codes beyond the element bits were cut to their low bits without a word
+    (lambda: QTensor("mxint4", (32,), 0, np.full(32, 100, np.int8), np.zeros(1, np.uint8)),
+     FormatError, r"codes\[0\]=100 is not a mxint4 code; allowed: -8..7"),
+    (lambda: QTensor("bfp12", (64,), 0, np.full(64, -9, np.int8), np.zeros(1, np.uint8)),
+     FormatError, "allowed: -8..7"),
+    (lambda: QTensor("mxfp4_e2m1", (32,), 0, np.full(32, 16, np.uint8), np.zeros(1, np.uint8)),
+     FormatError, "allowed: 0..15"),
+    (lambda: QTensor("mxfp6_e3m2", (32,), 0, np.full(32, 64, np.uint8), np.zeros(1, np.uint8)),
+     FormatError, "allowed: 0..63"),
+    (lambda: QTensor("mxint8", (32.0,), 0, np.zeros(32, np.int8), np.zeros(1, np.uint8)),
+     ShapeError, "shape=32.0"),
+    (lambda: QTensor("mxint8", (32,), True, np.zeros(32, np.int8), np.zeros(1, np.uint8)),
+     ShapeError, "axis=True"),
+    # a wrong count returned fewer codes
+    (lambda: unpack_codes(quantize(X2, "mxint8").packed_codes(), "mxint8", 300), ShapeError,
+     "count=300"),
+    (lambda: unpack_codes(quantize(X2, "mxint4").packed_codes(), "mxint4", 100), ShapeError,
+     "count=100"),
+    (lambda: unpack_codes(b"\0\0", "mxint8", 1), ShapeError, "count=1"),
+    (lambda: unpack_codes(np.ones(4), "mxint8", 4), ShapeError, "packed"),
+    (lambda: unpack_codes([256], "mxint8", 1), ShapeError, "packed"),
+    (lambda: unpack_codes(b"\0", "mxint8", True), ShapeError, "count=True"),
+])
+def test_strict_arguments_and_code_ranges(call, exc, text):
+    with pytest.raises(exc, match=text):
+        call()
+
+
+def test_codes_within_range_and_byte_lists_are_accepted():
+    q = QTensor("mxint4", (32,), 0, np.arange(32, dtype=np.int8) % 16 - 8, np.zeros(1, np.uint8))
+    assert np.array_equal(unpack_codes(list(q.packed_codes()), "mxint4", 32), q.codes)
+    assert unpack_codes(b"\x01\xff", "mxint8", 2).tolist() == [1, -1]
+
+
+@pytest.mark.parametrize("call,text", [
+    (lambda: layout.unpack_codes(np.zeros(1, np.uint8), 4, 8, True), "buf has 1 bytes"),
+    (lambda: layout.unpack_rows(np.zeros(100), "mxint8", 1, 32), "uint8"),
+    (lambda: layout.unpack_rows(np.zeros(10, np.uint8), "mxint8", 1, 32), "fewer than"),
+    (lambda: layout.unpack_weights(np.zeros(10, np.uint8), "mxint8", 32, 4), "fewer than"),
+    (lambda: layout.row_bytes("mxint8", True), "n=True"),
+    (lambda: layout.weight_bytes("mxint8", 1.5, 4), "nrows=1.5"),
+    (lambda: layout.decode_rows(np.zeros(33, np.uint8), "mxint8", "1", 32), "rows='1'"),
+])
+def test_layout_arguments_are_named(call, text):
+    """The device-layout helpers read bytes only, exactly as many as asked for."""
+    with pytest.raises(ShapeError, match=text):
+        call()

@@ -61,7 +61,12 @@ def _check(qs, ks, vs, mask):
 
 def check_scale(scale):
     """scale as a float (None stays None), or ConfigError: a finite real number."""
-    return None if scale is None else args.real("scale", scale)
+    if scale is None:
+        return None
+    try:
+        return args.real("scale", scale)
+    except OverflowError:           # an int beyond any float
+        raise ConfigError(f"scale={scale!r} is out of range; allowed: a finite number") from None
 
 
 @strict_keywords

@@ -22,6 +22,7 @@ from chipemu.emulator.runtime import budget
 from chipemu.emulator.numerics.formats import KIND_INT_TENSOR, get_format
 from chipemu.kernels.attention import data as D
 from chipemu.kernels.attention import steps as S
+from chipemu.kernels.attention.api import check_scale
 from chipemu.kernels.attention.params import APPEND
 from chipemu.kernels.attention.plan import default_kv_fmt, plan_attention
 from chipemu.kernels.attention.tile import AT_APPEND
@@ -119,8 +120,9 @@ class KVCache:
             arr = np.asarray(None)
         if (isinstance(lengths, np.ma.MaskedArray) or arr.dtype.kind not in "iu"
                 or arr.shape != (self.b,)):
-            raise ShapeError(f"lengths={lengths!r}; allowed: {self.b} integers (one per "
-                             f"sequence) in 0..{l0}")
+            shown = f"a {type(lengths).__name__} of {arr.dtype} {arr.shape}"
+            raise ShapeError(f"lengths is {shown}; allowed: {self.b} integers (one per "
+                             f"sequence) in 0..{l0}, as a list or a plain array")
         if (arr < 0).any() or (arr > l0).any():
             raise ShapeError(f"lengths={arr.tolist()} must lie in 0..{l0}")
         return arr.astype(np.int64)
@@ -237,7 +239,8 @@ class KVCache:
         run = Run("attention_decode", self.device, machine=mach, network=network,
                   progress=progress)
         sq, qa, ka, va = self._check_step(q, k_new, v_new)
-        scale = float(1.0 / np.sqrt(self.d) if scale is None else args.real("scale", scale))
+        scale = check_scale(scale)
+        scale = float(1.0 / np.sqrt(self.d) if scale is None else scale)
         keep = self._keep(sq)
         status = D.mask_info(keep, p0.bk, p0.kb)(p0.mq, p0.members, p0.blocks_per_tile, 1)[0]
         plan = replace(p0, sq=sq, nq=p0.group * sq, chunks=1, status=status)
