@@ -572,10 +572,10 @@ CHIPEMU_API const char *chipemu_engine_error_string(int32_t code);
 /* GENERATED END runtime_ids */
 
 /* What a tile kernel receives: its own state and regions. Kernels only pass it to intrinsics.
- * chipemu_launch makes it; an intrinsic or exported kernel called with any other checks it at entry
- * (csrc/runtime/ctx.c): NULL pointers, counters past their capacities and device constants past
- * the CHIPEMU_LIMIT_* are refused, each operand's buffer is bounded by its memory (sram_bytes,
- * dram_bytes, host_bytes). The lengths behind the pointers must match the sizes it states. */
+ * chipemu_launch makes it; an intrinsic or exported kernel called with any other checks it at
+ * entry (csrc/runtime/superstep.c): NULL pointers, counters past their capacities and device
+ * constants past the CHIPEMU_LIMIT_* are refused, each operand's buffer is bounded by its memory
+ * (sram_bytes, dram_bytes, host_bytes). The lengths behind the pointers must match its sizes. */
 typedef struct {
     uint8_t *sram;             /* this tile's SRAM (timing mode: NULL) */
     uint64_t sram_bytes;
@@ -692,7 +692,8 @@ CHIPEMU_API int32_t chipemu_in_barrier(chipemu_ctx *ctx, const int64_t *group, i
 
 /* The C tile kernels (chipemu_tile_kernel): with an unusable ctx they return at once; a NULL p, a
  * tile other than the ctx's, or a header word that would divide by 0 is recorded in ctx->sc as
- * MSG_ARG of intrinsic -1, argument -1, v4 = the word of p (-1: p, -2: tile) (csrc/kernels/enter.h).
+ * MSG_ARG of intrinsic -1, argument -1, v4 = the word of p (-1: p, -2: tile); kernel_enter in
+ * csrc/intrinsics/core.h.
  * p's length is not known to C: the words past the header are trusted as the plan laid them out. */
 /* GENERATED BEGIN kernels (from csrc/kernels/<kernel>/tile.c; csrc/gen_tables.py) */
 /* attention tile kernels (csrc/kernels/attention/tile.c) */

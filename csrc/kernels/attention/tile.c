@@ -2,7 +2,7 @@
  * online softmax and the merge are documented there, word for word). The parameter layouts are
  * declared by name in kernels/attention/params.py; params.h is generated from them. */
 #include "chipemu_kernel.h"
-#include "kernels/enter.h"
+#include "intrinsics/core.h"       /* kernel_enter, kernel_word */
 #include "params.h"
 
 enum { V_MB, V_MN, V_NG, V_AL, V_LB };

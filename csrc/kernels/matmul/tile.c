@@ -2,7 +2,7 @@
  * superstep schedule is documented there, word for word the same). The parameter layout is
  * declared by name in kernels/matmul/params.py; params.h is generated from it. */
 #include "chipemu_kernel.h"
-#include "kernels/enter.h"
+#include "intrinsics/core.h"       /* kernel_enter, kernel_word */
 #include "params.h"
 
 static int64_t x_off(const int64_t *p, int64_t u, int64_t j, int64_t row) {

@@ -2,7 +2,7 @@
  * kernels/microbench/tile.py (documented there, word for word the same). The parameter layouts
  * are declared by name in kernels/microbench/params.py; params.h is generated from them. */
 #include "chipemu_kernel.h"
-#include "kernels/enter.h"
+#include "intrinsics/core.h"       /* kernel_enter, kernel_word */
 #include "params.h"
 
 void chipemu_kernel_mb_dimc_setup(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {

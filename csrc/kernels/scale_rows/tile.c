@@ -1,7 +1,7 @@
 /* scale_rows/tile.c — the tile kernels of scale_rows; Numba twin in kernels/scale_rows/tile.py,
  * line for line. p is laid out by params.h (generated from kernels/scale_rows/params.py). */
 #include "chipemu_kernel.h"
-#include "kernels/enter.h"
+#include "intrinsics/core.h"       /* kernel_enter, kernel_word */
 #include "params.h"
 
 /* Host -> SRAM: the tile's rows of x and their scales. */
