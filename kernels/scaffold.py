@@ -36,12 +36,11 @@ from chipemu.emulator.runtime.machine import Machine
 from chipemu.kernels.barrier import BARRIER_ALL
 
 __all__ = ["Run", "Progress", "as_device", "with_network", "machine_for", "finish", "check_mode",
-           "check_backend", "check_network", "dimc_format", "shape_of", "barrier", "steps_mask",
+           "check_backend", "dimc_format", "shape_of", "barrier", "steps_mask",
            "log_bytes", "strict_keywords"]
 
 MODES = ("functional", "timing")
 BACKENDS = ("c", "numba")
-NETWORKS = ("packet", "message")
 _FLOAT_KINDS = ("float32", "float16", "bfloat16")
 
 
@@ -77,11 +76,6 @@ def check_mode(mode) -> str:
 def check_backend(backend) -> str:
     """backend, or BackendError listing the kernel backends."""
     return args.choice("backend", backend, BACKENDS, error=BackendError)
-
-
-def check_network(network):
-    """network (None: the device's), or ConfigError listing the network models."""
-    return None if network is None else args.choice("network", network, NETWORKS)
 
 
 def log_bytes(events: int) -> int:
@@ -145,7 +139,6 @@ def shape_of(x, what: str, timing: bool, zero_ok: tuple = ()):
 def with_network(device: Device, network=None) -> Device:
     """device, timed with network model `network` ("packet" | "message"; None: the device's own,
     `device.engine.network`). ConfigError names any other value."""
-    network = check_network(network)
     if network is None or network == device.engine.network:
         return device
     return device.replace({"engine.network": network})

@@ -7,7 +7,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from chipemu.emulator.errors import CapacityError, ChipemuError, ConfigError, FormatError, ShapeError
+from chipemu.emulator.errors import (CapacityError, ChipemuError, ConfigError, FormatError,
+                                     ShapeError)
 from chipemu.emulator.numerics.formats import quantize
 from chipemu.emulator.runtime.budget import budget
 from chipemu.kernels import KVCache, attention, matmul, scale_rows
@@ -63,7 +64,7 @@ BAD_STEPS = [
     (dict(is_causal="yes"), ConfigError, "is_causal='yes'"),
     (dict(scale=float("nan")), ConfigError, "scale=nan"),
     (dict(scale="1"), ConfigError, "scale='1'"),
-    (dict(network="bogus"), ConfigError, "network='bogus'"),
+    (dict(network="bogus"), ConfigError, "network=.bogus."),
     (dict(progress=3), ConfigError, "progress=3"),
     (dict(attn_mask=np.ones((1, ML), bool)), ShapeError, "not supported"),
     (dict(q_heads=3), ShapeError, "with a cache"),

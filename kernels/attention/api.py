@@ -59,16 +59,6 @@ def _check(qs, ks, vs, mask):
     return None if mask is None else check_mask(mask, (qs[0], qs[1], qs[2], ks[2]))
 
 
-def check_scale(scale):
-    """scale as a float (None stays None), or ConfigError: a finite real number."""
-    if scale is None:
-        return None
-    try:
-        return args.real("scale", scale)
-    except OverflowError:           # an int beyond any float
-        raise ConfigError(f"scale={scale!r} is out of range; allowed: a finite number") from None
-
-
 @strict_keywords
 def attention(q, k, v, *, attn_mask=None, is_causal=None, scale=None, fmt=None,
               kv_fmt=None, device=None, backend=None, mode=None, cache=None, path=None,
@@ -96,7 +86,7 @@ def attention(q, k, v, *, attn_mask=None, is_causal=None, scale=None, fmt=None,
                        path=path, network=network, progress=progress)
     is_causal = False if is_causal is None else args.boolean("is_causal", is_causal)
     path = None if path is None else args.choice("path", path, _PATHS)
-    scale = check_scale(scale)
+    scale = S.check_scale(scale)
     run = Run("attention", device, mode="functional" if mode is None else mode,
               backend="c" if backend is None else backend, network=network, progress=progress)
     dev, timing, backend = run.device, run.timing, run.backend
@@ -166,4 +156,4 @@ def _cached(cache, q, k, v, *, attn_mask, is_causal, scale, fmt, kv_fmt, device,
     if device is not None and as_device(device) != cache.device:
         raise ConfigError(f"device={device!r} with a cache: the cache runs on its own device "
                           f"{cache.device.name!r}; allowed: None or that device")
-    return cache.step(q, k, v, scale=check_scale(scale), network=network, progress=progress)
+    return cache.step(q, k, v, scale=S.check_scale(scale), network=network, progress=progress)

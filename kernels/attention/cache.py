@@ -22,7 +22,6 @@ from chipemu.emulator.runtime import budget
 from chipemu.emulator.numerics.formats import KIND_INT_TENSOR, get_format
 from chipemu.kernels.attention import data as D
 from chipemu.kernels.attention import steps as S
-from chipemu.kernels.attention.api import check_scale
 from chipemu.kernels.attention.params import APPEND
 from chipemu.kernels.attention.plan import default_kv_fmt, plan_attention
 from chipemu.kernels.attention.tile import AT_APPEND
@@ -239,7 +238,7 @@ class KVCache:
         run = Run("attention_decode", self.device, machine=mach, network=network,
                   progress=progress)
         sq, qa, ka, va = self._check_step(q, k_new, v_new)
-        scale = check_scale(scale)
+        scale = S.check_scale(scale)
         scale = float(1.0 / np.sqrt(self.d) if scale is None else scale)
         keep = self._keep(sq)
         status = D.mask_info(keep, p0.bk, p0.kb)(p0.mq, p0.members, p0.blocks_per_tile, 1)[0]

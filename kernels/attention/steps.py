@@ -5,12 +5,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from chipemu.emulator import args
+from chipemu.emulator.errors import ConfigError
 from chipemu.kernels.attention import data as D
 from chipemu.kernels.attention.params import ATTENTION
 from chipemu.kernels.attention.tile import AT_Q, AT_STEP
 
 __all__ = ["offsets", "alloc", "kv_bytes", "write_queries", "run_compute", "add_metrics", "gather",
-           "compute_events", "host_bytes"]
+           "compute_events", "host_bytes", "check_scale"]
+
+
+def check_scale(scale):
+    """scale as a float (None stays None), or ConfigError: a finite real number."""
+    if scale is None:
+        return None
+    try:
+        return args.real("scale", scale)
+    except OverflowError:           # an int beyond any float
+        raise ConfigError(f"scale={scale!r} is out of range; allowed: a finite number") from None
 
 
 def offsets(plan, tiles, bpt):
