@@ -2,7 +2,6 @@
 from chipemu.emulator.errors import (BackendError, CapacityError, ChipemuError, ConfigError,
                                      EngineError, FormatError, NativeError, ShapeError)
 from chipemu.emulator.device import Device, Site
-from chipemu.emulator.runtime.budget import budget, set_budget
 from chipemu.emulator.numerics.formats import (DIMC_FORMATS, FORMATS, FormatSpec, QTensor,
                                                dequantize, get_format, quantize)
 
@@ -15,7 +14,8 @@ __version__ = "0.1.0"
 
 # the runtime and engine load Numba and the C core: import them on first use, not with the package
 _LAZY = {"Machine": ("runtime", "Machine"), "TileKernel": ("runtime", "TileKernel"),
-         "Result": ("engine.result", "Result"), "simulate": ("engine", "simulate")}
+         "Result": ("engine.result", "Result"), "simulate": ("engine", "simulate"),
+         "set_budget": ("runtime.budget", "set_budget"), "budget": ("runtime.budget", "budget")}
 
 
 def __getattr__(name):

@@ -34,6 +34,7 @@
 #define MSG_OVERLAP 15      /* shape: v0 = arg, v1 = buffer, v2 = offset, v3 = bytes, v4 = input arg */
 #define MSG_DUP 16          /* shape: v0 = arg, v1 = tile */
 #define MSG_SELF 17         /* shape: v0 = arg, v1 = tile */
+#define MSG_PARAM 18        /* shape (a C tile kernel's own check): v1 = value, v2 = lowest, v3 = highest, v4 = word of p (-1: p itself, -2: the tile argument) */
 /* GENERATED END messages */
 
 /* GENERATED BEGIN arguments (from chipemu.emulator.tables.ids.ARG; csrc/gen_tables.py) */
@@ -291,8 +292,8 @@ static inline void core_store_u32(uint8_t *p, uint32_t u) {
  * scalars like a broken rule, so chipemu_launch returns CHIPEMU_ERR_KERNEL. The plans of
  * kernels/<kernel>/params.py always pass, so the checks never change a result and the Numba twins
  * need none. The length of p is not known to C: words past the checked header are trusted. */
-/* No intrinsic or argument id names a kernel's own parameters: the record says intrinsic
- * KERNEL_IN and argument KERNEL_ARG, MSG_ARG with v1 the value, v2..v3 the allowed range and v4
+/* A kernel's own parameters have no intrinsic or argument id: the record says intrinsic
+ * KERNEL_IN and argument KERNEL_ARG, MSG_PARAM with v1 the value, v2..v3 the allowed range and v4
  * the word of p (-1: p itself, NULL; -2: the tile argument). */
 #define KERNEL_IN (-1)
 #define KERNEL_ARG (-1)
@@ -300,7 +301,7 @@ static inline void core_store_u32(uint8_t *p, uint32_t u) {
 #define KERNEL_WORD_TILE (-2)
 
 static inline int kernel_fail(chipemu_ctx *ctx, int64_t word, int64_t v, int64_t lo, int64_t hi) {
-    core_fail(ctx, KERNEL_IN, CHIPEMU_KERR_SHAPE, MSG_ARG, KERNEL_ARG, v, lo, hi, word);
+    core_fail(ctx, KERNEL_IN, CHIPEMU_KERR_SHAPE, MSG_PARAM, KERNEL_ARG, v, lo, hi, word);
     return 0;
 }
 

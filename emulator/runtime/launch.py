@@ -106,7 +106,7 @@ def _kernel_error(st, kernel_name, step, row):
     text = text.format(v0=v[0], v1=v[1], v2=v[2], v3=v[3], v4=v[4], **names)
     intr = int(row[K.SC_INTRINSIC])
     iname = (K.INTRINSIC_NAMES[intr] if 0 <= intr < len(K.INTRINSIC_NAMES)
-             else f"intrinsic {intr}")
+             else "the kernel's parameters" if intr == -1 else f"intrinsic {intr}")
     cls = _ERRORS.get(int(row[K.SC_ERROR]), ChipemuError)
     return cls(f"kernel {kernel_name!r}, tile {int(row[K.SC_TILE])}, superstep {step}, "
                f"{iname}: {text}")

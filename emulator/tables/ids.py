@@ -311,6 +311,10 @@ MSG = Ids("MSG_", "message ids (sc[CHIPEMU_SC_MESSAGE]); the texts are in "
      "use disjoint ranges (or the same start, where an op allows it)"),
     ("dup", "shape: v0 = arg, v1 = tile", "{arg} lists tile {v1} twice"),
     ("self", "shape: v0 = arg, v1 = tile", "{arg} does not include the issuing tile {v1}"),
+    ("param", "shape (a C tile kernel's own check): v1 = value, v2 = lowest, v3 = highest, "
+     "v4 = word of p (-1: p itself, -2: the tile argument)",
+     "its parameter word {v4} (-1: the vector p, -2: the tile) = {v1} is out of range; allowed "
+     "{v2}..{v3}; pass the vector its planner builds"),
 ), count=None)
 
 # argument ids (v0 of most messages): the names Python prints

@@ -103,10 +103,10 @@ static const struct { const char *name; nl_kernel_fn fn; } NL_KERNELS[] = {
 #define NL_N_KERNELS ((int)(sizeof NL_KERNELS / sizeof NL_KERNELS[0]))
 static const int64_t NL_ZEROS[512];           /* a zeroed parameter array, longer than any header */
 
-/* A kernel's own checks record MSG_ARG with v4 = the word of p (-1: p NULL, -2: the tile). */
+/* A kernel's own checks record MSG_PARAM with v4 = the word of p (-1: p NULL, -2: the tile). */
 static void nl_expect_param(chipemu_ctx *ctx, const char *name, int64_t word) {
     const int64_t *sc = ctx->sc;
-    CHECK(sc[CHIPEMU_SC_ERROR] == CHIPEMU_KERR_SHAPE && sc[CHIPEMU_SC_MESSAGE] == 8 /* MSG_ARG */
+    CHECK(sc[CHIPEMU_SC_ERROR] == CHIPEMU_KERR_SHAPE && sc[CHIPEMU_SC_MESSAGE] == 18 /* MSG_PARAM */
           && sc[CHIPEMU_SC_VALUES + 4] == word && sc[CHIPEMU_SC_EVENTS] == 0,
           "%s: record of parameter word %lld (error %lld, word %lld)", name, (long long)word,
           (long long)sc[CHIPEMU_SC_ERROR], (long long)sc[CHIPEMU_SC_VALUES + 4]);
