@@ -350,19 +350,34 @@ static void put_channel(void *arg, int64_t id, int cls, int64_t chiplet, int64_t
 }
 
 /* Chiplet routes: BFS from each source over links in ascending index; next_link[s][t] = the first
- * link of the path to t. Each chiplet forwards by its own row, so every route is a shortest path. */
+ * link of the path to t. Each chiplet forwards by its own row, so every route is a shortest path.
+ * The links at each chiplet are listed once (CSR, ascending index), so a source costs
+ * O(chiplets + links), not a scan of every link per chiplet reached. */
 static int32_t build_routes(en_ctx *c) {
     const chipemu_device_params *p = c->p;
-    uint32_t C = c->C, depth = 0;
+    uint32_t C = c->C, L = p->n_links, depth = 0;
     int32_t *via = malloc(sizeof(int32_t) * C), *queue = malloc(sizeof(int32_t) * C);
-    if (via == NULL || queue == NULL) {
+    uint32_t *start = calloc((size_t)C + 1, sizeof(uint32_t)), *adj = malloc(sizeof(uint32_t) * (2 * (size_t)L + 1));
+    if (via == NULL || queue == NULL || start == NULL || adj == NULL) {
         free(via);
         free(queue);
+        free(start);
+        free(adj);
         return CHIPEMU_ERR_NOMEM;
     }
+    for (uint32_t l = 0; l < L; l++) {
+        start[p->links[l].a + 1]++;
+        start[p->links[l].b + 1]++;
+    }
+    for (uint32_t u = 0; u < C; u++) start[u + 1] += start[u];
+    for (uint32_t l = 0; l < L; l++) {                  /* ascending l: each list stays sorted */
+        adj[start[p->links[l].a]++] = l;
+        adj[start[p->links[l].b]++] = l;
+    }
+    for (uint32_t u = C; u > 0; u--) start[u] = start[u - 1];     /* undo the fill's advance */
+    start[0] = 0;
     for (uint32_t s = 0; s < C; s++) {
         int32_t *row = c->next_link + (size_t)s * C;
-        for (uint32_t t = 0; t < C; t++) row[t] = -1;
         for (uint32_t t = 0; t < C; t++) via[t] = -2;                 /* -2: not reached */
         via[s] = -1;
         uint32_t qh = 0, qt = 0, level_end = 1, level = 0;
@@ -373,11 +388,11 @@ static int32_t build_routes(en_ctx *c) {
                 level_end = qt;
             }
             uint32_t u = (uint32_t)queue[qh++];
-            for (uint32_t l = 0; l < p->n_links; l++) {
-                const chipemu_link *k = &p->links[l];
-                uint32_t v = k->a == u ? k->b : k->b == u ? k->a : UINT32_MAX;
-                if (v == UINT32_MAX || via[v] != -2) continue;
-                via[v] = u == s ? (int32_t)l : via[u];                 /* the first link from s */
+            for (uint32_t e = start[u]; e < start[u + 1]; e++) {
+                const chipemu_link *k = &p->links[adj[e]];
+                uint32_t v = k->a == u ? k->b : k->a;
+                if (via[v] != -2) continue;
+                via[v] = u == s ? (int32_t)adj[e] : via[u];            /* the first link from s */
                 queue[qt++] = (int32_t)v;
             }
         }
@@ -386,6 +401,8 @@ static int32_t build_routes(en_ctx *c) {
     }
     free(via);
     free(queue);
+    free(start);
+    free(adj);
     /* channels on a route: source and inject (or DRAM / host), XY hops on each chiplet it crosses,
      * its D2D links, eject and destination */
     uint64_t bound = 4 + ((uint64_t)depth + 1) * (p->tile_rows + p->tile_cols) + depth;
