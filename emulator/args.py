@@ -6,6 +6,8 @@ keep only what was checked.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import numbers
 
@@ -13,7 +15,13 @@ import numpy as np
 
 from chipemu.emulator.errors import ChipemuError, ConfigError
 
-__all__ = ["integer", "real", "boolean", "choice", "no_extra"]
+__all__ = ["show", "integer", "real", "boolean", "choice", "no_extra", "strict_keywords"]
+
+
+def show(value, width: int = 60) -> str:
+    """repr(value) cut to `width` characters, for error messages (10**400, a long list)."""
+    r = repr(value)
+    return r if len(r) <= width else r[:width - 3] + "..."
 
 
 def _is_int(v) -> bool:
@@ -35,11 +43,11 @@ def integer(name: str, value, lo: int | None = None, hi: int | None = None, *,
     """value as a Python int, or `error` naming `name`, the value and [lo, hi] (either may be
     None). Floats, bools, strings and arrays are refused, even 3.0 or True."""
     if not _is_int(value):
-        raise error(f"{name}={value!r} ({type(value).__name__}) is not {_bounds(lo, hi)}"
+        raise error(f"{name}={show(value)} ({type(value).__name__}) is not {_bounds(lo, hi)}"
                     + (f" ({why})" if why else ""))
     v = int(value)
     if (lo is not None and v < lo) or (hi is not None and v > hi):
-        raise error(f"{name}={v} is out of range; allowed: {_bounds(lo, hi)}"
+        raise error(f"{name}={show(v)} is out of range; allowed: {_bounds(lo, hi)}"
                     + (f" ({why})" if why else ""))
     return v
 
@@ -49,20 +57,23 @@ def real(name: str, value, lo: float | None = None, hi: float | None = None, *,
     """value as a finite Python float (ints accepted, bools and strings refused), within lo..hi
     (lo excluded when lo_open), or `error` naming `name`, the value and the range."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise error(f"{name}={value!r} ({type(value).__name__}) is not a real number")
-    v = float(value)
+        raise error(f"{name}={show(value)} ({type(value).__name__}) is not a real number")
+    try:
+        v = float(value)
+    except OverflowError:                       # an int beyond a float (10**400)
+        v = math.inf
     lo_ok = lo is None or (v > lo if lo_open else v >= lo)
     if not math.isfinite(v) or not lo_ok or (hi is not None and v > hi):
         rng = (f"{'(' if lo_open else '['}{'-inf' if lo is None else lo}, "
                f"{'inf' if hi is None else hi}]")
-        raise error(f"{name}={value!r} is out of range; allowed: a finite number in {rng}")
+        raise error(f"{name}={show(value)} is out of range; allowed: a finite number in {rng}")
     return v
 
 
 def boolean(name: str, value, *, error: type[ChipemuError] = ConfigError) -> bool:
     """value if it is a bool (Python or NumPy), else `error`: "yes", 1 and None are refused."""
     if not isinstance(value, (bool, np.bool_)):
-        raise error(f"{name}={value!r} ({type(value).__name__}) is not a bool; allowed: True, False")
+        raise error(f"{name}={show(value)} ({type(value).__name__}) is not a bool; allowed: True, False")
     return bool(value)
 
 
@@ -73,7 +84,7 @@ def choice(name: str, value, allowed, *, error: type[ChipemuError] = ConfigError
     for a in allowed:
         if type(value) is type(a) and value == a:
             return value
-    raise error(f"{name}={value!r} is not allowed; allowed: {', '.join(map(repr, allowed))}")
+    raise error(f"{name}={show(value)} is not allowed; allowed: {', '.join(map(repr, allowed))}")
 
 
 def no_extra(what: str, given: dict, used, *, error: type[ChipemuError] = ConfigError) -> None:
@@ -82,3 +93,25 @@ def no_extra(what: str, given: dict, used, *, error: type[ChipemuError] = Config
     if extra:
         raise error(f"{what}: unknown argument{'s' if len(extra) > 1 else ''} "
                     f"{', '.join(extra)}; allowed: {', '.join(sorted(used))}")
+
+
+def strict_keywords(fn):
+    """fn with its keywords checked by name before it runs: an unknown one is a ConfigError
+    listing the valid names (no_extra), not Python's bare TypeError. The signature shown
+    by help() and inspect stays fn's."""
+    params = inspect.signature(fn).parameters.values()
+    names = [p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+             and p.name != "self"]
+    positional = [p.name for p in params if p.kind == p.POSITIONAL_OR_KEYWORD]
+    what = fn.__qualname__.replace(".__init__", "")
+
+    @functools.wraps(fn)
+    def call(*pos, **kw):
+        if len(pos) > len(positional):
+            shown = [n for n in positional if n != "self"]
+            raise ConfigError(f"{what}: {len(pos) - (len(positional) - len(shown))} positional "
+                              f"arguments; allowed: {', '.join(shown)} by position, the rest "
+                              f"by keyword")
+        no_extra(what, kw, names)
+        return fn(*pos, **kw)
+    return call

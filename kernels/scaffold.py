@@ -16,8 +16,6 @@ docs/kernels.md shows a kernel written with it from start to end.
 """
 from __future__ import annotations
 
-import functools
-import inspect
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
@@ -25,6 +23,7 @@ from typing import Callable, Iterable, Mapping
 import numpy as np
 
 from chipemu.emulator import args
+from chipemu.emulator.args import strict_keywords
 from chipemu.emulator.device import Device, Site, as_device
 from chipemu.emulator.engine.core import simulate
 from chipemu.emulator.engine.result import Phase, Result
@@ -45,28 +44,6 @@ _FLOAT_KINDS = ("float32", "float16", "bfloat16")
 
 
 # ---- argument checks (before any work) ----
-
-def strict_keywords(fn):
-    """fn with its keywords checked by name before it runs: an unknown one is a ConfigError
-    listing the valid names (args.no_extra), not Python's bare TypeError. The signature shown
-    by help() and inspect stays fn's."""
-    params = inspect.signature(fn).parameters.values()
-    names = [p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
-             and p.name != "self"]
-    positional = [p.name for p in params if p.kind == p.POSITIONAL_OR_KEYWORD]
-    what = fn.__qualname__.replace(".__init__", "")
-
-    @functools.wraps(fn)
-    def call(*pos, **kw):
-        if len(pos) > len(positional):
-            shown = [n for n in positional if n != "self"]
-            raise ConfigError(f"{what}: {len(pos) - (len(positional) - len(shown))} positional "
-                              f"arguments; allowed: {', '.join(shown)} by position, the rest "
-                              f"by keyword")
-        args.no_extra(what, kw, names)
-        return fn(*pos, **kw)
-    return call
-
 
 def check_mode(mode) -> str:
     """mode, or ConfigError listing the modes."""

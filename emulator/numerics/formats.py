@@ -201,6 +201,7 @@ def _packed_bytes(packed) -> np.ndarray:
     return arr.astype(np.uint8)
 
 
+@args.strict_keywords
 def unpack_codes(packed, fmt, count: int) -> np.ndarray:
     """Inverse of `QTensor.packed_codes`: `count` codes in the format's container dtype.
     packed: uint8 bytes (an array, bytes or bytearray) of exactly the ceil(count * elem_bits /
@@ -263,6 +264,7 @@ def _check_backend(backend):
     args.choice("backend", backend, BACKENDS, error=BackendError)
 
 
+@args.strict_keywords
 def quantize(x, fmt, axis: int = -1, *, backend: str = "c") -> QTensor:
     """Quantize `x` (converted to float32 first) to `fmt`, blocks running along `axis`.
 
@@ -281,6 +283,7 @@ def quantize(x, fmt, axis: int = -1, *, backend: str = "c") -> QTensor:
     return QTensor(spec.name, x.shape, axis, codes.reshape(moved), scales.reshape(scale_shape))
 
 
+@args.strict_keywords
 def dequantize(q: QTensor, *, backend: str = "c") -> np.ndarray:
     """float32 values of `q` in its original shape."""
     if not isinstance(q, QTensor):
