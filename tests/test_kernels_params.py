@@ -6,6 +6,7 @@ import pathlib
 import numpy as np
 import pytest
 
+from chipemu.emulator import Device, Machine, ShapeError
 from chipemu.kernels.params import ParamLayout, c_header
 
 L = ParamLayout("demo", header=("step", "n_bytes"), record=("active", "member"),
@@ -73,3 +74,19 @@ def test_tile_kernels_are_cache_stamped_with_their_layouts(kernel):
     for fn in fns:
         stamp = fn._cache._impl.locator.get_source_stamp()
         assert params in [name for name, *_ in stamp[1]], fn.py_func.__name__
+
+
+@pytest.mark.parametrize("kernel", ["matmul.tile:MM_STEP", "attention.tile:AT_STEP",
+                                    "microbench.tile:DIMC_STREAM"])
+def test_a_parameter_vector_no_planner_made_is_refused_alike_by_both_twins(kernel):
+    # a zero divisor word: C's kernel_word and Numba's refuse it with the same named error
+    module, name = kernel.split(":")
+    k = getattr(importlib.import_module(f"chipemu.kernels.{module}"), name)
+    said = []
+    for backend in ("c", "numba"):
+        m = Machine(Device.preset("tiny").engine_params(), backend=backend)
+        with pytest.raises(ShapeError, match="the kernel's parameters: its parameter word") as e:
+            m.launch(k, [0], np.zeros(64, np.int64), events_per_tile=8)
+        said.append(str(e.value))
+        assert m.n_events == 0
+    assert said[0] == said[1]

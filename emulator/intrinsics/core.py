@@ -118,6 +118,18 @@ def check_arg(sc, intr, arg, v, lo, hi):
 
 
 @jit
+def kernel_word(ctx, p, word, lo, hi):
+    """True if a tile kernel's header word p[word] lies in [lo, hi] (a divisor, a shift count);
+    else records MSG_PARAM as the C twin's kernel_word (csrc/intrinsics/core.h) does, so a
+    parameter vector no planner made is refused alike by both twins."""
+    v = p[word]
+    if v >= lo and v <= hi:
+        return True
+    fail(ctx[CTX_SC], IM1, KERR_SHAPE, MSG_PARAM, IM1, v, _I64(lo), _I64(hi), _I64(word))
+    return False
+
+
+@jit
 def check_multiple(sc, intr, arg, v, m):
     if v % m == 0:
         return True

@@ -14,6 +14,7 @@ PART holds [m | l | O_0 | O_1 ...] of the chunk's rows (O_t: rows x C), packed b
 import numpy as np
 
 from chipemu.emulator._jit import jit
+from chipemu.emulator.intrinsics.core import kernel_word
 from chipemu.emulator.intrinsics import (dimc_load, dimc_mvm, host_read, send, vec_add,
                                          vec_add_rows, vec_convert, vec_copy, vec_dot, vec_exp,
                                          vec_max, vec_mul, vec_mul_rows, vec_reciprocal,
@@ -145,6 +146,8 @@ def _merge(ctx, p, mcc):
 @jit
 def at_step(ctx, tile, step, p):
     """One compute superstep of attention (see the module docstring)."""
+    if not kernel_word(ctx, p, H.stages, 1, 9223372036854775807):
+        return
     r = p[p[H.count + tile]:]
     if r[R.active] == 0:
         return

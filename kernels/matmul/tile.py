@@ -18,6 +18,7 @@ overlaps round u's MVMs. Buffers alternate by round parity.
 import numpy as np
 
 from chipemu.emulator._jit import jit
+from chipemu.emulator.intrinsics.core import kernel_word
 from chipemu.emulator.intrinsics import dimc_load, dimc_mvm, host_read, send, vec_add
 from chipemu.emulator.runtime.machine import TileKernel
 from chipemu.kernels.matmul.params import MATMUL
@@ -60,6 +61,11 @@ def mm_load(ctx, tile, step, p):
 @jit
 def mm_step(ctx, tile, step, p):
     """One compute superstep of the matmul (see the module docstring)."""
+    # the schedule's divisors, and its shift counts below stages (a plan has stages <= 25)
+    if not (kernel_word(ctx, p, H.stages, 1, 62) and kernel_word(ctx, p, H.parts, 1, 9223372036854775807)
+            and kernel_word(ctx, p, H.group, 1, 9223372036854775807)
+            and kernel_word(ctx, p, H.slots, 1, 9223372036854775807)):
+        return
     r = p[p[H.count + tile]:]
     if r[R.active] == 0:
         return

@@ -5,6 +5,7 @@ generated params.h); the drivers in kernels/microbench/api.py build the params, 
 supersteps and read the results.
 """
 from chipemu.emulator._jit import jit
+from chipemu.emulator.intrinsics.core import kernel_word
 from chipemu.emulator.intrinsics import (dimc_load, dimc_mvm, dram_read, host_read, send,
                                          vec_convert)
 from chipemu.emulator.runtime.machine import TileKernel
@@ -34,6 +35,8 @@ def dimc_stream(ctx, tile, step, p):
     """STREAM: MVM after MVM, engine and slot i % slots, each engine accumulating into its own
     y (y_bytes apart)."""
     H = STREAM_H
+    if not kernel_word(ctx, p, H.slots, 1, 9223372036854775807):
+        return
     for it in range(p[H.iterations]):
         e = it % p[H.slots]
         dimc_mvm(ctx, e, e, p[H.xq_buf], 0, p[H.y_buf], e * p[H.y_bytes], p[H.nvec], p[H.k],
