@@ -176,7 +176,7 @@ def test_three_hop_send_chain_on_tiny_by_hand():
 @pytest.mark.parametrize("name,kw,err,match", [
     ("d2d_bandwidth", dict(link=True), "ShapeError", r"link=True \(bool\) is not an integer"),
     ("noc_bandwidth", dict(nbytes=0), "ShapeError", r"nbytes=0 is out of range; allowed: an integer in \[1,"),
-    ("ping_pong", dict(rounds=-2), "ShapeError", r"rounds=-2 is out of range; allowed: an integer in \[1, 65536\]"),
+    ("ping_pong", dict(rounds=-2), "ShapeError", r"rounds=-2 is out of range; allowed: an integer in \[1, "),
     ("ping_pong", dict(rounds=0), "ShapeError", r"rounds=0 is out of range"),
     ("dimc_peak", dict(iterations=0), "ShapeError", r"iterations=0 is out of range"),
     ("noc_bandwidth", dict(chiplet=4), "ShapeError", r"chiplet=4 is out of range; allowed: an integer in \[0, 3\]"),
@@ -231,10 +231,34 @@ def test_runs_beyond_the_budget_are_refused_up_front(name, kw, figure, monkeypat
         mb.MICROBENCHMARKS[name](CORSAIR, mode="timing", **kw)
 
 
-def test_ping_pong_rounds_beyond_the_bound_are_refused_at_once():
-    from chipemu.emulator.errors import ShapeError
-    with pytest.raises(ShapeError, match=r"rounds=100000000 is out of range"):
+def test_ping_pong_rounds_beyond_the_superstep_budget_are_refused_at_once(monkeypatch):
+    from chipemu.emulator.errors import CapacityError
+    from chipemu.emulator.runtime.budget import budget
+    from chipemu.kernels.microbench import plan
+    with pytest.raises(CapacityError, match=r"about 200,000,000 supersteps, beyond the budget of "
+                                            r"1,000,000; .*max_supersteps"):
         mb.ping_pong("tiny", rounds=100_000_000)
+    with budget(max_supersteps=7):                  # 2 x 4 supersteps: refused, then raised
+        monkeypatch.setattr(plan, "Machine", None)
+        with pytest.raises(CapacityError, match="about 8 supersteps"):
+            mb.ping_pong("tiny", rounds=4, mode="timing")
+        monkeypatch.undo()
+    with budget(max_supersteps=8):
+        assert mb.ping_pong("tiny", rounds=4, mode="timing").cycles > 0
+
+
+def test_the_machine_refuses_a_superstep_past_the_budget():
+    from chipemu.emulator import Machine
+    from chipemu.emulator.errors import CapacityError
+    from chipemu.emulator.runtime.budget import budget
+    from chipemu.kernels.scaffold import barrier
+    m = Machine(TINY.engine_params(), mode="timing")
+    with budget(max_supersteps=2):
+        for _ in range(2):
+            barrier(m, range(m.n_tiles))
+        with pytest.raises(CapacityError, match="superstep 2 .* about 3 supersteps"):
+            barrier(m, range(m.n_tiles))
+    assert m.step == 2
 
 
 def test_budget_limits_are_figures_that_can_be_raised():

@@ -2,11 +2,13 @@
 (`rounds=10**8`, `iterations=1e9`) is a CapacityError up front instead of an hour of work or a
 machine out of memory.
 
-Kernels estimate a run from its plan (events it will log, bytes it will allocate on the host)
-and call `check` before any state exists; the Machine re-checks the log as it grows, as a
-backstop for estimates that were low. The limits come from, in order: `set_budget(...)` (or the
-`budget(...)` context manager), the environment (CHIPEMU_MAX_EVENTS, CHIPEMU_MAX_HOST_BYTES),
-the defaults below. A limit of 0 means unlimited.
+Kernels estimate a run from its plan (events it will log, bytes it will allocate on the host,
+supersteps it will launch: the figure of its wall time, each superstep costing tens of
+microseconds at least) and call `check` before any state exists; the Machine re-checks the log
+and the supersteps as they grow, as a backstop for estimates that were low. The limits come
+from, in order: `set_budget(...)` (or the `budget(...)` context manager), the environment
+(CHIPEMU_MAX_EVENTS, CHIPEMU_MAX_HOST_BYTES, CHIPEMU_MAX_SUPERSTEPS), the defaults below. A limit
+of 0 means unlimited.
 """
 from __future__ import annotations
 
@@ -17,21 +19,25 @@ from dataclasses import dataclass, replace
 from chipemu.emulator.errors import CapacityError, ConfigError
 
 __all__ = ["Budget", "current", "set_budget", "budget", "check", "DEFAULT_MAX_EVENTS",
-           "DEFAULT_MAX_HOST_BYTES"]
+           "DEFAULT_MAX_HOST_BYTES", "DEFAULT_MAX_SUPERSTEPS"]
 
 # 8192^3 on corsair logs 1.4 M events and model-scale programs tens of millions; 500 M events is
 # 34 GB of log (68 B each), far past what a 24 GB machine holds
 DEFAULT_MAX_EVENTS = 200_000_000
 DEFAULT_MAX_HOST_BYTES = 32 << 30       # bytes of host arrays a run may allocate (data, state)
-_ENV = {"max_events": "CHIPEMU_MAX_EVENTS", "max_host_bytes": "CHIPEMU_MAX_HOST_BYTES"}
+# 8192^3 on corsair launches ~1,000 supersteps; at 20-100 us each, a million is a minute or more
+DEFAULT_MAX_SUPERSTEPS = 1_000_000
+_ENV = {"max_events": "CHIPEMU_MAX_EVENTS", "max_host_bytes": "CHIPEMU_MAX_HOST_BYTES",
+        "max_supersteps": "CHIPEMU_MAX_SUPERSTEPS"}
 
 
 @dataclass(frozen=True)
 class Budget:
     """max_events: events one run may log; max_host_bytes: host bytes one run may allocate for
-    data and tile state. 0 = unlimited."""
+    data and tile state; max_supersteps: supersteps one run may launch. 0 = unlimited."""
     max_events: int = DEFAULT_MAX_EVENTS
     max_host_bytes: int = DEFAULT_MAX_HOST_BYTES
+    max_supersteps: int = DEFAULT_MAX_SUPERSTEPS
 
 
 def _check_limit(name, v):
@@ -62,7 +68,8 @@ def current() -> Budget:
     return _override if _override is not None else _from_env()
 
 
-def set_budget(*, max_events: int | None = None, max_host_bytes: int | None = None) -> Budget:
+def set_budget(*, max_events: int | None = None, max_host_bytes: int | None = None,
+               max_supersteps: int | None = None) -> Budget:
     """Set the budget for this process (None keeps a limit as it is; 0 = unlimited); returns
     the previous one."""
     global _override
@@ -72,16 +79,20 @@ def set_budget(*, max_events: int | None = None, max_host_bytes: int | None = No
         new = replace(new, max_events=_check_limit("max_events", max_events))
     if max_host_bytes is not None:
         new = replace(new, max_host_bytes=_check_limit("max_host_bytes", max_host_bytes))
+    if max_supersteps is not None:
+        new = replace(new, max_supersteps=_check_limit("max_supersteps", max_supersteps))
     _override = new
     return prev
 
 
 @contextlib.contextmanager
-def budget(*, max_events: int | None = None, max_host_bytes: int | None = None):
+def budget(*, max_events: int | None = None, max_host_bytes: int | None = None,
+           max_supersteps: int | None = None):
     """`with budget(max_events=10**9): ...` raises the limits for the block only."""
     global _override
     saved = _override
-    set_budget(max_events=max_events, max_host_bytes=max_host_bytes)
+    set_budget(max_events=max_events, max_host_bytes=max_host_bytes,
+               max_supersteps=max_supersteps)
     try:
         yield current()
     finally:
@@ -93,9 +104,10 @@ def _how(field):
             f"{_ENV[field]}, or 0 for no limit")
 
 
-def check(what: str, *, events: int = 0, host_bytes: int = 0) -> None:
-    """CapacityError if a run of `what` estimated at `events` events and `host_bytes` host bytes
-    exceeds the budget; the message gives the figure, the limit and how to raise it."""
+def check(what: str, *, events: int = 0, host_bytes: int = 0, supersteps: int = 0) -> None:
+    """CapacityError if a run of `what` estimated at `events` events, `host_bytes` host bytes
+    and `supersteps` supersteps exceeds the budget; the message gives the figure, the limit and
+    how to raise it."""
     b = current()
     if b.max_events and events > b.max_events:
         raise CapacityError(f"{what} would log about {events:,} events, beyond the budget of "
@@ -103,3 +115,6 @@ def check(what: str, *, events: int = 0, host_bytes: int = 0) -> None:
     if b.max_host_bytes and host_bytes > b.max_host_bytes:
         raise CapacityError(f"{what} would allocate about {host_bytes:,} bytes on the host, "
                             f"beyond the budget of {b.max_host_bytes:,}; {_how('max_host_bytes')}")
+    if b.max_supersteps and supersteps > b.max_supersteps:
+        raise CapacityError(f"{what} would launch about {supersteps:,} supersteps, beyond the "
+                            f"budget of {b.max_supersteps:,}; {_how('max_supersteps')}")

@@ -41,6 +41,9 @@ def run_numba(st, fn, name, step, threads, stage, sc, dev, p, ev0, p0, ecap, pca
     return int(ne), int(npeers)
 
 
+_NO_PARAMS = np.zeros(1, np.int64)
+
+
 def run_c(st, fn, name, step, threads, stage, sc, dev, p, ev0, p0, ecap, pcap, scap):
     """The superstep through chipemu_launch / chipemu_finish on State `st` (cffi releases the
     GIL, so tile ranges run on a thread pool)."""
@@ -61,7 +64,8 @@ def run_c(st, fn, name, step, threads, stage, sc, dev, p, ev0, p0, ecap, pcap, s
     s.stage = ptr(stage, "uint8_t *")
     s.sc, s.dev, s.n = ptr(sc, "int64_t *"), ptr(dev, "int64_t *"), len(sc)
     s.event_cap, s.peer_cap, s.stage_cap, s.peer_base = ecap, pcap, scap, p0
-    pp = ptr(p, "int64_t *")
+    # a kernel launched without params gets one zero word: C kernels refuse a NULL p
+    pp = ptr(p if p.size else _NO_PARAMS, "int64_t *")
     n = len(sc)
     chunks = max(1, min(n, threads or num_threads()))
     bounds = [n * i // chunks for i in range(chunks + 1)]

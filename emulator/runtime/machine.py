@@ -159,7 +159,8 @@ class Machine:
         budget.check(f"superstep {self.step} (kernel {kernel.name!r}, {n} tiles x "
                      f"events_per_tile={ecap}, peers_per_tile={pcap}, "
                      f"stage_bytes_per_tile={scap})", host_bytes=st.host_bytes() + n * (
-                         ecap * EVENT_DTYPE.itemsize + pcap * 4 + (scap if st.functional else 0)))
+                         ecap * EVENT_DTYPE.itemsize + pcap * 4 + (scap if st.functional else 0)),
+                     supersteps=self.step + 1)
         fn = kernel.numba_fn() if self.backend == "numba" else kernel.c_fn()
         st._ensure_dimc()
         st._reserve_log(ev0 + n * ecap, p0 + n * pcap)

@@ -277,7 +277,7 @@ def dram_stream(device=None, *, backend="c", mode="functional", network=None, pr
 def ping_pong(device=None, *, backend="c", mode="functional", network=None, progress=None, a=0,
               b=None, nbytes=64, rounds=8):
     """Tiles a and b (default: the far corner of a's chiplet) bounce nbytes back and forth for
-    `rounds` round trips (1..65536), one send per superstep, each waiting for the previous (RAW
+    `rounds` round trips (>= 1; the run budget's max_supersteps bounds 2 x rounds), one send per superstep, each waiting for the previous (RAW
     on the buffer). Metrics: one-way latency in cycles and ns (the mean of both ways); the
     engine's route from a to b: NoC hops on every chiplet crossed (`hops`) and D2D hops; NoC
     hops back from b."""
@@ -289,10 +289,10 @@ def ping_pong(device=None, *, backend="c", mode="functional", network=None, prog
     if a == b:
         raise ShapeError(f"a={a}, b={b} must be two different tiles in 0..{dev.n_tiles - 1}")
     nbytes = P.count("nbytes", nbytes, why="bytes per message")
-    rounds = P.count("rounds", rounds, 1, P.MAX_ROUNDS,
-                     why="round trips; each send is one superstep launched from Python")
+    rounds = P.count("rounds", rounds, 1, why="round trips; each send is one superstep, so the "
+                     "run budget's max_supersteps bounds them")
     sram = P.fits_sram(f"ping_pong with nbytes={nbytes}", (nbytes,), dev)
-    P.check_run(c, f"rounds={rounds}, nbytes={nbytes}", events=2 * rounds,
+    P.check_run(c, f"rounds={rounds}, nbytes={nbytes}", events=2 * rounds, supersteps=2 * rounds,
                 host_bytes=dev.n_tiles * sram + P.stage_bytes(1, sram))
     run = P.start(c)
     m = run.machine

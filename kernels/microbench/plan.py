@@ -24,13 +24,10 @@ from chipemu.emulator.tables.formats import DIMC_MIN_ELEM_BITS, cols_eff
 from chipemu.emulator.tables.limits import LIMIT
 from chipemu.kernels.scaffold import MODES, Run, check_progress, dimc_format, with_network
 
-__all__ = ["keywords", "Common", "common", "start", "MAX_ROUNDS", "align", "count", "tile_id",
+__all__ = ["keywords", "Common", "common", "start", "align", "count", "tile_id",
            "tile_list", "sram_need", "fits_sram", "fits_dram", "dimc_bytes", "stage_bytes",
            "check_run", "dimc_sizes", "dimc_nvec", "dimc_formats"]
 
-# ping_pong launches one superstep per send from Python (~20 us each): 2 x 65536 supersteps
-# take a few seconds, and every round after the first times the same path again
-MAX_ROUNDS = 1 << 16
 _COUNT = LIMIT["count"].highest          # bytes of one send / read (the intrinsics' bound)
 _ALIGN = 64                              # the runtime's buffer alignment
 
@@ -148,10 +145,11 @@ def stage_bytes(n_tiles: int, sram_used: int) -> int:
     return n_tiles * max(4096, sram_used)
 
 
-def check_run(c: Common, detail: str, *, events: int, host_bytes: int) -> None:
+def check_run(c: Common, detail: str, *, events: int, host_bytes: int,
+              supersteps: int = 0) -> None:
     """The run budget's verdict on the plan (host bytes count only in functional mode)."""
     budget.check(f"{c.kernel} ({detail})", events=events,
-                 host_bytes=host_bytes if c.functional else 0)
+                 host_bytes=host_bytes if c.functional else 0, supersteps=supersteps)
 
 
 def dimc_sizes(dev: Device, fa: str, fw: str, nvec: int, slots: int):
