@@ -37,7 +37,8 @@ def _host(m, name, data, nbytes, functional):
 
 @P.keywords
 def dimc_peak(device=None, *, backend="c", mode="functional", network=None, progress=None,
-              fmt="mxint8", weight_fmt=None, nvec=None, iterations=8, tiles=None, seed=0):
+              fmt="mxint8", weight_fmt: str | None = None, nvec: int | None = None,
+              iterations=8, tiles: list[int] | None = None, seed=0):
     """Every tile streams MVMs through its DIMC engines (superstep 2) after loading weights and
     quantizing activations (superstep 0) and a barrier over the tiles (superstep 1), so the
     compute phase starts on every tile at once. nvec defaults to the largest power of two up to
@@ -146,7 +147,7 @@ def _chiplet(chiplet, dev):
 
 @P.keywords
 def noc_bandwidth(device=None, *, backend="c", mode="functional", network=None, progress=None,
-                  nbytes=None, chiplet=0):
+                  nbytes: int | None = None, chiplet=0):
     """Neighbour sends on one chiplet: each tile in an even column sends nbytes to its east
     neighbour, so every directed link, port and SRAM port carries one stream. Metrics: achieved
     bytes/cycle per stream vs the configured path peak. nbytes defaults to min(256 KiB, a
@@ -172,7 +173,7 @@ def noc_bandwidth(device=None, *, backend="c", mode="functional", network=None, 
 
 @P.keywords
 def noc_hotspot(device=None, *, backend="c", mode="functional", network=None, progress=None,
-                senders=None, nbytes=8192, chiplet=0):
+                senders: int | None = None, nbytes=8192, chiplet=0):
     """`senders` tiles of one chiplet each send nbytes into their own slice of one target tile
     (the chiplet's last tile): the target's eject port serializes them. senders defaults to
     min(4, tiles per chiplet - 1). Metrics: cycles, cycles per sender, and one stream's
@@ -198,7 +199,7 @@ def noc_hotspot(device=None, *, backend="c", mode="functional", network=None, pr
 
 @P.keywords
 def d2d_bandwidth(device=None, *, backend="c", mode="functional", network=None, progress=None,
-                  link=0, nbytes=None):
+                  link=0, nbytes: int | None = None):
     """The PHY tile at one end of D2D link `link` sends nbytes to the PHY tile at the other end.
     Metrics: achieved bytes/cycle vs the configured path peak (the narrowest of SRAM port, ports
     and the link) and the link's own bytes/cycle. nbytes defaults to min(256 KiB, a quarter of
@@ -224,7 +225,7 @@ def d2d_bandwidth(device=None, *, backend="c", mode="functional", network=None, 
 
 @P.keywords
 def dram_stream(device=None, *, backend="c", mode="functional", network=None, progress=None,
-                nbytes=None, reps=8):
+                nbytes: int | None = None, reps=8):
     """The tile at each DRAM channel reads `reps` chunks of nbytes from its channel, on every
     chiplet at once, alternating between two SRAM halves so reads queue back to back.
     Metrics: achieved device DRAM bytes/cycle vs the configured peak: the channels read x the
@@ -275,12 +276,12 @@ def dram_stream(device=None, *, backend="c", mode="functional", network=None, pr
 
 @P.keywords
 def ping_pong(device=None, *, backend="c", mode="functional", network=None, progress=None, a=0,
-              b=None, nbytes=64, rounds=8):
+              b: int | None = None, nbytes=64, rounds=8):
     """Tiles a and b (default: the far corner of a's chiplet) bounce nbytes back and forth for
-    `rounds` round trips (>= 1; the run budget's max_supersteps bounds 2 x rounds), one send per superstep, each waiting for the previous (RAW
-    on the buffer). Metrics: one-way latency in cycles and ns (the mean of both ways); the
-    engine's route from a to b: NoC hops on every chiplet crossed (`hops`) and D2D hops; NoC
-    hops back from b."""
+    `rounds` round trips (>= 1; the run budget's max_supersteps bounds 2 x rounds), one send
+    per superstep, each waiting for the previous (RAW on the buffer). Metrics: one-way latency
+    in cycles and ns (the mean of both ways); the engine's route from a to b: NoC hops on every
+    chiplet crossed (`hops`) and D2D hops; NoC hops back from b."""
     c = P.common("ping_pong", device, backend, mode, network, progress)
     dev = c.device
     tpc = dev.tiles_per_chiplet
