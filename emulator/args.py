@@ -96,9 +96,10 @@ def no_extra(what: str, given: dict, used, *, error: type[ChipemuError] = Config
 
 
 def strict_keywords(fn):
-    """fn with its keywords checked by name before it runs: an unknown one is a ConfigError
-    listing the valid names (no_extra), not Python's bare TypeError. The signature shown
-    by help() and inspect stays fn's."""
+    """fn with its arguments checked by name before it runs: an unknown keyword, too many
+    positional arguments or one given twice is a ConfigError naming them and the valid names
+    (no_extra), not Python's bare TypeError. The signature shown by help() and inspect stays
+    fn's."""
     params = inspect.signature(fn).parameters.values()
     names = [p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
              and p.name != "self"]
@@ -112,6 +113,10 @@ def strict_keywords(fn):
             raise ConfigError(f"{what}: {len(pos) - (len(positional) - len(shown))} positional "
                               f"arguments; allowed: {', '.join(shown)} by position, the rest "
                               f"by keyword")
+        twice = [n for n in positional[:len(pos)] if n in kw]
+        if twice:
+            raise ConfigError(f"{what}: {', '.join(twice)} given both by position and by "
+                              f"keyword; give {'it' if len(twice) == 1 else 'each'} once")
         no_extra(what, kw, names)
         return fn(*pos, **kw)
     return call

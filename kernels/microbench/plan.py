@@ -9,14 +9,11 @@ holds no data, so its host-byte estimate is 0.
 """
 from __future__ import annotations
 
-import functools
-import inspect
 from dataclasses import dataclass
 
 from chipemu.emulator import args
 from chipemu.emulator.device import Device, as_device
-from chipemu.emulator.errors import (BackendError, CapacityError, ConfigError, FormatError,
-                                     ShapeError)
+from chipemu.emulator.errors import BackendError, CapacityError, FormatError, ShapeError
 from chipemu.emulator.numerics import layout
 from chipemu.emulator.runtime import budget
 from chipemu.emulator.runtime.machine import Machine
@@ -32,21 +29,7 @@ _COUNT = LIMIT["count"].highest          # bytes of one send / read (the intrins
 _ALIGN = 64                              # the runtime's buffer alignment
 
 
-def keywords(fn):
-    """fn with its keywords checked by name first: an unknown one (or a second positional
-    argument) is a ConfigError listing the valid names, not Python's bare TypeError."""
-    params = inspect.signature(fn).parameters.values()
-    names = [p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
-
-    @functools.wraps(fn)
-    def call(*pos, **kw):
-        if len(pos) > 1 or pos and names[0] in kw:
-            raise ConfigError(f"{fn.__name__}: {len(pos)} positional argument(s) and keywords "
-                              f"{', '.join(kw) or 'none'}; allowed: the device (once), then "
-                              f"keywords {', '.join(names[1:])}")
-        args.no_extra(fn.__name__, kw, names)
-        return fn(*pos, **kw)
-    return call
+keywords = args.strict_keywords        # the microbenchmarks' keyword check (emulator/args.py)
 
 
 @dataclass(frozen=True)
