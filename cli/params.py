@@ -8,6 +8,7 @@ import inspect
 import math
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import click
@@ -118,7 +119,8 @@ INT64, FINITE = _Int64(), _Finite()
 
 class OutDir(click.ParamType):
     """An output directory, checked when the command line is parsed (so before the run): it is a
-    directory or can be created as one, and it is writable. Nothing is created here."""
+    directory or can be created as one, and a file can be written in it (tried: permissions
+    alone do not tell for root, read-only mounts or /proc). What the probe creates is removed."""
 
     name = "directory"
 
@@ -135,4 +137,20 @@ class OutDir(click.ParamType):
         if not os.access(existing, os.W_OK | os.X_OK):
             self.fail(f"{value!r} is not writable (no write permission on {str(existing)!r})",
                       param, ctx)
+        made = []
+        try:
+            for d in reversed([p, *p.parents]):
+                if not d.exists():
+                    d.mkdir()
+                    made.append(d)
+            with tempfile.TemporaryFile(dir=p):
+                pass
+        except OSError as exc:
+            self.fail(f"{value!r} is not writable ({exc.strerror or exc})", param, ctx)
+        finally:
+            for d in reversed(made):
+                try:
+                    d.rmdir()
+                except OSError:
+                    pass
         return str(p)

@@ -1,4 +1,5 @@
 """The chipemu command line, run as a user would."""
+import os
 import re
 
 import numpy as np
@@ -163,6 +164,22 @@ def test_unwritable_outputs_are_refused_before_the_run(tmp_path, option):
         _one_line_error(result, 2, option, str(target), why)
         assert "binding resource" not in result.output           # no run, no summary
     assert afile.read_text() == "x"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_a_directory_no_file_can_be_written_in_is_refused_before_the_run():
+    # permissions alone pass /proc for root: the check writes a probe file
+    result = CliRunner().invoke(main, ["run", "noc_hotspot", "--preset", "tiny", "--trace",
+                                       "/proc/self/chipemu-out"])
+    _one_line_error(result, 2, "--trace", "/proc/self/chipemu-out", "not writable")
+    assert "binding resource" not in result.output
+
+
+def test_the_probe_leaves_no_directory_behind(tmp_path):
+    out = tmp_path / "a" / "b"
+    result = CliRunner().invoke(main, ["run", "noc_hotspot", "--preset", "tiny", "--trace",
+                                       str(out), "-s", "nope=1"])
+    assert result.exit_code == 2 and not (tmp_path / "a").exists()
 
 
 def test_output_paths_are_the_files_written(tmp_path):
