@@ -2,7 +2,7 @@
 
 "ci" (the default): few examples per property, derandomized so every run tries the same inputs;
 the fuzzing suite (tests/test_fuzz_*.py) adds about a minute on 2 cores.
-"long": about 40x the examples, random each run, for a local hunt:
+"long": 20x the examples, random each run, for a local hunt:
     HYPOTHESIS_PROFILE=long pytest -q -p no:cacheprovider tests/test_fuzz_*.py
 Tests that set max_examples themselves keep it; the fuzzing suite scales its own counts with
 fuzz_strategies.examples().
@@ -18,6 +18,6 @@ settings.register_profile(
     "ci", max_examples=50, deadline=timedelta(seconds=10), derandomize=True, print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile(
-    "long", max_examples=2000, deadline=timedelta(seconds=30), print_blob=True,
+    "long", max_examples=1000, deadline=timedelta(seconds=30), print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -4,7 +4,7 @@ and the checks every public entry must pass: a ChipemuError naming the argument,
 figures are sane (no negative or wrapped cycles or energy; breakdowns sum to the total).
 
 Examples per test scale with the hypothesis profile (tests/conftest.py): `examples(n)` is n in the
-"ci" profile and about 40 x n in "long" (HYPOTHESIS_PROFILE=long).
+"ci" profile and 20 x n in "long" (HYPOTHESIS_PROFILE=long).
 """
 from __future__ import annotations
 

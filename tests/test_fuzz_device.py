@@ -18,7 +18,7 @@ from chipemu.kernels.matmul.ref import matmul_reference
 from chipemu.kernels.scale_rows.ref import scale_rows_reference
 
 from fuzz_strategies import (BAD_FLOATS, NOT_NUMBERS, bits, check_result, edges, examples,
-                             expect, guarded)
+                             expect, guarded, hostile_choice)
 
 TINY = Device.preset("tiny")
 
@@ -249,3 +249,50 @@ def test_a_slower_clock_never_lowers_the_energy(path, value):
 def _warm():
     from fuzz_strategies import warm
     warm("matmul", "scale_rows")
+
+
+# ---- the other Device entry points and Site ---------------------------------------------------
+
+ENTRY = st.one_of(
+    st.tuples(st.just("preset"), st.one_of(hostile_choice(Device.presets()), st.just("../tiny"))),
+    st.tuples(st.just("replace"), st.sampled_from(["tile..dimc", "nope", "tile.dimc.rows.x", "",
+                                                   "tile.dimc", "chiplet.phy_tiles.9", 5, None,
+                                                   ("tile", "dimc"), "tile.vector.cycles.nope"])),
+    st.tuples(st.just("sources"), st.dictionaries(
+        st.sampled_from(["tile.dimc.rows", "nope.x", "clock_ghz", "", "tile", 5]),
+        st.sampled_from(["A: assumed", "S: a datasheet", "M: measured", "bogus tag", "A: ", "", 5, None]), max_size=2)),
+    st.tuples(st.just("setattr"), st.sampled_from(["clock_ghz", "tile", "nope"])),
+    st.tuples(st.just("site"), st.sampled_from(["pue", "grid_gco2e_per_kwh", "water_l_per_kwh",
+                                                "nope"]).flatmap(
+        lambda k: st.tuples(st.just(k), st.one_of(BAD_FLOATS, NOT_NUMBERS, st.just(2.0))))))
+
+
+@examples(50)
+@given(ENTRY)
+def test_device_entry_points_name_bad_input(entry):
+    from chipemu.emulator import Site
+    what, arg = entry
+
+    def body():
+        if what == "preset":
+            return Device.preset(arg).name
+        if what == "replace":
+            return TINY.replace(arg, 1).name
+        if what == "sources":
+            got = dict(Device.from_dict({**TINY.to_dict(), "sources": arg}).sources)
+            for path, tag in got.items():     # accepted: real field paths, tagged "X: ..."
+                assert isinstance(path, str) and path and path.split(".")[0] in TINY.to_dict(), \
+                    f"sources path {path!r} accepted"
+                assert isinstance(tag, str) and tag[:1] in "SDA" and tag[1:3] == ": " and tag[3:4].strip(), \
+                    f"sources tag {tag!r} accepted"
+            return got
+        if what == "setattr":
+            setattr(Device.preset("tiny"), arg, 1)
+            raise AssertionError(f"setattr(device, {arg!r}) changed a frozen device")
+        site = Site(**{arg[0]: arg[1]})
+        return site.co2e_g(1.0)
+
+    names = {"preset": ("preset",), "replace": ("path", "replace", str(arg)), "sources": ("sources",),
+             "setattr": ("frozen", "immutable", "read-only", "replace"),
+             "site": (arg[0],) if what == "site" else ()}[what]
+    expect(guarded(body), names=names, what=f"{what} {arg!r}")

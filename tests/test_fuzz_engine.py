@@ -5,7 +5,7 @@ sane: no negative or wrapped cycles or energy, breakdowns summing to the total, 
 or 2 threads; a single op's time is at least its own cost; more energy per action never gives
 less energy. The C calls run in a forked child, so a crash or hang fails one example."""
 import numpy as np
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from chipemu.emulator import simulate
@@ -160,7 +160,8 @@ def test_params_at_and_past_their_limits(change, seed):
 
 
 @examples(60)
-@given(st.sampled_from(sorted(VOPS)), edges(1, U32), edges(1, 1 << 20), edges(1, U32))
+@given(st.sampled_from(sorted(VOPS)), edges(1, U32).filter(lambda n: n <= U32), edges(1, 1 << 20),
+       edges(1, U32))
 def test_one_vector_op_takes_at_least_its_own_time(kind, n, lanes, cycles):
     """One VEC op of n elements: its time is at least ceil(n / lanes) x cycles per batch, or the
     run is refused by name (never a wrapped, short figure)."""
@@ -190,6 +191,8 @@ def test_one_vector_op_takes_at_least_its_own_time(kind, n, lanes, cycles):
 @given(st.sampled_from(["threads", "progress", "log", "params"]),
        st.one_of(NOT_NUMBERS, st.sampled_from([-1, 2**63, 1.5, 1000, "2", {}, {"n_chiplets": 4}])))
 def test_simulate_arguments_are_named(name, value):
+    # a callable progress is the caller's code: its own exceptions are its own
+    assume(not (name == "progress" and callable(value)))
     kw = dict(log=random_log(tiny_params(), n_steps=1, seed=1), params=tiny_params())
     kw[name] = value
 

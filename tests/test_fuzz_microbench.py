@@ -108,16 +108,19 @@ HUGE = st.sampled_from([
     ("dram_stream", {"nbytes": 65536, "reps": 32}), ("dram_stream", {"nbytes": 2**32 - 1}),
     ("dram_stream", {"reps": 10**9}), ("noc_bandwidth", {"nbytes": 2**31}),
     ("noc_hotspot", {"nbytes": 2**30}), ("d2d_bandwidth", {"nbytes": 2**32}),
-    ("ping_pong", {"nbytes": 2**31 - 1})])
+    ("ping_pong", {"nbytes": 2**31 - 1}), ("matmul", {"m": 1, "k": 10**12, "n": 1}),
+    ("matmul", {"m": 2**31, "k": 64, "n": 64}), ("scale_rows", {"rows": 10**12, "cols": 4}),
+    ("attention", {"batch": 10**12, "heads": 1, "kv_heads": 1, "seq": 1, "kv_len": 1,
+                   "head_dim": 8})])
 
 
-@examples(26)
+@examples(34)
 @given(HUGE, st.sampled_from(["functional", "timing"]))
 def test_huge_runs_are_refused_before_work(case, mode):
     """Runs far beyond the device or the default budget: a named error, fast, without memory."""
     bench, kw = case
     kw = {"mode": mode, **kw}
-    fn = microbench.MICROBENCHMARKS[bench]
+    fn = microbench.MICROBENCHMARKS.get(bench) or commands()[bench]
 
     def body():
         r = fn(TINY, **kw)
