@@ -348,3 +348,10 @@ def test_numba_launcher_and_kernels_load_from_the_cache_in_a_new_process():
              else Path(superstep.__file__).parent / "__pycache__")
     names = [p.name for p in where.rglob("*.nbi")]
     assert any(n.startswith("superstep.launch_tiles") for n in names), (where, names)
+
+
+def test_a_host_allocation_that_fails_is_a_named_capacity_error():
+    from chipemu.emulator.runtime import state
+    with pytest.raises(CapacityError, match=r"the event log: the host could not allocate "
+                                            r"1,000,000,000,000,000 bytes"):
+        state.zeros(10**15, np.uint8, "the event log")

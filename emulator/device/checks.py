@@ -30,7 +30,8 @@ def check_device(dev) -> None:
     for path, value, lim in (("chiplets.rows x chiplets.cols", n, LIMIT["n_chiplets"]),
                              ("chiplet.tile_rows x chiplet.tile_cols", dev.tiles_per_chiplet,
                               LIMIT["n_tiles"]),
-                             ("n_chiplets x tiles_per_chiplet", dev.n_tiles, LIMIT["n_tiles"])):
+                             ("chiplets.rows x chiplets.cols x chiplet.tile_rows x "
+                              "chiplet.tile_cols", dev.n_tiles, LIMIT["n_tiles"])):
         if not lim.ok(value):                   # the limits of quantities no one field holds
             _fail(path, _Shown(value), f"allowed: {lim.allowed()}")
     for name in d.formats:       # every enabled format must fit the array geometry

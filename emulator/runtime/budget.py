@@ -24,7 +24,18 @@ __all__ = ["Budget", "current", "set_budget", "budget", "check", "DEFAULT_MAX_EV
 # 8192^3 on corsair logs 1.4 M events and model-scale programs tens of millions; 500 M events is
 # 34 GB of log (68 B each), far past what a 24 GB machine holds
 DEFAULT_MAX_EVENTS = 200_000_000
-DEFAULT_MAX_HOST_BYTES = 32 << 30       # bytes of host arrays a run may allocate (data, state)
+
+
+def _physical_bytes() -> int:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):    # not POSIX: assume a 16 GB machine
+        return 16 << 30
+
+
+# bytes of host arrays a run may allocate (data, tile state, log): three quarters of the
+# machine's memory, so a run the budget passes is one the machine can hold
+DEFAULT_MAX_HOST_BYTES = _physical_bytes() * 3 // 4
 # 8192^3 on corsair launches ~1,000 supersteps; at 20-100 us each, a million is a minute or more
 DEFAULT_MAX_SUPERSTEPS = 1_000_000
 _ENV = {"max_events": "CHIPEMU_MAX_EVENTS", "max_host_bytes": "CHIPEMU_MAX_HOST_BYTES",
@@ -112,9 +123,9 @@ def check(what: str, *, events: int = 0, host_bytes: int = 0, supersteps: int = 
     if b.max_events and events > b.max_events:
         raise CapacityError(f"{what} would log about {events:,} events, beyond the budget of "
                             f"{b.max_events:,}; {_how('max_events')}")
-    if b.max_host_bytes and host_bytes > b.max_host_bytes:
-        raise CapacityError(f"{what} would allocate about {host_bytes:,} bytes on the host, "
-                            f"beyond the budget of {b.max_host_bytes:,}; {_how('max_host_bytes')}")
     if b.max_supersteps and supersteps > b.max_supersteps:
         raise CapacityError(f"{what} would launch about {supersteps:,} supersteps, beyond the "
                             f"budget of {b.max_supersteps:,}; {_how('max_supersteps')}")
+    if b.max_host_bytes and host_bytes > b.max_host_bytes:
+        raise CapacityError(f"{what} would allocate about {host_bytes:,} bytes on the host, "
+                            f"beyond the budget of {b.max_host_bytes:,}; {_how('max_host_bytes')}")

@@ -42,6 +42,17 @@ _REQUIRED = ("n_chiplets", "tile_rows", "tile_cols", "dimc_rows", "dimc_cols", "
 _MAX_BUF = LIMIT["buffer_bytes"].highest
 
 
+def zeros(n, dtype, what: str) -> np.ndarray:
+    """np.zeros(n, dtype), or CapacityError naming `what` and the bytes when the host cannot
+    give them (a backstop: the run budget refuses runs it can estimate before any work)."""
+    try:
+        return np.zeros(n, dtype)
+    except MemoryError:
+        raise CapacityError(f"{what}: the host could not allocate {n * np.dtype(dtype).itemsize:,} "
+                            f"bytes; lower the run's size, or the run budget "
+                            f"(chipemu.emulator.set_budget) so such runs are refused up front") from None
+
+
 def sparse_zeros(shape, dtype) -> np.ndarray:
     """Zeros in anonymous memory that the OS commits page by page as it is written.
 
@@ -221,7 +232,7 @@ class State(HostAccess):
         store = _align(self._dram_used)
         self._check_host(f"DRAM buffer {name!r}", store + nbytes - self._dram_used)
         if self.functional and self._dram.size < store + nbytes:
-            grown = np.zeros(max(_align(store + nbytes), 2 * self._dram.size), np.uint8)
+            grown = zeros(max(_align(store + nbytes), 2 * self._dram.size), np.uint8, "DRAM")
             grown[:self._dram.size] = self._dram
             self._dram = grown
         self._chan_used[channel] = base + nbytes
@@ -249,7 +260,7 @@ class State(HostAccess):
         self._check_host(f"host buffer {name!r}", store + nbytes - self._host_used)
         if self.functional and self._host.size < store + nbytes:
             # grow 2x: untouched np.zeros pages cost nothing, and fewer copies are made
-            grown = np.zeros(max(_align(store + nbytes), 2 * self._host.size), np.uint8)
+            grown = zeros(max(_align(store + nbytes), 2 * self._host.size), np.uint8, "host memory")
             grown[:self._host_used] = self._host[:self._host_used]
             self._host = grown
         self._host_used = store + nbytes
@@ -276,11 +287,11 @@ class State(HostAccess):
         # grow 8x: np.zeros pages cost nothing until touched, and fewer, smaller copies of the
         # log are made (a model-scale log is hundreds of MB)
         if self._events.size < n_events:
-            grown = np.zeros(max(n_events, 8 * self._events.size), EVENT_DTYPE)
+            grown = zeros(max(n_events, 8 * self._events.size), EVENT_DTYPE, "the event log")
             grown[:self._n_events] = self._events[:self._n_events]
             self._events = grown
         if self._peers.size < n_peers:
-            grown = np.zeros(max(n_peers, 8 * self._peers.size), np.uint32)
+            grown = zeros(max(n_peers, 8 * self._peers.size), np.uint32, "the log's peer lists")
             grown[:self._n_peers] = self._peers[:self._n_peers]
             self._peers = grown
 

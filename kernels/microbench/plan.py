@@ -19,7 +19,8 @@ from chipemu.emulator.runtime import budget
 from chipemu.emulator.runtime.machine import Machine
 from chipemu.emulator.tables.formats import DIMC_MIN_ELEM_BITS, cols_eff
 from chipemu.emulator.tables.limits import LIMIT
-from chipemu.kernels.scaffold import MODES, Run, check_progress, dimc_format, with_network
+from chipemu.kernels.scaffold import (MODES, Run, check_progress, dimc_format, log_bytes,
+                                     with_network)
 
 __all__ = ["keywords", "Common", "common", "start", "align", "count", "tile_id",
            "tile_list", "sram_need", "fits_sram", "fits_dram", "dimc_bytes", "stage_bytes",
@@ -130,9 +131,10 @@ def stage_bytes(n_tiles: int, sram_used: int) -> int:
 
 def check_run(c: Common, detail: str, *, events: int, host_bytes: int,
               supersteps: int = 0) -> None:
-    """The run budget's verdict on the plan (host bytes count only in functional mode)."""
-    budget.check(f"{c.kernel} ({detail})", events=events,
-                 host_bytes=host_bytes if c.functional else 0, supersteps=supersteps)
+    """The run budget's verdict on the plan: its events, supersteps and host bytes (the data and
+    state's only in functional mode; the log's in both)."""
+    budget.check(f"{c.kernel} ({detail})", events=events, supersteps=supersteps,
+                 host_bytes=(host_bytes if c.functional else 0) + log_bytes(events))
 
 
 def dimc_sizes(dev: Device, fa: str, fw: str, nvec: int, slots: int):
