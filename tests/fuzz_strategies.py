@@ -32,7 +32,11 @@ CI_EXAMPLES = 50          # the "ci" profile's max_examples; tests ask for a mul
 # examples here (tiny device, small shapes) take milliseconds and a few MB.
 TIMEOUT_S = float(os.environ.get("CHIPEMU_FUZZ_TIMEOUT_S", "20"))
 SHRINK_TIMEOUT_S = 3.0
-_HUNG = []
+_HUNG = set()            # tests (pytest ids) that have hung once
+
+
+def _test_id():
+    return os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
 MEM_BYTES = int(os.environ.get("CHIPEMU_FUZZ_MEM_BYTES", str(3 << 30)))
 
 
@@ -110,7 +114,7 @@ def guarded(fn, *, fork=True, timeout=TIMEOUT_S, mem_bytes=MEM_BYTES) -> Outcome
     fork=False runs fn here, under the same memory limit and a watchdog that ends the whole
     process (with every thread's traceback) past the timeout: for the Numba backend, whose
     OpenMP pool cannot be used in a forked child once the parent used it."""
-    if _HUNG:           # after one hang, shrinking it must not cost minutes per step
+    if _test_id() in _HUNG:     # after a hang in this test, shrinking it must not cost minutes
         timeout = min(timeout, SHRINK_TIMEOUT_S)
     if not fork:
         return _in_process(fn, timeout, mem_bytes)
@@ -139,7 +143,7 @@ def guarded(fn, *, fork=True, timeout=TIMEOUT_S, mem_bytes=MEM_BYTES) -> Outcome
             os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
     if hung:
-        _HUNG.append(timeout)
+        _HUNG.add(_test_id())
         return Outcome(died=f"hang (over {timeout:g} s)")
     if os.WIFSIGNALED(status):
         return Outcome(died=f"crash (signal {os.WTERMSIG(status)})")
