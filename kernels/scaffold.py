@@ -36,7 +36,7 @@ from chipemu.kernels.barrier import BARRIER_ALL
 
 __all__ = ["Run", "Progress", "as_device", "with_network", "machine_for", "finish", "check_mode",
            "check_backend", "dimc_format", "shape_of", "barrier", "steps_mask",
-           "log_bytes", "strict_keywords"]
+           "log_bytes", "check_data", "strict_keywords"]
 
 MODES = ("functional", "timing")
 BACKENDS = ("c", "numba")
@@ -53,6 +53,14 @@ def check_mode(mode) -> str:
 def check_backend(backend) -> str:
     """backend, or BackendError listing the kernel backends."""
     return args.choice("backend", backend, BACKENDS, error=BackendError)
+
+
+def check_data(what: str, *shapes, itemsize: int = 4, extra_bytes: int = 0) -> None:
+    """The run budget's verdict on the host data a run_* command draws before it plans (arrays
+    of `shapes`, `itemsize` bytes an element, plus extra_bytes): a CapacityError up front
+    rather than NumPy's out-of-memory error while drawing."""
+    n = sum(int(np.prod(s, dtype=object)) for s in shapes)
+    budget.check(what, host_bytes=n * itemsize + extra_bytes)
 
 
 def log_bytes(events: int) -> int:

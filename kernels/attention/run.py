@@ -9,7 +9,7 @@ from chipemu.emulator.errors import ShapeError
 
 from chipemu.kernels.attention.api import attention
 from chipemu.kernels.attention.cache import KVCache
-from chipemu.kernels.scaffold import check_mode, strict_keywords
+from chipemu.kernels.scaffold import check_data, check_mode, strict_keywords
 
 __all__ = ["run_attention", "decode_step"]
 
@@ -42,8 +42,14 @@ def run_attention(device=None, *, backend="c", mode="functional", progress=None,
             ("kv_len", skv), ("head_dim", head_dim)))
     causal, seed = args.boolean("causal", causal), args.integer("seed", seed, 0)
     frac = args.real("mask_missing", mask_missing, 0.0, 1.0, error=ShapeError)
-    mask = missing_spans(batch, skv, frac, seed) if frac else None
     shapes = ((batch, heads, seq, head_dim), (batch, hkv, skv, head_dim))
+    check_mode(mode)
+    # the mask; in functional mode q, k, v, the output and the float64 reference's scores too
+    scores = batch * heads * seq * skv
+    check_data(f"run_attention batch={batch}, heads={heads}, seq={seq}, kv_len={skv}",
+               (batch, skv), *(shapes + shapes[1:] + shapes[:1] if mode == "functional" else ()),
+               extra_bytes=16 * scores if mode == "functional" else 0)
+    mask = missing_spans(batch, skv, frac, seed) if frac else None
     if check_mode(mode) == "timing":
         return attention(shapes[0], shapes[1], shapes[1], attn_mask=mask, is_causal=causal,
                          fmt=fmt, device=device, backend=backend, mode="timing",

@@ -21,8 +21,8 @@ from chipemu.kernels.matmul.params import MATMUL
 from chipemu.kernels.matmul.plan import plan_matmul
 from chipemu.kernels.matmul.tile import MM_LOAD, MM_STEP
 from chipemu.emulator import args
-from chipemu.kernels.scaffold import (Run, check_mode, dimc_format, shape_of, steps_mask,
-                                     strict_keywords)
+from chipemu.kernels.scaffold import (Run, check_data, check_mode, dimc_format, shape_of,
+                                     steps_mask, strict_keywords)
 
 __all__ = ["matmul", "run_matmul", "DIMC_FORMATS", "floor_cycles"]
 
@@ -176,6 +176,8 @@ def run_matmul(device=None, *, backend="c", mode="functional", progress=None, m=
     if check_mode(mode) == "timing":
         return matmul((m, k), (k, n), fmt=fmt, weight_fmt=weight_fmt, device=device,
                       backend=backend, mode="timing", progress=progress)
+    # a, b, the output and NumPy's a @ b
+    check_data(f"run_matmul m={m}, k={k}, n={n}", (m, k), (k, n), (m, n), (m, n))
     rng = np.random.default_rng(seed)
     a = rng.standard_normal((m, k), dtype=np.float32)
     b = rng.standard_normal((k, n), dtype=np.float32)

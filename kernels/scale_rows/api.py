@@ -16,7 +16,7 @@ from chipemu.kernels.scale_rows import data as D
 from chipemu.kernels.scale_rows.plan import plan_scale_rows
 from chipemu.kernels.scale_rows.tile import SR_LOAD, SR_SCALE
 from chipemu.emulator import args
-from chipemu.kernels.scaffold import Run, check_mode, shape_of, strict_keywords
+from chipemu.kernels.scaffold import Run, check_data, check_mode, shape_of, strict_keywords
 
 __all__ = ["scale_rows", "run_scale_rows"]
 
@@ -83,6 +83,8 @@ def run_scale_rows(device=None, *, backend="c", mode="functional", progress=None
     if check_mode(mode) == "timing":
         return scale_rows((rows, cols), (rows,), device=device, backend=backend, mode="timing",
                           progress=progress)
+    check_data(f"run_scale_rows rows={rows}, cols={cols}", (rows, cols), (rows,), (rows, cols),
+               (rows, cols))                     # x, s, the output and NumPy's x * s
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((rows, cols), dtype=np.float32)
     s = rng.standard_normal(rows, dtype=np.float32)
