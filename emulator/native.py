@@ -18,6 +18,16 @@ _MIN_UNITS_PER_THREAD = 4096
 _pool = None
 
 
+def _drop_pool():
+    global _pool
+    _pool = None
+
+
+# a forked child (multiprocessing, a sweep's worker) inherits the pool but not its threads:
+# work submitted there would wait forever, so the child starts its own
+os.register_at_fork(after_in_child=_drop_pool)
+
+
 def num_threads() -> int:
     """Threads the C backend uses: $CHIPEMU_NUM_THREADS, else the CPUs this process may use."""
     env = os.environ.get("CHIPEMU_NUM_THREADS")

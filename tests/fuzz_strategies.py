@@ -80,18 +80,8 @@ def _call(fn) -> Outcome:
                        message=str(exc)[:4000], tb=traceback.format_exc()[-6000:])
 
 
-def _after_fork():
-    """The parent's thread pools have no threads in the child: drop them so the child starts
-    its own (work submitted to them would wait forever)."""
-    from chipemu.emulator import native
-    from chipemu.emulator.runtime import launch
-    native._pool = None
-    launch._pool = None
-
-
 def _child(fn, w, mem_bytes):
     try:
-        _after_fork()
         limit = _vm_bytes() + mem_bytes
         resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
         out = _call(fn)

@@ -355,3 +355,33 @@ def test_a_host_allocation_that_fails_is_a_named_capacity_error():
     with pytest.raises(CapacityError, match=r"the event log: the host could not allocate "
                                             r"1,000,000,000,000,000 bytes"):
         state.zeros(10**15, np.uint8, "the event log")
+
+
+def _child_matmul(q):
+    from chipemu.kernels import matmul
+    a = np.ones((64, 256), np.float32)
+    q.put(matmul(a, a.T.copy(), device="tiny").cycles)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_runs_threaded_work_after_the_parent_did(monkeypatch):
+    # the parent's thread pools have no threads in a child; without the at-fork reset the
+    # child's first threaded launch would wait forever
+    import multiprocessing as mp
+
+    from chipemu.emulator import native
+    from chipemu.emulator.runtime import launch
+    from chipemu.kernels import matmul
+    monkeypatch.setenv("CHIPEMU_NUM_THREADS", "2")
+    a = np.ones((64, 256), np.float32)
+    want = matmul(a, a.T.copy(), device="tiny").cycles
+    assert launch._pool is not None or native._pool is not None      # the parent made one
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=_child_matmul, args=(q,))
+    p.start()
+    p.join(60)
+    if p.is_alive():
+        p.kill()
+        pytest.fail("the forked child hung on the parent's thread pool")
+    assert p.exitcode == 0 and q.get(timeout=5) == want

@@ -26,6 +26,14 @@ _FMT_NAMES = {s.code: s.name for s in FORMATS.values()}
 _pool = None
 
 
+def _drop_pool():
+    global _pool
+    _pool = None
+
+
+os.register_at_fork(after_in_child=_drop_pool)      # as native.py's pool: a child makes its own
+
+
 def run_numba(st, fn, name, step, threads, stage, sc, dev, p, ev0, p0, ecap, pcap, scap):
     """The superstep through the Numba launcher on State `st`."""
     import numba
