@@ -10,7 +10,9 @@ format code. `version` and `n_links` may be given (they must then match) or left
 (CHIPEMU_NET_*: 0 packet, 1 message) defaults to 0, the packet model. Missing or unknown keys, wrong types and out-of-range values raise ConfigError; a malformed log raises
 EngineError naming the event, its op and the problem.
 
-The result is a pure function of (log, params): the same inputs always give identical outputs.
+The result is a pure function of (log, params): the same inputs always give identical outputs,
+so a run whose inputs equal an earlier run's reuses its output (engine.reuse; simulate(...,
+reuse=False) or reuse.set_enabled(False) to time afresh).
 """
 import threading
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from chipemu.emulator.errors import CapacityError, ConfigError, EngineError, ShapeError
+from chipemu.emulator.engine import reuse as _reuse
 from chipemu.emulator.engine.messages import log_error_text, param_error_text
 from chipemu.emulator.events import BUFFER_DTYPE, EVENT_DTYPE, OP_NAMES, EventLog
 from chipemu.emulator.native import check, ffi, lib, ptr
@@ -238,10 +241,13 @@ class EngineResult:
 def resource_table(params: dict) -> np.ndarray:
     """The device's resources in engine order: RESOURCE_DTYPE with zero busy cycles."""
     p, keep = _params_struct(params)
+    return _resource_table(p)
+
+
+def _resource_table(p) -> np.ndarray:
     n = lib.chipemu_engine_resource_count(p)
     cols = [np.empty(n, np.int32) for _ in range(4)]
     check(lib.chipemu_engine_resources(p, n, *(ptr(c, "int32_t *") for c in cols)), "engine_resources")
-    del keep
     table = np.zeros(n, RESOURCE_DTYPE)
     table["class"] = np.asarray(RESOURCE_CLASSES)[cols[0]]
     table["chiplet"], table["tile"], table["index"] = cols[1], cols[2], cols[3]
@@ -286,24 +292,51 @@ def _run(p, events, peers, buffers, out, progress):
     return box[0] if box else lib.CHIPEMU_ERR_NOMEM
 
 
-def simulate(log: EventLog, params: dict, threads: int = 0, progress=None) -> EngineResult:
+def simulate(log: EventLog, params: dict, threads: int = 0, progress=None,
+             reuse: bool = True) -> EngineResult:
     """Time and energy of `log` on the device `params` (see the module docstring).
 
     threads: how many threads the engine may use (0 = automatic, 1 = this thread only); the
     results are bit-identical for every value. progress: None (quiet), or a callable
     progress(events_timed, n_events) called about every 0.1 s while the engine runs.
+    reuse: take the output of an earlier run with the same inputs (engine.reuse: the key is the
+    digest of the params struct, events, peers, buffer table and thread count) when reuse is
+    enabled for the process; False times the log afresh. A reused run reports progress done at
+    once and returns a result equal to a recomputed one, with arrays of its own.
     """
     if not _is_int(threads) or threads < 0:
         raise ConfigError(f"threads = {threads!r}; allowed: an integer >= 0 (0 = automatic)")
     if progress is not None and not callable(progress):
         raise ConfigError(f"progress = {progress!r}; allowed: None or a callable "
                           f"progress(events_timed, n_events)")
+    if not isinstance(reuse, (bool, np.bool_)):
+        raise ConfigError(f"reuse = {reuse!r}; allowed: True or False")
     if not isinstance(log, EventLog):
         raise ShapeError(f"log: {type(log).__name__}; allowed: an EventLog")
     p, keep = _params_struct(params)
     events = _as_array(log.events, EVENT_DTYPE, "log.events")
     peers = _as_array(log.peers, np.uint32, "log.peers")
     buffers = _as_array(log.buffers, BUFFER_DTYPE, "log.buffers")
+    # the most an entry holds: start, end, energy per event, the path; resources; energy per tile
+    most = len(events) * 28 + lib.chipemu_engine_resource_count(p) * RESOURCE_DTYPE.itemsize + \
+        (p.n_chiplets * (p.tile_rows * p.tile_cols + 1) + 2) * 8
+    use = reuse and _reuse.worth_keeping(most)
+    k = _reuse.key(p, events, peers, buffers, threads) if use else None
+    raw = None if k is None else _reuse.lookup(k)
+    shared = raw is not None
+    if shared:
+        if progress is not None:
+            progress(len(events), len(events))
+    else:
+        raw = _engine(p, events, peers, buffers, threads, progress)
+        shared = k is not None and _reuse.store(k, raw)
+    result = _result(raw, p, copy=shared)
+    del keep
+    return result
+
+
+def _engine(p, events, peers, buffers, threads, progress) -> _reuse.RawTiming:
+    """chipemu_engine_run's outputs for one log, or the named error."""
     n = len(events)
     n_res = lib.chipemu_engine_resource_count(p)
     n_chiplets, n_tiles = p.n_chiplets, p.n_chiplets * p.tile_rows * p.tile_cols
@@ -325,33 +358,49 @@ def simulate(log: EventLog, params: dict, threads: int = 0, progress=None) -> En
     out.energy_fj_event = ptr(energy_event, "int64_t *")
     out.threads = min(int(threads), 64)
     st = _run(p, events, peers, buffers, out, progress)
-    del keep
     if st == lib.CHIPEMU_ERR_LOG:           # a run beyond the engine's range: CapacityError
         cls = CapacityError if out.error.code == lib.CHIPEMU_EE_TOO_LARGE else EngineError
         raise cls(log_error_text(out.error, events, peers, buffers))
     if st == lib.CHIPEMU_ERR_PARAMS:
         raise ConfigError(f"engine params: {param_error_text(out.error)}")
     check(st, "engine_run")
-
     makespan = int(out.makespan_cycles)
-    resources = resource_table(params)
+    resources = _resource_table(p)
     resources["busy_cycles"] = busy
     resources["utilization"] = busy / makespan if makespan else 0.0
-    cycles = {name: int(out.critical_cycles[k]) for k, name in enumerate(PATH_CLASSES)}
-    cls = out.critical_class
-    kept = min(int(out.critical_path_len), n)
-    crit = CriticalPath(events=path[:kept].copy(), cycles_by_class=cycles,
-                        binding_class=PATH_CLASSES[cls] if cls >= 0 else None,
-                        length=int(out.critical_path_len))
-    by_op = {"static": int(out.energy_by_op[0])}
-    by_op.update({OP_NAMES[k]: int(out.energy_by_op[k]) for k in sorted(OP_NAMES)})
-    chiplets = {c: int(by_chiplet[c]) for c in range(n_chiplets)}
-    chiplets["card"] = int(by_chiplet[n_chiplets])
-    tiles = {t: int(by_tile[t]) for t in range(n_tiles)}
-    tiles["card"] = int(by_tile[n_tiles])
-    return EngineResult(
-        start_cycles=start, end_cycles=end, makespan_cycles=makespan,
-        seconds=makespan / (p.clock_ghz * 1e9), resources=resources, critical_path=crit,
+    return _reuse.RawTiming(
+        start_cycles=start, end_cycles=end, resources=resources, energy_by_chiplet=by_chiplet,
+        energy_by_tile=by_tile, critical_path=path[:min(int(out.critical_path_len), n)].copy(),
+        energy_fj_event=energy_event, makespan_cycles=makespan,
         energy_fj=int(out.energy_fj),
-        energy_by_component={name: int(out.energy_by_component[k]) for k, name in enumerate(ENERGY_COMPONENTS)},
-        energy_by_chiplet=chiplets, energy_by_tile=tiles, energy_by_op=by_op, energy_fj_event=energy_event)
+        energy_by_component=tuple(out.energy_by_component)[:len(ENERGY_COMPONENTS)],
+        energy_by_op=tuple(out.energy_by_op), critical_path_len=int(out.critical_path_len),
+        critical_cycles=tuple(out.critical_cycles)[:len(PATH_CLASSES)],
+        critical_class=int(out.critical_class))
+
+
+def _result(raw: _reuse.RawTiming, p, copy: bool) -> EngineResult:
+    """An EngineResult built from the engine's raw outputs; copy: its arrays are copies (the cache
+    keeps `raw`), else `raw`'s own (a run not kept: no copies of a large log's arrays)."""
+    makespan = raw.makespan_cycles
+    own = (lambda a: a.copy()) if copy else (lambda a: a)
+    cycles = dict(zip(PATH_CLASSES, raw.critical_cycles))
+    cls = raw.critical_class
+    crit = CriticalPath(events=own(raw.critical_path), cycles_by_class=cycles,
+                        binding_class=PATH_CLASSES[cls] if cls >= 0 else None,
+                        length=raw.critical_path_len)
+    by_op = {"static": raw.energy_by_op[0]}
+    by_op.update({OP_NAMES[k]: raw.energy_by_op[k] for k in sorted(OP_NAMES)})
+    # tolist: Python ints in one C pass (a corsair card has 2,048 tiles)
+    chiplets = dict(enumerate(raw.energy_by_chiplet[:-1].tolist()))
+    chiplets["card"] = int(raw.energy_by_chiplet[-1])
+    tiles = dict(enumerate(raw.energy_by_tile[:-1].tolist()))
+    tiles["card"] = int(raw.energy_by_tile[-1])
+    return EngineResult(
+        start_cycles=own(raw.start_cycles), end_cycles=own(raw.end_cycles),
+        makespan_cycles=makespan, seconds=makespan / (p.clock_ghz * 1e9),
+        resources=own(raw.resources),
+        critical_path=crit, energy_fj=raw.energy_fj,
+        energy_by_component=dict(zip(ENERGY_COMPONENTS, raw.energy_by_component)),
+        energy_by_chiplet=chiplets, energy_by_tile=tiles, energy_by_op=by_op,
+        energy_fj_event=own(raw.energy_fj_event))
