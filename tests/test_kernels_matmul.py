@@ -6,9 +6,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chipemu.emulator import Device
-from chipemu.emulator.errors import CapacityError, FormatError, ShapeError
+from chipemu.emulator.errors import CapacityError, ConfigError, FormatError, ShapeError
+from chipemu.emulator.events import OPS
 from chipemu.kernels.matmul.api import matmul
+from chipemu.kernels.matmul.plan import plan_matmul
 from chipemu.kernels.matmul.ref import matmul_reference
+from chipemu.kernels.region import Region
 
 TINY = Device.preset("tiny")
 CORSAIR = Device.preset("corsair")
@@ -209,3 +212,96 @@ def test_trace_shows_load_compute_reduction_and_transfers_per_tile(tmp_path):
     assert {"dimc_load", "dimc_mvm", "vec_add", "send", "host_read"} <= {n for n, _ in names}
     lanes = {e["args"]["name"] for e in trace if e["name"] == "thread_name"}
     assert any(name.endswith("phase") for name in lanes) and any("recv" in n for n in lanes)
+
+
+# ---- regions (kernels/region.py) ----
+
+# (g, kpt, nb_per_tile, replicas, span, kgroup, mc, chunks, parts, passes) of the planner before
+# regions existed: the whole region must keep choosing them
+PLANS_BEFORE_REGIONS = {
+    ("tiny", 33, 1000, 31, "mxint8", "mxint4"): (4, 4, 1, 1, 4, 1, 33, 1, 1, 2),
+    ("tiny", 70, 520, 65, "bfp16", "bfp12"): (2, 5, 1, 2, 2, 1, 35, 2, 1, 3),
+    ("corsair", 2048, 2048, 2048, "mxint8", "mxint8"): (8, 4, 1, 8, 32, 4, 33, 63, 1, 1),
+    ("corsair", 1000, 300, 5000, "mxint8", "int8"): (3, 2, 1, 8, 30, 9, 51, 20, 4, 1),
+    ("ring8", 1, 4096, 4096, "mxint8", "mxint8"): (8, 4, 1, 1, 32, 4, 1, 1, 1, 1),
+    ("ring8", 2048, 2048, 2048, "mxint8", "mxint8"): (4, 4, 1, 8, 8, 2, 81, 26, 1, 1),
+}
+_CHOICES = ("g", "kpt", "nb_per_tile", "replicas", "span", "kgroup", "mc", "chunks", "parts",
+            "passes")
+
+
+@pytest.mark.parametrize("dev,m,k,n,fa,fw", sorted(PLANS_BEFORE_REGIONS))
+def test_the_whole_region_plans_as_before(dev, m, k, n, fa, fw):
+    d = Device.preset(dev)
+    whole = plan_matmul(m, k, n, fa, fw, d, region=Region.whole(d))
+    assert whole == plan_matmul(m, k, n, fa, fw, d)
+    assert tuple(getattr(whole, f) for f in _CHOICES) == PLANS_BEFORE_REGIONS[dev, m, k, n, fa, fw]
+    assert (whole.tiles_per_chiplet, whole.slots, whole.slot_base) == (
+        d.tiles_per_chiplet, d.tile.dimc.weight_slots, 0)
+    for nb in range(whole.nb):            # the region's ids are the device's own
+        assert whole.group_tiles(nb) == [whole.group_base(nb) + i for i in range(whole.g)]
+
+
+@pytest.mark.parametrize("dev,shape,fa,fw", [
+    ("tiny", (33, 1000, 31), "mxint8", "mxint4"), ("tiny", (40, 130, 200), "int8", "int8"),
+    ("corsair", (31, 300, 1000), "mxint8", "int8"), ("ring8", (40, 700, 300), "bfp16", "mxint8")])
+def test_the_whole_region_runs_as_without_one(dev, shape, fa, fw):
+    m, k, n = shape
+    a, b = _data((m,), k, n, seed=2)
+    r0 = matmul(a, b, fmt=fa, weight_fmt=fw, device=dev)
+    r1 = matmul(a, b, fmt=fa, weight_fmt=fw, device=dev, region=Region.whole(Device.preset(dev)))
+    assert np.array_equal(_bits(r0.output), _bits(r1.output))
+    assert (r0.cycles, r0.energy_fj, r0.phases) == (r1.cycles, r1.energy_fj, r1.phases)
+    assert r0.events.equals(r1.events)
+
+
+SUB_REGIONS = [   # K-split groups, owners of several blocks, replicas, streamed weights
+    ("tiny", Region([1], [1, 3], (1, 2)), (33, 300, 70), "mxint8", "mxint4"),
+    ("tiny", Region([0, 2], [0, 1, 3], (0, 1)), (20, 130, 200), "int8", "int8"),
+    ("corsair", Region([1], range(0, 256, 2), (2, 6)), (31, 1000, 300), "mxint8", "mxint8"),
+    ("ring8", Region([3, 5], [5, 9, 10, 40], (1, 3)), (40, 700, 300), "bfp12", "mxint8"),
+]
+
+
+@pytest.mark.parametrize("dev,region,shape,fa,fw", SUB_REGIONS)
+def test_a_sub_region_is_bit_exact_and_stays_inside_it(dev, region, shape, fa, fw):
+    m, k, n = shape
+    a, b = _data((m,), k, n, seed=4)
+    rc = matmul(a, b, fmt=fa, weight_fmt=fw, device=dev, region=region)
+    rn = matmul(a, b, fmt=fa, weight_fmt=fw, device=dev, region=region, backend="numba")
+    ref = matmul_reference(a, b, rc.plan)
+    assert np.array_equal(_bits(rc.output), _bits(ref))
+    assert np.array_equal(_bits(rn.output), _bits(ref))
+    assert rc.events.equals(rn.events) and (rc.cycles, rc.energy_fj) == (rn.cycles, rn.energy_fj)
+    ev, inside = rc.events.events, region.tile_ids(Device.preset(dev))
+    assert set(ev["tile"].tolist()) <= set(inside)
+    assert set(rc.events.peers.tolist()) <= set(inside)
+    dimc = np.isin(ev["op"], [OPS["dimc_load"], OPS["dimc_mvm"]])
+    assert set(ev["c"][dimc].tolist()) == set(range(*region.slots))
+    rt = matmul((m, k), (k, n), fmt=fa, weight_fmt=fw, device=dev, region=region, mode="timing")
+    assert rt.events.equals(rc.events) and rt.cycles == rc.cycles
+    assert rc.cycles >= rc.metrics["floor_cycles"]
+
+
+def test_a_region_short_of_slots_streams_and_one_short_of_sram_is_named():
+    a, b = _data((24,), 256, 64, seed=6)
+    one = Region([2], [3], (1, 2))                          # one tile, one slot, four blocks
+    r = matmul(a, b, device="tiny", region=one)
+    assert r.plan["passes"] == 4 and r.plan["blocks_per_tile"] == 4
+    assert np.array_equal(_bits(r.output), _bits(matmul_reference(a, b, r.plan)))
+    with pytest.raises(CapacityError, match=r"do not fit .*\(region: chiplets 2, tiles 3, "
+                                            r"slots 1\.\.1\)"):
+        matmul((1, 512), (512, 256), device="tiny", region=one, mode="timing")
+
+
+@pytest.mark.parametrize("region,text", [
+    (Region([4], [0], (0, 1)), "region chiplets=4 includes 4; allowed on device 'tiny'"),
+    (Region([0], [7], (0, 1)), "region tiles=7 includes 7; allowed on device 'tiny': ids in 0..3"),
+    (Region([0], [0], (0, 3)), "0 <= s0 < s1 <= 2"),
+    ((0, 1), "region=(0, 1) (tuple); allowed: None"),
+])
+def test_bad_regions_are_named_before_any_work(region, text):
+    with pytest.raises(ConfigError) as e:
+        matmul(np.zeros((4, 8), np.float32), np.zeros((8, 4), np.float32), device="tiny",
+               region=region)
+    assert text in str(e.value)

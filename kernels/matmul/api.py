@@ -40,7 +40,7 @@ def _check(a_shape, b_shape):
 
 @strict_keywords
 def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
-           mode="functional", network=None, progress=None, debug_hook=None):
+           mode="functional", network=None, progress=None, debug_hook=None, region=None):
     """a [..., M, K] @ b [K, N] on the device's DIMC arrays -> Result.
 
     a: activations (float32/float16/bfloat16; in timing mode also a shape tuple), quantized to
@@ -51,6 +51,8 @@ def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
     "compute"; Result.metrics the MACs, achieved vs peak TFLOPS, pJ/MAC and the floor.
     debug_hook(machine, plan): called once the weights are loaded, before the compute phase
     (fault studies, e.g. machine.corrupt_weight(tile, slot, row, col, code)).
+    region: a chipemu.kernels.region.Region the matmul is confined to (its chiplets, tiles and
+    DIMC slots; None: the whole device, the same plan as the whole region).
     Every argument is checked, and the run's events and host bytes estimated from the plan
     against the run budget (chipemu.emulator.runtime.budget), before any state exists.
     """
@@ -66,7 +68,7 @@ def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
     _check(a_shape, b_shape)
     m = int(np.prod(a_shape[:-1], dtype=object))
     k, n = b_shape
-    plan = plan_matmul(m, k, n, fa, fw, dev)
+    plan = plan_matmul(m, k, n, fa, fw, dev, region=region)
     R, C = plan.rows, plan.cols
     kp, np_ = plan.kb * R, plan.nb * C
     _, woffs, wsize, blocks = D.w_host(plan, None)        # sizes only: nothing allocated yet
@@ -127,16 +129,18 @@ def _gather(mach, plan, ybuf, rows_shape, m, n):
     C = plan.cols
     out = np.empty((m, plan.nb * C), np.float32)
     yb = plan.mc * C * 4
+    where = plan.positions()
     for nb in range(plan.nb):
         for c in range(plan.chunks):
             base, u = plan.group_base(nb, plan.replica_of(c)), plan.round_of(c)
             r0, r1 = plan.chunk_rows(c)
             if plan.g == 1:
-                chip, pos = divmod(base, plan.tiles_per_chiplet)
+                chip, pos = where[base]
                 nbi = plan.tile_nbs(chip, pos % plan.span).index(nb)
                 tile, off = base, (u * plan.nb_per_tile + nbi) * yb
             else:
-                tile, off = base + plan.root(c), (u // plan.g) * yb
+                tile = plan.group_tiles(nb, plan.replica_of(c))[plan.root(c)]
+                off = (u // plan.g) * yb
             out[r0:r1, nb * C:(nb + 1) * C] = mach.read(
                 ybuf, tile=tile, offset=off, nbytes=(r1 - r0) * C * 4,
                 dtype=np.float32).reshape(r1 - r0, C)

@@ -21,15 +21,14 @@ def _tile_blocks(plan):
     for r in range(plan.replicas):
         for c in range(plan.chiplets_used):
             if plan.g == 1:
-                base = c * plan.tiles_per_chiplet + r * plan.span
-                for slot in range(min(plan.nb_count[c], plan.tiles_per_chiplet)):
-                    out[base + slot] = [(k, nb) for nb in plan.tile_nbs(c, slot)
-                                        for k in range(plan.kb)]
+                for pos in range(min(plan.nb_count[c], plan.tiles_per_chiplet)):
+                    out[plan.tile_of(c, r * plan.span + pos)] = [
+                        (k, nb) for nb in plan.tile_nbs(c, pos) for k in range(plan.kb)]
             else:
                 for local in range(plan.nb_count[c]):
                     nb = plan.nb_start[c] + local
-                    for mem in range(plan.g):
-                        out[plan.group_base(nb, r) + mem] = [(k, nb) for k in plan.k_run(mem)]
+                    for mem, tile in enumerate(plan.group_tiles(nb, r)):
+                        out[tile] = [(k, nb) for k in plan.k_run(mem)]
     return out
 
 
@@ -87,12 +86,13 @@ def params(plan, n_tiles, bufs, woffs, blocks, xoffs):
         fmt_w=gf(plan.weight_fmt).code, slots=plan.slots, passes=plan.passes, group=plan.g,
         levels=plan.levels, block_bytes=plan.block_bytes, piece_rows=plan.piece_rows,
         pieces=plan.pieces_per_tile, nb_per_tile=plan.nb_per_tile, kpt=plan.kpt,
-        replicas=plan.replicas, rounds=plan.rounds, w_host=bufs["w_host"], x_host=bufs["x_host"],
+        replicas=plan.replicas, rounds=plan.rounds, slot_base=plan.slot_base,
+        w_host=bufs["w_host"], x_host=bufs["x_host"],
         **{f"{name}_buf": bufs.get(name, -1) for name in buffer_names})
     records = {}
-    T_ = plan.tiles_per_chiplet
+    where = plan.positions()
     for tile in sorted(blocks):
-        c, pos = divmod(tile, T_)
+        c, pos = where[tile]
         rep, pos = divmod(pos, plan.span)
         mem = 0 if plan.g == 1 else pos % plan.g
         kgt = plan.kgroup_tiles(c, mem, rep)
@@ -100,8 +100,10 @@ def params(plan, n_tiles, bufs, woffs, blocks, xoffs):
         pieces = plan.pieces_of(idx, mem) if idx < plan.kgroup else []
         xo, xn = xoffs.get((rep, mem, idx), (0, 0)) if pieces else (0, 0)
         n_nb = len({nb for _, nb in blocks[tile]})
-        fields = dict(active=1, member=mem, group_base=tile - mem, n_nb=n_nb,
+        # the group's tiles travel in the tail: a region's tiles need not be consecutive ids
+        group = plan.group_tiles(blocks[tile][0][1], rep) if plan.g > 1 else []
+        fields = dict(active=1, member=mem, n_nb=n_nb,
                       k_run=len(blocks[tile]) // n_nb, w_host_off=woffs[tile], x_host_off=xo,
                       x_bytes=xn, n_pieces=len(pieces), replica=rep, n_kg=len(kgt))
-        records[tile] = (fields, list(kgt) + [x for jq in pieces for x in jq])
+        records[tile] = (fields, list(kgt) + [x for jq in pieces for x in jq] + group)
     return MATMUL.build(n_tiles, header, records)

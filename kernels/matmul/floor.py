@@ -2,7 +2,7 @@
 
 No schedule can beat any of these, whatever the contention (docs/matmul.md):
 
-- mac_cycles: every MAC (padding included) at the whole device's peak MACs per cycle.
+- mac_cycles: every MAC (padding included) at the peak MACs per cycle of the plan's region.
 - mvm_cycles: the busiest tile's DIMC engine: its blocks x (its replica's rows x cycles per
   vector) plus the fixed pipeline latency of each of its MVMs (one MVM at a time).
 - port_cycles: the busiest tile's eject port and SRAM port, at least the group average: the
@@ -25,7 +25,7 @@ def _hops(a, b, T, cols):
 
 def _member_finish(plan, dev, tile, kgt, pieces, d_block):
     """Earliest end of a tile's MVMs given when its pieces can arrive."""
-    noc, T, cols = dev.chiplet.noc, plan.tiles_per_chiplet, dev.chiplet.tile_cols
+    noc, T, cols = dev.chiplet.noc, dev.tiles_per_chiplet, dev.chiplet.tile_cols
     inj = dev.tile.dma.inject_bytes_per_cycle
     rows0 = plan.chunk_rows(0)[1]
     arrive = []
@@ -45,7 +45,8 @@ def floor_cycles(plan, dev) -> dict:
     "floor_cycles"} for `plan` (a MatmulPlan) on `dev`."""
     R, C = plan.rows, plan.cols
     macs = plan.m * plan.kb * R * plan.nb * C
-    peak = int(dev.macs_per_cycle(plan.fmt, plan.weight_fmt) * dev.n_tiles)
+    region_tiles = len(plan.chiplet_ids) * plan.tiles_per_chiplet
+    peak = int(dev.macs_per_cycle(plan.fmt, plan.weight_fmt) * region_tiles)
     cyc, pipe = dev.cycles_per_vector(plan.fmt), dev.tile.dimc.pipeline_cycles
     blocks = plan.blocks_per_tile
     rows = sum(plan.chunk_rows(c)[1] - plan.chunk_rows(c)[0]      # the busiest replica's rows
@@ -60,7 +61,7 @@ def floor_cycles(plan, dev) -> dict:
          "weight_write_cycles": (plan.chunks * blocks * R * dev.tile.dimc.write_cycles_per_row
                                  if plan.passes > 1 else 0)}
     # latency: chiplet 0, every group (all chiplets have the same structure)
-    noc, T, cols = dev.chiplet.noc, plan.tiles_per_chiplet, dev.chiplet.tile_cols
+    noc, T, cols = dev.chiplet.noc, dev.tiles_per_chiplet, dev.chiplet.tile_cols
     lanes, add_c = dev.tile.vector.lanes, dev.tile.vector.cycles["add"]
     d_block = mvm // max(1, plan.kpt)
     last_rows = plan.m - plan.chunk_rows(plan.chunks - 1)[0]
@@ -76,10 +77,11 @@ def floor_cycles(plan, dev) -> dict:
             pieces = [(j, kgt[plan.holder(j, q)]) for j in range(len(plan.k_run(mem)))
                       for q in range(plan.parts)][::plan.parts]
             finish.append(_member_finish(plan, dev, tile, kgt, pieces, d_block))
-        base = plan.kgroup_tiles(0, 0)[local]
+        group = [plan.kgroup_tiles(0, mem)[local] for mem in range(members)]
         for level in plan.tree(plan.chunks - 1) if plan.g > 1 else []:
             for recv, send in level:
-                arrive = finish[send] + _hops(base + send, base + recv, T, cols) * noc.hop_cycles + pkt
+                hops = _hops(group[send], group[recv], T, cols)
+                arrive = finish[send] + hops * noc.hop_cycles + pkt
                 finish[recv] = max(finish[recv], arrive) + add
         worst = max(worst, finish[plan.root(plan.chunks - 1)] if plan.g > 1 else finish[0])
     f["latency_cycles"] = worst

@@ -2,7 +2,8 @@
 
 Built by kernels/matmul/data.py `params()` from the plan; read by kernels/matmul/tile.py and its
 C twin csrc/kernels/matmul/tile.c through the generated csrc/kernels/matmul/params.h. A tile's
-record is followed by its tail: the K-group's tiles (n_kg of them), then (j, q) per piece.
+record is followed by its tail: the K-group's tiles (n_kg of them), then (j, q) per piece, then
+(g > 1) its group's tiles, member by member.
 """
 from chipemu.kernels.params import ParamLayout
 
@@ -13,8 +14,8 @@ MATMUL = ParamLayout(
     header=("step", "stages", "chunk_rows", "m", "parts", "row_bytes", "cols", "rows", "fmt_x",
             "fmt_w", "slots", "passes", "group", "levels", "block_bytes", "piece_rows", "pieces",
             "xhome_buf", "x_buf", "y_buf", "acc_buf", "recv_buf", "w_buf", "w_host", "x_host",
-            "nb_per_tile", "kpt", "replicas", "rounds"),
-    record=("active", "member", "group_base", "n_nb", "k_run", "w_host_off", "x_host_off",
+            "nb_per_tile", "kpt", "replicas", "rounds", "slot_base"),
+    record=("active", "member", "n_nb", "k_run", "w_host_off", "x_host_off",
             "x_bytes", "n_pieces", "replica", "n_kg"),
     docs={
         "step": "compute superstep, set before each launch",
@@ -46,9 +47,9 @@ MATMUL = ParamLayout(
         "kpt": "K-blocks per member",
         "replicas": "weight copies per chiplet; chunk c runs on replica c mod replicas",
         "rounds": "chunks per replica",
+        "slot_base": "the region's first DIMC slot: block slot i is DIMC slot slot_base + i",
         "active": "1: the tile takes part",
         "member": "position in its group",
-        "group_base": "tile id of member 0",
         "n_nb": "N-blocks of the tile",
         "k_run": "K-blocks per N-block of the tile",
         "w_host_off": "byte offset of its weight blocks in w_host",

@@ -1,6 +1,13 @@
 """The matmul planner: shapes and a device in, a plan out (pure Python: no NumPy, no state).
 
     plan = plan_matmul(2048, 2048, 2048, "mxint8", "mxint8", Device.preset("corsair"))
+    plan = plan_matmul(64, 512, 512, "mxint8", "mxint8", dev, region=Region([1], range(32), (2, 6)))
+
+The planner works in a region (kernels/region.py; default: the whole device): "chiplets" and
+"tiles" below are the region's, numbered by position (chiplet c of the plan is the region's c-th
+chiplet, position i on it the region's i-th tile; `tile_of` gives the global id), and "slots"
+are the region's slots [s0, s1): block slot i is DIMC slot s0 + i. The whole region gives the
+plan of a device without regions, field for field.
 
 The rules (docs/matmul.md explains them with figures):
 
@@ -37,6 +44,7 @@ from dataclasses import asdict, dataclass
 from chipemu.emulator.numerics import layout
 from chipemu.emulator.errors import CapacityError, ShapeError
 from chipemu.emulator.numerics.formats import get_format
+from chipemu.kernels.region import resolve_region
 
 __all__ = ["MatmulPlan", "plan_matmul", "ALIGN", "MAX_REPLICAS"]
 
@@ -56,8 +64,9 @@ def _ceil_log2(n):
 class MatmulPlan:
     """Where every block, activation row and partial sum of one [m, k] x [k, n] matmul goes.
 
-    Tiles are global ids. Group of N-block `nb` (g > 1): tiles `group_base(nb) + i`, i < g.
-    Owner of N-block `nb` (g == 1): tile `group_base(nb)`.
+    Tiles are global ids, from (chiplet, position) in the region by `tile_of`. Group of N-block
+    `nb` (g > 1): `group_tiles(nb)`, positions p0 .. p0 + g - 1 of its chiplet (member i holds
+    K-run i). Owner of N-block `nb` (g == 1): tile `group_base(nb)`.
     """
     m: int
     k: int
@@ -74,7 +83,7 @@ class MatmulPlan:
     chiplets_used: int
     nb_start: tuple             # first N-block of each chiplet used
     nb_count: tuple             # N-blocks of each chiplet used
-    tiles_per_chiplet: int
+    tiles_per_chiplet: int      # tiles of the region on each of its chiplets
     replicas: int               # copies of the weights on each chiplet; chunk c runs on c mod it
     span: int                   # tiles of one replica on a chiplet
     kgroup: int                 # tiles sharing a K-run that hold pieces (same on every chiplet)
@@ -84,13 +93,27 @@ class MatmulPlan:
     pieces_per_tile: int        # max pieces one tile holds per chunk
     piece_rows: int             # max rows of one piece
     levels: int                 # reduction tree levels, ceil(log2 g)
-    slots: int
+    slots: int                  # DIMC slots of the region per tile (s1 - s0)
     blocks_per_tile: int
     passes: int                 # 1: weights stationary (loaded once); > 1: streamed per chunk
     row_bytes: int              # one activation row of R elements, rows layout
     block_bytes: int            # one weight block, weights layout
     sram: dict                  # buffer name -> bytes per tile (64-byte multiples)
     sram_capacity_bytes: int
+    chiplet_ids: tuple          # the region's chiplets (global ids, ascending)
+    tile_ids: tuple             # the region's local tile ids on each chiplet (ascending)
+    slot_base: int              # the region's first slot s0: block slot i is DIMC slot s0 + i
+    device_tiles_per_chiplet: int
+
+    # ---- the region ----
+    def tile_of(self, chiplet: int, pos: int) -> int:
+        """Global id of the tile at position `pos` of the plan's chiplet `chiplet`."""
+        return self.chiplet_ids[chiplet] * self.device_tiles_per_chiplet + self.tile_ids[pos]
+
+    def positions(self) -> dict:
+        """{global tile id: (chiplet, position)} over the region's tiles on the chiplets used."""
+        return {self.tile_of(c, i): (c, i) for c in range(self.chiplets_used)
+                for i in range(self.tiles_per_chiplet)}
 
     # ---- placement ----
     def chiplet_of_nb(self, nb: int) -> int:
@@ -99,11 +122,20 @@ class MatmulPlan:
                 return c
         raise ShapeError(f"N-block {nb} out of range 0..{self.nb - 1}")
 
-    def group_base(self, nb: int, replica: int = 0) -> int:
+    def _group_pos(self, nb: int, replica: int) -> tuple[int, int]:
         c = self.chiplet_of_nb(nb)
         local = nb - self.nb_start[c]
-        base = c * self.tiles_per_chiplet + replica * self.span
-        return base + (local % self.tiles_per_chiplet if self.g == 1 else local * self.g)
+        return c, replica * self.span + (local % self.tiles_per_chiplet if self.g == 1
+                                         else local * self.g)
+
+    def group_base(self, nb: int, replica: int = 0) -> int:
+        """The owner of N-block `nb` (g == 1), or its group's member 0."""
+        return self.tile_of(*self._group_pos(nb, replica))
+
+    def group_tiles(self, nb: int, replica: int = 0) -> list[int]:
+        """The tiles of N-block `nb`'s group in `replica`, member by member."""
+        c, pos = self._group_pos(nb, replica)
+        return [self.tile_of(c, pos + i) for i in range(self.g)]
 
     def tile_nbs(self, chiplet: int, slot: int) -> list[int]:
         """N-blocks owned by the tile at position `slot` of `chiplet` (g == 1)."""
@@ -116,11 +148,12 @@ class MatmulPlan:
     def kgroup_tiles(self, chiplet: int, member: int, replica: int = 0) -> list[int]:
         """Tiles of `chiplet` that hold K-run `member` (one per N-block or owner) in `replica`,
         ascending."""
-        base = chiplet * self.tiles_per_chiplet + replica * self.span
+        base = replica * self.span
         cnt = self.nb_count[chiplet]
         if self.g == 1:
-            return [base + i for i in range(min(cnt, self.tiles_per_chiplet))]
-        return [base + i * self.g + member for i in range(cnt)]
+            cnt = min(cnt, self.tiles_per_chiplet)
+            return [self.tile_of(chiplet, base + i) for i in range(cnt)]
+        return [self.tile_of(chiplet, base + i * self.g + member) for i in range(cnt)]
 
     def holder(self, j: int, q: int) -> int:
         """Index in the K-group of the tile holding piece (K-block j of the run, part q)."""
@@ -209,17 +242,22 @@ def _buffers(m, mc, kpt, parts, kgroup, g, levels, nb_per_tile, passes, blocks, 
     return b, chunks, pieces, prow
 
 
-def plan_matmul(m: int, k: int, n: int, fmt: str, weight_fmt: str, device) -> MatmulPlan:
-    """The plan of an [m, k] x [k, n] matmul on `device`. ShapeError for a dimension < 1;
-    CapacityError (with the numbers) when a tile's buffers cannot fit even one row per chunk."""
+def plan_matmul(m: int, k: int, n: int, fmt: str, weight_fmt: str, device,
+                region=None) -> MatmulPlan:
+    """The plan of an [m, k] x [k, n] matmul on `device`, within `region` (a Region; None: the
+    whole device). ShapeError for a dimension < 1; ConfigError for a region outside the device;
+    CapacityError (with the numbers, and the region) when a tile's buffers cannot fit even one
+    row per chunk, or the weights not even streamed."""
     for name, v in (("m", m), ("k", k), ("n", n)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ShapeError(f"{name}={v!r}: every matmul dimension must be an integer >= 1")
+    reg = resolve_region(region, device)
+    where = "" if region is None or reg.is_whole(device) else f" (region: {reg.describe()})"
     fa, fw = get_format(fmt), get_format(weight_fmt)
     dimc = device.tile.dimc
-    R, C, slots = dimc.rows, device.cols_eff(fw.name), dimc.weight_slots
+    R, C, slots = dimc.rows, device.cols_eff(fw.name), reg.n_slots
     kb, nb = -(-k // R), -(-n // C)
-    P, T = device.n_chiplets, device.tiles_per_chiplet
+    P, T = len(reg.chiplets), len(reg.tiles)
     used = min(P, nb)
     starts = [nb * c // used for c in range(used + 1)]
     counts = tuple(starts[c + 1] - starts[c] for c in range(used))
@@ -258,7 +296,7 @@ def plan_matmul(m: int, k: int, n: int, fmt: str, weight_fmt: str, device) -> Ma
         raise CapacityError(
             f"matmul k={k} n={n} ({fw.name} weights): the weights do not fit the device even "
             f"streamed: {kb * nb} blocks of {wb} B over {used * T} tiles need more than half "
-            f"of each tile's {device.sram_buffer_bytes} B of SRAM")
+            f"of each tile's {device.sram_buffer_bytes} B of SRAM{where}")
     _, g, kpt, nb_per_tile, span, replicas = best
     blocks = nb_per_tile * kpt
     passes = -(-blocks // slots)
@@ -286,7 +324,8 @@ def plan_matmul(m: int, k: int, n: int, fmt: str, weight_fmt: str, device) -> Ma
         detail = ", ".join(f"{k_} {v} B" for k_, v in b.items())
         raise CapacityError(
             f"matmul m={m} k={k} n={n} ({fa.name} x {fw.name}) does not fit the device: with one "
-            f"row per chunk a tile needs {sum(b.values())} bytes of SRAM ({detail}), it has {cap}")
+            f"row per chunk a tile needs {sum(b.values())} bytes of SRAM ({detail}), it has "
+            f"{cap}{where}")
     mc, parts, b, chunks, pieces, prow = pick
     return MatmulPlan(
         m=m, k=k, n=n, fmt=fa.name, weight_fmt=fw.name, rows=R, cols=C, kb=kb, nb=nb, g=g,
@@ -295,4 +334,5 @@ def plan_matmul(m: int, k: int, n: int, fmt: str, weight_fmt: str, device) -> Ma
         mc=mc, chunks=chunks, parts=parts,
         pieces_per_tile=pieces, piece_rows=prow, levels=levels, slots=slots,
         blocks_per_tile=blocks, passes=passes, row_bytes=rb, block_bytes=wb, sram=b,
-        sram_capacity_bytes=cap)
+        sram_capacity_bytes=cap, chiplet_ids=reg.chiplets, tile_ids=reg.tiles,
+        slot_base=reg.s0, device_tiles_per_chiplet=device.tiles_per_chiplet)

@@ -4,7 +4,8 @@ Both read one int64 parameter vector `p` whose layout is declared by name in
 kernels/matmul/params.py (`MATMUL`; C: the generated csrc/kernels/matmul/params.h) and built by
 kernels/matmul/data.py from the plan: header words p[H.<name>], then per tile the offset of its
 record r = p[p[H.count + tile]:] with fields r[R.<name>] and the tail [K-group tiles...,
-(j, q) per piece...].
+(j, q) per piece..., group tiles (g > 1)...]. Block slot i of a tile is DIMC slot
+p[H.slot_base] + i (the plan's region starts there).
 
 `mm_load` (the load phase) fetches the tile's weight blocks and activation pieces from the host
 and, when the weights are stationary, writes every block into its slot. `mm_step` runs compute
@@ -51,7 +52,7 @@ def mm_load(ctx, tile, step, p):
     if p[H.passes] == 1:
         for i in range(blocks):
             host_read(ctx, p[H.w_host], r[R.w_host_off] + i * wb, p[H.w_buf], 0, wb)
-            dimc_load(ctx, i, p[H.w_buf], 0, 0, p[H.rows], p[H.fmt_w])
+            dimc_load(ctx, p[H.slot_base] + i, p[H.w_buf], 0, 0, p[H.rows], p[H.fmt_w])
     else:
         host_read(ctx, p[H.w_host], r[R.w_host_off], p[H.w_buf], 0, blocks * wb)
     if r[R.x_bytes] > 0:
@@ -72,7 +73,7 @@ def mm_step(ctx, tile, step, p):
     s, stages, rounds, rb = p[H.step], p[H.stages], p[H.rounds], p[H.row_bytes]
     rep, nrep = r[R.replica], p[H.replicas]
     nkg = r[R.n_kg]
-    kg = r[R.count:R.count + nkg]                         # the tail: K-group tiles, pieces
+    kg = r[R.count:R.count + nkg]                 # the tail: K-group tiles, pieces, group
     pc = R.count + nkg
     um = 0 if s == 0 else ((s - 1) // stages + 1 if (s - 1) % stages == 0 else rounds)
     if um < rounds:                                       # multicast the pieces of round um
@@ -95,13 +96,13 @@ def mm_step(ctx, tile, step, p):
     g = p[H.group]
     if t == 0:
         blocks = r[R.n_nb] * r[R.k_run]
-        slots = p[H.slots]
+        slots, s0 = p[H.slots], p[H.slot_base]
         for i0 in range(0, blocks, slots):
             i1 = min(blocks, i0 + slots)
             if p[H.passes] > 1:
                 for i in range(i0, i1):
-                    dimc_load(ctx, i % slots, p[H.w_buf], i * p[H.block_bytes], 0, p[H.rows],
-                              p[H.fmt_w])
+                    dimc_load(ctx, s0 + i % slots, p[H.w_buf], i * p[H.block_bytes], 0,
+                              p[H.rows], p[H.fmt_w])
             for i in range(i0, i1):
                 nbi = i // r[R.k_run]
                 kbl = i % r[R.k_run]
@@ -109,7 +110,7 @@ def mm_step(ctx, tile, step, p):
                     dbuf, doff = p[H.acc_buf], (u % 2) * ybytes
                 else:
                     dbuf, doff = p[H.y_buf], (u * p[H.nb_per_tile] + nbi) * ybytes
-                dimc_mvm(ctx, 0, i % slots, p[H.x_buf], _x_off(p, u, kbl, 0), dbuf, doff, mcc,
+                dimc_mvm(ctx, 0, s0 + i % slots, p[H.x_buf], _x_off(p, u, kbl, 0), dbuf, doff, mcc,
                          p[H.rows], p[H.fmt_x], 1 if kbl > 0 else 0)
     if g == 1:
         return
@@ -127,7 +128,7 @@ def mm_step(ctx, tile, step, p):
         half = np.int64(1) << t
         if q % (2 * half) == half:
             dst = np.empty(1, np.int64)
-            dst[0] = r[R.group_base] + (q - half + u % g) % g
+            dst[0] = r[pc + 2 * r[R.n_pieces] + (q - half + u % g) % g]    # tail: group
             send(ctx, dst, acc, ao, recv, t * ybytes, n * 4)
 
 

@@ -36,23 +36,23 @@ enum {
     H_KPT = 26,  /* K-blocks per member */
     H_REPLICAS = 27,  /* weight copies per chiplet; chunk c runs on replica c mod replicas */
     H_ROUNDS = 28,  /* chunks per replica */
-    H_COUNT = 29,  /* where the per-tile record offsets start */
+    H_SLOT_BASE = 29,  /* the region's first DIMC slot: block slot i is DIMC slot slot_base + i */
+    H_COUNT = 30,  /* where the per-tile record offsets start */
 };
 
 /* record fields: r[R_*], r = p + p[H_COUNT + tile] */
 enum {
     R_ACTIVE = 0,  /* 1: the tile takes part */
     R_MEMBER = 1,  /* position in its group */
-    R_GROUP_BASE = 2,  /* tile id of member 0 */
-    R_N_NB = 3,  /* N-blocks of the tile */
-    R_K_RUN = 4,  /* K-blocks per N-block of the tile */
-    R_W_HOST_OFF = 5,  /* byte offset of its weight blocks in w_host */
-    R_X_HOST_OFF = 6,  /* byte offset of its pieces in x_host */
-    R_X_BYTES = 7,  /* bytes of its pieces (0: holds none) */
-    R_N_PIECES = 8,  /* pieces it holds per round */
-    R_REPLICA = 9,  /* its replica */
-    R_N_KG = 10,  /* tiles of its K-group (the tail's first list) */
-    R_COUNT = 11,  /* fields; the tail starts here */
+    R_N_NB = 2,  /* N-blocks of the tile */
+    R_K_RUN = 3,  /* K-blocks per N-block of the tile */
+    R_W_HOST_OFF = 4,  /* byte offset of its weight blocks in w_host */
+    R_X_HOST_OFF = 5,  /* byte offset of its pieces in x_host */
+    R_X_BYTES = 6,  /* bytes of its pieces (0: holds none) */
+    R_N_PIECES = 7,  /* pieces it holds per round */
+    R_REPLICA = 8,  /* its replica */
+    R_N_KG = 9,  /* tiles of its K-group (the tail's first list) */
+    R_COUNT = 10,  /* fields; the tail starts here */
 };
 
 #endif /* CHIPEMU_KERNEL_MATMUL_PARAMS_H */

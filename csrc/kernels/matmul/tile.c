@@ -23,7 +23,7 @@ void chipemu_kernel_mm_load(chipemu_ctx *ctx, int64_t tile, int64_t step, const 
     if (p[H_PASSES] == 1) {
         for (int64_t i = 0; i < blocks; i++) {
             host_read(ctx, p[H_W_HOST], r[R_W_HOST_OFF] + i * wb, p[H_W_BUF], 0, wb);
-            dimc_load(ctx, i, p[H_W_BUF], 0, 0, p[H_ROWS], p[H_FMT_W]);
+            dimc_load(ctx, p[H_SLOT_BASE] + i, p[H_W_BUF], 0, 0, p[H_ROWS], p[H_FMT_W]);
         }
     } else {
         host_read(ctx, p[H_W_HOST], r[R_W_HOST_OFF], p[H_W_BUF], 0, blocks * wb);
@@ -44,7 +44,7 @@ void chipemu_kernel_mm_step(chipemu_ctx *ctx, int64_t tile, int64_t step, const 
     int64_t s = p[H_STEP], stages = p[H_STAGES], rounds = p[H_ROUNDS], rb = p[H_ROW_BYTES];
     int64_t rep = r[R_REPLICA], nrep = p[H_REPLICAS];
     int64_t nkg = r[R_N_KG];
-    const int64_t *kg = r + R_COUNT;                       /* the tail: K-group tiles, pieces */
+    const int64_t *kg = r + R_COUNT;             /* the tail: K-group tiles, pieces, group */
     int64_t pc = R_COUNT + nkg;
     int64_t um = s == 0 ? 0 : ((s - 1) % stages == 0 ? (s - 1) / stages + 1 : rounds);
     if (um < rounds) {                                     /* multicast the pieces of round um */
@@ -63,13 +63,13 @@ void chipemu_kernel_mm_step(chipemu_ctx *ctx, int64_t tile, int64_t step, const 
     if (mcc == 0) return;
     int64_t ybytes = p[H_CHUNK_ROWS] * p[H_COLS] * 4, g = p[H_GROUP];
     if (t == 0) {
-        int64_t blocks = r[R_N_NB] * r[R_K_RUN], slots = p[H_SLOTS];
+        int64_t blocks = r[R_N_NB] * r[R_K_RUN], slots = p[H_SLOTS], s0 = p[H_SLOT_BASE];
         for (int64_t i0 = 0; i0 < blocks; i0 += slots) {
             int64_t i1 = blocks < i0 + slots ? blocks : i0 + slots;
             if (p[H_PASSES] > 1)
                 for (int64_t i = i0; i < i1; i++)
-                    dimc_load(ctx, i % slots, p[H_W_BUF], i * p[H_BLOCK_BYTES], 0, p[H_ROWS],
-                              p[H_FMT_W]);
+                    dimc_load(ctx, s0 + i % slots, p[H_W_BUF], i * p[H_BLOCK_BYTES], 0,
+                              p[H_ROWS], p[H_FMT_W]);
             for (int64_t i = i0; i < i1; i++) {
                 int64_t nbi = i / r[R_K_RUN], kbl = i % r[R_K_RUN], dbuf, doff;
                 if (g > 1) {
@@ -79,7 +79,7 @@ void chipemu_kernel_mm_step(chipemu_ctx *ctx, int64_t tile, int64_t step, const 
                     dbuf = p[H_Y_BUF];
                     doff = (u * p[H_NB_PER_TILE] + nbi) * ybytes;
                 }
-                dimc_mvm(ctx, 0, i % slots, p[H_X_BUF], x_off(p, u, kbl, 0), dbuf, doff, mcc,
+                dimc_mvm(ctx, 0, s0 + i % slots, p[H_X_BUF], x_off(p, u, kbl, 0), dbuf, doff, mcc,
                          p[H_ROWS], p[H_FMT_X], kbl > 0 ? 1 : 0);
             }
         }
@@ -100,7 +100,7 @@ void chipemu_kernel_mm_step(chipemu_ctx *ctx, int64_t tile, int64_t step, const 
     if (t < p[H_LEVELS]) {                                 /* send level t */
         int64_t half = (int64_t)1 << t;
         if (q % (2 * half) == half) {
-            int64_t dst = r[R_GROUP_BASE] + (q - half + u % g) % g;
+            int64_t dst = r[pc + 2 * r[R_N_PIECES] + (q - half + u % g) % g];  /* tail: group */
             send(ctx, &dst, 1, acc, ao, recv, t * ybytes, n * 4);
         }
     }
