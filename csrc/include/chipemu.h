@@ -722,6 +722,15 @@ CHIPEMU_API void chipemu_kernel_mb_send_table(chipemu_ctx *ctx, int64_t tile, in
                                               const int64_t *p);
 CHIPEMU_API void chipemu_kernel_mb_dram_table(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                               const int64_t *p);
+/* rmsnorm tile kernels (csrc/kernels/rmsnorm/tile.c) */
+CHIPEMU_API void chipemu_kernel_rms_load(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                         const int64_t *p);
+CHIPEMU_API void chipemu_kernel_rms_partial(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                            const int64_t *p);
+CHIPEMU_API void chipemu_kernel_rms_reduce(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                           const int64_t *p);
+CHIPEMU_API void chipemu_kernel_rms_apply(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                          const int64_t *p);
 /* scale_rows tile kernels (csrc/kernels/scale_rows/tile.c) */
 CHIPEMU_API void chipemu_kernel_sr_load(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                         const int64_t *p);

@@ -1,0 +1,40 @@
+"""Host-side data of rmsnorm: x as the tiles fetch it (tile by tile), the constants, and the
+parameter vector."""
+from __future__ import annotations
+
+import numpy as np
+
+from chipemu.kernels.rmsnorm.params import LAYOUT
+
+__all__ = ["x_by_tile", "constants", "params"]
+
+
+def x_by_tile(x: np.ndarray, plan) -> np.ndarray:
+    """x's columns regrouped tile by tile (each tile's [rows, cols] row-major, in tile order), so
+    that one host_read brings a tile its columns (in a program x arrives from a matmul already
+    spread this way)."""
+    parts = [x[:, c0:c0 + n].ravel() for c0, n in map(plan.tile_cols, range(plan.tiles))]
+    return np.concatenate(parts).astype(np.float32, copy=False)
+
+
+def constants(hidden: int, eps: float) -> np.ndarray:
+    """float32 [1/hidden, eps]: the mean is the sum times float32(1/hidden) (the vector unit has
+    no divide), correctly rounded from float64."""
+    return np.array([1.0 / hidden, eps], np.float32)
+
+
+def params(plan, n_tiles: int, bufs: dict) -> np.ndarray:
+    """The int64 parameters of the rms_* kernels: buffer ids, and per member its columns."""
+    names = ("x_host", "gamma_host", "consts_host", "x", "gamma", "y", "parts", "acc", "scale",
+             "consts")
+    header = {name: bufs[name] for name in names}
+    header.update(rows=plan.rows, tiles=plan.tiles, root=plan.root)
+    records = {}
+    for t in range(plan.tiles):
+        c0, n = plan.tile_cols(t)
+        root = t == plan.root
+        tail = [m for m in range(plan.tiles) if m != plan.root] if root else []
+        records[t] = ({"active": 1, "cols": n, "x_host_off_bytes": plan.rows * c0 * 4,
+                       "gamma_host_off_bytes": c0 * 4, "part_off_bytes": t * plan.rows * 4,
+                       "is_root": int(root)}, tail)
+    return LAYOUT.build(n_tiles, header, records)
