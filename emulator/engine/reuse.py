@@ -14,11 +14,11 @@ The key is the SHA-256 digest of, in order, each part prefixed by its length in 
     are timed each on their own. The critical path's capacity is the event count and the
     per-event energy is always asked for, so both follow from the parts above.
 
-An entry keeps the engine's raw outputs, read-only (per-op start/end, the resource
-table with its busy cycles, energy per chiplet/tile/event, the critical path, the scalar totals);
-`simulate` builds a fresh
-EngineResult from them, with its own arrays, each time. The cache is bounded by bytes (least
-recently used entries go first), thread-safe, and on by default; failed runs are not kept.
+An entry keeps the engine's raw outputs, read-only (per-op start/end, the resource table with its
+busy cycles, energy per chiplet/tile/event, the critical path, the scalar totals); `simulate`
+builds a fresh EngineResult from them, with its own arrays, each time. The cache is bounded by
+bytes (least recently used entries go first; a run too large for the bound is neither hashed nor
+kept), thread-safe, and on by default; failed runs are not kept.
 """
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ import numpy as np
 from chipemu.emulator.errors import ConfigError
 from chipemu.emulator.native import ffi
 
-__all__ = ["RawTiming", "key", "worth_keeping", "lookup", "store", "clear", "stats", "enabled", "set_enabled",
-           "disabled", "limit_bytes", "set_limit_bytes", "DEFAULT_LIMIT_BYTES"]
+__all__ = ["RawTiming", "key", "worth_keeping", "lookup", "store", "clear", "stats", "enabled",
+           "set_enabled", "disabled", "limit_bytes", "set_limit_bytes", "DEFAULT_LIMIT_BYTES"]
 
 DEFAULT_LIMIT_BYTES = 256 << 20
 _ENTRY_OVERHEAD_BYTES = 1024        # the entry's Python objects and key, counted against the bound
