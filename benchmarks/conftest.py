@@ -7,9 +7,19 @@ GB/s). Ratios need timed runs; with --benchmark-disable nothing is printed.
 import pathlib
 import sys
 
+import pytest
+
 # the test tile kernels (tests/testkernels) are test-only code outside the package
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests"))
 
+
+@pytest.fixture(autouse=True)
+def _time_afresh():
+    """Every round times its log afresh: a benchmark's repeated runs have equal logs, so timing
+    reuse (emulator/engine/reuse.py) would otherwise measure cache hits after the first round."""
+    from chipemu.emulator.engine import reuse
+    with reuse.disabled():
+        yield
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -388,7 +388,7 @@ def test_breakdowns_sum_exactly_and_path_sums_to_makespan(seed):
 
 def test_determinism():
     log = random_log(P, n_steps=8, seed=42)
-    a, b = simulate(log, P), simulate(log, P)
+    a, b = simulate(log, P, reuse=False), simulate(log, P, reuse=False)
     assert np.array_equal(a.start_cycles, b.start_cycles) and np.array_equal(a.end_cycles, b.end_cycles)
     assert a.makespan_cycles == b.makespan_cycles and a.energy_breakdown == b.energy_breakdown
     assert np.array_equal(a.resources, b.resources)

@@ -122,15 +122,15 @@ def test_malformed_logs_name_event_op_and_problem():
     b, X, Y, D, H = fresh()
     b.sram(1 << 20)
     b.vec(0, 0, "copy", 4, b.rng(X), src0=b.rng(X))
-    fails(b, "event log:", "buffer table entry 4")
+    fails(b, "event log:", "buffer table entry 4 (SRAM) ends at byte", "beyond sram_capacity_bytes")
     b, X, Y, D, H = fresh()
     b.dram(64, channel=4)
     b.vec(0, 0, "copy", 4, b.rng(X), src0=b.rng(X))
-    fails(b, "buffer table entry 4")
+    fails(b, "buffer table entry 4 (DRAM) is on channel 4; allowed: < ")
     # no D2D route: a device whose chiplets are not linked is refused up front, as Device does
     b, X, Y, D, H = fresh()
     b.send(0, 0, [4], b.rng(X), b.rng(X))
-    with pytest.raises(ConfigError, match="links: chiplet 1 is unreachable from chiplet 0"):
+    with pytest.raises(ConfigError, match=r"links: chiplet 1 \(of n_chiplets = \d+\) is unreachable from chiplet 0"):
         simulate(b.build(), tiny_params(links=[]))
 
 

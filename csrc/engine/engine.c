@@ -217,7 +217,7 @@ static int32_t check_params(en_ctx *c, const chipemu_device_params *p) {
     }
     int64_t lost = unreachable_chiplet(p);
     if (lost >= 0)          /* as Device: every chiplet reachable from chiplet 0 over the links */
-        return en_fail(c, E, -1, CHIPEMU_EE_NO_ROUTE, PARAM(links), lost, 0);
+        return en_fail(c, E, -1, CHIPEMU_EE_NO_ROUTE, PARAM(links), lost, p->n_chiplets);
     /* resource ids and (tile, unit) keys must stay in int32 */
     uint64_t tiles = T * p->n_chiplets, E6 = (uint64_t)p->dimc_engines + 6;
     uint64_t noc = 2 * p->n_chiplets * ((uint64_t)p->tile_rows * (p->tile_cols - 1) +

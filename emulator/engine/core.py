@@ -64,11 +64,12 @@ def _is_int(v):
     return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 
-def _int_field(name, v, lo, hi):
+def _int_field(name, v, lo, hi, hi_name=""):
     if not _is_int(v):
         raise ConfigError(f"engine params: {name} = {v!r} must be an integer")
     if not lo <= int(v) < hi:
-        raise ConfigError(f"engine params: {name} = {v!r} is out of range; allowed: {lo} <= {name} < {hi}")
+        bound = f"{hi_name} = {hi}" if hi_name else f"{hi}"
+        raise ConfigError(f"engine params: {name} = {v!r} is out of range; allowed: {lo} <= {name} < {bound}")
     return int(v)
 
 
@@ -174,8 +175,10 @@ def _params_struct(params):
                 larr[i].fj_per_bit = _limit("fj_link_bit", link[name], f"links[{i}].{name}")
                 continue
             lo = 1 if name == "bytes_per_cycle" else 0
-            hi = {"a": p.n_chiplets, "b": p.n_chiplets, "phy_a": tiles, "phy_b": tiles}.get(name, _U32)
-            setattr(larr[i], name, _int_field(f"links[{i}].{name}", link[name], lo, hi))
+            hi, hi_name = {"a": (p.n_chiplets, "n_chiplets"), "b": (p.n_chiplets, "n_chiplets"),
+                           "phy_a": (tiles, "tiles per chiplet"),
+                           "phy_b": (tiles, "tiles per chiplet")}.get(name, (_U32, ""))
+            setattr(larr[i], name, _int_field(f"links[{i}].{name}", link[name], lo, hi, hi_name))
         if larr[i].a == larr[i].b:
             raise ConfigError(f"engine params: links[{i}] joins chiplet {larr[i].a} to itself; "
                               f"allowed: two different chiplets")

@@ -24,13 +24,32 @@ def param_error_text(err):
     if err.code == lib.CHIPEMU_EE_LINK:
         return f"links[{err.value}].{_field_at(_LINK_CFIELDS, err.field)}: {text}"
     if err.code == lib.CHIPEMU_EE_NO_ROUTE:
-        return (f"links: chiplet {err.value} is unreachable from chiplet 0; allowed: links that "
-                "join every chiplet (as Device requires)")
+        return (f"links: chiplet {err.value} (of n_chiplets = {err.limit}) is unreachable from "
+                "chiplet 0; allowed: links that join every chiplet (as Device requires)")
     return f"{_field_at(_FIELDS, err.field)} = {err.value}: {text} (limit {err.limit})"
 
 
 _RANGE_NAMES = tuple(f.name for f in _event.EVENT.fields if f.ctype == "chipemu_range")
 _KIND_NAMES = tuple(n.upper() for n in _ids.BUF_KINDS.names())
+
+
+def _buffer_table_text(buffers, f, v, lim):
+    """Which of check_buffer_table's rules (csrc/engine/log.c) entry f broke, read from its kind."""
+    head = f"buffer table entry {f}"
+    kinds = {0: "SRAM", 1: "DRAM", 2: "HOST"}
+    try:
+        k = int(buffers[f]["kind"])
+    except (IndexError, KeyError, TypeError, ValueError):
+        k = -1
+    if lim == 3 and k not in kinds:
+        return f"{head} has kind {v}; allowed: 0..2 (SRAM, DRAM, HOST)"
+    if lim == 0:
+        return f"{head}: base + size {v} wraps around"
+    if kinds.get(k) == "SRAM":
+        return f"{head} (SRAM) ends at byte {v}, beyond sram_capacity_bytes = {lim}"
+    if kinds.get(k) == "DRAM":
+        return f"{head} (DRAM) is on channel {v}; allowed: < {lim} DRAM channels"
+    return f"{head} is invalid for this device (value {v}, limit {lim})"
 
 
 def log_error_text(err, events, peers, buffers):
@@ -58,8 +77,7 @@ def log_error_text(err, events, peers, buffers):
         lib.CHIPEMU_EE_FORMAT: f"{'fmt' if f == 0 else 'fmt2'} = {v}; allowed: a format code 0..{lim - 1}"
                                + ("" if ev is None or ev["op"] != OPS["dimc_mvm"] else " (required by dimc_mvm)"),
         lib.CHIPEMU_EE_VOP: f"vector op kind (c) {v}; allowed: 0..{lim - 1} {tuple(VOP_NAMES.values())}",
-        lib.CHIPEMU_EE_BUFFER_TABLE: f"buffer table entry {f} is invalid for this device "
-                                     f"(kind, DRAM channel or SRAM end {v}; limit {lim})",
+        lib.CHIPEMU_EE_BUFFER_TABLE: _buffer_table_text(buffers, f, v, lim),
         lib.CHIPEMU_EE_BARRIER_GROUP: (f"barrier group does not contain the issuing tile {v}" if f < 0 else
                                        f"barrier group not strictly ascending at position {f} ({v} after {lim})"),
         lib.CHIPEMU_EE_BARRIER_MATCH: f"tile {v} of the barrier group has no matching barrier "
