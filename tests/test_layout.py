@@ -20,7 +20,7 @@ C_ONLY = {
     "csrc/runtime/events.c": "the event schema getters; the Python side is emulator/events.py",
 }
 # kernel folders every kernel may use
-SHARED_KERNEL_MODULES = {"scaffold", "blocks", "params", "registry", "barrier"}
+SHARED_KERNEL_MODULES = {"scaffold", "blocks", "params", "registry", "barrier", "region"}
 
 
 def _twin_py(c_path: str) -> str:
