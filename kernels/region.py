@@ -39,7 +39,9 @@ def _span(ids: tuple) -> str:
     """'0..31' for a run of consecutive ids, else the list."""
     if ids == tuple(range(ids[0], ids[-1] + 1)):
         return f"{ids[0]}..{ids[-1]}" if len(ids) > 1 else f"{ids[0]}"
-    return args.show(list(ids), 40)
+    if len(ids) <= 8:
+        return str(list(ids))
+    return f"[{', '.join(map(str, ids[:4]))}, ... {ids[-1]}] ({len(ids)})"
 
 
 @dataclass(frozen=True)
