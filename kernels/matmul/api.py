@@ -10,6 +10,8 @@ times the log. The NumPy reference that replays the plan is kernels/matmul/ref.p
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from chipemu.emulator.errors import ConfigError, ShapeError
@@ -25,6 +27,9 @@ from chipemu.kernels.scaffold import (Run, check_data, check_mode, dimc_format, 
                                      steps_mask, strict_keywords)
 
 __all__ = ["matmul", "run_matmul", "DIMC_FORMATS", "floor_cycles"]
+
+# The pieces of one call, shared with chipemu.kernels.card (placed weights): sizes of a plan, the
+# host codes, the SRAM buffers, the load phase, the compute phase, the gather and the metrics.
 
 def _check(a_shape, b_shape):
     if len(a_shape) < 2:
@@ -69,8 +74,48 @@ def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
     m = int(np.prod(a_shape[:-1], dtype=object))
     k, n = b_shape
     plan = plan_matmul(m, k, n, fa, fw, dev, region=region)
+    sz = sizes(plan)
+    mach = run.start(events=sz.events, host_bytes=_host_bytes(
+        dev, plan.sram, m * sz.kp + sz.kp * sz.np_, sz.wsize + sz.xsize, m * sz.np_, timing))
+    wdata = xdata = None
+    if not timing:
+        xdata = x_codes(plan, np.asarray(a_arr, np.float32).reshape(m, k), backend)
+        wdata = w_codes(plan, b_arr, backend)
+    bufs = {"w_host": run.host("w", wdata, sz.wsize),
+            "x_host": run.host("x", xdata if xdata is not None else np.zeros(1, np.uint8),
+                               sz.xsize)}
+    del wdata, xdata
+    bufs.update(alloc_sram(mach, plan))
+    p = D.params(plan, dev.n_tiles, bufs, sz.woffs, sz.blocks, sz.xoffs)
+    load_phase(run, sz, p)
+    if debug_hook is not None:
+        debug_hook(mach, plan)
+    compute_phase(run, plan, sz, p)
+    out = None if timing else gather(mach, plan, bufs["y"], a_shape[:-1], m, n)
+    r = run.finish(output=out, plan=plan.to_dict())
+    metrics(r, plan, dev)
+    return r
+
+
+class Sizes(NamedTuple):
+    """What a plan implies before any state exists: host layouts, tiles, events per launch."""
+    woffs: dict
+    wsize: int
+    blocks: dict
+    xoffs: dict
+    xsize: int
+    tiles: list
+    kp: int
+    np_: int
+    ev_load: int
+    ev_step: int
+    events: int
+    peers_step: int
+    stage: int
+
+
+def sizes(plan) -> Sizes:
     R, C = plan.rows, plan.cols
-    kp, np_ = plan.kb * R, plan.nb * C
     _, woffs, wsize, blocks = D.w_host(plan, None)        # sizes only: nothing allocated yet
     _, xoffs, xsize = D.x_host(plan, None)
     tiles = sorted(blocks)
@@ -78,40 +123,47 @@ def matmul(a, b, *, fmt="mxint8", weight_fmt=None, device=None, backend="c",
     ev_load = 2 * plan.blocks_per_tile + 2
     ev_step = (plan.pieces_per_tile + plan.blocks_per_tile * (2 if plan.passes > 1 else 1) + 3)
     events = len(tiles) * (ev_load + 1 + plan.compute_supersteps * ev_step)
-    mach = run.start(events=events, host_bytes=_host_bytes(
-        dev, plan.sram, m * kp + kp * np_, wsize + xsize, m * np_, timing))
-    wdata = xdata = None
-    if not timing:
-        a2 = np.asarray(a_arr, np.float32).reshape(m, k)
-        xb3 = x_blocks(pad2(a2, m, kp), fa, R, backend=backend)
-        wb3 = w_blocks(pad2(np.asarray(b_arr, np.float32), kp, np_), fw, R, C, backend=backend)
-        wdata, xdata = D.w_host(plan, wb3)[0], D.x_host(plan, xb3)[0]
-        del xb3, wb3
-    bufs = {"w_host": run.host("w", wdata, wsize),
-            "x_host": run.host("x", xdata if xdata is not None else np.zeros(1, np.uint8), xsize)}
-    del wdata, xdata
-    mach.reserve_sram(sum(plan.sram.values()))
-    for name in D.buffer_names:
-        if name in plan.sram:
-            bufs[name] = mach.alloc_sram(name, plan.sram[name])
-    p = D.params(plan, dev.n_tiles, bufs, woffs, blocks, xoffs)
     stage = plan.pieces_per_tile * plan.piece_rows * plan.row_bytes + plan.mc * C * 4 + 64
-    with run.phase("load"):
-        run.launch(MM_LOAD, tiles, p, events_per_tile=ev_load, peers_per_tile=1,
+    return Sizes(woffs, wsize, blocks, xoffs, xsize, tiles, plan.kb * R, plan.nb * C, ev_load,
+                 ev_step, events, plan.pieces_per_tile * nkg + 1, stage)
+
+
+def x_codes(plan, a2, backend):
+    """The activations [m, k] float32 as the holders' pieces (byte arrays, host layout)."""
+    xb3 = x_blocks(pad2(a2, plan.m, plan.kb * plan.rows), plan.fmt, plan.rows, backend=backend)
+    return D.x_host(plan, xb3)[0]
+
+
+def w_codes(plan, b, backend):
+    """The weights [k, n] as every tile's blocks (byte arrays, host layout)."""
+    wb3 = w_blocks(pad2(np.asarray(b, np.float32), plan.kb * plan.rows, plan.nb * plan.cols),
+                   plan.weight_fmt, plan.rows, plan.cols, backend=backend)
+    return D.w_host(plan, wb3)[0]
+
+
+def alloc_sram(mach, plan) -> dict:
+    """The plan's SRAM buffers on `mach` -> {name: buffer id}."""
+    mach.reserve_sram(mach.sram_bytes_used + sum(plan.sram.values()))
+    return {name: mach.alloc_sram(name, plan.sram[name]) for name in D.buffer_names
+            if name in plan.sram}
+
+
+def load_phase(run, sz, p, name="load"):
+    """mm_load on the plan's tiles, then a barrier: everything loaded before the compute phase
+    starts, so it measures the matmul alone."""
+    with run.phase(name):
+        run.launch(MM_LOAD, sz.tiles, p, events_per_tile=sz.ev_load, peers_per_tile=1,
                    stage_bytes_per_tile=64)
-        # everything loaded before the compute phase starts, so it measures the matmul alone
-        run.barrier(tiles)
-    if debug_hook is not None:
-        debug_hook(mach, plan)
+        run.barrier(sz.tiles)
+
+
+def compute_phase(run, plan, sz, p):
+    """Every compute superstep of the plan (weights already in the slots when passes == 1)."""
     with run.phase("compute"):
         for s in range(plan.compute_supersteps):
             p[MATMUL.H.step] = s
-            run.launch(MM_STEP, tiles, p, events_per_tile=ev_step,
-                       peers_per_tile=plan.pieces_per_tile * nkg + 1, stage_bytes_per_tile=stage)
-    out = None if timing else _gather(mach, plan, bufs["y"], a_shape[:-1], m, n)
-    r = run.finish(output=out, plan=plan.to_dict())
-    _metrics(r, plan, dev)
-    return r
+            run.launch(MM_STEP, sz.tiles, p, events_per_tile=sz.ev_step,
+                       peers_per_tile=sz.peers_step, stage_bytes_per_tile=sz.stage)
 
 
 def _host_bytes(dev, sram, elements, host, outputs, timing):
@@ -124,7 +176,7 @@ def _host_bytes(dev, sram, elements, host, outputs, timing):
     return 12 * elements + 3 * host + dev.n_tiles * sum(sram.values()) + 8 * outputs
 
 
-def _gather(mach, plan, ybuf, rows_shape, m, n):
+def gather(mach, plan, ybuf, rows_shape, m, n):
     """Read every chunk's reduced output from the tile that holds it -> [*rows_shape, n]."""
     C = plan.cols
     out = np.empty((m, plan.nb * C), np.float32)
@@ -147,7 +199,7 @@ def _gather(mach, plan, ybuf, rows_shape, m, n):
     return out[:, :n].reshape(*rows_shape, n)
 
 
-def _metrics(r, plan, dev):
+def metrics(r, plan, dev):
     from chipemu.emulator.events import OP_NAMES
     compute = r.phase_list[1]
     ev = r.events.events

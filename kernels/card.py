@@ -1,0 +1,193 @@
+"""A card: one device that keeps its state, and weights placed on it once (docs/programs.md).
+
+    card = Card("tiny")
+    wq = card.place("wq", w)                 # plans, loads the weights into DIMC slots once
+    r = card.matmul(x, wq)                   # activations in, compute, no weight load
+    wq.load                                  # the placement's Result (the one weight load)
+
+The card owns one Machine for its lifetime (as a KV cache does, kernels/attention/cache.py):
+SRAM buffers, DIMC slots and host buffers persist, and the log is cleared after every timed step
+(`Machine.clear_log()`), so each Result is timed on its own from an idle device with the weights
+resident. A call's output is bit-exact to `matmul(x, w, fmt=, region=placed.region)`'s and its
+compute phase is the same supersteps on the same tiles.
+
+A weight is planned for `rows` activation rows (default 1: decode): the matmul planner's layout
+(groups, replicas) depends on M, so a call with another M works when the planner lays the
+weights out the same for it and its buffers fit the placement's; otherwise ShapeError says to
+place the weights for that M.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from chipemu.emulator import args
+from chipemu.emulator.engine.result import Result
+from chipemu.emulator.errors import CapacityError, ConfigError, ShapeError
+from chipemu.emulator.runtime import budget
+from chipemu.kernels.matmul import data as D
+from chipemu.kernels.matmul.api import (Sizes, alloc_sram, compute_phase, gather, load_phase,
+                                        metrics, sizes, w_codes, x_codes)
+from chipemu.kernels.matmul.params import MATMUL
+from chipemu.kernels.matmul.plan import MatmulPlan, plan_matmul
+from chipemu.kernels.placement import Ledger, capacity_error, check_forced, first_fit
+from chipemu.kernels.region import Region, resolve_region
+from chipemu.kernels.scaffold import (Run, as_device, check_backend, check_mode, dimc_format,
+                                     log_bytes, machine_for, shape_of, strict_keywords)
+
+__all__ = ["Card", "PlacedWeight"]
+
+_R = MATMUL.R
+
+
+@dataclass(frozen=True, eq=False)
+class PlacedWeight:
+    """Weights resident in DIMC slots of a card: name, region, plan, the load's Result."""
+    name: str
+    k: int
+    n: int
+    fmt: str
+    rows: int                   # activation rows the layout was planned for
+    region: Region
+    plan: MatmulPlan
+    load: Result                # the one weight load (host -> SRAM -> DIMC slots)
+    cells: dict                 # {global tile: (s0, s1)} DIMC slots held
+    sizes: Sizes
+    bufs: dict                  # buffer ids: w_host, x_host and the SRAM working buffers
+    card: "Card"
+
+
+def _with_field(p, tiles, field, value):
+    """A copy of a parameter vector with record field `field` = value on `tiles`."""
+    q = p.copy()
+    for t in tiles:
+        q[q[MATMUL.H.count + t] + field] = value
+    return q
+
+
+class Card:
+    """One device and its Machine for the card's lifetime. device: a Device, preset name or
+    .toml path (None: corsair); mode "functional" | "timing"; backend "c" | "numba"."""
+
+    @strict_keywords
+    def __init__(self, device=None, *, mode="functional", backend="c"):
+        self.device = as_device(device)
+        self.mode, self.backend = check_mode(mode), check_backend(backend)
+        self.timing = self.mode == "timing"
+        self.machine = machine_for(self.device, mode=self.mode, backend=self.backend)
+        self.ledger = Ledger(self.device)
+        self.placed: dict[str, PlacedWeight] = {}
+
+    def __repr__(self):
+        return (f"Card({self.device.name!r}, {len(self.placed)} weights, "
+                f"{self.ledger.used_slots} of {self.ledger.owner.size} DIMC slots held)")
+
+    # ---- placement ----
+    @strict_keywords
+    def place(self, name, w, *, fmt="mxint8", rows=1, region=None) -> PlacedWeight:
+        """Plan weights w [K, N] (a float array; a shape tuple in timing mode) for `rows`
+        activation rows in `fmt` (activations and weights), find them a region (first fit, or
+        `region`), and load them into its DIMC slots once. CapacityError when they do not fit
+        (needed vs available, what would); ConfigError for a taken name or an overlapping
+        region. A failed place changes nothing on the card."""
+        dev, mach = self.device, self.machine
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"name={args.show(name)}; allowed: a non-empty string")
+        if name in self.placed:
+            raise ConfigError(f"name={name!r} is already placed on this card; allowed: a new "
+                              f"name (placed: {', '.join(self.placed)})")
+        fmt = dimc_format(fmt, "fmt", dev)
+        rows = args.integer("rows", rows, 1, error=ShapeError, why="activation rows per call")
+        shape, arr = shape_of(w, "w", self.timing)
+        if len(shape) != 2:
+            raise ShapeError(f"w has shape {shape}; it must be [K, N] (2-D weights)")
+        k, n = shape
+        if region is not None:
+            region = resolve_region(region, dev)
+            plan = plan_matmul(rows, k, n, fmt, fmt, dev, region=region)
+            occupied = check_forced(name, self.ledger, dev, plan, region)
+        else:
+            found = first_fit(self.ledger, dev, k, n, fmt, rows)
+            if found is None:
+                raise capacity_error(name, self.ledger, dev, k, n, fmt, rows,
+                                     mach.sram_bytes_used, dev.sram_buffer_bytes,
+                                     self.ledger.used_slots)
+            region, plan = found
+            occupied = check_forced(name, self.ledger, dev, plan, region)
+        sram = sum(-(-v // 64) * 64 for v in plan.sram.values())
+        if mach.sram_bytes_used + sram > dev.sram_buffer_bytes:
+            raise CapacityError(
+                f"cannot place {name!r}: its working buffers need {sram} bytes of SRAM on every "
+                f"tile, {dev.sram_buffer_bytes - mach.sram_bytes_used} of "
+                f"{dev.sram_buffer_bytes} are free ({mach.sram_bytes_used} held by "
+                f"{len(self.placed)} placed weights)")
+        sz = sizes(plan)
+        events = len(sz.tiles) * (sz.ev_load + 1)
+        budget.check(f"placing {name!r} on {dev.name!r}", events=events,
+                     host_bytes=log_bytes(events) + (0 if self.timing else
+                                                     12 * sz.kp * sz.np_ + 3 * sz.wsize))
+        wdata = None if self.timing else w_codes(plan, arr, self.backend)
+        run = Run("place", dev, machine=mach)
+        self.machine.clear_log()
+        bufs = {"w_host": run.host(f"{name}:w", wdata, sz.wsize),
+                "x_host": run.host(f"{name}:x", None if self.timing else
+                                   np.zeros(sz.xsize, np.uint8), sz.xsize)}
+        bufs.update(alloc_sram(mach, plan))
+        p = D.params(plan, dev.n_tiles, bufs, sz.woffs, sz.blocks, sz.xoffs)
+        # the weights only: no tile reads activations while placing
+        load_phase(run, sz, _with_field(p, sz.tiles, _R.x_bytes, 0))
+        load = run.finish(plan=plan.to_dict())
+        mach.clear_log()
+        self.ledger.take(name, occupied)
+        pw = PlacedWeight(name, k, n, fmt, rows, region, plan, load, occupied, sz, bufs, self)
+        self.placed[name] = pw
+        return pw
+
+    # ---- calls ----
+    def _call_plan(self, placed, m):
+        """The plan of a call with m rows, if it lays the weights out as placed (ShapeError)."""
+        plan = plan_matmul(m, placed.k, placed.n, placed.fmt, placed.fmt, self.device,
+                           region=placed.region)
+        sz = sizes(plan)
+        same = (plan.passes == 1 and sz.blocks == placed.sizes.blocks
+                and sz.woffs == placed.sizes.woffs and sz.xsize <= placed.sizes.xsize
+                and all(v <= placed.plan.sram.get(b, 0) for b, v in plan.sram.items()))
+        if not same:
+            raise ShapeError(
+                f"x has {m} rows: the planner lays {placed.name!r} out differently for M={m} "
+                f"than for the rows={placed.rows} it was placed for (or needs larger buffers); "
+                f"allowed: M for which the plan is the placed one (e.g. M={placed.rows}), or "
+                f"place the weights again with rows={m}")
+        return plan, sz
+
+    def matmul(self, x, placed) -> Result:
+        """x [..., M, K] @ placed weights -> Result with phases "activations" (x onto the
+        chiplets) and "compute"; no weight load. Output float32 [..., M, N] (None in timing)."""
+        if not isinstance(placed, PlacedWeight) or placed.card is not self:
+            raise ConfigError(f"placed={args.show(placed)}; allowed: a PlacedWeight returned by "
+                              f"this card's place() (placed here: {', '.join(self.placed)})")
+        dev, mach = self.device, self.machine
+        shape, arr = shape_of(x, "x", self.timing)
+        if len(shape) < 2 or shape[-1] != placed.k:
+            raise ShapeError(f"x has shape {shape}; it must be [..., M, K] with K={placed.k} "
+                             f"(the rows of {placed.name!r})")
+        m = int(np.prod(shape[:-1], dtype=object))
+        plan, sz = self._call_plan(placed, m)
+        run = Run("matmul", dev, machine=mach)
+        run.start(events=sz.events, host_bytes=0 if self.timing else 12 * m * sz.kp + 8 * m * sz.np_)
+        mach.clear_log()
+        if not self.timing:
+            xdata = x_codes(plan, np.asarray(arr, np.float32).reshape(m, placed.k), self.backend)
+            if xdata is not None:
+                mach.write(placed.bufs["x_host"], np.concatenate(xdata))
+        p = D.params(plan, dev.n_tiles, placed.bufs, sz.woffs, sz.blocks, sz.xoffs)
+        # the activations only: the weights are in the slots already (k_run 0: no blocks read)
+        load_phase(run, sz, _with_field(p, sz.tiles, _R.k_run, 0), name="activations")
+        compute_phase(run, plan, sz, p)
+        out = None if self.timing else gather(mach, plan, placed.bufs["y"], shape[:-1], m,
+                                              placed.n)
+        r = run.finish(output=out, plan=plan.to_dict())
+        mach.clear_log()
+        metrics(r, plan, dev)
+        return r
