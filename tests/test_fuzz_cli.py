@@ -16,11 +16,12 @@ from fuzz_strategies import examples, expect, guarded, warm
 
 SMALL = {"matmul": ["--m", "4", "--k", "64", "--n", "16"],
          "scale_rows": ["--rows", "8", "--cols", "16"],
+         "rmsnorm": ["--rows", "4", "--hidden", "64"],
          "attention": ["--batch", "1", "--heads", "2", "--kv-heads", "1", "--seq", "2",
                        "--kv-len", "20", "--head-dim", "16"]}
 KERNELS = sorted(commands())
 PARAM_NAMES = ["nbytes", "reps", "rounds", "iterations", "nvec", "a", "b", "link", "senders",
-               "chiplet", "fmt", "weight_fmt", "tiles", "seed", "m", "k", "n", "rows", "cols",
+               "chiplet", "fmt", "weight_fmt", "tiles", "seed", "m", "k", "n", "rows", "cols", "hidden",
                "foo", "mode", "backend", "progress"]
 PARAM_VALUES = ["1", "0", "-1", "-2", "8", "64", "2.5", "1e9", "True", "None", "'x'", "mxint4",
                 "bogus", "[0, 1]", "99999999999999999999999", "100000000", "", "(1,", "3000000"]
