@@ -111,8 +111,7 @@ class Card:
             found = first_fit(self.ledger, dev, k, n, fmt, rows)
             if found is None:
                 raise capacity_error(name, self.ledger, dev, k, n, fmt, rows,
-                                     mach.sram_bytes_used, dev.sram_buffer_bytes,
-                                     self.ledger.used_slots)
+                                     mach.sram_bytes_used, dev.sram_buffer_bytes)
             region, plan = found
             occupied = check_forced(name, self.ledger, dev, plan, region)
         sram = sum(-(-v // 64) * 64 for v in plan.sram.values())

@@ -103,8 +103,7 @@ def first_fit(ledger: Ledger, device, k: int, n: int, fmt: str, rows: int):
     return None
 
 
-def capacity_error(name, ledger, device, k, n, fmt, rows, sram_used, sram_cap,
-                   placed_slots) -> CapacityError:
+def capacity_error(name, ledger, device, k, n, fmt, rows, sram_used, sram_cap) -> CapacityError:
     """The CapacityError of a weight that finds no room: slots and SRAM needed and available,
     and what would fit (the weights at mxint4; the cards needed)."""
     from chipemu.emulator.numerics.formats import get_format
@@ -131,9 +130,9 @@ def capacity_error(name, ledger, device, k, n, fmt, rows, sram_used, sram_cap,
         b4 = -(-k // R) * -(-n // device.cols_eff(alt))
         fits = first_fit(ledger, device, k, n, alt, rows) is not None
         msg += f". At {alt} it needs {b4} slots and {'fits' if fits else 'does not fit'} here"
-    cards = -(-(placed_slots + blocks) // total)
-    msg += (f". Cards needed for every weight placed so far and this one: at least {cards}"
-            f" ({placed_slots + blocks} slots, {total} per card)")
+    need = ledger.used_slots + blocks
+    msg += (f". Cards needed for every weight placed so far and this one: at least "
+            f"{-(-need // total)} ({need} slots, {total} per card)")
     if blocks > total:
         msg += f"; this weight alone spans {-(-blocks // total)} cards (split it by columns)"
     return CapacityError(msg)

@@ -171,3 +171,16 @@ def test_numba_backend_gives_the_same_call():
         r = card.matmul(x, card.place("w", w, rows=2))
         outs.append((r.output, r.cycles, r.energy_fj))
     assert np.array_equal(outs[0][0], outs[1][0]) and outs[0][1:] == outs[1][1:]
+
+
+@pytest.mark.parametrize("device,k,n,rows", [("corsair", 1024, 2048, 1), ("corsair", 512, 512, 8),
+                                             ("ring8", 2048, 1024, 4)])
+def test_compute_phase_matches_matmul_on_larger_devices(device, k, n, rows):
+    card = Card(device, mode="timing")
+    card.place("first", (256, 256))
+    pw = card.place("w", (k, n), rows=rows)
+    r = card.matmul((rows, k), pw)
+    ref = matmul((rows, k), (k, n), device=device, mode="timing", region=pw.region)
+    assert r.phases["compute"]["cycles"] == ref.phases["compute"]["cycles"]
+    assert r.metrics["compute_energy_fj_by_op"] == ref.metrics["compute_energy_fj_by_op"]
+    assert r.cycles < ref.cycles
