@@ -17,3 +17,7 @@ for _k in _registry.kernels().values():
     globals().update(_k.exports)
     __all__ += list(_k.exports)
 del _k
+
+from chipemu.kernels.card import Card, PlacedWeight  # noqa: E402  (placement: weights kept across calls)
+
+__all__ += ["Card", "PlacedWeight"]
