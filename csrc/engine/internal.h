@@ -315,6 +315,8 @@ typedef struct en_ctx {
     struct en_worker *wk;   /* the worker thread, NULL when single-threaded */
 } en_ctx;
 
+/* params.c: CHIPEMU_OK, or CHIPEMU_ERR_PARAMS with c->err naming the field, value and bound broken */
+int32_t en_check_params(en_ctx *c, const chipemu_device_params *p);
 /* engine.c */
 int32_t en_fail(en_ctx *c, int32_t status, int64_t event, int32_t code, int32_t field, int64_t value,
                 int64_t limit);
