@@ -1,9 +1,9 @@
 /* engine/engine.c — the timing and energy engine's entry points (docs/engine.md).
  *
  * chipemu_engine_run is a pure function of (device params, event log, peers, buffer table): it
- * validates everything (params.c, log.c), numbers the resources, builds the dependency graph (hazard.c), runs
- * one discrete-event simulation of ops and packets (sim.c), then computes the critical path
- * and the energy (energy.c). All state lives in one en_ctx on the stack and in malloc'ed
+ * validates everything (params.c, log.c), numbers the resources, builds the dependency graph
+ * (hazard.c), runs one discrete-event simulation of ops and packets (sim.c), then computes the
+ * critical path and the energy (energy.c). All state lives in one en_ctx on the stack and in malloc'ed
  * arrays freed before returning; nothing is global, so concurrent calls are safe.
  */
 #if defined(__linux__) && !defined(_DEFAULT_SOURCE)
