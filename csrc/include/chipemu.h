@@ -708,6 +708,11 @@ CHIPEMU_API void chipemu_kernel_at_step(chipemu_ctx *ctx, int64_t tile, int64_t 
 /* barrier tile kernels (csrc/kernels/barrier/tile.c) */
 CHIPEMU_API void chipemu_kernel_mb_barrier_all(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                                const int64_t *p);
+/* glu tile kernels (csrc/kernels/glu/tile.c) */
+CHIPEMU_API void chipemu_kernel_glu_load(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                         const int64_t *p);
+CHIPEMU_API void chipemu_kernel_glu_apply(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                          const int64_t *p);
 /* matmul tile kernels (csrc/kernels/matmul/tile.c) */
 CHIPEMU_API void chipemu_kernel_mm_load(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                         const int64_t *p);

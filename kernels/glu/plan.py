@@ -1,0 +1,85 @@
+"""The glu planner: shapes and a device in, a plan out (pure Python, no state).
+
+The columns are split over T member tiles exactly as rmsnorm's hidden axis is (so gate and up
+arriving from a matmul, or feeding rmsnorm, need no reshuffle): ceil(cols / lanes) vector-unit
+blocks dealt in order, the first `blocks % T` tiles one block more, the last block possibly
+partial; T = min(tiles of a chiplet, blocks), growing a chiplet at a time only when the rows do
+not fit. The op is elementwise: no tile talks to another.
+
+SRAM per tile: gate, up and y [rows, cols] and the four constants, each rounded up to 64 bytes.
+More than the device's buffer bytes is a CapacityError with the bytes needed and the rows that fit.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from chipemu.emulator.errors import CapacityError, ShapeError
+
+__all__ = ["GLUPlan", "plan_glu"]
+
+ALIGN = 64          # the runtime's SRAM allocator aligns every buffer to 64 bytes
+
+
+@dataclass(frozen=True)
+class GLUPlan:
+    rows: int
+    cols: int
+    tiles: int            # member tiles T (global ids 0 .. T-1)
+    block: int            # columns of one vector-unit block (the device's vec_lanes)
+    cols_per_tile: int    # columns on the widest tile
+    sram: dict            # {buffer name: bytes per tile}
+
+    def tile_cols(self, t: int) -> tuple[int, int]:
+        """(first column, number of columns) of member t (0 <= t < tiles)."""
+        blocks = -(-self.cols // self.block)
+        q, extra = divmod(blocks, self.tiles)
+        b0 = t * q + min(t, extra)
+        b1 = b0 + q + (1 if t < extra else 0)
+        c0 = b0 * self.block
+        return c0, min(b1 * self.block, self.cols) - c0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _up(n):
+    return -(-n // ALIGN) * ALIGN
+
+
+def _buffers(rows, cols):
+    return {"gate": rows * cols * 4, "up": rows * cols * 4, "y": rows * cols * 4, "consts": 16}
+
+
+def _widest(cols, block, tiles):
+    q, extra = divmod(-(-cols // block), tiles)
+    return min((q + (1 if extra else 0)) * block, cols)
+
+
+def _need(rows, cols):
+    return sum(_up(v) for v in _buffers(rows, cols).values())
+
+
+def plan_glu(rows: int, cols: int, device) -> GLUPlan:
+    """Split `cols` columns of `rows` float32 rows over member tiles of `device`."""
+    for name, v in (("rows", rows), ("cols", cols)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ShapeError(f"{name}={v!r} must be an integer >= 1")
+    block = int(device.engine_params()["vec_lanes"])
+    blocks = -(-cols // block)
+    tpc = device.tiles_per_chiplet
+    for chiplets in range(1, device.n_chiplets + 1):     # one chiplet if the rows fit there
+        tiles = min(chiplets * tpc, blocks)
+        width = _widest(cols, block, tiles)
+        if _need(rows, width) <= device.sram_buffer_bytes or tiles == blocks:
+            break
+    have = device.sram_buffer_bytes
+    if _need(rows, width) > have:
+        fit = have // (12 * width)                       # then step down past the rounding
+        while fit > 0 and _need(fit, width) > have:
+            fit -= 1
+        raise CapacityError(
+            f"glu of {rows} x {cols}: {rows} rows of {width} columns on each of {tiles} tiles "
+            f"need {_need(rows, width)} bytes of SRAM per tile (gate, up, y), beyond the {have} "
+            f"bytes a tile of {device.name!r} has for buffers; at most {fit} rows of {cols} "
+            f"columns fit in one call")
+    return GLUPlan(rows, cols, tiles, block, width, _buffers(rows, width))
