@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from chipemu.emulator import args
 from chipemu.emulator.errors import ConfigError
 
-__all__ = ["Region", "resolve_region"]
+__all__ = ["Region", "resolve_region", "col_range"]
 
 
 def _ids(name: str, value) -> tuple:
@@ -140,3 +140,15 @@ def resolve_region(region, device) -> Region:
         raise ConfigError(f"region={args.show(region)} ({type(region).__name__}); allowed: None "
                           f"(the whole device) or a chipemu.kernels.region.Region")
     return region.check(device)
+
+
+def col_range(total: int, block: int, tiles: int, t: int) -> tuple[int, int]:
+    """(first column, number of columns) of tile t when `total` columns are cut into blocks of
+    `block` (the last may be partial) and the blocks split over `tiles` tiles in contiguous,
+    balanced runs (the first total_blocks mod tiles tiles take one more): the column
+    distribution of the layer ops (rmsnorm, glu)."""
+    blocks = -(-total // block)
+    q, extra = divmod(blocks, tiles)
+    b0 = t * q + min(t, extra)
+    b1 = b0 + q + (1 if t < extra else 0)
+    return b0 * block, min(b1 * block, total) - b0 * block

@@ -36,7 +36,8 @@ from chipemu.kernels.barrier import BARRIER_ALL
 
 __all__ = ["Run", "Progress", "as_device", "with_network", "machine_for", "finish", "check_mode",
            "check_backend", "dimc_format", "shape_of", "barrier", "steps_mask",
-           "log_bytes", "check_data", "strict_keywords"]
+           "log_bytes", "check_data", "strict_keywords", "gather_cols",
+           "elementwise_metrics"]
 
 MODES = ("functional", "timing")
 BACKENDS = ("c", "numba")
@@ -61,6 +62,27 @@ def check_data(what: str, *shapes, itemsize: int = 4, extra_bytes: int = 0) -> N
     rather than NumPy's out-of-memory error while drawing."""
     n = sum(int(np.prod(s, dtype=object)) for s in shapes)
     budget.check(what, host_bytes=n * itemsize + extra_bytes)
+
+
+def gather_cols(machine: Machine, buf: int, rows: int, ranges) -> np.ndarray:
+    """The float32 [rows, sum of n] array whose columns [c0, c0 + n) are tile t's buffer `buf`
+    (rows x n, row-major), for (c0, n) = ranges[t]."""
+    ranges = list(ranges)
+    out = np.empty((rows, sum(n for _, n in ranges)), np.float32)
+    for t, (c0, n) in enumerate(ranges):
+        out[:, c0:c0 + n] = machine.read(buf, tile=t, nbytes=rows * n * 4,
+                                         dtype=np.float32).reshape(rows, n)
+    return out
+
+
+def elementwise_metrics(r: Result, n: int, **extra) -> Result:
+    """r with the metrics of an elementwise op over n elements: its compute-phase cycles,
+    elements per cycle and pJ per element (whole run), plus `extra`."""
+    cycles = r.phases["compute"]["cycles"]
+    r.metrics.update(elements=n, **extra, compute_cycles=cycles,
+                     elements_per_cycle=n / cycles if cycles else 0.0,
+                     pj_per_element=r.energy_fj / 1000.0 / n)
+    return r
 
 
 def log_bytes(events: int) -> int:

@@ -18,7 +18,8 @@ from chipemu.kernels.glu.params import ACTS
 from chipemu.kernels.glu.plan import plan_glu
 from chipemu.kernels.glu.ref import glu_float64, glu_reference
 from chipemu.kernels.glu.tile import GLU_APPLY, GLU_LOAD
-from chipemu.kernels.scaffold import (Run, check_data, check_mode, shape_of, strict_keywords)
+from chipemu.kernels.scaffold import (Run, check_data, check_mode, elementwise_metrics,
+                                     gather_cols, shape_of, strict_keywords)
 
 __all__ = ["glu", "run_glu", "events_of", "VEC_OPS"]
 
@@ -72,23 +73,10 @@ def glu(gate, up, *, act="silu", device=None, backend="c", mode="functional", ne
     with run.phase("compute"):
         run.launch(GLU_APPLY, tiles, p, events_per_tile=VEC_OPS[act], peers_per_tile=0,
                    stage_bytes_per_tile=0)
-    out = None if timing else _gather(mach, plan, bufs["y"])
+    out = None if timing else gather_cols(mach, bufs["y"], plan.rows,
+                                          map(plan.tile_cols, range(plan.tiles)))
     r = run.finish(output=out, plan=dict(plan.to_dict(), act=act), phases=run.phases)
-    compute = r.phases["compute"]
-    n = rows * cols
-    r.metrics.update(elements=n, tiles=plan.tiles, compute_cycles=compute["cycles"],
-                     elements_per_cycle=n / compute["cycles"] if compute["cycles"] else 0.0,
-                     pj_per_element=r.energy_fj / 1000.0 / n)
-    return r
-
-
-def _gather(mach, plan, ybuf):
-    out = np.empty((plan.rows, plan.cols), np.float32)
-    for t in range(plan.tiles):
-        c0, n = plan.tile_cols(t)
-        out[:, c0:c0 + n] = mach.read(ybuf, tile=t, nbytes=plan.rows * n * 4,
-                                      dtype=np.float32).reshape(plan.rows, n)
-    return out
+    return elementwise_metrics(r, rows * cols, tiles=plan.tiles)
 
 
 @strict_keywords

@@ -17,8 +17,8 @@ from chipemu.kernels.rmsnorm import data as D
 from chipemu.kernels.rmsnorm.plan import plan_rmsnorm
 from chipemu.kernels.rmsnorm.ref import rmsnorm_float64, rmsnorm_reference
 from chipemu.kernels.rmsnorm.tile import RMS_APPLY, RMS_LOAD, RMS_PARTIAL, RMS_REDUCE
-from chipemu.kernels.scaffold import (Run, as_device, check_data, check_mode, shape_of,
-                                      strict_keywords)
+from chipemu.kernels.scaffold import (Run, as_device, check_data, check_mode,
+                                     elementwise_metrics, gather_cols, shape_of, strict_keywords)
 
 __all__ = ["rmsnorm", "run_rmsnorm", "events_of"]
 
@@ -80,26 +80,13 @@ def rmsnorm(x, gamma, *, eps=1e-5, device=None, backend="c", mode="functional", 
                    peers_per_tile=plan.tiles - 1, stage_bytes_per_tile=rb)
         run.launch(RMS_APPLY, tiles, p, events_per_tile=1 + rows, peers_per_tile=0,
                    stage_bytes_per_tile=0)
-    out = None if timing else _gather(mach, plan, bufs["y"])
+    out = None if timing else gather_cols(mach, bufs["y"], plan.rows,
+                                          map(plan.tile_cols, range(plan.tiles)))
     # inside compute: the cross-tile reduction (partial sums to the root, its sums and the
     # multicast of the scales) and the scaling by scale and gamma
     phases = dict(run.phases, reduce=[first, first + 1], apply=[first + 2])
     r = run.finish(output=out, plan=plan.to_dict(), phases=phases)
-    compute = r.phases["compute"]
-    n = rows * hidden
-    r.metrics.update(elements=n, tiles=plan.tiles, compute_cycles=compute["cycles"],
-                     elements_per_cycle=n / compute["cycles"] if compute["cycles"] else 0.0,
-                     pj_per_element=r.energy_fj / 1000.0 / n)
-    return r
-
-
-def _gather(mach, plan, ybuf):
-    out = np.empty((plan.rows, plan.hidden), np.float32)
-    for t in range(plan.tiles):
-        c0, n = plan.tile_cols(t)
-        out[:, c0:c0 + n] = mach.read(ybuf, tile=t, nbytes=plan.rows * n * 4,
-                                      dtype=np.float32).reshape(plan.rows, n)
-    return out
+    return elementwise_metrics(r, rows * hidden, tiles=plan.tiles)
 
 
 @strict_keywords

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from chipemu.emulator.errors import CapacityError, ShapeError
+from chipemu.kernels.region import col_range
 
 __all__ = ["RMSNormPlan", "plan_rmsnorm"]
 
@@ -36,12 +37,7 @@ class RMSNormPlan:
 
     def tile_cols(self, t: int) -> tuple[int, int]:
         """(first column, number of columns) of member t (0 <= t < tiles)."""
-        blocks = -(-self.hidden // self.block)
-        q, extra = divmod(blocks, self.tiles)
-        b0 = t * q + min(t, extra)
-        b1 = b0 + q + (1 if t < extra else 0)
-        c0 = b0 * self.block
-        return c0, min(b1 * self.block, self.hidden) - c0
+        return col_range(self.hidden, self.block, self.tiles, t)
 
     def to_dict(self) -> dict:
         return asdict(self)

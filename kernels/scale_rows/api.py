@@ -16,7 +16,8 @@ from chipemu.kernels.scale_rows import data as D
 from chipemu.kernels.scale_rows.plan import plan_scale_rows
 from chipemu.kernels.scale_rows.tile import SR_LOAD, SR_SCALE
 from chipemu.emulator import args
-from chipemu.kernels.scaffold import Run, check_data, check_mode, shape_of, strict_keywords
+from chipemu.kernels.scaffold import (Run, check_data, check_mode, elementwise_metrics, shape_of,
+                                     strict_keywords)
 
 __all__ = ["scale_rows", "run_scale_rows"]
 
@@ -56,12 +57,7 @@ def scale_rows(x, s, *, device=None, backend="c", mode="functional", network=Non
         run.launch(SR_SCALE, tiles, p, events_per_tile=1, peers_per_tile=0, stage_bytes_per_tile=0)
     out = None if timing else _gather(mach, plan, bufs["y"])
     r = run.finish(output=out, plan=plan.to_dict())
-    compute = r.phases["compute"]
-    n = plan.rows * plan.cols
-    r.metrics.update(elements=n, compute_cycles=compute["cycles"],
-                     elements_per_cycle=n / compute["cycles"] if compute["cycles"] else 0.0,
-                     pj_per_element=r.energy_fj / 1000.0 / n)
-    return r
+    return elementwise_metrics(r, plan.rows * plan.cols)
 
 
 def _gather(mach, plan, ybuf):
