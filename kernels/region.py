@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from chipemu.emulator import args
 from chipemu.emulator.errors import ConfigError
 
-__all__ = ["Region", "resolve_region", "col_range"]
+__all__ = ["Region", "resolve_region", "col_range", "split_cols"]
 
 
 def _ids(name: str, value) -> tuple:
@@ -152,3 +152,16 @@ def col_range(total: int, block: int, tiles: int, t: int) -> tuple[int, int]:
     b0 = t * q + min(t, extra)
     b1 = b0 + q + (1 if t < extra else 0)
     return b0 * block, min(b1 * block, total) - b0 * block
+
+
+def split_cols(total: int, block: int, tiles_per_chiplet: int, n_chiplets: int, fits):
+    """(tiles, widest) of a column split by col_range: the tiles of the fewest whole chiplets
+    (at most one tile per block) whose widest member, tile 0, has `widest` columns with
+    fits(tiles, widest) true; else the most tiles tried (the caller reports what does not fit)."""
+    blocks = -(-total // block)
+    for chiplets in range(1, n_chiplets + 1):
+        tiles = min(chiplets * tiles_per_chiplet, blocks)
+        widest = col_range(total, block, tiles, 0)[1]
+        if fits(tiles, widest) or tiles == blocks:
+            break
+    return tiles, widest

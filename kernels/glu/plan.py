@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from chipemu.emulator.errors import CapacityError, ShapeError
-from chipemu.kernels.region import col_range
+from chipemu.kernels.region import col_range, split_cols
 
 __all__ = ["GLUPlan", "plan_glu"]
 
@@ -46,11 +46,6 @@ def _buffers(rows, cols):
     return {"gate": rows * cols * 4, "up": rows * cols * 4, "y": rows * cols * 4, "consts": 16}
 
 
-def _widest(cols, block, tiles):
-    q, extra = divmod(-(-cols // block), tiles)
-    return min((q + (1 if extra else 0)) * block, cols)
-
-
 def _need(rows, cols):
     return sum(_up(v) for v in _buffers(rows, cols).values())
 
@@ -60,14 +55,9 @@ def plan_glu(rows: int, cols: int, device) -> GLUPlan:
     for name, v in (("rows", rows), ("cols", cols)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ShapeError(f"{name}={v!r} must be an integer >= 1")
-    block = int(device.engine_params()["vec_lanes"])
-    blocks = -(-cols // block)
-    tpc = device.tiles_per_chiplet
-    for chiplets in range(1, device.n_chiplets + 1):     # one chiplet if the rows fit there
-        tiles = min(chiplets * tpc, blocks)
-        width = _widest(cols, block, tiles)
-        if _need(rows, width) <= device.sram_buffer_bytes or tiles == blocks:
-            break
+    block = device.tile.vector.lanes                     # one vector-unit block of columns
+    tiles, width = split_cols(cols, block, device.tiles_per_chiplet, device.n_chiplets,
+                              lambda t, w: _need(rows, w) <= device.sram_buffer_bytes)
     have = device.sram_buffer_bytes
     if _need(rows, width) > have:
         fit = have // (12 * width)                       # then step down past the rounding

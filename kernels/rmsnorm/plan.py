@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from chipemu.emulator.errors import CapacityError, ShapeError
-from chipemu.kernels.region import col_range
+from chipemu.kernels.region import col_range, split_cols
 
 __all__ = ["RMSNormPlan", "plan_rmsnorm"]
 
@@ -52,12 +52,6 @@ def _buffers(rows, cols, tiles):
             "parts": tiles * rows * 4, "acc": rows * 4, "scale": rows * 4, "consts": 8}
 
 
-def _widest(hidden, block, tiles):
-    """Columns of the widest of `tiles` members (the first ones get the extra blocks)."""
-    q, extra = divmod(-(-hidden // block), tiles)
-    return min((q + (1 if extra else 0)) * block, hidden)
-
-
 def _need(rows, cols, tiles):
     return sum(_up(v) for v in _buffers(rows, cols, tiles).values())
 
@@ -67,14 +61,9 @@ def plan_rmsnorm(rows: int, hidden: int, device) -> RMSNormPlan:
     for name, v in (("rows", rows), ("hidden", hidden)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ShapeError(f"{name}={v!r} must be an integer >= 1")
-    block = int(device.engine_params()["vec_lanes"])
-    blocks = -(-hidden // block)
-    tpc = device.tiles_per_chiplet
-    for chiplets in range(1, device.n_chiplets + 1):     # one chiplet if the rows fit there
-        tiles = min(chiplets * tpc, blocks)
-        cols = _widest(hidden, block, tiles)
-        if _need(rows, cols, tiles) <= device.sram_buffer_bytes or tiles == blocks:
-            break
+    block = device.tile.vector.lanes                     # one vector-unit block of columns
+    tiles, cols = split_cols(hidden, block, device.tiles_per_chiplet, device.n_chiplets,
+                             lambda t, w: _need(rows, w, t) <= device.sram_buffer_bytes)
     have = device.sram_buffer_bytes
     if _need(rows, cols, tiles) > have:
         fit = have // (8 * cols + 4 * tiles + 8)        # then step down past the 64-byte rounding
