@@ -14,6 +14,7 @@ import numpy as np
 from chipemu.emulator import args
 from chipemu.emulator.errors import ShapeError
 from chipemu.kernels.glu import data as D
+from chipemu.kernels.layer import LayerOp
 from chipemu.kernels.glu.params import ACTS
 from chipemu.kernels.glu.plan import plan_glu
 from chipemu.kernels.glu.ref import glu_float64, glu_reference
@@ -21,7 +22,7 @@ from chipemu.kernels.glu.tile import GLU_APPLY, GLU_LOAD
 from chipemu.kernels.scaffold import (Run, check_data, check_mode, elementwise_metrics,
                                      gather_cols, shape_of, strict_keywords)
 
-__all__ = ["glu", "run_glu", "events_of", "VEC_OPS"]
+__all__ = ["glu", "run_glu", "events_of", "VEC_OPS", "compute_phase", "OP"]
 
 VEC_OPS = {"silu": 6, "gelu": 10}       # vector ops of glu_apply per member tile
 
@@ -29,6 +30,14 @@ VEC_OPS = {"silu": 6, "gelu": 10}       # vector ops of glu_apply per member til
 def events_of(plan, act: str) -> int:
     """Events of one call: 3 host reads and VEC_OPS[act] vector ops per member."""
     return plan.tiles * (3 + VEC_OPS[act])
+
+
+def compute_phase(run, plan, p) -> None:
+    """glu_apply on the members (the activation is the parameter vector's `act` word), inside
+    the caller's phase; gate, up and the constants are in SRAM already."""
+    act = ACTS[int(p[D.LAYOUT.H.act])]
+    run.launch(GLU_APPLY, list(range(plan.tiles)), p, events_per_tile=VEC_OPS[act],
+               peers_per_tile=0, stage_bytes_per_tile=0)
 
 
 @strict_keywords
@@ -71,8 +80,7 @@ def glu(gate, up, *, act="silu", device=None, backend="c", mode="functional", ne
         run.launch(GLU_LOAD, tiles, p, events_per_tile=3, peers_per_tile=0,
                    stage_bytes_per_tile=0)
     with run.phase("compute"):
-        run.launch(GLU_APPLY, tiles, p, events_per_tile=VEC_OPS[act], peers_per_tile=0,
-                   stage_bytes_per_tile=0)
+        compute_phase(run, plan, p)
     out = None if timing else gather_cols(mach, bufs["y"], plan.rows,
                                           map(plan.tile_cols, range(plan.tiles)))
     r = run.finish(output=out, plan=dict(plan.to_dict(), act=act), phases=run.phases)
@@ -103,3 +111,7 @@ def run_glu(device=None, *, backend="c", mode="functional", progress=None, rows=
     exact = glu_float64(gate, up, act)
     r.metrics["max_abs_error_vs_float64"] = float(np.max(np.abs(r.output - exact)))
     return r
+
+
+OP = LayerOp("glu", inputs=("gate", "up"), output="y", compute=compute_phase,
+             constants=D.constant_data)

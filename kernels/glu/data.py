@@ -6,7 +6,7 @@ import numpy as np
 
 from chipemu.kernels.glu.params import LAYOUT
 
-__all__ = ["by_tile", "constants", "params"]
+__all__ = ["by_tile", "constants", "constant_data", "params", "LAYOUT"]
 
 
 def by_tile(a: np.ndarray, plan) -> np.ndarray:
@@ -21,6 +21,12 @@ def constants() -> np.ndarray:
     """float32 [1, -1, 0.044715, -2*sqrt(2/pi)] (the last correctly rounded from float64): the
     vector unit has no subtract and no immediate operands, so constants are broadcast from SRAM."""
     return np.array([1.0, -1.0, 0.044715, -2.0 * np.sqrt(2.0 / np.pi)], np.float32)
+
+
+def constant_data(plan) -> dict:
+    """{SRAM buffer: {member: float32 bytes}} of what glu_load reads besides gate and up: the
+    four constants on every member (a program writes them once)."""
+    return {"consts": {t: constants() for t in range(plan.tiles)}}
 
 
 def params(plan, n_tiles: int, bufs: dict, act: int) -> np.ndarray:

@@ -13,6 +13,7 @@ import numpy as np
 
 from chipemu.emulator import args
 from chipemu.emulator.errors import ShapeError
+from chipemu.kernels.layer import LayerOp
 from chipemu.kernels.rmsnorm import data as D
 from chipemu.kernels.rmsnorm.plan import plan_rmsnorm
 from chipemu.kernels.rmsnorm.ref import rmsnorm_float64, rmsnorm_reference
@@ -20,7 +21,7 @@ from chipemu.kernels.rmsnorm.tile import RMS_APPLY, RMS_LOAD, RMS_PARTIAL, RMS_R
 from chipemu.kernels.scaffold import (Run, as_device, check_data, check_mode,
                                      elementwise_metrics, gather_cols, shape_of, strict_keywords)
 
-__all__ = ["rmsnorm", "run_rmsnorm", "events_of"]
+__all__ = ["rmsnorm", "run_rmsnorm", "events_of", "compute_phase", "OP"]
 
 
 def events_of(plan) -> int:
@@ -28,6 +29,18 @@ def events_of(plan) -> int:
     nothing), reduce T - 1 adds + 3 (+ the multicast), apply 1 + rows per member."""
     t = plan.tiles
     return (2 * t + 1) + (3 * t - 1) + (t - 1 + 3 + (t > 1)) + t * (1 + plan.rows)
+
+
+def compute_phase(run, plan, p) -> None:
+    """The compute supersteps (partial sums, the root's reduction, the scaling) on the members,
+    inside the caller's phase; the inputs and constants are in SRAM already."""
+    tiles, rb = list(range(plan.tiles)), plan.rows * 4
+    run.launch(RMS_PARTIAL, tiles, p, events_per_tile=3, peers_per_tile=1,
+               stage_bytes_per_tile=rb)
+    run.launch(RMS_REDUCE, [plan.root], p, events_per_tile=plan.tiles + 3,
+               peers_per_tile=plan.tiles - 1, stage_bytes_per_tile=rb)
+    run.launch(RMS_APPLY, tiles, p, events_per_tile=1 + plan.rows, peers_per_tile=0,
+               stage_bytes_per_tile=0)
 
 
 @strict_keywords
@@ -67,19 +80,13 @@ def rmsnorm(x, gamma, *, eps=1e-5, device=None, backend="c", mode="functional", 
     for name, nbytes in plan.sram.items():
         bufs[name] = mach.alloc_sram(name, nbytes)
     p = D.params(plan, dev.n_tiles, bufs)
-    tiles, root = list(range(plan.tiles)), [plan.root]
-    rb = rows * 4
+    tiles = list(range(plan.tiles))
     with run.phase("load"):
         run.launch(RMS_LOAD, tiles, p, events_per_tile=3, peers_per_tile=0,
                    stage_bytes_per_tile=0)
     with run.phase("compute"):
         first = mach.step
-        run.launch(RMS_PARTIAL, tiles, p, events_per_tile=3, peers_per_tile=1,
-                   stage_bytes_per_tile=rb)
-        run.launch(RMS_REDUCE, root, p, events_per_tile=plan.tiles + 3,
-                   peers_per_tile=plan.tiles - 1, stage_bytes_per_tile=rb)
-        run.launch(RMS_APPLY, tiles, p, events_per_tile=1 + rows, peers_per_tile=0,
-                   stage_bytes_per_tile=0)
+        compute_phase(run, plan, p)
     out = None if timing else gather_cols(mach, bufs["y"], plan.rows,
                                           map(plan.tile_cols, range(plan.tiles)))
     # inside compute: the cross-tile reduction (partial sums to the root, its sums and the
@@ -114,3 +121,7 @@ def run_rmsnorm(device=None, *, backend="c", mode="functional", progress=None, r
     r.metrics["max_rel_error_vs_float64"] = float(np.max(np.abs(r.output - exact)
                                                          / np.maximum(np.abs(exact), 1e-30)))
     return r
+
+
+OP = LayerOp("rmsnorm", inputs=("x",), output="y", compute=compute_phase,
+             constants=D.constant_data)

@@ -6,7 +6,7 @@ import numpy as np
 
 from chipemu.kernels.rmsnorm.params import LAYOUT
 
-__all__ = ["x_by_tile", "constants", "params"]
+__all__ = ["x_by_tile", "constants", "constant_data", "params"]
 
 
 def x_by_tile(x: np.ndarray, plan) -> np.ndarray:
@@ -21,6 +21,15 @@ def constants(hidden: int, eps: float) -> np.ndarray:
     """float32 [1/hidden, eps]: the mean is the sum times float32(1/hidden) (the vector unit has
     no divide), correctly rounded from float64."""
     return np.array([1.0 / hidden, eps], np.float32)
+
+
+def constant_data(plan, gamma, eps: float = 1e-5) -> dict:
+    """{SRAM buffer: {member: float32 bytes}} of what rms_load reads besides x: each member's
+    columns of gamma, the root's two constants (a program writes them once)."""
+    g = np.asarray(gamma, np.float32).reshape(-1)
+    cols = {t: plan.tile_cols(t) for t in range(plan.tiles)}
+    return {"gamma": {t: g[c0:c0 + n].copy() for t, (c0, n) in cols.items()},
+            "consts": {plan.root: constants(plan.hidden, eps)}}
 
 
 def params(plan, n_tiles: int, bufs: dict) -> np.ndarray:
