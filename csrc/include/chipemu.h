@@ -727,6 +727,11 @@ CHIPEMU_API void chipemu_kernel_mb_send_table(chipemu_ctx *ctx, int64_t tile, in
                                               const int64_t *p);
 CHIPEMU_API void chipemu_kernel_mb_dram_table(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                               const int64_t *p);
+/* residual tile kernels (csrc/kernels/residual/tile.c) */
+CHIPEMU_API void chipemu_kernel_res_load(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                         const int64_t *p);
+CHIPEMU_API void chipemu_kernel_res_add(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                        const int64_t *p);
 /* rmsnorm tile kernels (csrc/kernels/rmsnorm/tile.c) */
 CHIPEMU_API void chipemu_kernel_rms_load(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                          const int64_t *p);

@@ -102,6 +102,7 @@ static const struct { const char *name; nl_kernel_fn fn; } NL_KERNELS[] = {
     {"rms_load", chipemu_kernel_rms_load}, {"rms_partial", chipemu_kernel_rms_partial},
     {"rms_reduce", chipemu_kernel_rms_reduce}, {"rms_apply", chipemu_kernel_rms_apply},
     {"glu_load", chipemu_kernel_glu_load}, {"glu_apply", chipemu_kernel_glu_apply},
+    {"res_load", chipemu_kernel_res_load}, {"res_add", chipemu_kernel_res_add},
 };
 #define NL_N_KERNELS ((int)(sizeof NL_KERNELS / sizeof NL_KERNELS[0]))
 static const int64_t NL_ZEROS[512];           /* a zeroed parameter array, longer than any header */
