@@ -78,6 +78,11 @@ class Card:
         self.machine = machine_for(self.device, mode=self.mode, backend=self.backend)
         self.ledger = Ledger(self.device)
         self.placed: dict[str, PlacedWeight] = {}
+        self.ops: dict = {}                 # name -> PlacedOp (kernels/program/ops.py)
+        self._gen: dict = {}                # SRAM buffer -> write generation (programs)
+        self._inputs: dict = {}             # (name, rows, cols) -> program input buffers
+        self._staging: dict = {}            # weight name -> its float32 staging buffer
+        self._program = None
 
     def __repr__(self):
         return (f"Card({self.device.name!r}, {len(self.placed)} weights, "
@@ -92,11 +97,7 @@ class Card:
         (needed vs available, what would); ConfigError for a taken name or an overlapping
         region. A failed place changes nothing on the card."""
         dev, mach = self.device, self.machine
-        if not isinstance(name, str) or not name:
-            raise ConfigError(f"name={args.show(name)}; allowed: a non-empty string")
-        if name in self.placed:
-            raise ConfigError(f"name={name!r} is already placed on this card; allowed: a new "
-                              f"name (placed: {', '.join(self.placed)})")
+        self._check_name(name)
         fmt = dimc_format(fmt, "fmt", dev)
         rows = args.integer("rows", rows, 1, error=ShapeError, why="activation rows per call")
         shape, arr = shape_of(w, "w", self.timing)
@@ -114,13 +115,7 @@ class Card:
                                      mach.sram_bytes_used, dev.sram_buffer_bytes)
             region, plan = found
             occupied = check_forced(name, self.ledger, dev, plan, region)
-        sram = sum(-(-v // 64) * 64 for v in plan.sram.values())
-        if mach.sram_bytes_used + sram > dev.sram_buffer_bytes:
-            raise CapacityError(
-                f"cannot place {name!r}: its working buffers need {sram} bytes of SRAM on every "
-                f"tile, {dev.sram_buffer_bytes - mach.sram_bytes_used} of "
-                f"{dev.sram_buffer_bytes} are free ({mach.sram_bytes_used} held by "
-                f"{len(self.placed)} placed weights)")
+        self.check_sram(name, sum(-(-v // 64) * 64 for v in plan.sram.values()))
         sz = sizes(plan)
         events = len(sz.tiles) * (sz.ev_load + 1)
         budget.check(f"placing {name!r} on {dev.name!r}", events=events,
@@ -142,6 +137,62 @@ class Card:
         pw = PlacedWeight(name, k, n, fmt, rows, region, plan, load, occupied, sz, bufs, self)
         self.placed[name] = pw
         return pw
+
+    def place_op(self, name, kind, *, rows, cols, **constants):
+        """A layer op ("rmsnorm", "glu", ...) planned for [rows, cols], its buffers held and its
+        constants (gamma=, eps=, act=, ...) written once -> PlacedOp (kernels/program/ops.py)."""
+        from chipemu.kernels.program.ops import place_op
+        self._check_name(name)
+        op = place_op(self, name, kind, rows, cols, **constants)
+        self.ops[name] = op
+        return op
+
+    def program(self, name: str = "program"):
+        """A Program recording kernel calls on this card into one timed log (docs/programs.md)."""
+        from chipemu.kernels.program.recorder import Program
+        return Program(self, name)
+
+    def input_slot(self, name, rows, cols):
+        """(host buffer, SRAM buffer, column ranges) of program input `name` of [rows, cols],
+        allocated on first use."""
+        from chipemu.kernels.program.tensor import column_split
+        key = (name, rows, cols)
+        if key not in self._inputs:
+            ranges = column_split(rows, cols, self.device)
+            width = max(n for _, n in ranges)
+            self.check_sram(f"input {name}", -(-rows * width * 4 // 64) * 64)
+            host = self.machine.alloc_host(f"in:{name}:{rows}x{cols}", nbytes=rows * cols * 4) \
+                if self.timing else self.machine.alloc_host(f"in:{name}:{rows}x{cols}",
+                                                            np.zeros(rows * cols, np.float32))
+            sram = self.machine.alloc_sram(f"in:{name}:{rows}x{cols}", rows * width * 4)
+            self._inputs[key] = (host, sram, ranges)
+        return self._inputs[key]
+
+    def staging(self, placed):
+        """The float32 staging buffer of a placed weight's activation pieces in a program (the
+        holders quantize from it), allocated on first use."""
+        if placed.name not in self._staging:
+            p = placed.plan
+            nbytes = p.rounds * p.pieces_per_tile * p.piece_rows * p.rows * 4
+            self.check_sram(f"{placed.name} staging", -(-nbytes // 64) * 64)
+            self._staging[placed.name] = self.machine.alloc_sram(f"{placed.name}:xf", nbytes)
+        return self._staging[placed.name]
+
+    def _check_name(self, name):
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"name={args.show(name)}; allowed: a non-empty string")
+        if name in self.placed or name in self.ops:
+            raise ConfigError(f"name={name!r} is already placed on this card; allowed: a new "
+                              f"name (placed: {', '.join([*self.placed, *self.ops])})")
+
+    def check_sram(self, name, nbytes):
+        """CapacityError unless nbytes more of SRAM per tile fit beside what is held."""
+        used, have = self.machine.sram_bytes_used, self.device.sram_buffer_bytes
+        if used + nbytes > have:
+            raise CapacityError(
+                f"cannot place {name!r}: its buffers need {nbytes} bytes of SRAM on every "
+                f"tile, {have - used} of {have} are free ({used} held by {len(self.placed)} "
+                f"placed weights and {len(self.ops)} placed ops)")
 
     # ---- calls ----
     def _call_plan(self, placed, m):

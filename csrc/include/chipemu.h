@@ -727,6 +727,9 @@ CHIPEMU_API void chipemu_kernel_mb_send_table(chipemu_ctx *ctx, int64_t tile, in
                                               const int64_t *p);
 CHIPEMU_API void chipemu_kernel_mb_dram_table(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                               const int64_t *p);
+/* move tile kernels (csrc/kernels/move/tile.c) */
+CHIPEMU_API void chipemu_kernel_move_run(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                         const int64_t *p);
 /* residual tile kernels (csrc/kernels/residual/tile.c) */
 CHIPEMU_API void chipemu_kernel_res_load(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                          const int64_t *p);

@@ -54,6 +54,7 @@ class Result:
     phase_list: tuple = ()
     plan: Any = None
     kernel: str = ""
+    kernel_list: tuple = ()     # a program's calls (kernels/program/spans.KernelSpan)
 
     # -- headline figures -------------------------------------------------------------------
     @property
@@ -97,6 +98,13 @@ class Result:
     def phases(self) -> dict:
         """name -> {"cycles", "seconds", "energy_pj", "steps"}."""
         return {p.name: p.as_dict() for p in self.phase_list}
+
+    @property
+    def kernels(self) -> dict:
+        """A program's calls: label -> {"kind", "start_cycle", "end_cycle", "cycles",
+        "energy_fj", "dynamic_fj", "static_fj", "energy_by_op", "steps"}; their energy_fj
+        sum to the run's. Empty for a single kernel run."""
+        return {k.name: k.as_dict() for k in self.kernel_list}
 
     @property
     def co2e_g(self) -> float:

@@ -2,7 +2,8 @@
 
 Layout: pid = chiplet, tid = one lane per tile unit (DIMC engines, weight write, vector, DMA,
 barrier) plus a "recv" lane per tile where incoming transfers land and a "phase" lane with one
-slice per phase of the run (e.g. load, compute) from the tile's first op in it to its last. Ops are complete ("X")
+slice per phase of the run (e.g. load, compute) from the tile's first op in it to its last; a
+program's Result adds a process "program" with one lane per kernel call (its span). Ops are complete ("X")
 slices; transfers (SEND, DRAM, host) are async slices on the issuing tile and flow arrows to each
 destination's recv lane, because their lifetimes overlap on one DMA queue and "X" slices on one
 thread must nest. Times are microseconds (cycles / clock MHz); raw cycles sit in args.
@@ -66,6 +67,22 @@ def _phase_slices(result, ev, timing, tpc, mhz, lanes_used):
     return out
 
 
+def _kernel_lanes(result, pid, mhz):
+    """A program's calls: process "program" (pid after the chiplets), one lane per call."""
+    spans = getattr(result, "kernel_list", ())
+    if not spans:
+        return []
+    out = [{"name": "process_name", "ph": "M", "pid": pid, "args": {"name": "program"}}]
+    for i, k in enumerate(spans):
+        out.append({"name": "thread_name", "ph": "M", "pid": pid, "tid": i,
+                    "args": {"name": f"{i:02d} {k.name}"}})
+        out.append({"name": k.name, "cat": "kernel", "ph": "X", "pid": pid, "tid": i,
+                    "ts": k.start_cycle / mhz, "dur": k.cycles / mhz,
+                    "args": {"kind": k.kind, "start_cycle": k.start_cycle,
+                             "end_cycle": k.end_cycle, "energy_fj": k.energy_fj}})
+    return out
+
+
 def write_chrome_trace(path, result, *, max_events: int = 200_000) -> None:
     """Write `result`'s ops as a Chrome trace to `path`, keeping at most `max_events` ops."""
     dev, log, timing = result.device, result.events, result.timing
@@ -110,6 +127,7 @@ def write_chrome_trace(path, result, *, max_events: int = 200_000) -> None:
             out.append({"name": "transfer", "cat": "flow", "ph": "f", "bp": "e", "id": fid,
                         "pid": dch, "tid": rtid, "ts": end / mhz})
     out += _phase_slices(result, ev, timing, tpc, mhz, lanes_used)
+    out += _kernel_lanes(result, dev.n_chiplets, mhz)
     meta = []
     for chiplet in sorted({c for c, _, _ in lanes_used}):
         meta.append({"name": "process_name", "ph": "M", "pid": chiplet, "args": {"name": f"chiplet {chiplet}"}})

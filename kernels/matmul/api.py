@@ -157,13 +157,19 @@ def load_phase(run, sz, p, name="load"):
         run.barrier(sz.tiles)
 
 
+def compute_steps(run, plan, sz, p):
+    """Every compute superstep of the plan (weights already in the slots when passes == 1),
+    in the caller's phase."""
+    for s in range(plan.compute_supersteps):
+        p[MATMUL.H.step] = s
+        run.launch(MM_STEP, sz.tiles, p, events_per_tile=sz.ev_step,
+                   peers_per_tile=sz.peers_step, stage_bytes_per_tile=sz.stage)
+
+
 def compute_phase(run, plan, sz, p):
-    """Every compute superstep of the plan (weights already in the slots when passes == 1)."""
+    """The compute supersteps as the phase "compute"."""
     with run.phase("compute"):
-        for s in range(plan.compute_supersteps):
-            p[MATMUL.H.step] = s
-            run.launch(MM_STEP, sz.tiles, p, events_per_tile=sz.ev_step,
-                       peers_per_tile=sz.peers_step, stage_bytes_per_tile=sz.stage)
+        compute_steps(run, plan, sz, p)
 
 
 def _host_bytes(dev, sram, elements, host, outputs, timing):
@@ -176,11 +182,10 @@ def _host_bytes(dev, sram, elements, host, outputs, timing):
     return 12 * elements + 3 * host + dev.n_tiles * sum(sram.values()) + 8 * outputs
 
 
-def gather(mach, plan, ybuf, rows_shape, m, n):
-    """Read every chunk's reduced output from the tile that holds it -> [*rows_shape, n]."""
-    C = plan.cols
-    out = np.empty((m, plan.nb * C), np.float32)
-    yb = plan.mc * C * 4
+def out_blocks(plan):
+    """Where the output lives: (tile, byte offset in y, first row, rows, N-block) per N-block
+    and chunk; each is rows x C float32, row-major (columns nb*C .. of which those < n count)."""
+    yb = plan.mc * plan.cols * 4
     where = plan.positions()
     for nb in range(plan.nb):
         for c in range(plan.chunks):
@@ -189,13 +194,19 @@ def gather(mach, plan, ybuf, rows_shape, m, n):
             if plan.g == 1:
                 chip, pos = where[base]
                 nbi = plan.tile_nbs(chip, pos % plan.span).index(nb)
-                tile, off = base, (u * plan.nb_per_tile + nbi) * yb
+                yield base, (u * plan.nb_per_tile + nbi) * yb, r0, r1 - r0, nb
             else:
                 tile = plan.group_tiles(nb, plan.replica_of(c))[plan.root(c)]
-                off = (u // plan.g) * yb
-            out[r0:r1, nb * C:(nb + 1) * C] = mach.read(
-                ybuf, tile=tile, offset=off, nbytes=(r1 - r0) * C * 4,
-                dtype=np.float32).reshape(r1 - r0, C)
+                yield tile, (u // plan.g) * yb, r0, r1 - r0, nb
+
+
+def gather(mach, plan, ybuf, rows_shape, m, n):
+    """Read every chunk's reduced output from the tile that holds it -> [*rows_shape, n]."""
+    C = plan.cols
+    out = np.empty((m, plan.nb * C), np.float32)
+    for tile, off, r0, rows, nb in out_blocks(plan):
+        out[r0:r0 + rows, nb * C:(nb + 1) * C] = mach.read(
+            ybuf, tile=tile, offset=off, nbytes=rows * C * 4, dtype=np.float32).reshape(rows, C)
     return out[:, :n].reshape(*rows_shape, n)
 
 

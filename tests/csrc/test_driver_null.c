@@ -101,7 +101,7 @@ static const struct { const char *name; nl_kernel_fn fn; } NL_KERNELS[] = {
     {"sr_scale", chipemu_kernel_sr_scale},
     {"rms_load", chipemu_kernel_rms_load}, {"rms_partial", chipemu_kernel_rms_partial},
     {"rms_reduce", chipemu_kernel_rms_reduce}, {"rms_apply", chipemu_kernel_rms_apply},
-    {"glu_load", chipemu_kernel_glu_load}, {"glu_apply", chipemu_kernel_glu_apply},
+    {"glu_load", chipemu_kernel_glu_load}, {"move_run", chipemu_kernel_move_run}, {"glu_apply", chipemu_kernel_glu_apply},
     {"res_load", chipemu_kernel_res_load}, {"res_add", chipemu_kernel_res_add},
 };
 #define NL_N_KERNELS ((int)(sizeof NL_KERNELS / sizeof NL_KERNELS[0]))
