@@ -19,6 +19,7 @@ from chipemu.kernels.attention import data as D
 from chipemu.kernels.attention import steps as S
 from chipemu.kernels.attention.plan import default_kv_fmt, plan_attention
 from chipemu.kernels.attention.tile import AT_KV
+from chipemu.kernels.region import resolve_region
 from chipemu.kernels.scaffold import Run, as_device, dimc_format, shape_of, strict_keywords
 
 __all__ = ["attention"]
@@ -62,7 +63,7 @@ def _check(qs, ks, vs, mask):
 @strict_keywords
 def attention(q, k, v, *, attn_mask=None, is_causal=None, scale=None, fmt=None,
               kv_fmt=None, device=None, backend=None, mode=None, cache=None, path=None,
-              network=None, progress=None):
+              network=None, progress=None, region=None):
     """softmax(q k^T * scale + mask) v on the device -> Result (output float32 [B, Hq, Sq, D]).
 
     attn_mask: bool, broadcastable to [B, Hq, Sq, Skv], True = takes part (PyTorch's rule);
@@ -76,11 +77,17 @@ def attention(q, k, v, *, attn_mask=None, is_causal=None, scale=None, fmt=None,
     cache: a KVCache; then k, v are the Sq new tokens' keys and values [B, Hkv, Sq, D], appended
     to the cache (their writes counted in phase "append"), and the new tokens attend causally to
     their sequence's keys. device, backend, mode, fmt, kv_fmt and path are then the cache's:
-    leave them None or give the cache's own values; is_causal None or True; attn_mask None.
+    leave them None or give the cache's own values; is_causal None or True; attn_mask None;
+    region None (the cache's region is its own).
+    region: a chipemu.kernels.region.Region the attention is confined to (its chiplets, tiles
+    and DIMC slots; None: the whole device, the same plan as the whole region).
     Every argument is checked, and the run estimated against the run budget
     (chipemu.emulator.runtime.budget), before any state exists or the cache changes.
     """
     if cache is not None:
+        if region is not None:
+            raise ConfigError(f"region={args.show(region)} with a cache: the cache keeps its K/V "
+                              f"in the region it was made with; allowed: None")
         return _cached(cache, q, k, v, attn_mask=attn_mask, is_causal=is_causal, scale=scale,
                        fmt=fmt, kv_fmt=kv_fmt, device=device, backend=backend, mode=mode,
                        path=path, network=network, progress=progress)
@@ -90,6 +97,7 @@ def attention(q, k, v, *, attn_mask=None, is_causal=None, scale=None, fmt=None,
     run = Run("attention", device, mode="functional" if mode is None else mode,
               backend="c" if backend is None else backend, network=network, progress=progress)
     dev, timing, backend = run.device, run.timing, run.backend
+    region = resolve_region(region, dev)
     fa = dimc_format("mxint8" if fmt is None else fmt, "fmt", dev)
     fk = dimc_format(kv_fmt if kv_fmt is not None else default_kv_fmt(fa), "kv_fmt", dev)
     qs, qa = shape_of(q, "q", timing)
@@ -106,7 +114,7 @@ def attention(q, k, v, *, attn_mask=None, is_causal=None, scale=None, fmt=None,
     bk = dev.tile.dimc.rows
     plan = plan_attention(b, hq, hkv, sq, skv, d, fa, dev,
                           mask_info=D.mask_info(keep, bk, -(-skv // bk)), kv_fmt=fk,
-                          force_path=path)
+                          force_path=path, region=region)
     tiles = D.tile_tables(plan, keep)
     offs, sizes = S.offsets(plan, tiles, plan.blocks_per_tile)
     ids = sorted(tiles)

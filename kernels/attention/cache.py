@@ -153,12 +153,12 @@ class KVCache:
         return np.concatenate([kt[:, 0], vb[0]], axis=0)
 
     def _where(self, u, j):
-        """(tile, first slot of block j on it, host byte offset of that slot)."""
+        """(tile, first DIMC slot of block j on it, host byte offset of that slot)."""
         p = self.plan
         i, mem = divmod(j, p.members)                     # block j: member j mod members
         tile = p.tile_of(u, mem)
         per = p.d_splits + p.v_splits
-        return tile, i * per, self.offs[tile]["kv"] + i * per * p.slot_bytes
+        return tile, p.slot_base + i * per, self.offs[tile]["kv"] + i * per * p.slot_bytes
 
     def _write_initial(self):
         """Every block below its sequence's length: host -> DIMC, timed on its own as `fill`."""

@@ -4,8 +4,8 @@
 record is followed by its tail, per round u: n_blocks block codes (0 skip, 1 compute, 2 + i
 compute with bias block i), per merge level (action, partner tile), the root flag.
 `APPEND` (at_append, the KV cache's writes; built by kernels/attention/cache.py): a tile's
-record is followed by `writes` entries of 5 words: slot, host byte offset, bytes, first
-row, rows.
+record is followed by `writes` entries of 5 words: slot (the DIMC slot itself, the region's
+slot_base included), host byte offset, bytes, first row, rows.
 C: the generated csrc/kernels/attention/params.h (H_*, R_* and APPEND_H_*, APPEND_R_*).
 """
 from chipemu.kernels.params import ParamLayout
@@ -18,7 +18,7 @@ ATTENTION = ParamLayout(
             "d_splits", "v_splits", "fmt", "kv_fmt", "slot_bytes", "q_row_bytes", "levels",
             "replicas", "w_buf", "q_buf", "s_buf", "p_buf", "part_buf", "vec_buf", "recv_buf",
             "y_buf", "bias_buf", "const_buf", "kv_host", "q_host", "bias_host", "const_host",
-            "vector"),
+            "vector", "slot_base"),
     record=("active", "member", "replica", "n_blocks", "kv_host_off", "q_host_off", "q_bytes",
             "bias_host_off", "bias_bytes"),
     docs={
@@ -53,6 +53,7 @@ ATTENTION = ParamLayout(
         "bias_host": "host buffer id: every tile's bias blocks",
         "const_host": "host buffer id: the softmax constants",
         "vector": "1: K and V stay in SRAM in fp32 (vector path); 0: in the DIMC",
+        "slot_base": "the region's first DIMC slot: block slot i is DIMC slot slot_base + i",
         "active": "1: the tile takes part",
         "member": "position among the unit's tiles (its key run)",
         "replica": "its replica",

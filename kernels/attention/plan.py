@@ -14,6 +14,10 @@ Rules (docs/attention.md):
 - **Replicas.** Idle tiles hold copies of the units (up to MAX_REPLICAS); chunks of query rows
   go to the replicas round by round, alternating direction (`zigzag`), so a causal mask loads
   every replica alike.
+- **Region.** The planner works in a region (kernels/region.py; default the whole device):
+  "tiles" are the region's, numbered by position (the k-th tile of the region, chiplet-major;
+  `tile_of` gives the global id), and block slot i is DIMC slot `slot_base + i` of the region's
+  slots [s0, s1). The whole region gives the plan of a device without regions, field for field.
 - **Chunks.** Query rows are cut into chunks of `mq`. A chunk on a member walks its key blocks in
   order, skipping the blocks the mask removes entirely (they cost nothing), with an online softmax
   on the vector unit; partial results (m, l, O) of the members are merged by a binary tree rooted
@@ -28,6 +32,7 @@ import numpy as np
 from chipemu.emulator.numerics import layout
 from chipemu.emulator.errors import CapacityError, FormatError, ShapeError
 from chipemu.emulator.numerics.formats import get_format
+from chipemu.kernels.region import Region, resolve_region
 
 __all__ = ["AttentionPlan", "plan_attention", "default_kv_fmt", "merge_script", "zigzag", "MAX_REPLICAS"]
 
@@ -96,9 +101,22 @@ class AttentionPlan:
     n_bias: int                 # max distinct bias blocks one tile holds
     sram: dict
     status: object              # uint8 [units, chunks, kb]
+    slots: int                  # DIMC slots of the region per tile (s1 - s0)
+    slot_base: int              # the region's first slot s0: block slot i is DIMC slot s0 + i
+    chiplet_ids: tuple          # the region's chiplets (global ids, ascending)
+    tile_ids: tuple             # the region's local tile ids on each chiplet (ascending)
+    device_tiles_per_chiplet: int
 
     def tile_of(self, unit: int, member: int, replica: int = 0) -> int:
-        return replica * self.span + unit * self.members + member
+        """Global id of the tile at position replica * span + unit * members + member of the
+        region (its tiles chiplet-major: the device's own ids for the whole device)."""
+        pos, n = replica * self.span + unit * self.members + member, len(self.tile_ids)
+        return self.chiplet_ids[pos // n] * self.device_tiles_per_chiplet + self.tile_ids[pos % n]
+
+    def region(self):
+        """The Region the plan was made in."""
+        return Region(self.chiplet_ids, self.tile_ids,
+                      (self.slot_base, self.slot_base + self.slots))
 
     def k_run(self, member: int) -> range:
         """Key blocks of member `member`: every members-th block, so each member holds an even
@@ -156,9 +174,11 @@ def merge_script(live: list[bool]) -> tuple[list[list[tuple[int, int, str]]], bo
 
 
 def plan_attention(b, hq, hkv, sq, skv, d, fmt, device, mask_info=None, mq=None,
-                   kv_fmt=None, max_replicas=MAX_REPLICAS, force_path=None) -> AttentionPlan:
+                   kv_fmt=None, max_replicas=MAX_REPLICAS, force_path=None,
+                   region=None) -> AttentionPlan:
     """The plan. mask_info(mq, members, blocks_per_tile, replicas) -> (status uint8 [units,
-    chunks, kb], n_bias) describes the mask at a chunk size; None: nothing masked but padding."""
+    chunks, kb], n_bias) describes the mask at a chunk size; None: nothing masked but padding.
+    region: a Region (kernels/region.py) the plan is confined to; None: the whole device."""
     for name, v in (("batch", b), ("heads", hq), ("kv_heads", hkv), ("seq", sq),
                     ("kv_len", skv), ("head_dim", d)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -166,10 +186,12 @@ def plan_attention(b, hq, hkv, sq, skv, d, fmt, device, mask_info=None, mq=None,
     if hq % hkv:
         raise ShapeError(f"heads={hq} is not a multiple of kv_heads={hkv} (grouped-query "
                          f"attention needs Hq % Hkv == 0)")
+    reg = resolve_region(region, device)
+    where = "" if region is None or reg.is_whole(device) else f" (region: {reg.describe()})"
     f = get_format(fmt)
     kf = get_format(kv_fmt or fmt)
-    dimc, T, cap = device.tile.dimc, device.n_tiles, device.sram_buffer_bytes
-    R, C, slots = dimc.rows, device.cols_eff(kf.name), dimc.weight_slots
+    dimc, T, cap = device.tile.dimc, reg.n_tiles, device.sram_buffer_bytes
+    R, C, slots = dimc.rows, device.cols_eff(kf.name), reg.n_slots
     if C != R:
         raise FormatError(f"kv_fmt={kf.name!r}: a K/V array holds {C} columns of it but {R} "
                           f"rows; the online softmax needs square arrays (use an 8-bit kv_fmt)")
@@ -188,14 +210,14 @@ def plan_attention(b, hq, hkv, sq, skv, d, fmt, device, mask_info=None, mq=None,
         bpt = max(1, (cap // 2) // (2 * bk * d * 4))
     elif bpt < 1:
         raise CapacityError(f"head_dim={d}: one key block needs {ds + vs} DIMC slots, a tile "
-                            f"has {slots}")
+                            f"has {slots}{where}")
     members = -(-kb // bpt)
     bpt = -(-kb // members)                     # spread the blocks evenly
     span = units * members
     if span > T:
         raise CapacityError(
             f"attention needs {span} tiles ({units} (batch, kv head) units x {members} tiles for "
-            f"{skv} keys of head_dim {d}), the device has {T}")
+            f"{skv} keys of head_dim {d}), the {'region' if where else 'device'} has {T}{where}")
     levels = _log2(members)
     if path == "vector":
         qrb, prb, sb = d * 4, 0, bk * d * 4
@@ -225,10 +247,12 @@ def plan_attention(b, hq, hkv, sq, skv, d, fmt, device, mask_info=None, mq=None,
         mq = max(1, mq // 2)
     if sum(s.values()) > cap:
         raise CapacityError(f"attention buffers need {sum(s.values())} bytes of SRAM per tile "
-                            f"({s}), a tile has {cap}")
+                            f"({s}), a tile has {cap}{where}")
     return AttentionPlan(
         path=path, b=b, hq=hq, hkv=hkv, sq=sq, skv=skv, d=d, fmt=f.name, kv_fmt=kf.name,
         rows=R, cols=C, bk=bk, dp=dp,
         d_splits=ds, v_splits=vs, kb=kb, units=units, group=group, nq=nq, members=members,
         blocks_per_tile=bpt, replicas=replicas, span=span, mq=mq, chunks=chunks, levels=levels,
-        q_row_bytes=qrb, p_row_bytes=prb, slot_bytes=sb, n_bias=n_bias, sram=s, status=status)
+        q_row_bytes=qrb, p_row_bytes=prb, slot_bytes=sb, n_bias=n_bias, sram=s, status=status,
+        slots=slots, slot_base=reg.s0, chiplet_ids=reg.chiplets, tile_ids=reg.tiles,
+        device_tiles_per_chiplet=device.tiles_per_chiplet)

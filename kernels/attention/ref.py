@@ -20,6 +20,7 @@ from chipemu.emulator.reference.vecmath import reciprocal as vrecip
 from chipemu.kernels.attention.data import MINIT, keep_units, mask_info, tile_tables
 from chipemu.kernels.attention.plan import merge_script, plan_attention
 from chipemu.kernels.blocks import pad2
+from chipemu.kernels.region import Region
 
 __all__ = ["attention_reference"]
 
@@ -77,7 +78,8 @@ def attention_reference(q, k, v, plan, *, attn_mask=None, is_causal=False, scale
         keep = keep_units(attn_mask, is_causal, b, hq, plan["hkv"], sq, plan["skv"])
         plan = plan_attention(b, hq, plan["hkv"], sq, plan["skv"], d, plan["fmt"], device,
                               mask_info=mask_info(keep, plan["bk"], plan["kb"]), mq=plan["mq"],
-                              kv_fmt=plan["kv_fmt"], force_path=plan["path"])
+                              kv_fmt=plan["kv_fmt"], force_path=plan["path"],
+                              region=_region(plan))
     p = plan
     keep = keep_units(attn_mask, is_causal, b, hq, p.hkv, sq, p.skv)
     tiles = tile_tables(p, keep)
@@ -121,6 +123,12 @@ def attention_reference(q, k, v, plan, *, attn_mask=None, is_causal=False, scale
     g = p.group
     out = out[:, :, :d].reshape(b, p.hkv, g, sq, d)
     return out.reshape(b, hq, sq, d)
+
+
+def _region(plan: dict):
+    """The Region a Result.plan was made in."""
+    return Region(plan["chiplet_ids"], plan["tile_ids"],
+                  (plan["slot_base"], plan["slot_base"] + plan["slots"]))
 
 
 def _dot(a, b, y_old=None):

@@ -44,7 +44,7 @@ def at_kv(ctx, tile, step, p):
         return
     for i in range(r[R.n_blocks] * per):
         host_read(ctx, p[H.kv_host], r[R.kv_host_off] + i * sb, p[H.w_buf], 0, sb)
-        dimc_load(ctx, i, p[H.w_buf], 0, 0, p[H.rows], p[H.kv_fmt])
+        dimc_load(ctx, p[H.slot_base] + i, p[H.w_buf], 0, 0, p[H.rows], p[H.kv_fmt])
 
 
 @jit
@@ -81,13 +81,14 @@ def _block(ctx, p, u, i, code, first, mcc):
     mq, bk, C, vs = p[H.chunk_rows], p[H.block_keys], p[H.cols], p[H.v_splits]
     ds, qrb, sb = p[H.d_splits], p[H.q_row_bytes], p[H.slot_bytes]
     per = ds + vs
+    s0 = p[H.slot_base] + i * per                         # the block's first DIMC slot
     n = mcc * bk
     V, PART, S, W = p[H.vec_buf], p[H.part_buf], p[H.s_buf], p[H.w_buf]
     vector = p[H.vector] == 1
     if vector:                                            # S = Q K^T on the vector unit
         vec_dot(ctx, p[H.q_buf], u * mq * qrb, W, 2 * i * sb, S, 0, mcc, bk, qrb // 4, 0)
     for sd in range(0 if vector else ds):
-        dimc_mvm(ctx, 0, i * per + sd, p[H.q_buf], ((u * ds + sd) * mq) * qrb, S, 0, mcc,
+        dimc_mvm(ctx, 0, s0 + sd, p[H.q_buf], ((u * ds + sd) * mq) * qrb, S, 0, mcc,
                  p[H.rows], p[H.fmt], 1 if sd > 0 else 0)
     if code >= 2:
         vec_add(ctx, S, 0, p[H.bias_buf], (code - 2) * mq * bk * 4, S, 0, n)
@@ -116,7 +117,7 @@ def _block(ctx, p, u, i, code, first, mcc):
     else:
         vec_convert(ctx, S, 0, p[H.p_buf], 0, n, bk, p[H.fmt], FP32)
     for t in range(0 if vector else vs):
-        dimc_mvm(ctx, 0, i * per + ds + t, p[H.p_buf], 0, PART, (2 + t * C) * mcc * 4, mcc, bk,
+        dimc_mvm(ctx, 0, s0 + ds + t, p[H.p_buf], 0, PART, (2 + t * C) * mcc * 4, mcc, bk,
                  p[H.fmt], 0 if first else 1)
     vec_copy(ctx, V, V_MN * mq * 4, PART, 0, mcc)
 

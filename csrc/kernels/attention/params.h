@@ -38,7 +38,8 @@ enum {
     H_BIAS_HOST = 28,  /* host buffer id: every tile's bias blocks */
     H_CONST_HOST = 29,  /* host buffer id: the softmax constants */
     H_VECTOR = 30,  /* 1: K and V stay in SRAM in fp32 (vector path); 0: in the DIMC */
-    H_COUNT = 31,  /* where the per-tile record offsets start */
+    H_SLOT_BASE = 31,  /* the region's first DIMC slot: block slot i is DIMC slot slot_base + i */
+    H_COUNT = 32,  /* where the per-tile record offsets start */
 };
 
 /* record fields: r[R_*], r = p + p[H_COUNT + tile] */

@@ -21,7 +21,7 @@ void chipemu_kernel_at_kv(chipemu_ctx *ctx, int64_t tile, int64_t step, const in
     }
     for (int64_t i = 0; i < r[R_N_BLOCKS] * per; i++) {
         host_read(ctx, p[H_KV_HOST], r[R_KV_HOST_OFF] + i * sb, p[H_W_BUF], 0, sb);
-        dimc_load(ctx, i, p[H_W_BUF], 0, 0, p[H_ROWS], p[H_KV_FMT]);
+        dimc_load(ctx, p[H_SLOT_BASE] + i, p[H_W_BUF], 0, 0, p[H_ROWS], p[H_KV_FMT]);
     }
 }
 
@@ -58,12 +58,13 @@ static void block(chipemu_ctx *ctx, const int64_t *p, int64_t u, int64_t i, int6
     int64_t mq = p[H_CHUNK_ROWS], bk = p[H_BLOCK_KEYS], C = p[H_COLS], vs = p[H_V_SPLITS];
     int64_t ds = p[H_D_SPLITS], qrb = p[H_Q_ROW_BYTES], sb = p[H_SLOT_BYTES];
     int64_t per = ds + vs, n = mcc * bk;
+    int64_t s0 = p[H_SLOT_BASE] + i * per;                 /* the block's first DIMC slot */
     int64_t V = p[H_VEC_BUF], PART = p[H_PART_BUF], S = p[H_S_BUF], W = p[H_W_BUF];
     int vector = p[H_VECTOR] == 1;
     if (vector)                                            /* S = Q K^T on the vector unit */
         vec_dot(ctx, p[H_Q_BUF], u * mq * qrb, W, 2 * i * sb, S, 0, mcc, bk, qrb / 4, 0);
     for (int64_t sd = 0; sd < (vector ? 0 : ds); sd++)
-        dimc_mvm(ctx, 0, i * per + sd, p[H_Q_BUF], ((u * ds + sd) * mq) * qrb, S, 0, mcc,
+        dimc_mvm(ctx, 0, s0 + sd, p[H_Q_BUF], ((u * ds + sd) * mq) * qrb, S, 0, mcc,
                  p[H_ROWS], p[H_FMT], sd > 0 ? 1 : 0);
     if (code >= 2) vec_add(ctx, S, 0, p[H_BIAS_BUF], (code - 2) * mq * bk * 4, S, 0, n);
     vec_row_max(ctx, S, 0, V, V_MB * mq * 4, n, bk);
@@ -94,7 +95,7 @@ static void block(chipemu_ctx *ctx, const int64_t *p, int64_t u, int64_t i, int6
     else
         vec_convert(ctx, S, 0, p[H_P_BUF], 0, n, bk, p[H_FMT], FP32);
     for (int64_t t = 0; t < (vector ? 0 : vs); t++)
-        dimc_mvm(ctx, 0, i * per + ds + t, p[H_P_BUF], 0, PART, (2 + t * C) * mcc * 4, mcc, bk,
+        dimc_mvm(ctx, 0, s0 + ds + t, p[H_P_BUF], 0, PART, (2 + t * C) * mcc * 4, mcc, bk,
                  p[H_FMT], first ? 0 : 1);
     vec_copy(ctx, V, V_MN * mq * 4, PART, 0, mcc);
 }
