@@ -177,6 +177,13 @@ class Machine:
         self.step += 1
         return ne
 
+    def clear_log(self) -> None:
+        """Forget the events so far and number supersteps from 0 again (the state stays): the
+        next Result times only what follows, from an idle device, and a step that repeats an
+        earlier one logs exactly the same records (timing reuse, engine/reuse.py)."""
+        self.state.clear_log()
+        self.step = 0
+
     def _check_tiles(self, tiles):
         try:
             t = np.asarray(list(tiles) if not isinstance(tiles, np.ndarray) else tiles)

@@ -27,6 +27,8 @@ from chipemu.kernels.glu import api as glu_api, data as glu_data
 from chipemu.kernels.glu.params import ACTS
 from chipemu.kernels.glu.plan import plan_glu
 from chipemu.kernels.move import MOVE_RUN, Moves
+from chipemu.kernels.residual import api as res_api, data as res_data
+from chipemu.kernels.residual.plan import plan_residual
 from chipemu.kernels.rmsnorm import api as rms_api, data as rms_data
 from chipemu.kernels.rmsnorm.plan import plan_rmsnorm
 from chipemu.kernels.scaffold import Run, shape_of
@@ -54,7 +56,7 @@ class PlacedOp:
     plan: object
     bufs: dict
     opts: dict
-    load: Result
+    load: Result | None             # the constants' one load (None: the op has none)
     card: object = field(repr=False)
 
     @property
@@ -88,9 +90,18 @@ def _glu_params(plan, n_tiles, bufs, opts):
     return glu_data.params(plan, n_tiles, bufs, ACTS.index(opts["act"]))
 
 
+def _residual_setup(plan, timing):
+    return {}, res_data.constant_data(plan)
+
+
+def _residual_params(plan, n_tiles, bufs, opts):
+    return res_data.params(plan, n_tiles, bufs)
+
+
 KINDS = {
     "rmsnorm": OpKind(rms_api.OP, plan_rmsnorm, _rms_params, _rms_setup),
     "glu": OpKind(glu_api.OP, plan_glu, _glu_params, _glu_setup),
+    "residual": OpKind(res_api.OP, plan_residual, _residual_params, _residual_setup),
 }
 
 class HostlessBufs(dict):
@@ -125,16 +136,18 @@ def place_op(card, name: str, kind: str, rows: int, cols: int, **kw) -> PlacedOp
         for t, a in sorted(per.items()):
             parts.append(np.ascontiguousarray(a, np.float32))
             at += parts[-1].nbytes
-    host = run.host(f"{name}:constants", None if card.timing else parts, at)
-    at = 0
-    for b, per in consts.items():
-        for t, a in sorted(per.items()):
-            moves.host_read(t, host, at, bufs[b], 0, a.nbytes)
-            at += a.nbytes
-    with run.phase("load"):
-        run.launch(MOVE_RUN, moves.tiles(), moves.params(dev.n_tiles), **moves.caps())
-    load = run.finish(plan=plan.to_dict())
-    mach.clear_log()
+    load = None                             # an op without constants loads nothing
+    if at:
+        host = run.host(f"{name}:constants", None if card.timing else parts, at)
+        at = 0
+        for b, per in consts.items():
+            for t, a in sorted(per.items()):
+                moves.host_read(t, host, at, bufs[b], 0, a.nbytes)
+                at += a.nbytes
+        with run.phase("load"):
+            run.launch(MOVE_RUN, moves.tiles(), moves.params(dev.n_tiles), **moves.caps())
+        load = run.finish(plan=plan.to_dict())
+        mach.clear_log()
     return PlacedOp(name, kind, rows, cols, plan, bufs, opts, load, card)
 
 
