@@ -44,6 +44,7 @@ class OpKind:
     params: Callable                 # params(plan, n_tiles, bufs, opts) -> int64 vector
     setup: Callable                  # setup(plan, timing, **kw) -> (opts, constants); in timing
                                      # mode the constants are zeros of the right sizes
+    call: tuple = ()                 # names of per-call keywords its params() reads
 
 
 @dataclass(frozen=True, eq=False)

@@ -171,9 +171,10 @@ class Program:
             compute_steps(self.run, plan, sz, p)
         return self._tensor(label, x.rows, w.n, matmul_blocks(plan, w.bufs["y"]))
 
-    def op(self, placed, *inputs, name: str | None = None) -> DeviceTensor:
+    def op(self, placed, *inputs, name: str | None = None, **call) -> DeviceTensor:
         """A placed layer op on device tensors (in the op's argument order): each input read in
-        place when it already has the op's layout, else moved into the op's own buffer."""
+        place when it already has the op's layout, else moved into the op's own buffer. call:
+        the op's per-call control data (e.g. RoPE's positions=), checked by its kind."""
         self._check_open()
         card = self.card
         placed = check_placed(card, placed)
@@ -193,7 +194,10 @@ class Program:
             else:
                 redistribute(t, dst, moves)
         kind = placed.kind
-        p = KINDS[kind].params(plan, card.device.n_tiles, HostlessBufs(bufs), placed.opts)
+        spec_kind = KINDS[kind]
+        args.no_extra(f"op {placed.name!r} ({kind})", call, spec_kind.call)
+        p = spec_kind.params(plan, card.device.n_tiles, HostlessBufs(bufs),
+                             {**placed.opts, **call})
         label = self._label(name or placed.name, kind)
         with self.run.phase(label):
             self._moves(moves)
