@@ -19,6 +19,8 @@ SMALL = {"matmul": ["--m", "4", "--k", "64", "--n", "16"],
          "rmsnorm": ["--rows", "4", "--hidden", "64"],
          "glu": ["--rows", "4", "--cols", "64"],
          "residual": ["--rows", "4", "--hidden", "64"],
+         "layernorm": ["--rows", "4", "--hidden", "64"],
+         "softmax": ["--rows", "4", "--cols", "64"],
          "attention": ["--batch", "1", "--heads", "2", "--kv-heads", "1", "--seq", "2",
                        "--kv-len", "20", "--head-dim", "16"]}
 KERNELS = sorted(commands())

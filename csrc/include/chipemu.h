@@ -749,6 +749,19 @@ CHIPEMU_API void chipemu_kernel_sr_load(chipemu_ctx *ctx, int64_t tile, int64_t 
                                         const int64_t *p);
 CHIPEMU_API void chipemu_kernel_sr_scale(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                          const int64_t *p);
+/* softmax tile kernels (csrc/kernels/softmax/tile.c) */
+CHIPEMU_API void chipemu_kernel_smx_load(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                         const int64_t *p);
+CHIPEMU_API void chipemu_kernel_smx_max(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                        const int64_t *p);
+CHIPEMU_API void chipemu_kernel_smx_max_reduce(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                               const int64_t *p);
+CHIPEMU_API void chipemu_kernel_smx_exp(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                        const int64_t *p);
+CHIPEMU_API void chipemu_kernel_smx_sum_reduce(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                               const int64_t *p);
+CHIPEMU_API void chipemu_kernel_smx_scale(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                          const int64_t *p);
 /* GENERATED END kernels */
 /* CDEF END */
 

@@ -103,6 +103,12 @@ static const struct { const char *name; nl_kernel_fn fn; } NL_KERNELS[] = {
     {"rms_reduce", chipemu_kernel_rms_reduce}, {"rms_apply", chipemu_kernel_rms_apply},
     {"glu_load", chipemu_kernel_glu_load}, {"move_run", chipemu_kernel_move_run}, {"glu_apply", chipemu_kernel_glu_apply},
     {"res_load", chipemu_kernel_res_load}, {"res_add", chipemu_kernel_res_add},
+    {"ln_load", chipemu_kernel_ln_load}, {"ln_sum", chipemu_kernel_ln_sum},
+    {"ln_mean", chipemu_kernel_ln_mean}, {"ln_center", chipemu_kernel_ln_center},
+    {"ln_var", chipemu_kernel_ln_var}, {"ln_apply", chipemu_kernel_ln_apply},
+    {"smx_load", chipemu_kernel_smx_load}, {"smx_max", chipemu_kernel_smx_max},
+    {"smx_max_reduce", chipemu_kernel_smx_max_reduce}, {"smx_exp", chipemu_kernel_smx_exp},
+    {"smx_sum_reduce", chipemu_kernel_smx_sum_reduce}, {"smx_scale", chipemu_kernel_smx_scale},
 };
 #define NL_N_KERNELS ((int)(sizeof NL_KERNELS / sizeof NL_KERNELS[0]))
 static const int64_t NL_ZEROS[512];           /* a zeroed parameter array, longer than any header */
