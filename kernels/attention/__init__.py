@@ -1,9 +1,10 @@
 """attention: prefill and decode attention with a KV cache, masks that skip work, GQA
 (docs/attention.md).
 
-Modules: api (attention), cache (KVCache and its decode step), plan, data, params (the tile
-parameter layouts, by name), tile (Numba twin of csrc/kernels/attention/tile.c), ref (the NumPy
-reference), run (CLI and demo entry points).
+Modules: api (attention), cache (KVCache and its decode step), placed (a KV cache on a card:
+its DIMC cells, first fit, place_kv_cache), plan, data, params (the tile parameter layouts, by
+name), tile (Numba twin of csrc/kernels/attention/tile.c), ref (the NumPy reference), run (CLI
+and demo entry points).
 """
 from chipemu.kernels.attention.api import attention
 from chipemu.kernels.attention.cache import KVCache

@@ -3,11 +3,12 @@
     cache = KVCache(k, v, max_len=4096)                      # prefill's K/V, written once
     r = attention(q_new, k_new, v_new, cache=cache)           # Sq new tokens per sequence
 
-The cache owns a Machine whose tiles keep K^T and V for up to `max_len` keys per sequence. A
-step appends the new tokens' keys and values — rewriting only the rows they change: the K^T
-slot of their key block (a new key is a column, so every row of the slot) and the block-scale
-group of V rows they fall in — then attends over each sequence's keys so far (the new tokens
-causally). Blocks past a sequence's length are skipped and cost nothing. Each step's Result is
+The cache keeps K^T and V for up to `max_len` keys per sequence in the DIMC slots of its region
+(default: the whole device) on its own Machine, or on a given one (a Card's: then it shares the
+device with placed weights, kernels/attention/placed.py). A step appends the new tokens' keys
+and values — rewriting only the rows they change: the K^T slot of their key block (a new key is
+a column, so every row of the slot) and the block-scale group of V rows they fall in — then
+attends over each sequence's keys so far (the new tokens causally). Blocks past a sequence's length are skipped and cost nothing. Each step's Result is
 timed on its own, from an idle device with the cache resident; `cache.fill` is the first write.
 """
 from __future__ import annotations
@@ -17,19 +18,51 @@ from dataclasses import replace
 import numpy as np
 
 from chipemu.emulator import args
-from chipemu.emulator.errors import CapacityError, ShapeError
+from chipemu.emulator.errors import CapacityError, ConfigError, ShapeError
+from chipemu.emulator.runtime import Machine
 from chipemu.emulator.runtime import budget
 from chipemu.emulator.numerics.formats import KIND_INT_TENSOR, get_format
 from chipemu.kernels.attention import data as D
 from chipemu.kernels.attention import steps as S
 from chipemu.kernels.attention.params import APPEND
-from chipemu.kernels.attention.plan import default_kv_fmt, plan_attention
+from chipemu.kernels.attention.plan import default_kv_fmt, plan_cache
 from chipemu.kernels.attention.tile import AT_APPEND
 from chipemu.kernels.blocks import pad2, w_blocks
+from chipemu.kernels.region import resolve_region
 from chipemu.kernels.scaffold import (Run, as_device, check_backend, check_mode, dimc_format,
                                      log_bytes, machine_for, shape_of, strict_keywords)
 
 __all__ = ["KVCache"]
+
+
+def _modes(machine, dev, mode, backend):
+    """(mode, backend): the machine's when one is given (the arguments None or the same; the
+    machine one of `dev`), else the arguments' (None: functional, c)."""
+    if machine is None:
+        return (check_mode("functional" if mode is None else mode),
+                check_backend("c" if backend is None else backend))
+    if not isinstance(machine, Machine):
+        raise ConfigError(f"machine={args.show(machine)} ({type(machine).__name__}); allowed: "
+                          f"None or a chipemu Machine (e.g. a Card's)")
+    if machine.params != dev.engine_params():
+        raise ConfigError(f"machine= is not a machine of device {dev.name!r}; allowed: a "
+                          f"Machine made for the cache's device (pass device= its device)")
+    for name, value, own in (("mode", mode, machine.mode), ("backend", backend, machine.backend)):
+        if value is not None and value != own:
+            raise ConfigError(f"{name}={value!r} with machine=: the machine's is {own!r}; "
+                              f"allowed: None or {own!r}")
+    return machine.mode, machine.backend
+
+
+def _check_sram(machine, plan, dev):
+    """CapacityError, before any buffer exists, when the plan's SRAM buffers do not fit what
+    the machine's tiles have left."""
+    need = sum(-(-v // 64) * 64 for v in plan.sram.values())
+    free = dev.sram_buffer_bytes - -(-machine.sram_bytes_used // 64) * 64
+    if need > free:
+        raise CapacityError(f"a KV cache's buffers need {need} bytes of SRAM on every tile "
+                            f"({plan.sram}); {max(free, 0)} of {dev.sram_buffer_bytes} are free on "
+                            f"the machine ({machine.sram_bytes_used} in use)")
 
 
 class KVCache:
@@ -37,15 +70,24 @@ class KVCache:
     timing mode; L may be 0); lengths: valid keys per sequence, B integers in 0..L (default L
     for all); max_len: capacity in keys, an integer >= max(L, 1) (None: L); max_new: most new
     tokens per step, 1..max_len (None: min(16, max_len)); heads: query heads Hq, a multiple of
-    Hkv (None: Hkv). Every argument is checked, and the cache's host arrays and fill estimated
-    against the run budget, before anything is allocated."""
+    Hkv (None: Hkv). backend (None: "c"), mode (None: "functional").
+    machine: None (the cache makes its own Machine) or a Machine of `device` to live on (a
+    Card's): mode and backend are then the machine's (None, or the same); the cache allocates
+    its buffers there and clears the machine's log only around its own timed runs.
+    region: a Region (kernels/region.py) holding the cache's tiles and DIMC slots (None: the
+    whole device). placer: None, or a callable (a Card's, kernels/attention/placed.py) given
+    plan(region) -> the cache's layout plan in a region (or CapacityError), returning the Region
+    to use or raising to refuse; it replaces `region`.
+    Every argument is checked, the placer consulted, and the cache's host arrays and fill
+    estimated against the run budget, before anything is allocated."""
 
     @strict_keywords
     def __init__(self, k, v, *, max_len=None, lengths=None, max_new=None, heads=None,
-                 fmt="mxint8", kv_fmt=None, device=None, backend="c", mode="functional"):
+                 fmt="mxint8", kv_fmt=None, device=None, backend=None, mode=None, machine=None,
+                 region=None, placer=None):
         self.device = dev = as_device(device)
-        self.timing = check_mode(mode) == "timing"
-        self.backend = check_backend(backend)
+        mode, self.backend = _modes(machine, dev, mode, backend)
+        self.timing = mode == "timing"
         self.fmt = dimc_format(fmt, "fmt", dev)
         self.kv_fmt = dimc_format(kv_fmt if kv_fmt is not None else default_kv_fmt(self.fmt),
                                   "kv_fmt", dev)
@@ -56,15 +98,14 @@ class KVCache:
         self.b, self.hkv, l0, self.d = ks
         self._check_sizes(l0, max_len, max_new, heads)
         self.lengths = self._check_lengths(lengths, l0)
+        self.region = self._region(region, placer)
         bk = dev.tile.dimc.rows
-        self.plan = plan_attention(self.b, self.hq, self.hkv, self.max_new, self.max_len, self.d,
-                                   self.fmt, dev, kv_fmt=self.kv_fmt, max_replicas=1,
-                                   mask_info=self._mask_info(self.max_new, bk))
-        if self.plan.path != "dimc":
+        self.plan = p = self._plan(self.region, status=self._status(self.max_new, bk))
+        if p.path != "dimc":
             raise CapacityError(f"a KV cache of {self.max_len} keys x head_dim {self.d} for "
-                                f"{self.plan.units} (batch, kv head) pairs does not fit the DIMC "
-                                f"arrays of {dev.name!r}; the cache keeps K/V in the arrays")
-        p = self.plan
+                                f"{p.units} (batch, kv head) pairs does not fit the DIMC arrays "
+                                f"of {dev.name!r}{self._where()}; the cache keeps K/V in the "
+                                f"arrays")
         self.units = p.units
         self.tiles = D.tile_tables(p, self._keep(self.max_new))
         self.offs, sizes = S.offsets(p, self.tiles, p.blocks_per_tile)
@@ -72,7 +113,9 @@ class KVCache:
         budget.check(f"a KV cache of max_len={self.max_len} on {dev.name!r}", events=fill,
                      host_bytes=self._copy_bytes() + S.host_bytes(p, dev, sizes, self.timing)
                      + log_bytes(fill))
-        self.machine = mach = machine_for(dev, mode=mode, backend=backend)
+        if machine is not None:
+            _check_sram(machine, p, dev)
+        self.machine = mach = machine or machine_for(dev, mode=mode, backend=self.backend)
         if not self.timing:
             self._k = np.zeros((p.units, self.max_len, self.d), np.float32)
             self._v = np.zeros((p.units, self.max_len, self.d), np.float32)
@@ -84,7 +127,25 @@ class KVCache:
         self.bufs = S.alloc(mach, p, sizes, self.timing)
         self.fill = self._write_initial()
 
-    # ---- argument checks ----
+    # ---- argument checks, the region ----
+    def _plan(self, region, status=None):
+        return plan_cache(self.b, self.hq, self.hkv, self.d, self.max_len, self.max_new, self.fmt,
+                          self.kv_fmt, self.device, region=region, status=status)
+
+    def _region(self, region, placer):
+        """The region: given, None (the whole device) or the placer's pick."""
+        if placer is None:
+            return resolve_region(region, self.device)
+        if region is not None:
+            raise ConfigError(f"region={args.show(region)} with a placer: the placer picks the "
+                              f"region; allowed: one of them")
+        if not callable(placer):
+            raise ConfigError(f"placer={args.show(placer)}; allowed: None or a callable")
+        return resolve_region(placer(self._plan), self.device)
+
+    def _where(self):
+        return "" if self.region.is_whole(self.device) else f" (region: {self.region.describe()})"
+
     def _check_sizes(self, l0, max_len, max_new, heads):
         """heads, max_len and max_new checked (ShapeError / CapacityError naming them), then the
         host arrays they imply (the keep mask, the K/V copies) against the run budget."""
@@ -137,10 +198,9 @@ class KVCache:
         keep = np.broadcast_to(keep[:, None, None], (self.b, self.hkv, g, sq, self.max_len))
         return keep.reshape(self.b * self.hkv, g * sq, self.max_len)
 
-    def _mask_info(self, sq, bk):
-        return lambda mq, members, bpt, reps: (
-            D.mask_info(self._keep(sq), bk, -(-self.max_len // bk))(mq, members, bpt, reps)[0],
-            2 * -(-sq // bk) + 2)
+    def _status(self, sq, bk):
+        return lambda mq, members, bpt, reps: D.mask_info(
+            self._keep(sq), bk, -(-self.max_len // bk))(mq, members, bpt, reps)[0]
 
     # ---- K/V bytes ----
     def _slots(self, u, j):
@@ -176,9 +236,10 @@ class KVCache:
         return self._run_writes(writes, "fill")
 
     def _run_writes(self, writes, phase):
-        """at_append for `writes` as the first write (phase "fill"): timed on its own, then the
-        log is cleared."""
+        """at_append for `writes` as the first write (phase "fill"): timed on its own (the log
+        cleared before and after, as a Card times its steps)."""
         run = Run("kv_cache_" + phase, self.device, machine=self.machine)
+        self.machine.clear_log()
         with run.phase(phase):
             self._launch_writes(run, writes)
         r = run.finish(plan=self.plan.to_dict())
@@ -248,6 +309,7 @@ class KVCache:
             raise CapacityError("this step needs more mask-bias blocks than the cache reserved")
         most = max(len(w) for w in self.append_writes(sq, refresh=False).values())
         run.start(events=2 * most * len(tiles) + S.compute_events(plan, sorted(tiles)))
+        mach.clear_log()                    # timed on its own, from an idle device
         step0 = mach.step
         try:
             return self._run_step(run, plan, tiles, sq, qa, ka, va, scale)

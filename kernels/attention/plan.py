@@ -34,7 +34,8 @@ from chipemu.emulator.errors import CapacityError, FormatError, ShapeError
 from chipemu.emulator.numerics.formats import get_format
 from chipemu.kernels.region import Region, resolve_region
 
-__all__ = ["AttentionPlan", "plan_attention", "default_kv_fmt", "merge_script", "zigzag", "MAX_REPLICAS"]
+__all__ = ["AttentionPlan", "plan_attention", "plan_cache", "default_kv_fmt", "merge_script",
+           "zigzag", "MAX_REPLICAS"]
 
 MAX_REPLICAS = 16
 ALIGN = 64
@@ -256,3 +257,22 @@ def plan_attention(b, hq, hkv, sq, skv, d, fmt, device, mask_info=None, mq=None,
         q_row_bytes=qrb, p_row_bytes=prb, slot_bytes=sb, n_bias=n_bias, sram=s, status=status,
         slots=slots, slot_base=reg.s0, chiplet_ids=reg.chiplets, tile_ids=reg.tiles,
         device_tiles_per_chiplet=device.tiles_per_chiplet)
+
+
+def plan_cache(b, hq, hkv, d, max_len, max_new, fmt, kv_fmt, device, region=None,
+               status=None) -> AttentionPlan:
+    """The plan of a KV cache (kernels/attention/cache.py): max_len keys, up to max_new query
+    tokens per step, one copy of the keys (no replicas), room for 2 ceil(max_new / R) + 2 bias
+    blocks per tile. status(mq, members, blocks_per_tile, replicas) -> uint8 [units, chunks, kb]
+    (the mask_info of plan_attention without n_bias); None: every block computed, the cache's
+    layout only (its tiles, slots and buffers do not depend on it): cheap, for a region search."""
+    bk = device.tile.dimc.rows
+    n_bias = 2 * -(-max_new // bk) + 2
+    units, kb, nq = b * hkv, -(-max_len // bk), (hq // hkv) * max_new
+
+    def info(mq, members, bpt, reps):
+        if status is None:
+            return np.ones((units, -(-nq // mq), kb), np.uint8), n_bias
+        return status(mq, members, bpt, reps), n_bias
+    return plan_attention(b, hq, hkv, max_new, max_len, d, fmt, device, kv_fmt=kv_fmt,
+                          max_replicas=1, mask_info=info, region=region)

@@ -48,7 +48,7 @@ def alloc(mach, plan, sizes, timing):
                       np.full(plan.mq, np.finfo(np.float32).tiny, np.float32)])
     bufs["const_host"] = (mach.alloc_host("const", nbytes=const.nbytes) if timing
                           else mach.alloc_host("const", const))
-    mach.reserve_sram(sum(plan.sram.values()))
+    mach.reserve_sram(mach.sram_bytes_used + sum(plan.sram.values()))   # after what is there
     for name, nbytes in plan.sram.items():
         if nbytes:
             bufs[name] = mach.alloc_sram(name, nbytes)
