@@ -17,8 +17,8 @@ from typing import Callable, Mapping
 __all__ = ["Kernel", "CliOption", "REGISTERED", "kernels", "commands", "cli_options"]
 
 # the kernel folders of chipemu.kernels, in the order `chipemu run list` shows them
-REGISTERED = ("matmul", "attention", "microbench", "scale_rows", "rmsnorm", "glu", "move", "residual",
-              "softmax")
+REGISTERED = ("matmul", "attention", "microbench", "scale_rows", "rmsnorm", "glu", "move",
+              "residual", "layernorm", "softmax")
 
 
 @dataclass(frozen=True)

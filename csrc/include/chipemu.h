@@ -713,6 +713,19 @@ CHIPEMU_API void chipemu_kernel_glu_load(chipemu_ctx *ctx, int64_t tile, int64_t
                                          const int64_t *p);
 CHIPEMU_API void chipemu_kernel_glu_apply(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                           const int64_t *p);
+/* layernorm tile kernels (csrc/kernels/layernorm/tile.c) */
+CHIPEMU_API void chipemu_kernel_ln_load(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                        const int64_t *p);
+CHIPEMU_API void chipemu_kernel_ln_sum(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                       const int64_t *p);
+CHIPEMU_API void chipemu_kernel_ln_mean(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                        const int64_t *p);
+CHIPEMU_API void chipemu_kernel_ln_center(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                          const int64_t *p);
+CHIPEMU_API void chipemu_kernel_ln_var(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                       const int64_t *p);
+CHIPEMU_API void chipemu_kernel_ln_apply(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                         const int64_t *p);
 /* matmul tile kernels (csrc/kernels/matmul/tile.c) */
 CHIPEMU_API void chipemu_kernel_mm_load(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                         const int64_t *p);
