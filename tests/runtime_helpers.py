@@ -63,6 +63,10 @@ class Prog:
         return self._add(T.P_VEC_DOT, tile, a_buf, a_off, b_buf, b_off, dst_buf, dst_off, rows_a,
                          rows_b, row_len, acc)
 
+    def vec_col_argmax(self, a_buf, a_off, b_buf, b_off, dst_buf, dst_off, n, row_len, tile=-1):
+        return self._add(T.P_VEC_COL_ARGMAX, tile, a_buf, a_off, b_buf, b_off, dst_buf, dst_off,
+                         n, row_len)
+
     def convert(self, src_buf, src_off, dst_buf, dst_off, n, row_len, fmt_to, fmt_from, tile=-1):
         return self.vec("convert", src_buf, src_off, dst_buf, dst_off, n, row_len,
                         fmt_code(fmt_to), fmt_code(fmt_from), tile=tile)

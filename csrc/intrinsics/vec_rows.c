@@ -1,5 +1,5 @@
 /* vec_rows.c — the C twin of emulator/intrinsics/vec_rows.py: row-broadcast add/mul (vec_add_rows,
- * vec_mul_rows) and dot products (vec_dot) on the vector unit. Shape, range, alignment and overlap
+ * vec_mul_rows), dot products (vec_dot) and the column argmax (vec_col_argmax) on the vector unit. Shape, range, alignment and overlap
  * checks run in the same order, with the same ids, as the Numba twin's (docs/intrinsics.md).
  */
 #include "intrinsics/vec.h"
@@ -118,5 +118,52 @@ int32_t chipemu_in_vec_dot(chipemu_ctx *ctx, int64_t a_buf, int64_t a_off, int64
     core_set_range(&e->dst, dst_buf, dst_off, dlen);
     e->flags = CHIPEMU_FLAG_DOT | (accumulate ? CHIPEMU_FLAG_ACCUMULATE : 0);
     core_commit(ctx, e, CHIPEMU_OP_VEC, -1, -1, 0, 2 * rows_a * rows_b * row_len, row_len, CHIPEMU_VOP_MUL);
+    return CHIPEMU_OK;
+}
+
+/* ---- vec_col_argmax: dst[c] = b[k*row_len + c], k the first row of column c's maximum ----
+ * A NaN ranks above every number (the first NaN wins), otherwise IEEE order (-0 == +0), ties to
+ * the smaller row; b's words are copied as they are (int32 ids, or a itself for the maximum).
+ * Logged as the row_max kind (the engine costs the n compares as a row maximum's) with
+ * b = row_len, src1 the b words and CHIPEMU_FLAG_ARGMAX. */
+int32_t chipemu_in_vec_col_argmax(chipemu_ctx *ctx, int64_t a_buf, int64_t a_off, int64_t b_buf,
+                                  int64_t b_off, int64_t dst_buf, int64_t dst_off, int64_t n,
+                                  int64_t row_len) {
+    const int64_t in = CHIPEMU_IN_VEC_COL_ARGMAX;
+    int32_t st = core_enter(ctx);
+    if (st != CHIPEMU_OK) return st;
+    if (!rows_shape(ctx, in, n, row_len)) return CHIPEMU_ERR_KERNEL;
+    int64_t len = 4 * n, dlen = 4 * row_len;
+    /* dst disjoint from both: a column's result would overwrite values other columns still
+     * compare; a and b are only read, so they may overlap (b = a gives the maxima) */
+    if (!three(ctx, in, a_buf, a_off, len, b_buf, b_off, len, dst_buf, dst_off, dlen, 0))
+        return CHIPEMU_ERR_KERNEL;
+    chipemu_event *e = core_event(ctx, in);
+    if (e == NULL) return CHIPEMU_ERR_KERNEL;
+    if (core_functional(ctx)) {
+        const float *a = (const float *)(const void *)core_sram(ctx, a_buf, a_off);
+        const uint32_t *b = (const uint32_t *)(const void *)core_sram(ctx, b_buf, b_off);
+        uint32_t *d = (uint32_t *)(void *)core_sram(ctx, dst_buf, dst_off);
+        int64_t rows = n / row_len;
+        for (int64_t c = 0; c < row_len; c++) {
+            float best = a[c];
+            int64_t k = 0;
+            for (int64_t r = 1; r < rows; r++) {
+                if (best != best) break;                    /* a NaN is never beaten */
+                float v = a[r * row_len + c];
+                if (v != v || v > best) {
+                    best = v;
+                    k = r;
+                }
+            }
+            d[c] = b[k * row_len + c];
+        }
+    }
+    core_clear(e);
+    core_set_range(&e->src0, a_buf, a_off, len);
+    core_set_range(&e->src1, b_buf, b_off, len);
+    core_set_range(&e->dst, dst_buf, dst_off, dlen);
+    e->flags = CHIPEMU_FLAG_ARGMAX;
+    core_commit(ctx, e, CHIPEMU_OP_VEC, -1, -1, 0, n, row_len, CHIPEMU_VOP_ROW_MAX);
     return CHIPEMU_OK;
 }

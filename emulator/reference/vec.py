@@ -5,11 +5,12 @@ vec_add_rows / vec_mul_rows, where a holds rows of row_len values and b one valu
 result is one IEEE float32 operation (NumPy never contracts) and a NaN result is stored as the
 canonical quiet NaN 0x7FC00000 (docs/intrinsics.md), so results never depend on which NaN the
 hardware would propagate. `dot(a, b, rows_a, rows_b, row_len, dst_old=None)`: vec_dot, the
-products and sums in the intrinsic's order. Imports neither Numba nor the native module.
+products and sums in the intrinsic's order. `col_argmax(a, b, row_len)`: vec_col_argmax, b's
+32-bit words at each column's first maximum of a. Imports neither Numba nor the native module.
 """
 import numpy as np
 
-__all__ = ["QNAN", "canonical", "add", "mul", "add_rows", "mul_rows", "dot"]
+__all__ = ["QNAN", "canonical", "add", "mul", "add_rows", "mul_rows", "dot", "col_argmax"]
 
 QNAN = np.uint32(0x7FC00000).view(np.float32)
 
@@ -78,3 +79,21 @@ def dot(a, b, rows_a, rows_b, row_len, dst_old=None):
                 raise ValueError(f"dst_old needs {rows_a * rows_b} values; got {old.size}")
             s = old.reshape(rows_a, rows_b) + s
     return canonical(s).ravel()
+
+
+def col_argmax(a, b, row_len):
+    """vec_col_argmax: uint32 [row_len], dst[c] = the 32-bit word b[k, c] of the [n / row_len,
+    row_len] matrices a (float32) and b (any 32-bit words), where k is the first row holding
+    column c's maximum of a: the first NaN if the column has one (NaN ranks above every number),
+    else the first row equal (IEEE ==, so -0 == +0) to the column's maximum."""
+    a = _f32(a)
+    b = np.ascontiguousarray(b).ravel()
+    if b.dtype.itemsize != 4 or row_len < 1 or a.size % row_len or b.size != a.size:
+        raise ValueError(f"a ({a.size} values) and b ({b.size} values of {b.dtype}) must be the "
+                         f"same number of 32-bit words, a multiple of row_len={row_len}")
+    x = a.reshape(-1, row_len)
+    words = b.view(np.uint32).reshape(-1, row_len)
+    nan = np.isnan(x)
+    top = np.where(nan, -np.inf, x).max(axis=0)
+    k = np.where(nan.any(axis=0), nan.argmax(axis=0), (x == top).argmax(axis=0))
+    return words[k, np.arange(row_len)].copy()

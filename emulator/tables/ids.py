@@ -119,6 +119,7 @@ FLAGS = Ids("CHIPEMU_FLAG_", "event flags", (
     Id("accumulate", 1, "DIMC_MVM: y += x.W (y is read too)"),
     Id("row_broadcast", 2, "VEC add/mul: src1 holds one value per row of b elements"),
     Id("dot", 4, "VEC mul kind: dst = src0 . src1^T over rows of b elements"),
+    Id("argmax", 8, "VEC row_max kind: dst[c] = src1 at column c's first maximum of src0"),
 ), count=None)
 
 UNITS = Ids("CHIPEMU_UNIT_", "units of a tile (event field unit: which instance of the op's unit "
@@ -261,6 +262,7 @@ IN = Ids("CHIPEMU_IN_", "intrinsic ids in error reports; a vector op is CHIPEMU_
     ("vec_add_rows", "row-broadcast add/mul: ids of their own, since they log"),
     ("vec_mul_rows", "  the plain add/mul kind and IN_VEC + kind is vec_add's"),
     ("vec_dot", "dot products: logs the mul kind, so an id of its own too"),
+    ("vec_col_argmax", "column argmax: logs the row_max kind, so an id of its own too"),
 ))
 
 BT = Ids("CHIPEMU_BT_", "the runtime's buffer table: bufs[id * CHIPEMU_BT_COUNT + CHIPEMU_BT_*]", seq(

@@ -37,6 +37,7 @@ NL_BINARY(vec_mul, chipemu_in_vec_mul)
 NL_BINARY(vec_max, chipemu_in_vec_max)
 NL_ROWS(vec_add_rows, chipemu_in_vec_add_rows)
 NL_ROWS(vec_mul_rows, chipemu_in_vec_mul_rows)
+NL_ROWS(vec_col_argmax, chipemu_in_vec_col_argmax)
 NL_REDUCE(vec_row_sum, chipemu_in_vec_row_sum)
 NL_REDUCE(vec_row_max, chipemu_in_vec_row_max)
 NL_UNARY(dram_read, chipemu_in_dram_read)
@@ -72,6 +73,7 @@ static const nl_intrinsic NL_INTRINSICS[] = {
     {"vec_add_rows", 8, {0, 0, 0, 64, 1, 0, 8, 4}, nl_vec_add_rows},
     {"vec_mul_rows", 8, {0, 0, 0, 64, 1, 0, 8, 4}, nl_vec_mul_rows},
     {"vec_dot", 10, {0, 0, 0, 64, 1, 0, 2, 2, 4, 0}, nl_vec_dot},
+    {"vec_col_argmax", 8, {0, 0, 0, 64, 1, 0, 8, 4}, nl_vec_col_argmax},
     {"vec_row_sum", 6, {0, 0, 1, 0, 8, 4}, nl_vec_row_sum},
     {"vec_row_max", 6, {0, 0, 1, 0, 8, 4}, nl_vec_row_max},
     {"vec_convert", 8, {0, 0, 1, 0, 32, 32, CHIPEMU_FMT_MXINT8, CHIPEMU_FMT_FP32}, nl_vec_convert},

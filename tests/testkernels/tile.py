@@ -18,6 +18,7 @@ PROGRAM interprets a list of intrinsic calls held in its params, so tests drive 
                     dst_off, n, row_len (a code of its own: their events carry the add/mul kind)
      10 vec_dot     a_buf, a_off, b_buf, b_off, dst_buf, dst_off, rows_a, rows_b, row_len,
                     accumulate
+     11 vec_col_argmax  a_buf, a_off, b_buf, b_off, dst_buf, dst_off, n, row_len
 
 GEMV, MVM_LOOP and EMPTY are ordinary kernels (see their docstrings).
 """
@@ -26,9 +27,9 @@ import numpy as np
 from chipemu.emulator._jit import jit
 from chipemu.emulator.intrinsics import (barrier, dimc_load, dimc_mvm, dram_read, dram_write,
                                          host_read, n_tiles, send, vec_add, vec_add_rows,
-                                         vec_convert, vec_copy, vec_dot, vec_exp, vec_max, vec_mul,
-                                         vec_mul_rows, vec_reciprocal, vec_row_max, vec_row_sum,
-                                         vec_rsqrt)
+                                         vec_col_argmax, vec_convert, vec_copy, vec_dot, vec_exp,
+                                         vec_max, vec_mul, vec_mul_rows, vec_reciprocal,
+                                         vec_row_max, vec_row_sum, vec_rsqrt)
 from chipemu.emulator.intrinsics.core import CTX_DEV, DEV_ENGINES
 from chipemu.emulator.runtime import TileKernel
 
@@ -36,11 +37,11 @@ from testkernels.build import address
 
 __all__ = ["EMPTY", "PROGRAM", "GEMV", "MVM_LOOP", "P_WIDTH", "P_DIMC_LOAD", "P_DIMC_MVM", "P_VEC",
            "P_SEND", "P_DRAM_READ", "P_DRAM_WRITE", "P_HOST_READ", "P_BARRIER", "P_VEC_ROWS",
-           "P_VEC_DOT"]
+           "P_VEC_DOT", "P_VEC_COL_ARGMAX"]
 
 P_WIDTH = 12
 (P_DIMC_LOAD, P_DIMC_MVM, P_VEC, P_SEND, P_DRAM_READ, P_DRAM_WRITE, P_HOST_READ,
- P_BARRIER, P_VEC_ROWS, P_VEC_DOT) = range(1, 11)
+ P_BARRIER, P_VEC_ROWS, P_VEC_DOT, P_VEC_COL_ARGMAX) = range(1, 12)
 
 
 @jit
@@ -117,6 +118,8 @@ def program(ctx, tile, step, p):
                 vec_mul_rows(ctx, a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8])
         elif code == P_VEC_DOT:
             vec_dot(ctx, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9])
+        elif code == P_VEC_COL_ARGMAX:
+            vec_col_argmax(ctx, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7])
 
 
 @jit
