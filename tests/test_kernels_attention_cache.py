@@ -93,3 +93,23 @@ def test_cache_bad_input():
         attention((B, H, 16, D), (B, HKV, 16, D), (B, HKV, 16, D), cache=cache)
     with pytest.raises(CapacityError, match="max_len"):
         KVCache((1, 1, 300, 64), (1, 1, 300, 64), max_len=200, device="tiny", mode="timing")
+
+
+@pytest.mark.parametrize("backend", ["c", "numba"])
+def test_a_step_with_more_query_rows_than_a_chunk_runs_every_chunk(backend):
+    # G = 4 heads x 16 new tokens = 64 query rows per unit, in chunks of 32: two rounds
+    rng = np.random.default_rng(3)
+    k = rng.standard_normal((1, 2, 60, D), dtype=np.float32)
+    v = rng.standard_normal((1, 2, 60, D), dtype=np.float32)
+    cache = KVCache(k, v, max_len=ML, heads=8, device="tiny", backend=backend)
+    q = rng.standard_normal((1, 8, 16, D), dtype=np.float32)
+    kn = rng.standard_normal((1, 2, 16, D), dtype=np.float32)
+    vn = rng.standard_normal((1, 2, 16, D), dtype=np.float32)
+    r = attention(q, kn, vn, cache=cache)
+    assert (r.plan["mq"], r.plan["chunks"], r.plan["rounds"]) == (32, 2, 2)
+    fk, fv = np.zeros((1, 2, ML, D), np.float32), np.zeros((1, 2, ML, D), np.float32)
+    fk[:, :, :60], fv[:, :, :60] = k, v
+    fk[:, :, 60:76], fv[:, :, 60:76] = kn, vn
+    keep = np.arange(ML)[None, None, None, :] < (61 + np.arange(16))[None, None, :, None]
+    ref = attention_reference(q, fk, fv, r.plan, attn_mask=keep, device=r.device)
+    assert np.array_equal(_bits(r.output), _bits(ref))

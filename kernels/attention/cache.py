@@ -303,7 +303,8 @@ class KVCache:
         scale = float(1.0 / np.sqrt(self.d) if scale is None else scale)
         keep = self._keep(sq)
         status = D.mask_info(keep, p0.bk, p0.kb)(p0.mq, p0.members, p0.blocks_per_tile, 1)[0]
-        plan = replace(p0, sq=sq, nq=p0.group * sq, chunks=1, status=status)
+        nq = p0.group * sq                  # more rows than a chunk: several rounds
+        plan = replace(p0, sq=sq, nq=nq, chunks=-(-nq // p0.mq), status=status)
         tiles = D.tile_tables(plan, keep)
         if max(len(t[4]) for t in tiles.values()) > max(1, p0.n_bias):
             raise CapacityError("this step needs more mask-bias blocks than the cache reserved")
