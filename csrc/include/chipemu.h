@@ -715,6 +715,9 @@ CHIPEMU_API void chipemu_kernel_at_step(chipemu_ctx *ctx, int64_t tile, int64_t 
 /* barrier tile kernels (csrc/kernels/barrier/tile.c) */
 CHIPEMU_API void chipemu_kernel_mb_barrier_all(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                                const int64_t *p);
+/* embedding tile kernels (csrc/kernels/embedding/tile.c) */
+CHIPEMU_API void chipemu_kernel_emb_gather(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                           const int64_t *p);
 /* glu tile kernels (csrc/kernels/glu/tile.c) */
 CHIPEMU_API void chipemu_kernel_glu_load(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                          const int64_t *p);

@@ -106,6 +106,7 @@ static const struct { const char *name; nl_kernel_fn fn; } NL_KERNELS[] = {
     {"ln_load", chipemu_kernel_ln_load}, {"ln_sum", chipemu_kernel_ln_sum},
     {"ln_mean", chipemu_kernel_ln_mean}, {"ln_center", chipemu_kernel_ln_center},
     {"ln_var", chipemu_kernel_ln_var}, {"ln_apply", chipemu_kernel_ln_apply},
+    {"emb_gather", chipemu_kernel_emb_gather},
     {"smx_load", chipemu_kernel_smx_load}, {"smx_max", chipemu_kernel_smx_max},
     {"smx_max_reduce", chipemu_kernel_smx_max_reduce}, {"smx_exp", chipemu_kernel_smx_exp},
     {"smx_sum_reduce", chipemu_kernel_smx_sum_reduce}, {"smx_scale", chipemu_kernel_smx_scale},
