@@ -703,6 +703,13 @@ CHIPEMU_API int32_t chipemu_in_barrier(chipemu_ctx *ctx, const int64_t *group, i
  * csrc/intrinsics/core.h.
  * p's length is not known to C: the words past the header are trusted as the plan laid them out. */
 /* GENERATED BEGIN kernels (from csrc/kernels/<kernel>/tile.c; csrc/gen_tables.py) */
+/* argmax tile kernels (csrc/kernels/argmax/tile.c) */
+CHIPEMU_API void chipemu_kernel_amx_load(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                         const int64_t *p);
+CHIPEMU_API void chipemu_kernel_amx_local(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                          const int64_t *p);
+CHIPEMU_API void chipemu_kernel_amx_pick(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                         const int64_t *p);
 /* attention tile kernels (csrc/kernels/attention/tile.c) */
 CHIPEMU_API void chipemu_kernel_at_kv(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                       const int64_t *p);

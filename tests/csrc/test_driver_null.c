@@ -110,6 +110,8 @@ static const struct { const char *name; nl_kernel_fn fn; } NL_KERNELS[] = {
     {"smx_load", chipemu_kernel_smx_load}, {"smx_max", chipemu_kernel_smx_max},
     {"smx_max_reduce", chipemu_kernel_smx_max_reduce}, {"smx_exp", chipemu_kernel_smx_exp},
     {"smx_sum_reduce", chipemu_kernel_smx_sum_reduce}, {"smx_scale", chipemu_kernel_smx_scale},
+    {"amx_load", chipemu_kernel_amx_load}, {"amx_local", chipemu_kernel_amx_local},
+    {"amx_pick", chipemu_kernel_amx_pick},
 };
 #define NL_N_KERNELS ((int)(sizeof NL_KERNELS / sizeof NL_KERNELS[0]))
 static const int64_t NL_ZEROS[512];           /* a zeroed parameter array, longer than any header */
