@@ -13,7 +13,8 @@ from chipemu.emulator.tables import event as _event, ids as _ids
 
 __all__ = ["SCHEMA_VERSION", "NO_BUF", "OPS", "OP_NAMES", "VOPS", "VOP_NAMES", "UNITS",
            "BUF_SRAM", "BUF_DRAM", "BUF_HOST", "FLAG_ACCUMULATE", "FLAG_ROW_BROADCAST",
-           "FLAG_DOT", "FLAG_ARGMAX", "RANGE_DTYPE", "EVENT_DTYPE", "BUFFER_DTYPE", "EventLog"]
+           "FLAG_DOT", "FLAG_ARGMAX", "FLAG_WEIGHTS", "RANGE_DTYPE", "EVENT_DTYPE", "BUFFER_DTYPE",
+           "EventLog"]
 
 SCHEMA_VERSION = _ids.VERSIONS["event_schema_version"]
 NO_BUF = _event.NO_BUF
@@ -24,8 +25,8 @@ VOPS = _ids.VOPS.mapping()               # {"copy": 0, ...}
 VOP_NAMES = {v: k for k, v in VOPS.items()}
 UNITS = _ids.UNITS.mapping()
 BUF_SRAM, BUF_DRAM, BUF_HOST = (_ids.BUF_KINDS[k] for k in ("sram", "dram", "host"))
-FLAG_ACCUMULATE, FLAG_ROW_BROADCAST, FLAG_DOT, FLAG_ARGMAX = (
-    _ids.FLAGS[k] for k in ("accumulate", "row_broadcast", "dot", "argmax"))
+FLAG_ACCUMULATE, FLAG_ROW_BROADCAST, FLAG_DOT, FLAG_ARGMAX, FLAG_WEIGHTS = (
+    _ids.FLAGS[k] for k in ("accumulate", "row_broadcast", "dot", "argmax", "weights"))
 
 RANGE_DTYPE = _event.RANGE.dtype()
 EVENT_DTYPE = _event.EVENT.dtype()

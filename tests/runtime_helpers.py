@@ -67,6 +67,11 @@ class Prog:
         return self._add(T.P_VEC_COL_ARGMAX, tile, a_buf, a_off, b_buf, b_off, dst_buf, dst_off,
                          n, row_len)
 
+    def vec_convert_weights(self, src_buf, src_off, ld, lines, trans, dst_buf, dst_off, nrows,
+                            ncols, fmt, tile=-1):
+        return self._add(T.P_VEC_CONVERT_WEIGHTS, tile, src_buf, src_off, ld, lines, trans,
+                         dst_buf, dst_off, nrows, ncols, fmt_code(fmt))
+
     def convert(self, src_buf, src_off, dst_buf, dst_off, n, row_len, fmt_to, fmt_from, tile=-1):
         return self.vec("convert", src_buf, src_off, dst_buf, dst_off, n, row_len,
                         fmt_code(fmt_to), fmt_code(fmt_from), tile=tile)

@@ -154,6 +154,7 @@ CHIPEMU_API int32_t chipemu_vec_rsqrt(const float *x, float *y, int64_t n);
 #define CHIPEMU_FLAG_ROW_BROADCAST 2 /* VEC add/mul: src1 holds one value per row of b elements */
 #define CHIPEMU_FLAG_DOT 4           /* VEC mul kind: dst = src0 . src1^T over rows of b elements */
 #define CHIPEMU_FLAG_ARGMAX 8        /* VEC row_max kind: dst[c] = src1 at column c's first maximum of src0 */
+#define CHIPEMU_FLAG_WEIGHTS 16      /* VEC convert kind: dst in the weights layout of fmt, b = its columns */
 
 /* units of a tile (event field unit: which instance of the op's unit class) */
 #define CHIPEMU_UNIT_DIMC 0         /* DIMC engines 0..mvm_engines-1: DIMC_MVM */
@@ -559,11 +560,12 @@ CHIPEMU_API const char *chipemu_engine_error_string(int32_t code);
 #define CHIPEMU_IN_DRAM_WRITE 14
 #define CHIPEMU_IN_HOST_READ 15
 #define CHIPEMU_IN_BARRIER 16
-#define CHIPEMU_IN_VEC_ADD_ROWS 17   /* row-broadcast add/mul: ids of their own, since they log */
-#define CHIPEMU_IN_VEC_MUL_ROWS 18   /*   the plain add/mul kind and IN_VEC + kind is vec_add's */
-#define CHIPEMU_IN_VEC_DOT 19        /* dot products: logs the mul kind, so an id of its own too */
-#define CHIPEMU_IN_VEC_COL_ARGMAX 20 /* column argmax: logs the row_max kind, so an id of its own too */
-#define CHIPEMU_IN_COUNT 21
+#define CHIPEMU_IN_VEC_ADD_ROWS 17        /* row-broadcast add/mul: ids of their own, since they log */
+#define CHIPEMU_IN_VEC_MUL_ROWS 18        /*   the plain add/mul kind and IN_VEC + kind is vec_add's */
+#define CHIPEMU_IN_VEC_DOT 19             /* dot products: logs the mul kind, so an id of its own too */
+#define CHIPEMU_IN_VEC_COL_ARGMAX 20      /* column argmax: logs the row_max kind, so an id of its own too */
+#define CHIPEMU_IN_VEC_CONVERT_WEIGHTS 21 /* into the weights layout: logs the convert kind, an id of its own */
+#define CHIPEMU_IN_COUNT 22
 
 /* the runtime's buffer table: bufs[id * CHIPEMU_BT_COUNT + CHIPEMU_BT_*] */
 #define CHIPEMU_BT_KIND 0           /* CHIPEMU_BUF_* */
@@ -679,6 +681,12 @@ CHIPEMU_API int32_t chipemu_in_vec_dot(chipemu_ctx *ctx, int64_t a_buf, int64_t 
 CHIPEMU_API int32_t chipemu_in_vec_col_argmax(chipemu_ctx *ctx, int64_t a_buf, int64_t a_off,
                                               int64_t b_buf, int64_t b_off, int64_t dst_buf,
                                               int64_t dst_off, int64_t n, int64_t row_len);
+/* dst = the nrows x ncols float32 matrix W in the weights layout of DIMC format fmt: its first
+ * `lines` rows (trans 0) or columns (trans 1) read from lines ld floats apart, the others +0 */
+CHIPEMU_API int32_t chipemu_in_vec_convert_weights(chipemu_ctx *ctx, int64_t src_buf,
+                                                   int64_t src_off, int64_t ld, int64_t lines,
+                                                   int64_t trans, int64_t dst_buf, int64_t dst_off,
+                                                   int64_t nrows, int64_t ncols, int64_t fmt);
 CHIPEMU_API int32_t chipemu_in_vec_row_sum(chipemu_ctx *ctx, int64_t src_buf, int64_t src_off,
                                         int64_t dst_buf, int64_t dst_off, int64_t n, int64_t row_len);
 CHIPEMU_API int32_t chipemu_in_vec_row_max(chipemu_ctx *ctx, int64_t src_buf, int64_t src_off,

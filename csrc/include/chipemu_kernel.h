@@ -83,6 +83,14 @@ static inline int32_t vec_col_argmax(chipemu_ctx *ctx, int64_t a_buf, int64_t a_
     return chipemu_in_vec_col_argmax(ctx, a_buf, a_off, b_buf, b_off, dst_buf, dst_off, n, row_len);
 }
 
+static inline int32_t vec_convert_weights(chipemu_ctx *ctx, int64_t src_buf, int64_t src_off,
+                                          int64_t ld, int64_t lines, int64_t trans, int64_t dst_buf,
+                                          int64_t dst_off, int64_t nrows, int64_t ncols,
+                                          int64_t fmt) {
+    return chipemu_in_vec_convert_weights(ctx, src_buf, src_off, ld, lines, trans, dst_buf, dst_off,
+                                          nrows, ncols, fmt);
+}
+
 static inline int32_t vec_row_sum(chipemu_ctx *ctx, int64_t src_buf, int64_t src_off,
                                   int64_t dst_buf, int64_t dst_off, int64_t n, int64_t row_len) {
     return chipemu_in_vec_row_sum(ctx, src_buf, src_off, dst_buf, dst_off, n, row_len);

@@ -62,6 +62,10 @@
 #define ARG_GROUP 20
 #define ARG_ROWS_A 21
 #define ARG_ROWS_B 22
+#define ARG_LD 23
+#define ARG_LINES 24
+#define ARG_TRANS 25
+#define ARG_NCOLS 26
 /* GENERATED END arguments */
 
 #define CORE_MAX_COUNT ((int64_t)CHIPEMU_LIMIT_COUNT_MAX)   /* largest element / byte / vector count */

@@ -22,7 +22,7 @@ from chipemu.emulator.numerics.formats import (KIND_BLOCK_FP, KIND_BLOCK_INT, KI
 
 __all__ = ["row_bytes", "weight_bytes", "cols_eff", "pack_codes", "unpack_codes", "quantize_rows",
            "pack_rows", "unpack_rows", "encode_rows", "decode_rows", "quantize_weights",
-           "pack_weights", "unpack_weights", "encode_weights", "scale_values"]
+           "pack_weights", "unpack_weights", "encode_weights", "lines_matrix", "scale_values"]
 
 
 def row_bytes(fmt, n: int) -> int:
@@ -224,6 +224,23 @@ def unpack_weights(buf, fmt, nrows: int, ncols: int):
 def encode_weights(w, fmt, *, backend: str = "c") -> np.ndarray:
     """Weights layout bytes of float32 w[k, ncols] (what dimc_load reads)."""
     return pack_weights(*quantize_weights(w, fmt, backend=backend), fmt)
+
+
+def lines_matrix(src, ld: int, lines: int, trans: int, nrows: int, ncols: int) -> np.ndarray:
+    """The float32 nrows x ncols matrix W that vec_convert_weights quantizes (then
+    encode_weights(W) is its output): its first `lines` rows (trans 0: W[i][j] = src[i*ld + j])
+    or columns (trans 1: W[i][j] = src[j*ld + i]) read from src, lines ld floats apart; the
+    rest +0."""
+    src = np.asarray(src, np.float32).reshape(-1)
+    width = nrows if trans else ncols
+    if not (1 <= lines <= (ncols if trans else nrows) and ld >= width
+            and src.size >= (lines - 1) * ld + width):
+        raise ShapeError(f"lines_matrix: lines={lines}, ld={ld}, trans={trans} do not fit "
+                         f"{nrows} x {ncols} and {src.size} floats")
+    w = np.zeros((ncols, nrows) if trans else (nrows, ncols), np.float32)
+    for a in range(lines):
+        w[a] = src[a * ld:a * ld + width]
+    return np.ascontiguousarray(w.T) if trans else w
 
 
 def scale_values(scales, fmt) -> np.ndarray:

@@ -120,6 +120,7 @@ FLAGS = Ids("CHIPEMU_FLAG_", "event flags", (
     Id("row_broadcast", 2, "VEC add/mul: src1 holds one value per row of b elements"),
     Id("dot", 4, "VEC mul kind: dst = src0 . src1^T over rows of b elements"),
     Id("argmax", 8, "VEC row_max kind: dst[c] = src1 at column c's first maximum of src0"),
+    Id("weights", 16, "VEC convert kind: dst in the weights layout of fmt, b = its columns"),
 ), count=None)
 
 UNITS = Ids("CHIPEMU_UNIT_", "units of a tile (event field unit: which instance of the op's unit "
@@ -263,6 +264,7 @@ IN = Ids("CHIPEMU_IN_", "intrinsic ids in error reports; a vector op is CHIPEMU_
     ("vec_mul_rows", "  the plain add/mul kind and IN_VEC + kind is vec_add's"),
     ("vec_dot", "dot products: logs the mul kind, so an id of its own too"),
     ("vec_col_argmax", "column argmax: logs the row_max kind, so an id of its own too"),
+    ("vec_convert_weights", "into the weights layout: logs the convert kind, an id of its own"),
 ))
 
 BT = Ids("CHIPEMU_BT_", "the runtime's buffer table: bufs[id * CHIPEMU_BT_COUNT + CHIPEMU_BT_*]", seq(
@@ -323,7 +325,7 @@ MSG = Ids("MSG_", "message ids (sc[CHIPEMU_SC_MESSAGE]); the texts are in "
 ARG = Ids("ARG_", "argument ids (v0 of most messages); the name of ARG_X is x", seq(
     0, "slot", "engine", "fmt", "fmt_to", "fmt_from", "row0", "nrows", "nvec", "k_rows", "n",
     "row_len", "nbytes", "accumulate", "src", "a", "b", "dst", "x", "y", "dst_tiles", "group",
-    "rows_a", "rows_b"), count=None)
+    "rows_a", "rows_b", "ld", "lines", "trans", "ncols"), count=None)
 
 
 def intrinsic_names() -> tuple:

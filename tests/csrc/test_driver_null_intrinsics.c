@@ -46,6 +46,10 @@ NL_UNARY(host_read, chipemu_in_host_read)
 static int32_t nl_vec_dot(chipemu_ctx *c, const int64_t *a, const int64_t *t) {
     (void)t; return chipemu_in_vec_dot(c, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
 }
+static int32_t nl_vec_convert_weights(chipemu_ctx *c, const int64_t *a, const int64_t *t) {
+    (void)t;
+    return chipemu_in_vec_convert_weights(c, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
+}
 static int32_t nl_vec_convert(chipemu_ctx *c, const int64_t *a, const int64_t *t) {
     (void)t; return chipemu_in_vec_convert(c, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
 }
@@ -77,6 +81,7 @@ static const nl_intrinsic NL_INTRINSICS[] = {
     {"vec_row_sum", 6, {0, 0, 1, 0, 8, 4}, nl_vec_row_sum},
     {"vec_row_max", 6, {0, 0, 1, 0, 8, 4}, nl_vec_row_max},
     {"vec_convert", 8, {0, 0, 1, 0, 32, 32, CHIPEMU_FMT_MXINT8, CHIPEMU_FMT_FP32}, nl_vec_convert},
+    {"vec_convert_weights", 10, {0, 0, 2, 2, 0, 1, 0, 32, 2, CHIPEMU_FMT_MXINT8}, nl_vec_convert_weights},
     {"send", 6, {1, 0, 0, 1, 0, 16}, nl_send},
     {"dram_read", 5, {3, 0, 0, 0, 16}, nl_dram_read},
     {"dram_write", 5, {0, 0, 3, 0, 16}, nl_dram_write},

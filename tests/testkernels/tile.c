@@ -11,7 +11,7 @@
  * tile, else only that one), then up to ten arguments (tests/testkernels/tile.py documents them) */
 #define P_WIDTH 12
 enum { P_DIMC_LOAD = 1, P_DIMC_MVM, P_VEC, P_SEND, P_DRAM_READ, P_DRAM_WRITE, P_HOST_READ, P_BARRIER,
-       P_VEC_ROWS, P_VEC_DOT, P_VEC_COL_ARGMAX };
+       P_VEC_ROWS, P_VEC_DOT, P_VEC_COL_ARGMAX, P_VEC_CONVERT_WEIGHTS };
 
 CHIPEMU_API void chipemu_kernel_test_empty(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
     (void)ctx;
@@ -70,6 +70,9 @@ CHIPEMU_API void chipemu_kernel_test_program(chipemu_ctx *ctx, int64_t tile, int
             break;
         case P_VEC_DOT: vec_dot(ctx, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]); break;
         case P_VEC_COL_ARGMAX: vec_col_argmax(ctx, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]); break;
+        case P_VEC_CONVERT_WEIGHTS:
+            vec_convert_weights(ctx, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
+            break;
         default: break;
         }
     }

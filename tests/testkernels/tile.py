@@ -19,6 +19,8 @@ PROGRAM interprets a list of intrinsic calls held in its params, so tests drive 
      10 vec_dot     a_buf, a_off, b_buf, b_off, dst_buf, dst_off, rows_a, rows_b, row_len,
                     accumulate
      11 vec_col_argmax  a_buf, a_off, b_buf, b_off, dst_buf, dst_off, n, row_len
+     12 vec_convert_weights  src_buf, src_off, ld, lines, trans, dst_buf, dst_off, nrows, ncols,
+                    fmt
 
 GEMV, MVM_LOOP and EMPTY are ordinary kernels (see their docstrings).
 """
@@ -27,7 +29,8 @@ import numpy as np
 from chipemu.emulator._jit import jit
 from chipemu.emulator.intrinsics import (barrier, dimc_load, dimc_mvm, dram_read, dram_write,
                                          host_read, n_tiles, send, vec_add, vec_add_rows,
-                                         vec_col_argmax, vec_convert, vec_copy, vec_dot, vec_exp,
+                                         vec_col_argmax, vec_convert, vec_convert_weights,
+                                         vec_copy, vec_dot, vec_exp,
                                          vec_max, vec_mul, vec_mul_rows, vec_reciprocal,
                                          vec_row_max, vec_row_sum, vec_rsqrt)
 from chipemu.emulator.intrinsics.core import CTX_DEV, DEV_ENGINES
@@ -37,11 +40,11 @@ from testkernels.build import address
 
 __all__ = ["EMPTY", "PROGRAM", "GEMV", "MVM_LOOP", "P_WIDTH", "P_DIMC_LOAD", "P_DIMC_MVM", "P_VEC",
            "P_SEND", "P_DRAM_READ", "P_DRAM_WRITE", "P_HOST_READ", "P_BARRIER", "P_VEC_ROWS",
-           "P_VEC_DOT", "P_VEC_COL_ARGMAX"]
+           "P_VEC_DOT", "P_VEC_COL_ARGMAX", "P_VEC_CONVERT_WEIGHTS"]
 
 P_WIDTH = 12
 (P_DIMC_LOAD, P_DIMC_MVM, P_VEC, P_SEND, P_DRAM_READ, P_DRAM_WRITE, P_HOST_READ,
- P_BARRIER, P_VEC_ROWS, P_VEC_DOT, P_VEC_COL_ARGMAX) = range(1, 12)
+ P_BARRIER, P_VEC_ROWS, P_VEC_DOT, P_VEC_COL_ARGMAX, P_VEC_CONVERT_WEIGHTS) = range(1, 13)
 
 
 @jit
@@ -120,6 +123,8 @@ def program(ctx, tile, step, p):
             vec_dot(ctx, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9])
         elif code == P_VEC_COL_ARGMAX:
             vec_col_argmax(ctx, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7])
+        elif code == P_VEC_CONVERT_WEIGHTS:
+            vec_convert_weights(ctx, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9])
 
 
 @jit
