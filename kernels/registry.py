@@ -19,7 +19,7 @@ __all__ = ["Kernel", "CliOption", "REGISTERED", "kernels", "commands", "cli_opti
 # the kernel folders of chipemu.kernels, in the order `chipemu run list` shows them
 REGISTERED = ("matmul", "attention", "microbench", "scale_rows", "rmsnorm", "glu", "move",
               "residual", "layernorm", "softmax", "embedding",
-              "argmax")
+              "argmax", "rope")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ SMALL = {"matmul": ["--m", "4", "--k", "64", "--n", "16"],
          "embedding": ["--rows", "4", "--hidden", "64", "--vocab", "100"],
          "softmax": ["--rows", "4", "--cols", "64"],
          "argmax": ["--rows", "4", "--vocab", "100"],
+         "rope": ["--rows", "2", "--heads", "2", "--head-dim", "8", "--max-positions", "16"],
          "attention": ["--batch", "1", "--heads", "2", "--kv-heads", "1", "--seq", "2",
                        "--kv-len", "20", "--head-dim", "16"]}
 KERNELS = sorted(commands())

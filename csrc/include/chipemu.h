@@ -782,6 +782,11 @@ CHIPEMU_API void chipemu_kernel_rms_reduce(chipemu_ctx *ctx, int64_t tile, int64
                                            const int64_t *p);
 CHIPEMU_API void chipemu_kernel_rms_apply(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                           const int64_t *p);
+/* rope tile kernels (csrc/kernels/rope/tile.c) */
+CHIPEMU_API void chipemu_kernel_rope_load(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                          const int64_t *p);
+CHIPEMU_API void chipemu_kernel_rope_apply(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                           const int64_t *p);
 /* scale_rows tile kernels (csrc/kernels/scale_rows/tile.c) */
 CHIPEMU_API void chipemu_kernel_sr_load(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                         const int64_t *p);

@@ -112,6 +112,7 @@ static const struct { const char *name; nl_kernel_fn fn; } NL_KERNELS[] = {
     {"smx_sum_reduce", chipemu_kernel_smx_sum_reduce}, {"smx_scale", chipemu_kernel_smx_scale},
     {"amx_load", chipemu_kernel_amx_load}, {"amx_local", chipemu_kernel_amx_local},
     {"amx_pick", chipemu_kernel_amx_pick},
+    {"rope_load", chipemu_kernel_rope_load}, {"rope_apply", chipemu_kernel_rope_apply},
 };
 #define NL_N_KERNELS ((int)(sizeof NL_KERNELS / sizeof NL_KERNELS[0]))
 static const int64_t NL_ZEROS[512];           /* a zeroed parameter array, longer than any header */
