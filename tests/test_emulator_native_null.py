@@ -63,4 +63,4 @@ def test_null_and_zeroed_ctx_give_a_status_from_python():
     res = subprocess.run([sys.executable, "-c", _CHILD], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, f"child exited with {res.returncode}: {res.stderr[-2000:]}"
     n = int(re.search(r"calls (\d+)", res.stdout).group(1))
-    assert n == 2 * 22 + 2 * 40 + 4          # 22 intrinsics, 40 exported tile kernels
+    assert n == 2 * 22 + 2 * 41 + 4          # 22 intrinsics, 41 exported tile kernels

@@ -725,6 +725,8 @@ CHIPEMU_API void chipemu_kernel_at_q(chipemu_ctx *ctx, int64_t tile, int64_t ste
                                      const int64_t *p);
 CHIPEMU_API void chipemu_kernel_at_append(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                           const int64_t *p);
+CHIPEMU_API void chipemu_kernel_at_ingest(chipemu_ctx *ctx, int64_t tile, int64_t step,
+                                          const int64_t *p);
 CHIPEMU_API void chipemu_kernel_at_step(chipemu_ctx *ctx, int64_t tile, int64_t step,
                                         const int64_t *p);
 /* barrier tile kernels (csrc/kernels/barrier/tile.c) */

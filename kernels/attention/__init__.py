@@ -8,7 +8,7 @@ and demo entry points).
 """
 from chipemu.kernels.attention.api import attention
 from chipemu.kernels.attention.cache import KVCache
-from chipemu.kernels.attention.params import APPEND, ATTENTION
+from chipemu.kernels.attention.params import APPEND, ATTENTION, INGEST
 from chipemu.kernels.attention.run import decode_step, run_attention
 from chipemu.kernels.registry import CliOption, Kernel
 
@@ -17,7 +17,7 @@ __all__ = ["attention", "KVCache", "run_attention", "decode_step", "KERNEL"]
 KERNEL = Kernel(
     name="attention", doc="docs/attention.md",
     exports={"attention": attention, "KVCache": KVCache},
-    commands={"attention": run_attention}, params=(ATTENTION, APPEND),
+    commands={"attention": run_attention}, params=(ATTENTION, APPEND, INGEST),
     options=(CliOption("batch", int, "batch size"),
              CliOption("heads", int, "query heads"),
              CliOption("kv_heads", int, "key/value heads (GQA)"),

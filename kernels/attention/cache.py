@@ -8,8 +8,10 @@ The cache keeps K^T and V for up to `max_len` keys per sequence in the DIMC slot
 device with placed weights, kernels/attention/placed.py). A step appends the new tokens' keys
 and values — rewriting only the rows they change: the K^T slot of their key block (a new key is
 a column, so every row of the slot) and the block-scale group of V rows they fall in — then
-attends over each sequence's keys so far (the new tokens causally). Blocks past a sequence's length are skipped and cost nothing. Each step's Result is
-timed on its own, from an idle device with the cache resident; `cache.fill` is the first write.
+attends over each sequence's keys so far (the new tokens causally). Blocks past a sequence's
+length are skipped and cost nothing. Each step's Result is timed on its own, from an idle device
+with the cache resident; `cache.fill` is the first write. With device_inputs, `step_on_device`
+takes the new tokens from SRAM (kernels/attention/ingest.py).
 """
 from __future__ import annotations
 
@@ -19,50 +21,20 @@ import numpy as np
 
 from chipemu.emulator import args
 from chipemu.emulator.errors import CapacityError, ConfigError, ShapeError
-from chipemu.emulator.runtime import Machine
 from chipemu.emulator.runtime import budget
 from chipemu.emulator.numerics.formats import KIND_INT_TENSOR, get_format
 from chipemu.kernels.attention import data as D
+from chipemu.kernels.attention import ingest as I
 from chipemu.kernels.attention import steps as S
 from chipemu.kernels.attention.params import APPEND
 from chipemu.kernels.attention.plan import default_kv_fmt, plan_cache
 from chipemu.kernels.attention.tile import AT_APPEND
 from chipemu.kernels.blocks import pad2, w_blocks
 from chipemu.kernels.region import resolve_region
-from chipemu.kernels.scaffold import (Run, as_device, check_backend, check_mode, dimc_format,
-                                     log_bytes, machine_for, shape_of, strict_keywords)
+from chipemu.kernels.scaffold import (Run, as_device, dimc_format, log_bytes, machine_for,
+                                     shape_of, strict_keywords)
 
 __all__ = ["KVCache"]
-
-
-def _modes(machine, dev, mode, backend):
-    """(mode, backend): the machine's when one is given (the arguments None or the same; the
-    machine one of `dev`), else the arguments' (None: functional, c)."""
-    if machine is None:
-        return (check_mode("functional" if mode is None else mode),
-                check_backend("c" if backend is None else backend))
-    if not isinstance(machine, Machine):
-        raise ConfigError(f"machine={args.show(machine)} ({type(machine).__name__}); allowed: "
-                          f"None or a chipemu Machine (e.g. a Card's)")
-    if machine.params != dev.engine_params():
-        raise ConfigError(f"machine= is not a machine of device {dev.name!r}; allowed: a "
-                          f"Machine made for the cache's device (pass device= its device)")
-    for name, value, own in (("mode", mode, machine.mode), ("backend", backend, machine.backend)):
-        if value is not None and value != own:
-            raise ConfigError(f"{name}={value!r} with machine=: the machine's is {own!r}; "
-                              f"allowed: None or {own!r}")
-    return machine.mode, machine.backend
-
-
-def _check_sram(machine, plan, dev):
-    """CapacityError, before any buffer exists, when the plan's SRAM buffers do not fit what
-    the machine's tiles have left."""
-    need = sum(-(-v // 64) * 64 for v in plan.sram.values())
-    free = dev.sram_buffer_bytes - -(-machine.sram_bytes_used // 64) * 64
-    if need > free:
-        raise CapacityError(f"a KV cache's buffers need {need} bytes of SRAM on every tile "
-                            f"({plan.sram}); {max(free, 0)} of {dev.sram_buffer_bytes} are free on "
-                            f"the machine ({machine.sram_bytes_used} in use)")
 
 
 class KVCache:
@@ -78,15 +50,17 @@ class KVCache:
     whole device). placer: None, or a callable (a Card's, kernels/attention/placed.py) given
     plan(region) -> the cache's layout plan in a region (or CapacityError), returning the Region
     to use or raising to refuse; it replaces `region`.
+    device_inputs: True keeps the buffers and float32 shadows of `step_on_device` (a step
+    whose new queries, keys and values are in SRAM: kernels/attention/ingest.py).
     Every argument is checked, the placer consulted, and the cache's host arrays and fill
     estimated against the run budget, before anything is allocated."""
 
     @strict_keywords
     def __init__(self, k, v, *, max_len=None, lengths=None, max_new=None, heads=None,
                  fmt="mxint8", kv_fmt=None, device=None, backend=None, mode=None, machine=None,
-                 region=None, placer=None):
+                 region=None, placer=None, device_inputs=False):
         self.device = dev = as_device(device)
-        mode, self.backend = _modes(machine, dev, mode, backend)
+        mode, self.backend = S.check_machine(machine, dev, mode, backend)
         self.timing = mode == "timing"
         self.fmt = dimc_format(fmt, "fmt", dev)
         self.kv_fmt = dimc_format(kv_fmt if kv_fmt is not None else default_kv_fmt(self.fmt),
@@ -104,17 +78,21 @@ class KVCache:
         if p.path != "dimc":
             raise CapacityError(f"a KV cache of {self.max_len} keys x head_dim {self.d} for "
                                 f"{p.units} (batch, kv head) pairs does not fit the DIMC arrays "
-                                f"of {dev.name!r}{self._where()}; the cache keeps K/V in the "
+                                f"of {dev.name!r}{self._in_region()}; the cache keeps K/V in the "
                                 f"arrays")
+        self.device_inputs = args.boolean("device_inputs", device_inputs)
+        sram = dict(p.sram)
+        if self.device_inputs:
+            I.check_device_inputs(p)
+            sram.update(I.sram_sizes(p, self.max_new))
         self.units = p.units
         self.tiles = D.tile_tables(p, self._keep(self.max_new))
         self.offs, sizes = S.offsets(p, self.tiles, p.blocks_per_tile)
         fill = 2 * (p.d_splits + p.v_splits) * p.blocks_per_tile * len(self.tiles)
         budget.check(f"a KV cache of max_len={self.max_len} on {dev.name!r}", events=fill,
                      host_bytes=self._copy_bytes() + S.host_bytes(p, dev, sizes, self.timing)
-                     + log_bytes(fill))
-        if machine is not None:
-            _check_sram(machine, p, dev)
+                     + log_bytes(fill) + (I.host_size(p, self.max_new) if sram != p.sram else 0))
+        S.check_sram(machine, sram, dev)
         self.machine = mach = machine or machine_for(dev, mode=mode, backend=self.backend)
         if not self.timing:
             self._k = np.zeros((p.units, self.max_len, self.d), np.float32)
@@ -125,6 +103,9 @@ class KVCache:
                 self._k[u, self.lengths[u // self.hkv]:] = 0
                 self._v[u, self.lengths[u // self.hkv]:] = 0
         self.bufs = S.alloc(mach, p, sizes, self.timing)
+        self._qscale = float(1.0 / np.sqrt(self.d))         # the scale row loaded on the homes
+        if self.device_inputs:
+            I.alloc(self)
         self.fill = self._write_initial()
 
     # ---- argument checks, the region ----
@@ -143,7 +124,7 @@ class KVCache:
             raise ConfigError(f"placer={args.show(placer)}; allowed: None or a callable")
         return resolve_region(placer(self._plan), self.device)
 
-    def _where(self):
+    def _in_region(self):
         return "" if self.region.is_whole(self.device) else f" (region: {self.region.describe()})"
 
     def _check_sizes(self, l0, max_len, max_new, heads):
@@ -233,15 +214,17 @@ class KVCache:
                 writes.setdefault(tile, []).extend(
                     (slot0 + s, host + s * p.slot_bytes, p.slot_bytes, 0, p.rows)
                     for s in range(per))
-        return self._run_writes(writes, "fill")
+        return self._run_writes(writes, "fill", I.fill_loads(self) if self.device_inputs else {})
 
-    def _run_writes(self, writes, phase):
-        """at_append for `writes` as the first write (phase "fill"): timed on its own (the log
-        cleared before and after, as a Card times its steps)."""
+    def _run_writes(self, writes, phase, loads):
+        """at_append for `writes` as the first write (phase "fill"), then the host reads `loads`
+        of the shadows (device inputs): timed on their own (the log cleared before and after, as
+        a Card times its steps)."""
         run = Run("kv_cache_" + phase, self.device, machine=self.machine)
         self.machine.clear_log()
         with run.phase(phase):
             self._launch_writes(run, writes)
+            I.launch_loads(run, self, loads)
         r = run.finish(plan=self.plan.to_dict())
         self.machine.clear_log()
         return r
@@ -295,21 +278,15 @@ class KVCache:
         Everything is checked and planned before the cache changes; should a launch still fail
         (the Machine's budget backstop), the step is undone, so a failed step leaves the cache
         as it was."""
-        p0, mach = self.plan, self.machine
+        mach = self.machine
         run = Run("attention_decode", self.device, machine=mach, network=network,
                   progress=progress)
         sq, qa, ka, va = self._check_step(q, k_new, v_new)
-        scale = S.check_scale(scale)
-        scale = float(1.0 / np.sqrt(self.d) if scale is None else scale)
-        keep = self._keep(sq)
-        status = D.mask_info(keep, p0.bk, p0.kb)(p0.mq, p0.members, p0.blocks_per_tile, 1)[0]
-        nq = p0.group * sq                  # more rows than a chunk: several rounds
-        plan = replace(p0, sq=sq, nq=nq, chunks=-(-nq // p0.mq), status=status)
-        tiles = D.tile_tables(plan, keep)
-        if max(len(t[4]) for t in tiles.values()) > max(1, p0.n_bias):
-            raise CapacityError("this step needs more mask-bias blocks than the cache reserved")
+        scale = self._scale(scale)
+        plan, tiles = self._step_plan(sq)
         most = max(len(w) for w in self.append_writes(sq, refresh=False).values())
-        run.start(events=2 * most * len(tiles) + S.compute_events(plan, sorted(tiles)))
+        run.start(events=(2 * most + 4 * self.device_inputs) * len(tiles)
+                  + S.compute_events(plan, sorted(tiles)))
         mach.clear_log()                    # timed on its own, from an idle device
         step0 = mach.step
         try:
@@ -318,11 +295,65 @@ class KVCache:
             self._undo(sq, step0)
             raise
 
-    def _check_step(self, q, k_new, v_new):
+    def step_on_device(self, sq, *, scale=None, network=None, progress=None):
+        """A step of sq new tokens whose queries, keys and values are in SRAM already, float32
+        on each unit's home (kernels/attention/ingest.py: input_blocks, write_inputs): quantized
+        and written into the DIMC on the device -> Result with phases "load" (bias blocks,
+        constants, the scale row when it changed), "ingest" and "compute"; the output is bit for
+        bit the host path's. Needs device_inputs=True. Checked and planned before the cache
+        changes; a failed step is undone as step()'s."""
+        if not self.device_inputs:
+            raise ConfigError("step_on_device needs a cache made with device_inputs=True (its "
+                              "input buffers and shadows)")
+        sq = args.integer("sq", sq, 1, self.max_new, error=ShapeError,
+                          why="new tokens per step, at most the cache's max_new")
+        self._check_step((self.b, self.hq, sq, self.d), (self.b, self.hkv, sq, self.d),
+                         (self.b, self.hkv, sq, self.d), shapes=True)
+        scale = self._scale(scale)
+        plan, tiles = self._step_plan(sq)
+        mach = self.machine
+        run = Run("attention_decode", self.device, machine=mach, network=network,
+                  progress=progress)
+        run.start(events=I.step_events(plan, self.lengths, sq, self.max_new, sorted(tiles))
+                  + plan.units)
+        mach.clear_log()
+        step0 = mach.step
+        try:
+            I.run_device_step(run, self, plan, tiles, sq, scale)
+            out = None if self.timing else S.gather(mach, plan, self.bufs["y"])
+            r = run.finish(output=out, plan=plan.to_dict())
+        except BaseException:
+            self._undo(sq, step0, host=False)
+            raise
+        S.add_metrics(r, plan)
+        r.metrics["lengths_before"] = self.lengths.tolist()
+        mach.clear_log()
+        if not self.timing:                 # the host copy of the keys (for host-path appends)
+            I.read_new_keys(self, sq)
+        self.lengths = self.lengths + sq
+        return r
+
+    def _scale(self, scale):
+        scale = S.check_scale(scale)
+        return float(1.0 / np.sqrt(self.d) if scale is None else scale)
+
+    def _step_plan(self, sq):
+        """(plan, tiles) of a step of sq tokens: the cache's plan with this step's mask."""
+        p0 = self.plan
+        keep = self._keep(sq)
+        status = D.mask_info(keep, p0.bk, p0.kb)(p0.mq, p0.members, p0.blocks_per_tile, 1)[0]
+        nq = p0.group * sq                  # more rows than a chunk: several rounds
+        plan = replace(p0, sq=sq, nq=nq, chunks=-(-nq // p0.mq), status=status)
+        tiles = D.tile_tables(plan, keep)
+        if max(len(t[4]) for t in tiles.values()) > max(1, p0.n_bias):
+            raise CapacityError("this step needs more mask-bias blocks than the cache reserved")
+        return plan, tiles
+
+    def _check_step(self, q, k_new, v_new, shapes=False):
         """(sq, q, k, v arrays or None) of a step, or ShapeError / CapacityError."""
-        qs, qa = shape_of(q, "q", self.timing)
-        ks, ka = shape_of(k_new, "k", self.timing)
-        vs, va = shape_of(v_new, "v", self.timing)
+        qs, qa = shape_of(q, "q", self.timing or shapes)
+        ks, ka = shape_of(k_new, "k", self.timing or shapes)
+        vs, va = shape_of(v_new, "v", self.timing or shapes)
         b, hq, sq, d = qs if len(qs) == 4 else (None,) * 4
         want = (self.b, self.hkv, sq, self.d)
         if len(qs) != 4 or (b, hq, d) != (self.b, self.hq, self.d) or ks != want or vs != want:
@@ -338,6 +369,7 @@ class KVCache:
 
     def _run_step(self, run, plan, tiles, sq, qa, ka, va, scale):
         p0, mach = self.plan, self.machine
+        kk = vv = None
         if not self.timing:
             kk = np.asarray(ka, np.float32).reshape(p0.units, sq, self.d)
             vv = np.asarray(va, np.float32).reshape(p0.units, sq, self.d)
@@ -346,6 +378,8 @@ class KVCache:
                 self._k[u, lo:lo + sq], self._v[u, lo:lo + sq] = kk[u], vv[u]
         with run.phase("append"):
             self._launch_writes(run, self.append_writes(sq))
+            if self.device_inputs:          # the shadows follow the host path's appends
+                I.launch_loads(run, self, I.sync_loads(self, plan, sq, kk, vv))
         if not self.timing:
             S.write_queries(mach, plan, tiles, self.offs, self.bufs,
                             D.q_units(qa, scale, plan, self.backend))
@@ -359,11 +393,12 @@ class KVCache:
         self.lengths = self.lengths + sq
         return r
 
-    def _undo(self, sq, step0):
+    def _undo(self, sq, step0, host=True):
         """Take back a failed step: the new keys and values (past the lengths, zero again),
-        their host bytes, the log and the superstep count. DIMC slots past the lengths may
-        keep the failed step's codes; they are masked and rewritten before they are used."""
-        if not self.timing:
+        their host bytes (host path), the log and the superstep count. DIMC slots and shadow
+        rows past the lengths may keep the failed step's data; they are masked (or not read)
+        and rewritten before they are used."""
+        if host and not self.timing:
             for u in range(self.plan.units):
                 lo = int(self.lengths[u // self.hkv])
                 self._k[u, lo:lo + sq] = 0

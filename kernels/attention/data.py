@@ -150,7 +150,7 @@ def params(plan, n_tiles, bufs, tiles, offs):
         v_splits=plan.v_splits, fmt=get_format(plan.fmt).code,
         kv_fmt=get_format(plan.kv_fmt).code, slot_bytes=plan.slot_bytes,
         q_row_bytes=plan.q_row_bytes, levels=plan.levels, replicas=plan.replicas,
-        vector=1 if plan.path == "vector" else 0, slot_base=plan.slot_base,
+        vector=1 if plan.path == "vector" else 0, slot_base=plan.slot_base, consts=1,
         **{f"{name}_buf": bufs.get(name, -1) for name in
            ("w", "q", "s", "p", "part", "vec", "recv", "y", "bias", "const")},
         **{name: bufs.get(name, -1) for name in ("kv_host", "q_host", "bias_host", "const_host")})

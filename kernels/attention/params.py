@@ -6,11 +6,18 @@ compute with bias block i), per merge level (action, partner tile), the root fla
 `APPEND` (at_append, the KV cache's writes; built by kernels/attention/cache.py): a tile's
 record is followed by `writes` entries of 5 words: slot (the DIMC slot itself, the region's
 slot_base included), host byte offset, bytes, first row, rows.
-C: the generated csrc/kernels/attention/params.h (H_*, R_* and APPEND_H_*, APPEND_R_*).
+`INGEST` (at_ingest, a KV cache step with its inputs on the device; built by
+kernels/attention/ingest.py): a tile's record is followed by n_dst tiles (the members its
+quantized query rows go to), n_routes entries of 4 words (tile, first row of k_in / v_in, rows,
+first shadow row), n_commits of 6 (block index on the tile, keys in the block, first V row,
+V rows, V rows holding keys, the block's first shadow row) and n_loads of 4 (host byte offset,
+buffer, byte offset, bytes).
+C: the generated csrc/kernels/attention/params.h (H_*, R_*, APPEND_H_*, APPEND_R_*, INGEST_H_*,
+INGEST_R_*).
 """
 from chipemu.kernels.params import ParamLayout
 
-__all__ = ["ATTENTION", "APPEND"]
+__all__ = ["ATTENTION", "APPEND", "INGEST"]
 
 ATTENTION = ParamLayout(
     "attention",
@@ -18,7 +25,7 @@ ATTENTION = ParamLayout(
             "d_splits", "v_splits", "fmt", "kv_fmt", "slot_bytes", "q_row_bytes", "levels",
             "replicas", "w_buf", "q_buf", "s_buf", "p_buf", "part_buf", "vec_buf", "recv_buf",
             "y_buf", "bias_buf", "const_buf", "kv_host", "q_host", "bias_host", "const_host",
-            "vector", "slot_base"),
+            "vector", "slot_base", "consts"),
     record=("active", "member", "replica", "n_blocks", "kv_host_off", "q_host_off", "q_bytes",
             "bias_host_off", "bias_bytes"),
     docs={
@@ -54,6 +61,7 @@ ATTENTION = ParamLayout(
         "const_host": "host buffer id: the softmax constants",
         "vector": "1: K and V stay in SRAM in fp32 (vector path); 0: in the DIMC",
         "slot_base": "the region's first DIMC slot: block slot i is DIMC slot slot_base + i",
+        "consts": "1: at_q reads the softmax constants from the host; 0: they are resident",
         "active": "1: the tile takes part",
         "member": "position among the unit's tiles (its key run)",
         "replica": "its replica",
@@ -73,3 +81,42 @@ APPEND = ParamLayout(
           "kv_host": "host buffer id: the cache's K/V slots",
           "kv_fmt": "format code of K and V",
           "writes": "rewrites on this tile; the tail holds 5 words per write"})
+
+INGEST = ParamLayout(
+    "attention", prefix="INGEST",
+    header=("phase", "head_dim", "group", "new_rows", "rows", "d_splits", "v_splits", "cols",
+            "block_keys", "chunk_rows", "chunks", "q_row_bytes", "fmt", "kv_fmt", "slot_base",
+            "q_in", "k_in", "v_in", "qs_buf", "scale_buf", "q_buf", "ks_buf", "vs_buf", "w_buf",
+            "host"),
+    record=("active", "home", "n_dst", "n_routes", "n_commits", "n_loads"),
+    docs={"phase": "0: host loads; 1: a unit's home quantizes q and routes k, v; 2: commit",
+          "head_dim": "D: floats per query / key / value row",
+          "group": "G: query heads per unit",
+          "new_rows": "Sq: new tokens per sequence in this step",
+          "rows": "R: DIMC array rows (the head_dim split of a query row)",
+          "d_splits": "K^T slots per key block",
+          "v_splits": "V slots per key block",
+          "cols": "C: DIMC array columns in the K/V format",
+          "block_keys": "keys per block",
+          "chunk_rows": "query rows per chunk (mq)",
+          "chunks": "chunks of this step's query rows",
+          "q_row_bytes": "bytes of one query row part of R elements (rows layout)",
+          "fmt": "format code of the queries",
+          "kv_fmt": "format code of K and V",
+          "slot_base": "the region's first DIMC slot",
+          "q_in": "SRAM buffer id: the unit's new queries, fp32 [Sq, G * D]",
+          "k_in": "SRAM buffer id: the unit's new keys, fp32 [Sq, D]",
+          "v_in": "SRAM buffer id: the unit's new values, fp32 [Sq, D]",
+          "qs_buf": "SRAM buffer id: the scaled queries, fp32 [Sq, G * D]",
+          "scale_buf": "SRAM buffer id: the query scale, one fp32 per query row",
+          "q_buf": "SRAM buffer id: query rows [chunk][d split][mq][q_row_bytes]",
+          "ks_buf": "SRAM buffer id: fp32 keys of the tile's open blocks [blocks][block_keys][D]",
+          "vs_buf": "SRAM buffer id: fp32 values of the tile's open blocks, as ks_buf",
+          "w_buf": "SRAM buffer id: a slot's bytes on their way to the DIMC",
+          "host": "host buffer id: fp32 keys and values, the query scale (phase 0)",
+          "active": "1: the tile takes part",
+          "home": "1: the unit's home tile (member 0): its inputs are here",
+          "n_dst": "members its quantized query rows are sent to",
+          "n_routes": "runs of new keys sent to (or copied into) a shadow",
+          "n_commits": "key blocks of the tile rewritten from its shadows",
+          "n_loads": "host reads (phase 0)"})

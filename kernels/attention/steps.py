@@ -6,13 +6,16 @@ from __future__ import annotations
 import numpy as np
 
 from chipemu.emulator import args
-from chipemu.emulator.errors import ConfigError
+from chipemu.emulator.errors import CapacityError, ConfigError
+from chipemu.emulator.runtime import Machine
 from chipemu.kernels.attention import data as D
 from chipemu.kernels.attention.params import ATTENTION
 from chipemu.kernels.attention.tile import AT_Q, AT_STEP
+from chipemu.kernels.scaffold import check_backend, check_mode
 
-__all__ = ["offsets", "alloc", "kv_bytes", "write_queries", "run_compute", "add_metrics", "gather",
-           "compute_events", "host_bytes", "check_scale"]
+__all__ = ["offsets", "alloc", "kv_bytes", "write_queries", "write_biases", "run_compute",
+           "load_queries", "compute", "add_metrics", "gather", "compute_events", "host_bytes",
+           "check_scale", "check_machine", "check_sram"]
 
 
 def check_scale(scale):
@@ -68,7 +71,7 @@ def kv_bytes(plan, tiles, kv_u):
 def write_queries(mach, plan, tiles, offs, bufs, q_u):
     """Each tile's query rows ([round][d split][mq][row bytes]) and its bias blocks."""
     for tile in sorted(tiles):
-        u, _, rep, _, biases = tiles[tile]
+        u, _, rep, _, _ = tiles[tile]
         qb = np.zeros((plan.rounds, plan.d_splits, plan.mq, plan.q_row_bytes), np.uint8)
         for rnd in range(plan.rounds):
             c = plan.chunk_of(rnd, rep)
@@ -76,7 +79,13 @@ def write_queries(mach, plan, tiles, offs, bufs, q_u):
                 r0, r1 = plan.chunk_rows(c)
                 qb[rnd, :, :r1 - r0] = q_u[u, r0:r1].transpose(1, 0, 2)
         mach.write(bufs["q_host"], qb, offset=offs[tile]["q"])
-        arrs = [a for _, a in sorted(biases.values(), key=lambda t: t[0])]
+    write_biases(mach, tiles, offs, bufs)
+
+
+def write_biases(mach, tiles, offs, bufs):
+    """Each tile's bias blocks into the host buffer at_q reads them from."""
+    for tile in sorted(tiles):
+        arrs = [a for _, a in sorted(tiles[tile][4].values(), key=lambda t: t[0])]
         if arrs:
             mach.write(bufs["bias_host"], np.stack(arrs), offset=offs[tile]["bias"])
 
@@ -107,15 +116,25 @@ def run_compute(run, plan, p, ids):
     """at_q (query rows, bias, constants) and a barrier in phase "load", then the compute
     supersteps in phase "compute". The bias bytes per tile are set in p by the caller."""
     with run.phase("load"):
-        run.launch(AT_Q, ids, p, events_per_tile=3, peers_per_tile=1, stage_bytes_per_tile=64)
-        run.barrier(ids)
+        load_queries(run, plan, p, ids)
+    with run.phase("compute"):
+        compute(run, plan, p, ids)
+
+
+def load_queries(run, plan, p, ids):
+    """at_q (query rows unless q_bytes is 0, bias, constants), then a barrier."""
+    run.launch(AT_Q, ids, p, events_per_tile=3, peers_per_tile=1, stage_bytes_per_tile=64)
+    run.barrier(ids)
+
+
+def compute(run, plan, p, ids):
+    """The compute supersteps (at_step), in the caller's phase."""
     ev_step = _ev_step(plan)
     part = (2 + plan.v_splits * plan.cols) * plan.mq * 4
-    with run.phase("compute"):
-        for s in range(plan.rounds * plan.stages):
-            p[ATTENTION.H.step] = s
-            run.launch(AT_STEP, ids, p, events_per_tile=ev_step, peers_per_tile=1,
-                       stage_bytes_per_tile=part + 64)
+    for s in range(plan.rounds * plan.stages):
+        p[ATTENTION.H.step] = s
+        run.launch(AT_STEP, ids, p, events_per_tile=ev_step, peers_per_tile=1,
+                   stage_bytes_per_tile=part + 64)
 
 
 def add_metrics(r, plan):
@@ -143,3 +162,34 @@ def gather(mach, plan, ybuf):
     g = plan.group
     out = out[:, :, :plan.d].reshape(plan.b, plan.hkv, g, plan.sq, plan.d)
     return out.reshape(plan.b, plan.hq, plan.sq, plan.d)
+
+
+def check_machine(machine, dev, mode, backend):
+    """(mode, backend): the machine's when one is given (the arguments None or the same; the
+    machine one of `dev`), else the arguments' (None: functional, c)."""
+    if machine is None:
+        return (check_mode("functional" if mode is None else mode),
+                check_backend("c" if backend is None else backend))
+    if not isinstance(machine, Machine):
+        raise ConfigError(f"machine={args.show(machine)} ({type(machine).__name__}); allowed: "
+                          f"None or a chipemu Machine (e.g. a Card's)")
+    if machine.params != dev.engine_params():
+        raise ConfigError(f"machine= is not a machine of device {dev.name!r}; allowed: a "
+                          f"Machine made for the cache's device (pass device= its device)")
+    for name, value, own in (("mode", mode, machine.mode), ("backend", backend, machine.backend)):
+        if value is not None and value != own:
+            raise ConfigError(f"{name}={value!r} with machine=: the machine's is {own!r}; "
+                              f"allowed: None or {own!r}")
+    return machine.mode, machine.backend
+
+
+def check_sram(machine, sram, dev):
+    """CapacityError, before any buffer exists, when the buffers {name: bytes} do not fit what
+    the machine's tiles (a fresh one's when machine is None) have left."""
+    used = 0 if machine is None else machine.sram_bytes_used
+    need = sum(-(-v // 64) * 64 for v in sram.values())
+    free = dev.sram_buffer_bytes - -(-used // 64) * 64
+    if need > free:
+        raise CapacityError(f"a KV cache's buffers need {need} bytes of SRAM on every tile "
+                            f"({sram}); {max(free, 0)} of {dev.sram_buffer_bytes} are free on "
+                            f"the machine ({used} in use)")

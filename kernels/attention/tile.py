@@ -4,8 +4,9 @@ Parameters `p`: the layouts of kernels/attention/params.py (C: the generated par
 kernels/attention/data.py (`ATTENTION`: header p[H.<name>], per tile a record r[R.<name>] then
 its per-round tail) and kernels/attention/cache.py (`APPEND`).
 
-`at_kv`: host -> SRAM -> DIMC for the tile's K^T and V slots; `at_q`: its query rows, bias blocks
-and constants; `at_append` (KV cache): rewrites given rows of given slots. `at_step`: compute
+`at_kv`: host -> SRAM -> DIMC for the tile's K^T and V slots; `at_q`: its query rows (unless
+quantized on the device), bias blocks and constants; `at_append` (KV cache): rewrites given rows
+of given slots; `at_ingest` (KV cache, inputs on the device): see its docstring. `at_step`: compute
 superstep s = u * S + t (S = levels + 1) of round u: t = 0 the key blocks with the online softmax
 (then the level-0 send), t >= 1 the merge of level t - 1 (then the send of level t), the root
 normalizes at t = levels. Actions: 1 send, 2 merge, 3 take.
@@ -16,16 +17,17 @@ import numpy as np
 from chipemu.emulator._jit import jit
 from chipemu.emulator.intrinsics.core import kernel_word
 from chipemu.emulator.intrinsics import (dimc_load, dimc_mvm, host_read, send, vec_add,
-                                         vec_add_rows, vec_convert, vec_copy, vec_dot, vec_exp,
-                                         vec_max, vec_mul, vec_mul_rows, vec_reciprocal,
-                                         vec_row_max, vec_row_sum)
+                                         vec_add_rows, vec_convert, vec_convert_weights, vec_copy,
+                                         vec_dot, vec_exp, vec_max, vec_mul, vec_mul_rows,
+                                         vec_reciprocal, vec_row_max, vec_row_sum)
 from chipemu.emulator.runtime.machine import TileKernel
-from chipemu.kernels.attention.params import APPEND, ATTENTION
+from chipemu.kernels.attention.params import APPEND, ATTENTION, INGEST
 
-__all__ = ["AT_KV", "AT_Q", "AT_APPEND", "AT_STEP", "FP32"]
+__all__ = ["AT_KV", "AT_Q", "AT_APPEND", "AT_INGEST", "AT_STEP", "FP32"]
 
 H, R = ATTENTION.H, ATTENTION.R           # index namedtuples: constants inside the Numba code
 AH, AR = APPEND.H, APPEND.R
+IH, IR = INGEST.H, INGEST.R
 V_MB, V_MN, V_NG, V_AL, V_LB = range(5)                  # the VEC buffer's rows of mq floats
 C_MINIT, C_MINUS1, C_FLTMIN = range(3)                    # the CONST buffer's rows of mq floats
 FP32 = 0
@@ -53,10 +55,12 @@ def at_q(ctx, tile, step, p):
     r = p[p[H.count + tile]:]
     if r[R.active] == 0:
         return
-    host_read(ctx, p[H.q_host], r[R.q_host_off], p[H.q_buf], 0, r[R.q_bytes])
+    if r[R.q_bytes] > 0:                                  # 0: quantized on the device
+        host_read(ctx, p[H.q_host], r[R.q_host_off], p[H.q_buf], 0, r[R.q_bytes])
     if r[R.bias_bytes] > 0:
         host_read(ctx, p[H.bias_host], r[R.bias_host_off], p[H.bias_buf], 0, r[R.bias_bytes])
-    host_read(ctx, p[H.const_host], 0, p[H.const_buf], 0, 3 * p[H.chunk_rows] * 4)
+    if p[H.consts] == 1:                                  # 0: resident (a cache's device path)
+        host_read(ctx, p[H.const_host], 0, p[H.const_buf], 0, 3 * p[H.chunk_rows] * 4)
 
 
 @jit
@@ -68,6 +72,62 @@ def at_append(ctx, tile, step, p):
         w = r[AR.count + 5 * i:AR.count + 5 * i + 5]
         host_read(ctx, p[AH.kv_host], w[1], p[AH.w_buf], 0, w[2])
         dimc_load(ctx, w[0], p[AH.w_buf], 0, w[3], w[4], p[AH.kv_fmt])
+
+
+@jit
+def at_ingest(ctx, tile, step, p):
+    """A step's inputs from SRAM (layout INGEST, docs/attention.md): phase 0 host reads (the
+    key / value shadows, the query scale); phase 1 on a unit's home: q * scale quantized into
+    the query rows (per row and D split), sent to the other members, the new keys and values
+    sent (or copied) into the shadow rows of the tiles holding their blocks; phase 2: each
+    rewritten block's K^T slots and touched V rows quantized from the shadows and loaded."""
+    if not (kernel_word(ctx, p, IH.phase, 0, 2)
+            and kernel_word(ctx, p, IH.chunk_rows, 1, 9223372036854775807)):
+        return
+    r = p[p[IH.count + tile]:]
+    if r[IR.active] == 0:
+        return
+    D, R_, C, bk = p[IH.head_dim], p[IH.rows], p[IH.cols], p[IH.block_keys]
+    ds, vs, kf = p[IH.d_splits], p[IH.v_splits], p[IH.kv_fmt]
+    at = IR.count + r[IR.n_dst] + 4 * r[IR.n_routes]
+    if p[IH.phase] == 0:
+        at += 6 * r[IR.n_commits]
+        for i in range(r[IR.n_loads]):
+            w = r[at + 4 * i:at + 4 * i + 4]
+            host_read(ctx, p[IH.host], w[0], w[1], w[2], w[3])
+    elif p[IH.phase] == 1 and r[IR.home] == 1:
+        G, sq, mq, qrb = p[IH.group], p[IH.new_rows], p[IH.chunk_rows], p[IH.q_row_bytes]
+        QS, Q = p[IH.qs_buf], p[IH.q_buf]
+        vec_mul_rows(ctx, p[IH.q_in], 0, p[IH.scale_buf], 0, QS, 0, sq * G * D, D)
+        for g in range(G):                                # query row g * sq + i: head g, token i
+            for i in range(sq):
+                c, rr = divmod(g * sq + i, mq)
+                for sd in range(ds):
+                    vec_convert(ctx, QS, ((i * G + g) * D + sd * R_) * 4, Q,
+                                ((c * ds + sd) * mq + rr) * qrb, R_, R_, p[IH.fmt], FP32)
+        if r[IR.n_dst] > 0:
+            send(ctx, r[IR.count:IR.count + r[IR.n_dst]], Q, 0, Q, 0,
+                 p[IH.chunks] * ds * mq * qrb)
+        for i in range(r[IR.n_routes]):
+            w = r[IR.count + r[IR.n_dst] + 4 * i:IR.count + r[IR.n_dst] + 4 * i + 4]
+            for src, dst in ((p[IH.k_in], p[IH.ks_buf]), (p[IH.v_in], p[IH.vs_buf])):
+                if w[0] == tile:
+                    vec_copy(ctx, src, w[1] * D * 4, dst, w[3] * D * 4, w[2] * D)
+                else:
+                    send(ctx, w[0:1], src, w[1] * D * 4, dst, w[3] * D * 4, w[2] * D * 4)
+    elif p[IH.phase] == 2:
+        W = p[IH.w_buf]
+        for i in range(r[IR.n_commits]):
+            w = r[at + 6 * i:at + 6 * i + 6]
+            s0 = p[IH.slot_base] + w[0] * (ds + vs)
+            for sd in range(ds):                          # K^T: the block's keys are columns
+                vec_convert_weights(ctx, p[IH.ks_buf], (w[5] * D + sd * R_) * 4, D, w[1], 1, W, 0,
+                                    R_, bk, kf)
+                dimc_load(ctx, s0 + sd, W, 0, 0, R_, kf)
+            for t in range(vs):                           # V: the rows of the touched groups
+                vec_convert_weights(ctx, p[IH.vs_buf], ((w[5] + w[2]) * D + t * C) * 4, D, w[4],
+                                    0, W, 0, w[3], C, kf)
+                dimc_load(ctx, s0 + ds + t, W, 0, w[2], w[3], kf)
 
 
 @jit
@@ -192,4 +252,5 @@ def at_step(ctx, tile, step, p):
 AT_KV = TileKernel("at_kv", numba=at_kv, c="chipemu_kernel_at_kv")
 AT_Q = TileKernel("at_q", numba=at_q, c="chipemu_kernel_at_q")
 AT_APPEND = TileKernel("at_append", numba=at_append, c="chipemu_kernel_at_append")
+AT_INGEST = TileKernel("at_ingest", numba=at_ingest, c="chipemu_kernel_at_ingest")
 AT_STEP = TileKernel("at_step", numba=at_step, c="chipemu_kernel_at_step")

@@ -94,6 +94,7 @@ typedef void (*nl_kernel_fn)(chipemu_ctx *ctx, int64_t tile, int64_t step, const
 static const struct { const char *name; nl_kernel_fn fn; } NL_KERNELS[] = {
     {"at_kv", chipemu_kernel_at_kv}, {"at_q", chipemu_kernel_at_q},
     {"at_append", chipemu_kernel_at_append}, {"at_step", chipemu_kernel_at_step},
+    {"at_ingest", chipemu_kernel_at_ingest},
     {"mb_barrier_all", chipemu_kernel_mb_barrier_all}, {"mm_load", chipemu_kernel_mm_load},
     {"mm_step", chipemu_kernel_mm_step}, {"mb_dimc_setup", chipemu_kernel_mb_dimc_setup},
     {"mb_dimc_stream", chipemu_kernel_mb_dimc_stream}, {"mb_send_table", chipemu_kernel_mb_send_table},

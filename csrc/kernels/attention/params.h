@@ -39,7 +39,8 @@ enum {
     H_CONST_HOST = 29,  /* host buffer id: the softmax constants */
     H_VECTOR = 30,  /* 1: K and V stay in SRAM in fp32 (vector path); 0: in the DIMC */
     H_SLOT_BASE = 31,  /* the region's first DIMC slot: block slot i is DIMC slot slot_base + i */
-    H_COUNT = 32,  /* where the per-tile record offsets start */
+    H_CONSTS = 32,  /* 1: at_q reads the softmax constants from the host; 0: they are resident */
+    H_COUNT = 33,  /* where the per-tile record offsets start */
 };
 
 /* record fields: r[R_*], r = p + p[H_COUNT + tile] */
@@ -68,6 +69,47 @@ enum {
 enum {
     APPEND_R_WRITES = 0,  /* rewrites on this tile; the tail holds 5 words per write */
     APPEND_R_COUNT = 1,  /* fields; the tail starts here */
+};
+
+/* header words: p[INGEST_H_*] */
+enum {
+    INGEST_H_PHASE = 0,  /* 0: host loads; 1: a unit's home quantizes q and routes k, v; 2: commit */
+    INGEST_H_HEAD_DIM = 1,  /* D: floats per query / key / value row */
+    INGEST_H_GROUP = 2,  /* G: query heads per unit */
+    INGEST_H_NEW_ROWS = 3,  /* Sq: new tokens per sequence in this step */
+    INGEST_H_ROWS = 4,  /* R: DIMC array rows (the head_dim split of a query row) */
+    INGEST_H_D_SPLITS = 5,  /* K^T slots per key block */
+    INGEST_H_V_SPLITS = 6,  /* V slots per key block */
+    INGEST_H_COLS = 7,  /* C: DIMC array columns in the K/V format */
+    INGEST_H_BLOCK_KEYS = 8,  /* keys per block */
+    INGEST_H_CHUNK_ROWS = 9,  /* query rows per chunk (mq) */
+    INGEST_H_CHUNKS = 10,  /* chunks of this step's query rows */
+    INGEST_H_Q_ROW_BYTES = 11,  /* bytes of one query row part of R elements (rows layout) */
+    INGEST_H_FMT = 12,  /* format code of the queries */
+    INGEST_H_KV_FMT = 13,  /* format code of K and V */
+    INGEST_H_SLOT_BASE = 14,  /* the region's first DIMC slot */
+    INGEST_H_Q_IN = 15,  /* SRAM buffer id: the unit's new queries, fp32 [Sq, G * D] */
+    INGEST_H_K_IN = 16,  /* SRAM buffer id: the unit's new keys, fp32 [Sq, D] */
+    INGEST_H_V_IN = 17,  /* SRAM buffer id: the unit's new values, fp32 [Sq, D] */
+    INGEST_H_QS_BUF = 18,  /* SRAM buffer id: the scaled queries, fp32 [Sq, G * D] */
+    INGEST_H_SCALE_BUF = 19,  /* SRAM buffer id: the query scale, one fp32 per query row */
+    INGEST_H_Q_BUF = 20,  /* SRAM buffer id: query rows [chunk][d split][mq][q_row_bytes] */
+    INGEST_H_KS_BUF = 21,  /* SRAM buffer id: fp32 keys of the tile's open blocks [blocks][block_keys][D] */
+    INGEST_H_VS_BUF = 22,  /* SRAM buffer id: fp32 values of the tile's open blocks, as ks_buf */
+    INGEST_H_W_BUF = 23,  /* SRAM buffer id: a slot's bytes on their way to the DIMC */
+    INGEST_H_HOST = 24,  /* host buffer id: fp32 keys and values, the query scale (phase 0) */
+    INGEST_H_COUNT = 25,  /* where the per-tile record offsets start */
+};
+
+/* record fields: r[INGEST_R_*], r = p + p[INGEST_H_COUNT + tile] */
+enum {
+    INGEST_R_ACTIVE = 0,  /* 1: the tile takes part */
+    INGEST_R_HOME = 1,  /* 1: the unit's home tile (member 0): its inputs are here */
+    INGEST_R_N_DST = 2,  /* members its quantized query rows are sent to */
+    INGEST_R_N_ROUTES = 3,  /* runs of new keys sent to (or copied into) a shadow */
+    INGEST_R_N_COMMITS = 4,  /* key blocks of the tile rewritten from its shadows */
+    INGEST_R_N_LOADS = 5,  /* host reads (phase 0) */
+    INGEST_R_COUNT = 6,  /* fields; the tail starts here */
 };
 
 #endif /* CHIPEMU_KERNEL_ATTENTION_PARAMS_H */

@@ -30,10 +30,12 @@ void chipemu_kernel_at_q(chipemu_ctx *ctx, int64_t tile, int64_t step, const int
     (void)step;
     const int64_t *r = p + p[H_COUNT + tile];
     if (r[R_ACTIVE] == 0) return;
-    host_read(ctx, p[H_Q_HOST], r[R_Q_HOST_OFF], p[H_Q_BUF], 0, r[R_Q_BYTES]);
+    if (r[R_Q_BYTES] > 0)                                  /* 0: quantized on the device */
+        host_read(ctx, p[H_Q_HOST], r[R_Q_HOST_OFF], p[H_Q_BUF], 0, r[R_Q_BYTES]);
     if (r[R_BIAS_BYTES] > 0)
         host_read(ctx, p[H_BIAS_HOST], r[R_BIAS_HOST_OFF], p[H_BIAS_BUF], 0, r[R_BIAS_BYTES]);
-    host_read(ctx, p[H_CONST_HOST], 0, p[H_CONST_BUF], 0, 3 * p[H_CHUNK_ROWS] * 4);
+    if (p[H_CONSTS] == 1)                                  /* 0: resident (a cache's device path) */
+        host_read(ctx, p[H_CONST_HOST], 0, p[H_CONST_BUF], 0, 3 * p[H_CHUNK_ROWS] * 4);
 }
 
 void chipemu_kernel_at_append(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
@@ -44,6 +46,69 @@ void chipemu_kernel_at_append(chipemu_ctx *ctx, int64_t tile, int64_t step, cons
         const int64_t *w = r + APPEND_R_COUNT + 5 * i;
         host_read(ctx, p[APPEND_H_KV_HOST], w[1], p[APPEND_H_W_BUF], 0, w[2]);
         dimc_load(ctx, w[0], p[APPEND_H_W_BUF], 0, w[3], w[4], p[APPEND_H_KV_FMT]);
+    }
+}
+
+void chipemu_kernel_at_ingest(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
+    if (!kernel_enter(ctx, tile, p) || !kernel_word(ctx, p, INGEST_H_PHASE, 0, 2)
+        || !kernel_word(ctx, p, INGEST_H_CHUNK_ROWS, 1, INT64_MAX))
+        return;
+    (void)step;
+    const int64_t *r = p + p[INGEST_H_COUNT + tile];
+    if (r[INGEST_R_ACTIVE] == 0) return;
+    int64_t D = p[INGEST_H_HEAD_DIM], R_ = p[INGEST_H_ROWS], C = p[INGEST_H_COLS];
+    int64_t bk = p[INGEST_H_BLOCK_KEYS];
+    int64_t ds = p[INGEST_H_D_SPLITS], vs = p[INGEST_H_V_SPLITS], kf = p[INGEST_H_KV_FMT];
+    int64_t at = INGEST_R_COUNT + r[INGEST_R_N_DST] + 4 * r[INGEST_R_N_ROUTES];
+    if (p[INGEST_H_PHASE] == 0) {
+        at += 6 * r[INGEST_R_N_COMMITS];
+        for (int64_t i = 0; i < r[INGEST_R_N_LOADS]; i++) {
+            const int64_t *w = r + at + 4 * i;
+            host_read(ctx, p[INGEST_H_HOST], w[0], w[1], w[2], w[3]);
+        }
+    } else if (p[INGEST_H_PHASE] == 1 && r[INGEST_R_HOME] == 1) {
+        int64_t G = p[INGEST_H_GROUP], sq = p[INGEST_H_NEW_ROWS], mq = p[INGEST_H_CHUNK_ROWS];
+        int64_t qrb = p[INGEST_H_Q_ROW_BYTES];
+        int64_t QS = p[INGEST_H_QS_BUF], Q = p[INGEST_H_Q_BUF];
+        vec_mul_rows(ctx, p[INGEST_H_Q_IN], 0, p[INGEST_H_SCALE_BUF], 0, QS, 0, sq * G * D, D);
+        for (int64_t g = 0; g < G; g++)              /* query row g * sq + i: head g, token i */
+            for (int64_t i = 0; i < sq; i++) {
+                int64_t c = (g * sq + i) / mq, rr = (g * sq + i) % mq;
+                for (int64_t sd = 0; sd < ds; sd++)
+                    vec_convert(ctx, QS, ((i * G + g) * D + sd * R_) * 4, Q,
+                                ((c * ds + sd) * mq + rr) * qrb, R_, R_, p[INGEST_H_FMT], FP32);
+            }
+        if (r[INGEST_R_N_DST] > 0)
+            send(ctx, r + INGEST_R_COUNT, r[INGEST_R_N_DST], Q, 0, Q, 0,
+                 p[INGEST_H_CHUNKS] * ds * mq * qrb);
+        for (int64_t i = 0; i < r[INGEST_R_N_ROUTES]; i++) {
+            const int64_t *w = r + INGEST_R_COUNT + r[INGEST_R_N_DST] + 4 * i;
+            const int64_t pairs[2][2] = {{p[INGEST_H_K_IN], p[INGEST_H_KS_BUF]},
+                                         {p[INGEST_H_V_IN], p[INGEST_H_VS_BUF]}};
+            for (int k = 0; k < 2; k++) {
+                if (w[0] == tile)
+                    vec_copy(ctx, pairs[k][0], w[1] * D * 4, pairs[k][1], w[3] * D * 4, w[2] * D);
+                else
+                    send(ctx, w, 1, pairs[k][0], w[1] * D * 4, pairs[k][1], w[3] * D * 4,
+                         w[2] * D * 4);
+            }
+        }
+    } else if (p[INGEST_H_PHASE] == 2) {
+        int64_t W = p[INGEST_H_W_BUF];
+        for (int64_t i = 0; i < r[INGEST_R_N_COMMITS]; i++) {
+            const int64_t *w = r + at + 6 * i;
+            int64_t s0 = p[INGEST_H_SLOT_BASE] + w[0] * (ds + vs);
+            for (int64_t sd = 0; sd < ds; sd++) {        /* K^T: the block's keys are columns */
+                vec_convert_weights(ctx, p[INGEST_H_KS_BUF], (w[5] * D + sd * R_) * 4, D, w[1], 1,
+                                    W, 0, R_, bk, kf);
+                dimc_load(ctx, s0 + sd, W, 0, 0, R_, kf);
+            }
+            for (int64_t t = 0; t < vs; t++) {           /* V: the rows of the touched groups */
+                vec_convert_weights(ctx, p[INGEST_H_VS_BUF], ((w[5] + w[2]) * D + t * C) * 4, D,
+                                    w[4], 0, W, 0, w[3], C, kf);
+                dimc_load(ctx, s0 + ds + t, W, 0, w[2], w[3], kf);
+            }
+        }
     }
 }
 
