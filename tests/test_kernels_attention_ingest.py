@@ -14,6 +14,7 @@ from chipemu.kernels.attention import ingest as I
 from chipemu.kernels.attention.placed import place_kv_cache
 from chipemu.kernels.card import Card
 from chipemu.kernels.region import Region
+from chipemu.kernels.scaffold import Run
 
 B, H, HKV, D, ML, LENS = 2, 4, 2, 64, 200, [60, 30]
 
@@ -200,3 +201,37 @@ def test_bad_use_is_refused_before_any_work():
     with pytest.raises(Exception, match="max_len"):
         t.step_on_device(4)
     assert t.lengths.tolist() == [14]
+
+
+def test_launch_on_device_records_into_the_callers_run():
+    """A program's view: the step's supersteps inside one phase of the caller's run on a card's
+    machine; the output, read from output_blocks, equals a step on a cache alone."""
+    rng = np.random.default_rng(4)
+    card = Card("tiny")
+    card.place("wq", rng.standard_normal((64, 128), dtype=np.float32))
+    k = rng.standard_normal((1, 2, 60, D), dtype=np.float32)
+    v = rng.standard_normal((1, 2, 60, D), dtype=np.float32)
+    reg, kw = Region([2, 3], range(4), (0, 2)), dict(max_len=ML, heads=H, max_new=2)
+    cache = place_kv_cache(card, "kv", k, v, region=reg, device_inputs=True, **kw)
+    alone = KVCache(k, v, device="tiny", region=reg, device_inputs=True, **kw)
+    for _ in range(3):
+        q = rng.standard_normal((1, H, 2, D), dtype=np.float32)
+        kn = rng.standard_normal((1, 2, 2, D), dtype=np.float32)
+        vn = rng.standard_normal((1, 2, 2, D), dtype=np.float32)
+        I.write_inputs(cache, q, kn, vn)
+        I.write_inputs(alone, q, kn, vn)
+        card.machine.clear_log()
+        run = Run("program", card.device, machine=card.machine)
+        with run.phase("attention"):
+            plan = cache.launch_on_device(run, 2)
+        r = run.finish()
+        card.machine.clear_log()
+        assert list(r.phases) == ["attention"] and r.cycles > 0
+        out = np.empty((2, H * D), np.float32)
+        for tile, buf, off, r0, rows, c0, cols, stride in I.output_blocks(plan, cache.bufs["y"]):
+            out[r0:r0 + rows, c0:c0 + cols] = card.machine.read(
+                buf, tile=tile, offset=off, nbytes=rows * stride * 4,
+                dtype=np.float32).reshape(rows, stride)[:, :cols]
+        want = alone.step_on_device(2).output.transpose(0, 2, 1, 3).reshape(2, H * D)
+        assert np.array_equal(_bits(out), _bits(want))
+    assert cache.lengths.tolist() == alone.lengths.tolist() == [66]

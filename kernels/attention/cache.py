@@ -298,19 +298,11 @@ class KVCache:
     def step_on_device(self, sq, *, scale=None, network=None, progress=None):
         """A step of sq new tokens whose queries, keys and values are in SRAM already, float32
         on each unit's home (kernels/attention/ingest.py: input_blocks, write_inputs): quantized
-        and written into the DIMC on the device -> Result with phases "load" (bias blocks,
-        constants, the scale row when it changed), "ingest" and "compute"; the output is bit for
-        bit the host path's. Needs device_inputs=True. Checked and planned before the cache
-        changes; a failed step is undone as step()'s."""
-        if not self.device_inputs:
-            raise ConfigError("step_on_device needs a cache made with device_inputs=True (its "
-                              "input buffers and shadows)")
-        sq = args.integer("sq", sq, 1, self.max_new, error=ShapeError,
-                          why="new tokens per step, at most the cache's max_new")
-        self._check_step((self.b, self.hq, sq, self.d), (self.b, self.hkv, sq, self.d),
-                         (self.b, self.hkv, sq, self.d), shapes=True)
-        scale = self._scale(scale)
-        plan, tiles = self._step_plan(sq)
+        and written into the DIMC on the device -> Result with phases "load" (bias blocks, the
+        scale row when it changed), "ingest" and "compute"; the output is bit for bit the host
+        path's. Needs device_inputs=True. Checked and planned before the cache changes; a
+        failed step is undone as step()'s."""
+        plan, tiles, scale = self._device_step(sq, scale)
         mach = self.machine
         run = Run("attention_decode", self.device, machine=mach, network=network,
                   progress=progress)
@@ -328,10 +320,36 @@ class KVCache:
         S.add_metrics(r, plan)
         r.metrics["lengths_before"] = self.lengths.tolist()
         mach.clear_log()
-        if not self.timing:                 # the host copy of the keys (for host-path appends)
+        self._advance(sq)
+        return r
+
+    def launch_on_device(self, run, sq, *, scale=None, phases=False):
+        """For a program: the supersteps of step_on_device launched into `run` (a Run on the
+        cache's machine; in the caller's phase unless phases), without clearing or timing the
+        log. Returns the step's plan: ingest.output_blocks(plan, cache.bufs["y"]) is the output.
+        The lengths advance once the launches succeeded."""
+        plan, tiles, scale = self._device_step(sq, scale)
+        I.run_device_step(run, self, plan, tiles, sq, scale, phases=phases)
+        self._advance(sq)
+        return plan
+
+    def _device_step(self, sq, scale):
+        """(plan, tiles, scale) of a step with device inputs, every argument checked."""
+        if not self.device_inputs:
+            raise ConfigError("step_on_device needs a cache made with device_inputs=True (its "
+                              "input buffers and shadows)")
+        sq = args.integer("sq", sq, 1, self.max_new, error=ShapeError,
+                          why="new tokens per step, at most the cache's max_new")
+        self._check_step((self.b, self.hq, sq, self.d), (self.b, self.hkv, sq, self.d),
+                         (self.b, self.hkv, sq, self.d), shapes=True)
+        return (*self._step_plan(sq), self._scale(scale))
+
+    def _advance(self, sq):
+        """The lengths after a device step, and the host copy of its keys and values (read back
+        from the homes: bookkeeping for later host-path appends, not logged)."""
+        if not self.timing:
             I.read_new_keys(self, sq)
         self.lengths = self.lengths + sq
-        return r
 
     def _scale(self, scale):
         scale = S.check_scale(scale)
