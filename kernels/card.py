@@ -18,8 +18,6 @@ place the weights for that M.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from chipemu.emulator import args
@@ -27,35 +25,19 @@ from chipemu.emulator.engine.result import Result
 from chipemu.emulator.errors import CapacityError, ConfigError, ShapeError
 from chipemu.emulator.runtime import budget
 from chipemu.kernels.matmul import data as D
-from chipemu.kernels.matmul.api import (Sizes, alloc_sram, compute_phase, gather, load_phase,
+from chipemu.kernels.matmul.api import (alloc_sram, compute_phase, gather, load_phase,
                                         metrics, sizes, w_codes, x_codes)
 from chipemu.kernels.matmul.params import MATMUL
-from chipemu.kernels.matmul.plan import MatmulPlan, plan_matmul
-from chipemu.kernels.placement import Ledger, capacity_error, check_forced, first_fit
-from chipemu.kernels.region import Region, resolve_region
+from chipemu.kernels.matmul.plan import plan_matmul
+from chipemu.kernels.placement import (Ledger, PlacedWeight, capacity_error, check_forced,
+                                       first_fit)
+from chipemu.kernels.region import resolve_region
 from chipemu.kernels.scaffold import (Run, as_device, check_backend, check_mode, dimc_format,
                                      log_bytes, machine_for, shape_of, strict_keywords)
 
 __all__ = ["Card", "PlacedWeight"]
 
 _R = MATMUL.R
-
-
-@dataclass(frozen=True, eq=False)
-class PlacedWeight:
-    """Weights resident in DIMC slots of a card: name, region, plan, the load's Result."""
-    name: str
-    k: int
-    n: int
-    fmt: str
-    rows: int                   # activation rows the layout was planned for
-    region: Region
-    plan: MatmulPlan
-    load: Result                # the one weight load (host -> SRAM -> DIMC slots)
-    cells: dict                 # {global tile: (s0, s1)} DIMC slots held
-    sizes: Sizes
-    bufs: dict                  # buffer ids: w_host, x_host and the SRAM working buffers
-    card: "Card"
 
 
 def _with_field(p, tiles, field, value):
@@ -79,6 +61,7 @@ class Card:
         self.ledger = Ledger(self.device)
         self.placed: dict[str, PlacedWeight] = {}
         self.ops: dict = {}                 # name -> PlacedOp (kernels/program/ops.py)
+        self.caches: dict = {}              # name -> KVCache (kernels/attention/placed.py)
         self._gen: dict = {}                # SRAM buffer -> write generation (programs)
         self._inputs: dict = {}             # (name, rows, cols) -> program input buffers
         self._staging: dict = {}            # weight name -> its float32 staging buffer
@@ -147,6 +130,16 @@ class Card:
         self.ops[name] = op
         return op
 
+    def kv_cache(self, name, k, v, *, region=None, **kwargs):
+        """A KVCache on this card's Machine beside the placed weights, in `region` or the first
+        free DIMC cells (first fit, (slot, tile, chiplet) order), its cells held in the ledger
+        under `name`. kwargs: KVCache's (max_len, lengths, max_new, heads, fmt, kv_fmt,
+        device_inputs: True for a cache a program feeds from the device)."""
+        from chipemu.kernels.attention.placed import place_kv_cache
+        self._check_name(name)
+        self.caches[name] = place_kv_cache(self, name, k, v, region=region, **kwargs)
+        return self.caches[name]
+
     def program(self, name: str = "program"):
         """A Program recording kernel calls on this card into one timed log (docs/programs.md)."""
         from chipemu.kernels.program.recorder import Program
@@ -181,9 +174,10 @@ class Card:
     def _check_name(self, name):
         if not isinstance(name, str) or not name:
             raise ConfigError(f"name={args.show(name)}; allowed: a non-empty string")
-        if name in self.placed or name in self.ops:
+        held = [*self.placed, *self.ops, *self.caches]
+        if name in held:
             raise ConfigError(f"name={name!r} is already placed on this card; allowed: a new "
-                              f"name (placed: {', '.join([*self.placed, *self.ops])})")
+                              f"name (placed: {', '.join(held)})")
 
     def check_sram(self, name, nbytes):
         """CapacityError unless nbytes more of SRAM per tile fit beside what is held."""
@@ -192,7 +186,7 @@ class Card:
             raise CapacityError(
                 f"cannot place {name!r}: its buffers need {nbytes} bytes of SRAM on every "
                 f"tile, {have - used} of {have} are free ({used} held by {len(self.placed)} "
-                f"placed weights and {len(self.ops)} placed ops)")
+                f"placed weights, {len(self.ops)} placed ops and {len(self.caches)} KV caches)")
 
     # ---- calls ----
     def _call_plan(self, placed, m):

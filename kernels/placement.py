@@ -15,14 +15,35 @@ engines (which can then run at the same time) before they stack on one.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from chipemu.emulator.errors import CapacityError, ConfigError
-from chipemu.kernels.matmul.api import sizes
+from chipemu.emulator.engine.result import Result
+from chipemu.kernels.matmul.api import Sizes, sizes
+from chipemu.kernels.matmul.plan import MatmulPlan
 from chipemu.kernels.matmul.plan import plan_matmul
 from chipemu.kernels.region import Region
 
-__all__ = ["Ledger", "cells", "first_fit", "capacity_error"]
+__all__ = ["Ledger", "PlacedWeight", "cells", "first_fit", "capacity_error"]
+
+
+@dataclass(frozen=True, eq=False)
+class PlacedWeight:
+    """Weights resident in DIMC slots of a card: name, region, plan, the load's Result."""
+    name: str
+    k: int
+    n: int
+    fmt: str
+    rows: int                   # activation rows the layout was planned for
+    region: Region
+    plan: MatmulPlan
+    load: Result                # the one weight load (host -> SRAM -> DIMC slots)
+    cells: dict                 # {global tile: (s0, s1)} DIMC slots held
+    sizes: Sizes
+    bufs: dict                  # buffer ids: w_host, x_host and the SRAM working buffers
+    card: "Card"
 
 
 def cells(plan) -> dict:

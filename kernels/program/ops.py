@@ -26,11 +26,18 @@ from chipemu.emulator.runtime import budget
 from chipemu.kernels.glu import api as glu_api, data as glu_data
 from chipemu.kernels.glu.params import ACTS
 from chipemu.kernels.glu.plan import plan_glu
+from chipemu.kernels.layernorm import api as ln_api, data as ln_data
+from chipemu.kernels.layernorm.plan import plan_layernorm
 from chipemu.kernels.move import MOVE_RUN, Moves
 from chipemu.kernels.residual import api as res_api, data as res_data
 from chipemu.kernels.residual.plan import plan_residual
 from chipemu.kernels.rmsnorm import api as rms_api, data as rms_data
 from chipemu.kernels.rmsnorm.plan import plan_rmsnorm
+from chipemu.kernels.rope import api as rope_api, data as rope_data
+from chipemu.kernels.rope.api import check_positions
+from chipemu.kernels.rope.plan import plan_rope
+from chipemu.kernels.softmax import api as sm_api, data as sm_data
+from chipemu.kernels.softmax.plan import plan_softmax
 from chipemu.kernels.scaffold import Run, shape_of
 
 __all__ = ["OpKind", "PlacedOp", "KINDS", "place_op", "check_placed", "HostlessBufs"]
@@ -40,11 +47,10 @@ __all__ = ["OpKind", "PlacedOp", "KINDS", "place_op", "check_placed", "HostlessB
 class OpKind:
     """How a program places and calls one layer op (see the module docstring)."""
     op: object                       # its LayerOp
-    plan: Callable                   # plan(rows, cols, device)
+    setup: Callable                  # setup(rows, cols, device, timing, **kw) -> (plan, opts,
+                                     # constants); in timing mode the constants are zeros
     params: Callable                 # params(plan, n_tiles, bufs, opts) -> int64 vector
-    setup: Callable                  # setup(plan, timing, **kw) -> (opts, constants); in timing
-                                     # mode the constants are zeros of the right sizes
-    call: tuple = ()                 # names of per-call keywords its params() reads
+    call: tuple = ()                 # names of per-call keywords params() reads
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,45 +71,76 @@ class PlacedOp:
         return KINDS[self.kind].op
 
 
-def _rms_setup(plan, timing, *, gamma=None, eps=1e-5):
+def _floats(x, what, shape, timing):
+    """A constant argument as float32 (zeros of `shape` in timing mode), or ShapeError."""
+    if x is None:
+        raise ShapeError(f"{what}= is needed: a float array {list(shape)} (a shape tuple in "
+                         f"timing mode)")
+    s, a = shape_of(x, what, timing)
+    if s != shape:
+        raise ShapeError(f"{what} has shape {s}; it must be {list(shape)}")
+    return np.zeros(shape, np.float32) if timing else np.asarray(a, np.float32)
+
+
+def _rms_setup(rows, cols, dev, timing, *, gamma=None, eps=1e-5):
     eps = args.real("eps", eps, 0.0, 1.0)
-    if gamma is None:
-        raise ShapeError("rmsnorm needs gamma=: a float array [cols] (a shape tuple in timing "
-                         "mode)")
-    gs, ga = shape_of(gamma, "gamma", timing)
-    if gs != (plan.hidden,):
-        raise ShapeError(f"gamma has shape {gs}; it must be [{plan.hidden}] (cols)")
-    if timing:
-        ga = np.zeros(plan.hidden, np.float32)
-    return {"eps": eps}, rms_data.constant_data(plan, ga, eps)
+    plan = plan_rmsnorm(rows, cols, dev)
+    g = _floats(gamma, "gamma", (cols,), timing)
+    return plan, {}, rms_data.constant_data(plan, g, eps)
 
 
-def _rms_params(plan, n_tiles, bufs, opts):
-    return rms_data.params(plan, n_tiles, bufs)
+def _ln_setup(rows, cols, dev, timing, *, gamma=None, beta=None, eps=1e-5):
+    eps = args.real("eps", eps, 0.0, 1.0)
+    plan = plan_layernorm(rows, cols, dev)
+    g, b = (_floats(v, n, (cols,), timing) for v, n in ((gamma, "gamma"), (beta, "beta")))
+    return plan, {}, ln_data.constant_data(plan, g, b, eps)
 
 
-def _glu_setup(plan, timing, *, act="silu"):
+def _glu_setup(rows, cols, dev, timing, *, act="silu"):
     act = args.choice("act", act, ACTS)
-    return {"act": act}, glu_data.constant_data(plan)
+    plan = plan_glu(rows, cols, dev)
+    return plan, {"act": ACTS.index(act)}, glu_data.constant_data(plan)
 
 
-def _glu_params(plan, n_tiles, bufs, opts):
-    return glu_data.params(plan, n_tiles, bufs, ACTS.index(opts["act"]))
+def _plain_setup(planner, data):
+    def setup(rows, cols, dev, timing):
+        plan = planner(rows, cols, dev)
+        return plan, {}, data.constant_data(plan)
+    return setup
 
 
-def _residual_setup(plan, timing):
-    return {}, res_data.constant_data(plan)
+def _rope_setup(rows, cols, dev, timing, *, head_dim=None, theta=500000.0,
+                max_positions=None):
+    head_dim = args.integer("head_dim", head_dim, 2, error=ShapeError, why="even, dividing cols")
+    if head_dim % 2 or cols % head_dim:
+        raise ShapeError(f"head_dim={head_dim}; allowed: an even divisor of cols={cols}")
+    theta = args.real("theta", theta, 1e-30, 1e30)
+    max_positions = args.integer("max_positions", max_positions, 1, error=ShapeError)
+    plan = plan_rope(rows, cols // head_dim, head_dim, max_positions, dev)
+    return plan, {}, rope_data.constant_data(plan, theta)
 
 
-def _residual_params(plan, n_tiles, bufs, opts):
-    return res_data.params(plan, n_tiles, bufs)
+def _rope_params(plan, n_tiles, bufs, opts):
+    if "positions" not in opts:
+        raise ShapeError("rope needs positions=: one integer position per row, per call")
+    pos, _ = check_positions(opts["positions"], plan.rows, plan.max_positions)
+    return rope_data.params(plan, n_tiles, bufs, pos)
+
+
+def _no_opts(data):
+    return lambda plan, n_tiles, bufs, opts: data.params(plan, n_tiles, bufs)
 
 
 KINDS = {
-    "rmsnorm": OpKind(rms_api.OP, plan_rmsnorm, _rms_params, _rms_setup),
-    "glu": OpKind(glu_api.OP, plan_glu, _glu_params, _glu_setup),
-    "residual": OpKind(res_api.OP, plan_residual, _residual_params, _residual_setup),
+    "rmsnorm": OpKind(rms_api.OP, _rms_setup, _no_opts(rms_data)),
+    "layernorm": OpKind(ln_api.OP, _ln_setup, _no_opts(ln_data)),
+    "glu": OpKind(glu_api.OP, _glu_setup,
+                  lambda plan, n, bufs, opts: glu_data.params(plan, n, bufs, opts["act"])),
+    "residual": OpKind(res_api.OP, _plain_setup(plan_residual, res_data), _no_opts(res_data)),
+    "softmax": OpKind(sm_api.OP, _plain_setup(plan_softmax, sm_data), _no_opts(sm_data)),
+    "rope": OpKind(rope_api.OP, _rope_setup, _rope_params, call=("positions",)),
 }
+
 
 class HostlessBufs(dict):
     """Buffer ids for an op's parameter builder in a program: the host buffers its load would
@@ -119,10 +156,9 @@ def place_op(card, name: str, kind: str, rows: int, cols: int, **kw) -> PlacedOp
     rows = args.integer("rows", rows, 1, error=ShapeError)
     cols = args.integer("cols", cols, 1, error=ShapeError)
     spec, dev, mach = KINDS[kind], card.device, card.machine
-    names = [n for n in inspect.signature(spec.setup).parameters][2:]
+    names = [n for n in inspect.signature(spec.setup).parameters][4:]
     args.no_extra(f"place_op {kind!r}", kw, names)
-    plan = spec.plan(rows, cols, dev)
-    opts, consts = spec.setup(plan, card.timing, **kw)
+    plan, opts, consts = spec.setup(rows, cols, dev, card.timing, **kw)
     need = sum(-(-v // 64) * 64 for v in plan.sram.values())
     card.check_sram(name, need)
     budget.check(f"placing {name!r} on {dev.name!r}", events=sum(map(len, consts.values())),

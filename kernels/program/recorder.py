@@ -21,10 +21,11 @@ import numpy as np
 from chipemu.emulator import args
 from chipemu.emulator.errors import ConfigError, ShapeError
 from chipemu.emulator.numerics.formats import get_format
-from chipemu.kernels.card import PlacedWeight
+from chipemu.kernels.attention import ingest
 from chipemu.kernels.matmul import data as MD
 from chipemu.kernels.matmul.api import compute_steps
 from chipemu.kernels.move import MOVE_RUN, Moves
+from chipemu.kernels.placement import PlacedWeight
 from chipemu.kernels.program.ops import KINDS, HostlessBufs, check_placed
 from chipemu.kernels.program.redistribute import check_shape, redistribute, same_layout
 from chipemu.kernels.program.spans import kernel_spans
@@ -33,6 +34,10 @@ from chipemu.kernels.program.tensor import (Block, DeviceTensor, column_blocks, 
 from chipemu.kernels.scaffold import Run, shape_of
 
 __all__ = ["Program"]
+
+
+def _blocks(tuples):
+    return tuple(Block(*t) for t in tuples)
 
 
 class Program:
@@ -170,6 +175,34 @@ class Program:
             self._moves(conv)
             compute_steps(self.run, plan, sz, p)
         return self._tensor(label, x.rows, w.n, matmul_blocks(plan, w.bufs["y"]))
+
+    def attention(self, q, k, v, cache, *, name: str | None = None) -> DeviceTensor:
+        """One decode (or prefill-chunk) step of a KV cache of this card (made with
+        device_inputs=True) on device tensors q [B*Sq, Hq*D], k and v [B*Sq, Hkv*D] (rows batch
+        by batch, token by token; columns head by head): they move to the units' homes, are
+        quantized and appended there, and attention runs over each sequence's keys so far ->
+        [B*Sq, Hq*D] on the homes. The cache's lengths advance by Sq."""
+        self._check_open()
+        if cache not in self.card.caches.values():
+            raise ConfigError(f"cache={args.show(cache)}; allowed: a KV cache of this card "
+                              f"(card.kv_cache)")
+        q, k, v = (self._fresh(t, w) for t, w in ((q, "q"), (k, "k"), (v, "v")))
+        b, hq, hkv, d = cache.b, cache.hq, cache.hkv, cache.d
+        if q.rows % b or (q.cols, k.cols, v.cols) != (hq * d, hkv * d, hkv * d) \
+                or not q.rows == k.rows == v.rows:
+            raise ShapeError(f"q {q.shape}, k {k.shape}, v {v.shape}: the cache needs q "
+                             f"[B*Sq, {hq * d}] and k, v [B*Sq, {hkv * d}] with B={b}")
+        sq = q.rows // b
+        dst = ingest.input_blocks(cache, sq)
+        moves = Moves()
+        for t, key in ((q, "q"), (k, "k"), (v, "v")):
+            redistribute(t, _blocks(dst[key]), moves)
+        label = self._label(name or "attention", "attention")
+        with self.run.phase(label):
+            self._moves(moves)
+            plan = cache.launch_on_device(self.run, sq)
+        return self._tensor(label, q.rows, q.cols,
+                            _blocks(ingest.output_blocks(plan, cache.bufs["y"])))
 
     def op(self, placed, *inputs, name: str | None = None, **call) -> DeviceTensor:
         """A placed layer op on device tensors (in the op's argument order): each input read in
