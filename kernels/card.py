@@ -65,6 +65,7 @@ class Card:
         self._gen: dict = {}                # SRAM buffer -> write generation (programs)
         self._inputs: dict = {}             # (name, rows, cols) -> program input buffers
         self._staging: dict = {}            # weight name -> its float32 staging buffer
+        self._tables: dict = {}             # key -> DRAM buffers of read-only tables
         self._program = None
 
     def __repr__(self):
@@ -170,6 +171,21 @@ class Card:
             self.check_sram(f"{placed.name} staging", -(-nbytes // 64) * 64)
             self._staging[placed.name] = self.machine.alloc_sram(f"{placed.name}:xf", nbytes)
         return self._staging[placed.name]
+
+    def dram_tables(self, key, make):
+        """DRAM buffers (on chiplet 0's first channel) of the float32 arrays make() returns,
+        written once per key (as a model's tables are written at start-up: not timed) and
+        shared by every op that asks for the same key."""
+        if key not in self._tables:
+            arrays = make()
+            bufs = []
+            for i, a in enumerate(arrays):
+                b = self.machine.alloc_dram(f"table:{key}:{i}", a.nbytes)
+                if not self.timing:
+                    self.machine.write(b, np.ascontiguousarray(a, np.float32))
+                bufs.append(b)
+            self._tables[key] = tuple(bufs)
+        return self._tables[key]
 
     def _check_name(self, name):
         if not isinstance(name, str) or not name:

@@ -21,7 +21,7 @@ import numpy as np
 
 from chipemu.emulator.errors import CapacityError, ConfigError
 from chipemu.emulator.engine.result import Result
-from chipemu.kernels.matmul.api import Sizes, sizes
+from chipemu.kernels.matmul.api import Sizes
 from chipemu.kernels.matmul.plan import MatmulPlan
 from chipemu.kernels.matmul.plan import plan_matmul
 from chipemu.kernels.region import Region
@@ -46,11 +46,31 @@ class PlacedWeight:
     card: "Card"
 
 
+def block_counts(plan) -> dict:
+    """{global tile: weight blocks it holds} of a matmul plan (what matmul/data.py's block lists
+    give, counted without listing them)."""
+    out = {}
+    for r in range(plan.replicas):
+        for c in range(plan.chiplets_used):
+            if plan.g == 1:
+                for pos in range(min(plan.nb_count[c], plan.tiles_per_chiplet)):
+                    nbs = len(range(pos, plan.nb_count[c], plan.tiles_per_chiplet))
+                    out[plan.tile_of(c, r * plan.span + pos)] = nbs * plan.kb
+            else:
+                runs = [len(plan.k_run(m)) for m in range(plan.g)]
+                for local in range(plan.nb_count[c]):
+                    base = r * plan.span + local * plan.g
+                    for m in range(plan.g):
+                        if runs[m]:
+                            out[plan.tile_of(c, base + m)] = runs[m]
+    return out
+
+
 def cells(plan) -> dict:
     """{global tile: (s0, s1)}: the DIMC slots a stationary plan's weights occupy on each tile."""
     # a streamed plan (passes > 1) cycles its blocks through all of the region's slots
-    return {t: (plan.slot_base, plan.slot_base + min(len(b), plan.slots))
-            for t, b in sizes(plan).blocks.items()}
+    return {t: (plan.slot_base, plan.slot_base + min(n, plan.slots))
+            for t, n in block_counts(plan).items()}
 
 
 class Ledger:
@@ -70,7 +90,13 @@ class Ledger:
         return self.owner.size - self.free_slots
 
     def is_free(self, occupied: dict) -> bool:
-        return all((self.owner[t, a:b] < 0).all() for t, (a, b) in occupied.items())
+        if not occupied:
+            return True
+        tiles = np.fromiter(occupied, np.int64, len(occupied))
+        lo, hi = np.array(list(occupied.values()), np.int64).T
+        cols = np.arange(int(lo.min()), int(hi.max()))
+        inside = (cols >= lo[:, None]) & (cols < hi[:, None])
+        return not ((self.owner[tiles[:, None], cols] >= 0) & inside).any()
 
     def clash(self, occupied: dict):
         """(name, tile, slot) of the first cell of `occupied` already held, or None."""

@@ -101,3 +101,16 @@ def test_first_fit_returns_none_when_blocks_exceed_the_free_slots():
     ledger.owner[5, 1] = -1
     reg, plan = first_fit(ledger, TINY, 64, 64, "mxint8", 1)
     assert cells(plan) == {5: (1, 2)} and reg.slots == (1, 2)
+
+
+def test_block_counts_equal_the_plans_block_lists():
+    from chipemu.kernels.matmul.api import sizes
+    from chipemu.kernels.placement import block_counts
+    for dev in (Device.preset("tiny"), Device.preset("corsair")):
+        big = dev.name == "corsair"
+        for m, k, n in [(1, 64, 64), (3, 300, 1000), (64, 512, 128), (200, 256, 256)] + (
+                [(16, 4096, 14336), (1, 14336, 4096)] if big else []):
+            for reg in (None, Region(range(1, dev.n_chiplets), range(2, dev.tiles_per_chiplet),
+                                     (1, dev.tile.dimc.weight_slots))):
+                plan = plan_matmul(m, k, n, "mxint8", "mxint8", dev, region=reg)
+                assert block_counts(plan) == {t: len(b) for t, b in sizes(plan).blocks.items()}

@@ -70,6 +70,7 @@ class PlacedBlock:
     weights: dict                  # name -> PlacedWeight
     ops: dict                      # name -> PlacedOp
     cache: object                  # KVCache (device_inputs)
+    prefix: str = "blk"            # the names' prefix on the card
 
 
 def place_block(card, shape: BlockShape, weights: dict, *, batch: int, max_len: int,
@@ -99,7 +100,7 @@ def place_block(card, shape: BlockShape, weights: dict, *, batch: int, max_len: 
            "act": card.place_op(f"{prefix}.act", "glu", rows=batch, cols=s.intermediate,
                                 act="silu"),
            "res2": card.place_op(f"{prefix}.res2", "residual", rows=batch, cols=h)}
-    return PlacedBlock(shape, batch, placed, ops, cache)
+    return PlacedBlock(shape, batch, placed, ops, cache, prefix)
 
 
 def block_step(p, blk: PlacedBlock, x):
@@ -109,7 +110,7 @@ def block_step(p, blk: PlacedBlock, x):
     h = p.op(o["norm1"], x)
     q = p.op(o["rope_q"], p.matmul(h, w["wq"]), positions=pos)
     k = p.op(o["rope_k"], p.matmul(h, w["wk"]), positions=pos)
-    a = p.attention(q, k, p.matmul(h, w["wv"]), blk.cache)
+    a = p.attention(q, k, p.matmul(h, w["wv"]), blk.cache, name=f"{blk.prefix}.attn")
     x2 = p.op(o["res1"], x, p.matmul(a, w["wo"]))
     h2 = p.op(o["norm2"], x2)
     y = p.op(o["act"], p.matmul(h2, w["w1"]), p.matmul(h2, w["w3"]))

@@ -21,7 +21,7 @@ import numpy as np
 
 from chipemu.emulator import args
 from chipemu.emulator.engine.result import Result
-from chipemu.emulator.errors import ConfigError, ShapeError
+from chipemu.emulator.errors import CapacityError, ConfigError, ShapeError
 from chipemu.emulator.runtime import budget
 from chipemu.kernels.glu import api as glu_api, data as glu_data
 from chipemu.kernels.glu.params import ACTS
@@ -47,10 +47,11 @@ __all__ = ["OpKind", "PlacedOp", "KINDS", "place_op", "check_placed", "HostlessB
 class OpKind:
     """How a program places and calls one layer op (see the module docstring)."""
     op: object                       # its LayerOp
-    setup: Callable                  # setup(rows, cols, device, timing, **kw) -> (plan, opts,
-                                     # constants); in timing mode the constants are zeros
+    setup: Callable                  # setup(card, rows, cols, **kw) -> (plan, opts, constants);
+                                     # in timing mode the constants are zeros
     params: Callable                 # params(plan, n_tiles, bufs, opts) -> int64 vector
     call: tuple = ()                 # names of per-call keywords params() reads
+    moves: Callable | None = None    # moves(plan, bufs, opts, Moves): per-call fetches
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,49 +83,78 @@ def _floats(x, what, shape, timing):
     return np.zeros(shape, np.float32) if timing else np.asarray(a, np.float32)
 
 
-def _rms_setup(rows, cols, dev, timing, *, gamma=None, eps=1e-5):
+def _rms_setup(card, rows, cols, *, gamma=None, eps=1e-5):
     eps = args.real("eps", eps, 0.0, 1.0)
-    plan = plan_rmsnorm(rows, cols, dev)
-    g = _floats(gamma, "gamma", (cols,), timing)
+    plan = plan_rmsnorm(rows, cols, card.device)
+    g = _floats(gamma, "gamma", (cols,), card.timing)
     return plan, {}, rms_data.constant_data(plan, g, eps)
 
 
-def _ln_setup(rows, cols, dev, timing, *, gamma=None, beta=None, eps=1e-5):
+def _ln_setup(card, rows, cols, *, gamma=None, beta=None, eps=1e-5):
     eps = args.real("eps", eps, 0.0, 1.0)
-    plan = plan_layernorm(rows, cols, dev)
-    g, b = (_floats(v, n, (cols,), timing) for v, n in ((gamma, "gamma"), (beta, "beta")))
+    plan = plan_layernorm(rows, cols, card.device)
+    g, b = (_floats(v, n, (cols,), card.timing) for v, n in ((gamma, "gamma"), (beta, "beta")))
     return plan, {}, ln_data.constant_data(plan, g, b, eps)
 
 
-def _glu_setup(rows, cols, dev, timing, *, act="silu"):
+def _glu_setup(card, rows, cols, *, act="silu"):
     act = args.choice("act", act, ACTS)
-    plan = plan_glu(rows, cols, dev)
+    plan = plan_glu(rows, cols, card.device)
     return plan, {"act": ACTS.index(act)}, glu_data.constant_data(plan)
 
 
 def _plain_setup(planner, data):
-    def setup(rows, cols, dev, timing):
-        plan = planner(rows, cols, dev)
+    def setup(card, rows, cols):
+        plan = planner(rows, cols, card.device)
         return plan, {}, data.constant_data(plan)
     return setup
 
 
-def _rope_setup(rows, cols, dev, timing, *, head_dim=None, theta=500000.0,
-                max_positions=None):
+def _rope_setup(card, rows, cols, *, head_dim=None, theta=500000.0, max_positions=None):
+    """Tables of max_positions in every member's SRAM when they fit; else in DRAM (written once,
+    as a model's tables are at start-up, not timed), and each call reads the rows of its
+    positions into a window of `rows` rows in SRAM (the kernel then reads row r for row r)."""
     head_dim = args.integer("head_dim", head_dim, 2, error=ShapeError, why="even, dividing cols")
     if head_dim % 2 or cols % head_dim:
         raise ShapeError(f"head_dim={head_dim}; allowed: an even divisor of cols={cols}")
     theta = args.real("theta", theta, 1e-30, 1e30)
     max_positions = args.integer("max_positions", max_positions, 1, error=ShapeError)
-    plan = plan_rope(rows, cols // head_dim, head_dim, max_positions, dev)
-    return plan, {}, rope_data.constant_data(plan, theta)
+    dev, heads = card.device, cols // head_dim
+    try:
+        plan = plan_rope(rows, heads, head_dim, max_positions, dev)
+        return plan, {"max_positions": max_positions}, rope_data.constant_data(plan, theta)
+    except CapacityError:
+        plan = plan_rope(rows, heads, head_dim, rows, dev)     # the window
+    tables = card.dram_tables(("rope", head_dim, theta, max_positions),
+                              lambda: rope_data.tables(max_positions, head_dim, theta))
+    consts = rope_data.constant_data(plan, theta)
+    return plan, {"max_positions": max_positions, "tables": tables}, \
+        {"consts": consts["consts"]}
+
+
+def _rope_positions(plan, opts):
+    if "positions" not in opts:
+        raise ShapeError("rope needs positions=: one integer position per row, per call")
+    return check_positions(opts["positions"], plan.rows, opts["max_positions"])[0]
 
 
 def _rope_params(plan, n_tiles, bufs, opts):
-    if "positions" not in opts:
-        raise ShapeError("rope needs positions=: one integer position per row, per call")
-    pos, _ = check_positions(opts["positions"], plan.rows, plan.max_positions)
+    pos = _rope_positions(plan, opts)
+    if "tables" in opts:                       # the window holds row r's position in row r
+        pos = np.arange(plan.rows, dtype=np.int64)
     return rope_data.params(plan, n_tiles, bufs, pos)
+
+
+def _rope_moves(plan, bufs, opts, moves):
+    """With DRAM tables: every member reads its rows' cos and sin rows into the window."""
+    if "tables" not in opts:
+        return
+    row = plan.half * 4
+    pos = _rope_positions(plan, opts)
+    for t in range(plan.tiles):
+        for name, dram in zip(("cos", "sin"), opts["tables"]):
+            for r, q in enumerate(pos.tolist()):
+                moves.dram_read(t, dram, q * row, bufs[name], r * row, row)
 
 
 def _no_opts(data):
@@ -138,7 +168,8 @@ KINDS = {
                   lambda plan, n, bufs, opts: glu_data.params(plan, n, bufs, opts["act"])),
     "residual": OpKind(res_api.OP, _plain_setup(plan_residual, res_data), _no_opts(res_data)),
     "softmax": OpKind(sm_api.OP, _plain_setup(plan_softmax, sm_data), _no_opts(sm_data)),
-    "rope": OpKind(rope_api.OP, _rope_setup, _rope_params, call=("positions",)),
+    "rope": OpKind(rope_api.OP, _rope_setup, _rope_params, call=("positions",),
+                   moves=_rope_moves),
 }
 
 
@@ -156,9 +187,9 @@ def place_op(card, name: str, kind: str, rows: int, cols: int, **kw) -> PlacedOp
     rows = args.integer("rows", rows, 1, error=ShapeError)
     cols = args.integer("cols", cols, 1, error=ShapeError)
     spec, dev, mach = KINDS[kind], card.device, card.machine
-    names = [n for n in inspect.signature(spec.setup).parameters][4:]
+    names = [n for n in inspect.signature(spec.setup).parameters][3:]
     args.no_extra(f"place_op {kind!r}", kw, names)
-    plan, opts, consts = spec.setup(rows, cols, dev, card.timing, **kw)
+    plan, opts, consts = spec.setup(card, rows, cols, **kw)
     need = sum(-(-v // 64) * 64 for v in plan.sram.values())
     card.check_sram(name, need)
     budget.check(f"placing {name!r} on {dev.name!r}", events=sum(map(len, consts.values())),

@@ -229,8 +229,10 @@ class Program:
         kind = placed.kind
         spec_kind = KINDS[kind]
         args.no_extra(f"op {placed.name!r} ({kind})", call, spec_kind.call)
-        p = spec_kind.params(plan, card.device.n_tiles, HostlessBufs(bufs),
-                             {**placed.opts, **call})
+        opts = {**placed.opts, **call}
+        p = spec_kind.params(plan, card.device.n_tiles, HostlessBufs(bufs), opts)
+        if spec_kind.moves is not None:
+            spec_kind.moves(plan, bufs, opts, moves)
         label = self._label(name or placed.name, kind)
         with self.run.phase(label):
             self._moves(moves)
