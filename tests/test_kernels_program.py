@@ -209,3 +209,21 @@ def test_misuse_is_a_named_error_and_stale_tensors_are_refused():
         card.place_op("norm", "glu", rows=1, cols=H)
     with pytest.raises(ConfigError, match="kind"):
         card.place_op("n3", "conv", rows=1, cols=H)
+
+
+@pytest.mark.parametrize("backend", ["c", "numba"])
+def test_rope_tables_too_large_for_sram_are_read_from_dram_bit_exact(backend):
+    from chipemu.kernels.rope.ref import rope_reference
+    card = Card("tiny", backend=backend)
+    big = 4096                                   # 2 MB of tables: far beyond a tile's SRAM
+    op = card.place_op("rq", "rope", rows=3, cols=128, head_dim=64, max_positions=big)
+    assert "tables" in op.opts and op.plan.max_positions == 3
+    x = np.random.default_rng(2).standard_normal((3, 128), dtype=np.float32)
+    pos = np.array([5, 4095, 0])
+    with card.program() as p:
+        y = p.output(p.op(op, p.input(x), positions=pos))
+    ref = rope_reference(x, pos, 64)
+    assert np.array_equal(y.view(np.uint32), ref.view(np.uint32))
+    assert (p.result.events.events["op"] == OPS["dram_read"]).sum() == 2 * 3 * op.plan.tiles
+    with card.program() as p, pytest.raises(ShapeError, match="positions"):
+        p.op(op, p.input(x), positions=[1, 2, big])
