@@ -227,3 +227,35 @@ def test_rope_tables_too_large_for_sram_are_read_from_dram_bit_exact(backend):
     assert (p.result.events.events["op"] == OPS["dram_read"]).sum() == 2 * 3 * op.plan.tiles
     with card.program() as p, pytest.raises(ShapeError, match="positions"):
         p.op(op, p.input(x), positions=[1, 2, big])
+
+
+@pytest.mark.parametrize("backend", ["c", "numba"])
+def test_embedding_to_argmax_in_one_program(backend):
+    """Token ids -> embedding gather (table in DRAM) -> rmsnorm -> LM head -> argmax: the next
+    tokens, equal to the kernels one by one; argmax's int32 ids are no kernel input."""
+    from chipemu.kernels import argmax, embedding
+    rng = np.random.default_rng(4)
+    vocab, rows = 300, 3
+    table = rng.standard_normal((vocab, H), dtype=np.float32)
+    head = rng.standard_normal((H, vocab), dtype=np.float32) / 16
+    g, _ = _weights()
+    card = Card("tiny", backend=backend)
+    emb = card.place_op("emb", "embedding", rows=rows, cols=H, table=table)
+    norm = card.place_op("norm", "rmsnorm", rows=rows, cols=H, gamma=g)
+    pick = card.place_op("pick", "argmax", rows=rows, cols=vocab)
+    lm = card.place("lm", head, rows=rows)
+    ids = np.array([7, 299, 0])
+    with card.program() as p:
+        logits = p.matmul(p.op(norm, p.op(emb, ids=ids)), lm)
+        nxt = p.op(pick, logits)
+        got = p.output(nxt, "next")[:, 0]
+        with pytest.raises(ConfigError, match="int32"):
+            p.op(norm, nxt)
+    x = embedding(ids, table, device="tiny").output
+    lg = matmul(rmsnorm(x, g, device="tiny").output, head, device="tiny",
+                region=lm.region).output
+    assert got.dtype == np.int32
+    assert np.array_equal(got, argmax(lg, device="tiny").output)
+    assert np.array_equal(got, np.argmax(lg, axis=1))
+    assert [k["kind"] for k in p.result.kernels.values()] == ["embedding", "rmsnorm", "matmul",
+                                                               "argmax"]

@@ -23,6 +23,11 @@ from chipemu.emulator import args
 from chipemu.emulator.engine.result import Result
 from chipemu.emulator.errors import CapacityError, ConfigError, ShapeError
 from chipemu.emulator.runtime import budget
+from chipemu.kernels.argmax import api as amx_api, data as amx_data
+from chipemu.kernels.argmax.plan import plan_argmax
+from chipemu.kernels.embedding import api as emb_api, data as emb_data
+from chipemu.kernels.embedding.api import check_ids, place_table
+from chipemu.kernels.embedding.plan import plan_embedding
 from chipemu.kernels.glu import api as glu_api, data as glu_data
 from chipemu.kernels.glu.params import ACTS
 from chipemu.kernels.glu.plan import plan_glu
@@ -38,6 +43,7 @@ from chipemu.kernels.rope.api import check_positions
 from chipemu.kernels.rope.plan import plan_rope
 from chipemu.kernels.softmax import api as sm_api, data as sm_data
 from chipemu.kernels.softmax.plan import plan_softmax
+from chipemu.kernels.program.tensor import Block
 from chipemu.kernels.scaffold import Run, shape_of
 
 __all__ = ["OpKind", "PlacedOp", "KINDS", "place_op", "check_placed", "HostlessBufs"]
@@ -52,6 +58,8 @@ class OpKind:
     params: Callable                 # params(plan, n_tiles, bufs, opts) -> int64 vector
     call: tuple = ()                 # names of per-call keywords params() reads
     moves: Callable | None = None    # moves(plan, bufs, opts, Moves): per-call fetches
+    output: Callable | None = None   # output(plan, buf) -> (blocks, cols, dtype) when the output
+                                     # is not the op's column blocks
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,6 +165,39 @@ def _rope_moves(plan, bufs, opts, moves):
                 moves.dram_read(t, dram, q * row, bufs[name], r * row, row)
 
 
+def _argmax_setup(card, rows, cols):
+    plan = plan_argmax(rows, cols, card.device)
+    return plan, {}, amx_data.constant_data(plan)
+
+
+def _argmax_output(plan, buf):
+    """The ids: int32 [rows] on the root (a [rows, 1] tensor)."""
+    return (Block(plan.root, buf, 0, 0, plan.rows, 0, 1, 1),), 1, "int32"
+
+
+def _emb_setup(card, rows, cols, *, table=None):
+    """The table [vocab, cols] written to DRAM once (embedding.place_table: not timed)."""
+    if table is None:
+        raise ShapeError("embedding needs table=: a float array [vocab, cols] (a shape tuple "
+                         "in timing mode)")
+    ts, ta = shape_of(table, "table", card.timing)
+    if len(ts) != 2 or ts[1] != cols:
+        raise ShapeError(f"table has shape {ts}; it must be [vocab, {cols}] (cols)")
+    plan = plan_embedding(rows, ts[0], cols, card.device)
+    placed = place_table(card.machine, ts if card.timing else ta, card.device, tiles=plan.tiles)
+    return plan, {"table": placed}, emb_data.constant_data(plan)
+
+
+def _emb_params(plan, n_tiles, bufs, opts):
+    if "ids" not in opts:
+        raise ShapeError("embedding needs ids=: one token id per row, per call")
+    ids = check_ids(opts["ids"], plan.vocab)
+    if len(ids) != plan.rows:
+        raise ShapeError(f"ids has {len(ids)} token ids; the op was placed for rows="
+                         f"{plan.rows}")
+    return emb_data.params(plan, n_tiles, bufs, opts["table"], ids)
+
+
 def _no_opts(data):
     return lambda plan, n_tiles, bufs, opts: data.params(plan, n_tiles, bufs)
 
@@ -170,6 +211,8 @@ KINDS = {
     "softmax": OpKind(sm_api.OP, _plain_setup(plan_softmax, sm_data), _no_opts(sm_data)),
     "rope": OpKind(rope_api.OP, _rope_setup, _rope_params, call=("positions",),
                    moves=_rope_moves),
+    "argmax": OpKind(amx_api.OP, _argmax_setup, _no_opts(amx_data), output=_argmax_output),
+    "embedding": OpKind(emb_api.OP, _emb_setup, _emb_params, call=("ids",)),
 }
 
 

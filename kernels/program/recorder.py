@@ -82,16 +82,20 @@ class Program:
         self._kinds[label] = kind
         return label
 
-    def _tensor(self, name, rows, cols, blocks):
+    def _tensor(self, name, rows, cols, blocks, dtype="float32"):
         gen = self.card._gen
         bufs = sorted({b.buf for b in blocks})
         for b in bufs:
             gen[b] = gen.get(b, 0) + 1
-        return DeviceTensor(name, rows, cols, tuple(blocks), tuple((b, gen[b]) for b in bufs))
+        return DeviceTensor(name, rows, cols, tuple(blocks), tuple((b, gen[b]) for b in bufs),
+                            dtype)
 
-    def _fresh(self, t, what):
+    def _fresh(self, t, what, any_dtype=False):
         if not isinstance(t, DeviceTensor):
             raise ConfigError(f"{what}={args.show(t)}; allowed: a DeviceTensor of this program")
+        if not any_dtype and t.dtype != "float32":
+            raise ConfigError(f"{what}: tensor {t.name!r} holds {t.dtype}; allowed: a float32 "
+                              f"tensor (a kernel input)")
         for b, g in t.gens:
             if self.card._gen.get(b) != g:
                 raise ConfigError(f"{what}: tensor {t.name!r} is stale: a later call rewrote "
@@ -127,9 +131,9 @@ class Program:
         return self._tensor(label, rows, cols, column_blocks(rows, ranges, sram))
 
     def output(self, t, name: str | None = None):
-        """t's float32 [rows, cols] read back now (None in timing mode), kept in outputs[name]."""
+        """t's [rows, cols] read back now (None in timing mode), kept in outputs[name]."""
         self._check_open()
-        t = self._fresh(t, "t")
+        t = self._fresh(t, "t", any_dtype=True)
         out = None if self.card.timing else read_tensor(self.card.machine, t)
         self.outputs[name or t.name] = out
         return out
@@ -237,6 +241,9 @@ class Program:
         with self.run.phase(label):
             self._moves(moves)
             spec.compute(self.run, plan, p)
+        if spec_kind.output is not None:
+            blocks, cols, dtype = spec_kind.output(plan, bufs[spec.output])
+            return self._tensor(label, placed.rows, cols, blocks, dtype)
         return self._tensor(label, placed.rows, placed.cols,
                             column_blocks(plan.rows, ranges, bufs[spec.output]))
 

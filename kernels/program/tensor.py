@@ -52,6 +52,7 @@ class DeviceTensor:
     cols: int
     blocks: tuple
     gens: tuple            # ((buffer id, generation), ...) when it was written
+    dtype: str = "float32"     # or "int32" (argmax's ids)
 
     @property
     def shape(self) -> tuple:
@@ -96,10 +97,10 @@ def matmul_blocks(plan, ybuf: int) -> tuple:
 
 
 def read_tensor(machine, t: DeviceTensor) -> np.ndarray:
-    """The float32 [rows, cols] array of t, read block by block (functional mode)."""
-    out = np.empty((t.rows, t.cols), np.float32)
+    """The [rows, cols] array of t (its dtype), read block by block (functional mode)."""
+    out = np.empty((t.rows, t.cols), t.dtype)
     for b in t.blocks:
         a = machine.read(b.buf, tile=b.tile, offset=b.off, nbytes=b.rows * b.stride * 4,
-                         dtype=np.float32).reshape(b.rows, b.stride)
+                         dtype=t.dtype).reshape(b.rows, b.stride)
         out[b.row0:b.row0 + b.rows, b.col0:b.col0 + b.cols] = a[:, :b.cols]
     return out
