@@ -58,6 +58,20 @@ def _chain(x, ops, device="tiny"):
     return (x + d).astype(np.float32)
 
 
+def _numpy_replay(x, ops):
+    """The same MLP from the kernels' NumPy references, each replaying its plan (no Numba, no
+    native code, no emulated device)."""
+    from chipemu.kernels.glu.ref import glu_reference
+    from chipemu.kernels.matmul.ref import matmul_reference
+    from chipemu.kernels.residual.ref import residual_reference
+    from chipemu.kernels.rmsnorm.ref import rmsnorm_reference
+    g, (w1, w3, w2) = _weights()
+    h = rmsnorm_reference(x, g, ops["norm"].plan)
+    a, b = (matmul_reference(h, w, ops[n].plan) for n, w in (("w1", w1), ("w3", w3)))
+    d = matmul_reference(glu_reference(a, b, "silu"), w2, ops["w2"].plan)
+    return residual_reference(x, d)
+
+
 def _x(rows=1, seed=1):
     return np.random.default_rng(seed).standard_normal((rows, H), dtype=np.float32)
 
@@ -71,6 +85,8 @@ def test_mlp_program_equals_the_kernels_run_one_by_one(backend, rows):
         out = _mlp(p, ops, x)
     ref = _chain(x, ops)
     assert np.array_equal(out.view(np.uint32), ref.view(np.uint32))
+    replay = _numpy_replay(x, ops)
+    assert np.array_equal(out.view(np.uint32), replay.view(np.uint32))
     assert np.array_equal(p.result.output["out"], out)
     # within the formats' bounds of float64 (mxint8 weights and activations: ~1 % of the scale)
     g, (w1, w3, w2) = _weights()
