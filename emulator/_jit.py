@@ -8,9 +8,10 @@ zero gives inf/nan as in C, instead of raising). `signature=` compiles for that 
 
 Cache validity: Numba stamps a cached function with its own source file only, but a tile kernel
 inlines the intrinsics, the codec and the vector math from other files. chipemu's functions are
-therefore stamped with those files too (_DEPS), and a tile kernel with its folder's params.py
-(its parameter indices are frozen into the compiled code), so editing an intrinsic or a layout
-recompiles the kernels instead of silently running stale ones.
+therefore stamped with those files too (_DEPS), a tile kernel with its folder's params.py
+(its parameter indices are frozen into the compiled code) and with the files of the compiled
+functions it calls from other files (a shared kernel module, e.g. kernels/reduce.py), so editing
+an intrinsic, a layout or a shared helper recompiles the kernels instead of running stale ones.
 
 Cache location (`cache_dir()`, read when a function is decorated, i.e. at import): $NUMBA_CACHE_DIR
 when set, else a per-user cache directory (`$XDG_CACHE_HOME/chipemu/numba` or
@@ -50,9 +51,19 @@ def _deps_stamp(paths):
 
 def _local_deps(f):
     """The kernel folder's params.py beside f's file, if any: a tile kernel's parameter indices
-    are globals frozen into its compiled code, so the layout must invalidate the cache too."""
-    path = os.path.join(os.path.dirname(os.path.abspath(f.__code__.co_filename)), "params.py")
-    return (path,) if os.path.exists(path) else ()
+    are globals frozen into its compiled code, so the layout must invalidate the cache too. And
+    the file of every compiled function f calls by a global name from another file outside _DEPS
+    (a shared kernel module such as kernels/reduce.py): it is compiled into f's code."""
+    own = os.path.abspath(f.__code__.co_filename)
+    path = os.path.join(os.path.dirname(own), "params.py")
+    out = {path} if os.path.exists(path) else set()
+    known = {os.path.join(_HERE, d) for d in _DEPS}
+    for name in f.__code__.co_names:
+        callee = getattr(f.__globals__.get(name), "py_func", None)
+        src = getattr(getattr(callee, "__code__", None), "co_filename", None)
+        if src and os.path.abspath(src) not in known | {own}:
+            out.add(os.path.abspath(src))
+    return tuple(sorted(out))
 
 
 def _user_cache_root() -> str:

@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from chipemu.emulator import args
 from chipemu.emulator.errors import ConfigError
 
-__all__ = ["Region", "resolve_region", "col_range", "split_cols"]
+__all__ = ["Region", "resolve_region", "col_range", "split_cols", "ALIGN", "sram_need",
+           "split_cols_fitting", "rows_that_fit"]
+
+ALIGN = 64          # the runtime's SRAM allocator aligns every buffer to 64 bytes
 
 
 def _ids(name: str, value) -> tuple:
@@ -165,3 +168,35 @@ def split_cols(total: int, block: int, tiles_per_chiplet: int, n_chiplets: int, 
         if fits(tiles, widest) or tiles == blocks:
             break
     return tiles, widest
+
+
+def sram_need(buffers: dict) -> int:
+    """Bytes of SRAM per tile that buffers ({name: bytes}) take, each rounded up to ALIGN."""
+    return sum(-(-v // ALIGN) * ALIGN for v in buffers.values())
+
+
+def split_cols_fitting(rows: int, total: int, device, buffers):
+    """(tiles, widest, need): split_cols of `total` columns in blocks of the device's vector lanes
+    over its chiplets, fitting when buffers(rows, widest, tiles) ({name: bytes}) fits a tile's
+    device.sram_buffer_bytes; need = their sram_need at that split (more than the buffer bytes
+    when no split fits: the caller's CapacityError, with rows_that_fit)."""
+    tiles, widest = split_cols(total, device.tile.vector.lanes, device.tiles_per_chiplet,
+                               device.n_chiplets, lambda t, w: sram_need(buffers(rows, w, t))
+                               <= device.sram_buffer_bytes)
+    return tiles, widest, sram_need(buffers(rows, widest, tiles))
+
+
+def rows_that_fit(widest: int, tiles: int, device, buffers) -> int:
+    """The most rows (0 if none) whose buffers(rows, widest, tiles) fit device.sram_buffer_bytes
+    (the bytes grow with the rows): what a planner's CapacityError says fits in one call."""
+    def fits(rows):
+        return sram_need(buffers(rows, widest, tiles)) <= device.sram_buffer_bytes
+    if not fits(1):
+        return 0
+    lo, hi = 1, 2                                         # fits(lo), then not fits(hi)
+    while fits(hi):
+        lo, hi = hi, 2 * hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    return lo

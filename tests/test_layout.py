@@ -21,7 +21,7 @@ C_ONLY = {
 }
 # kernel folders every kernel may use
 SHARED_KERNEL_MODULES = {"scaffold", "blocks", "params", "registry", "barrier", "region", "layer",
-                         "move"}
+                         "move", "reduce"}
 # layers above the kernels: they compose kernels, so they may import any of them
 COMPOSERS = {"program"}
 

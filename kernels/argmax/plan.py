@@ -16,11 +16,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from chipemu.emulator.errors import CapacityError, ShapeError
-from chipemu.kernels.region import col_range, split_cols
+from chipemu.kernels.region import col_range, rows_that_fit, split_cols_fitting
 
 __all__ = ["ArgmaxPlan", "plan_argmax", "MAX_VOCAB"]
 
-ALIGN = 64          # the runtime's SRAM allocator aligns every buffer to 64 bytes
 MAX_VOCAB = 2 ** 31 - 1     # ids are int32 words on the device
 
 
@@ -42,17 +41,9 @@ class ArgmaxPlan:
         return asdict(self)
 
 
-def _up(n):
-    return -(-n // ALIGN) * ALIGN
-
-
 def _buffers(rows, cols, tiles):
     return {"x": rows * cols * 4, "ids": cols * 4, "mparts": tiles * rows * 4,
             "gparts": tiles * rows * 4, "y": rows * 4}
-
-
-def _need(rows, cols, tiles):
-    return sum(_up(v) for v in _buffers(rows, cols, tiles).values())
 
 
 def plan_argmax(rows: int, vocab: int, device) -> ArgmaxPlan:
@@ -62,16 +53,13 @@ def plan_argmax(rows: int, vocab: int, device) -> ArgmaxPlan:
             raise ShapeError(f"{name}={v!r} must be an integer >= 1"
                              + (f" and <= {hi} (ids are int32)" if hi else ""))
     block = device.tile.vector.lanes                     # one vector-unit block of columns
-    tiles, width = split_cols(vocab, block, device.tiles_per_chiplet, device.n_chiplets,
-                              lambda t, w: _need(rows, w, t) <= device.sram_buffer_bytes)
+    tiles, width, need = split_cols_fitting(rows, vocab, device, _buffers)
     have = device.sram_buffer_bytes
-    if _need(rows, width, tiles) > have:
-        fit = (have - 4 * width) // (4 * width + 8 * tiles + 4)   # then step down past rounding
-        while fit > 0 and _need(fit, width, tiles) > have:
-            fit -= 1
+    if need > have:
+        fit = rows_that_fit(width, tiles, device, _buffers)
         raise CapacityError(
             f"argmax of {rows} x {vocab}: {rows} rows of {width} columns on each of {tiles} "
-            f"tiles need {_need(rows, width, tiles)} bytes of SRAM per tile (x, the column ids, "
+            f"tiles need {need} bytes of SRAM per tile (x, the column ids, "
             f"partial maxima and ids), beyond the {have} bytes a tile of {device.name!r} has "
-            f"for buffers; at most {max(fit, 0)} rows of {vocab} columns fit in one call")
+            f"for buffers; at most {fit} rows of {vocab} columns fit in one call")
     return ArgmaxPlan(rows, vocab, tiles, 0, block, width, _buffers(rows, width, tiles))

@@ -16,11 +16,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from chipemu.emulator.errors import CapacityError, ShapeError
-from chipemu.kernels.region import col_range, split_cols
+from chipemu.kernels.region import col_range, rows_that_fit, split_cols_fitting
 
 __all__ = ["LayerNormPlan", "plan_layernorm"]
-
-ALIGN = 64          # the runtime's SRAM allocator aligns every buffer to 64 bytes
 
 
 @dataclass(frozen=True)
@@ -41,18 +39,10 @@ class LayerNormPlan:
         return asdict(self)
 
 
-def _up(n):
-    return -(-n // ALIGN) * ALIGN
-
-
 def _buffers(rows, cols, tiles):
     return {"x": rows * cols * 4, "gamma": cols * 4, "beta": cols * 4, "y": rows * cols * 4,
             "parts": tiles * rows * 4, "acc": rows * 4, "shift": rows * 4, "scale": rows * 4,
             "consts": 12}
-
-
-def _need(rows, cols, tiles):
-    return sum(_up(v) for v in _buffers(rows, cols, tiles).values())
 
 
 def plan_layernorm(rows: int, hidden: int, device) -> LayerNormPlan:
@@ -61,16 +51,13 @@ def plan_layernorm(rows: int, hidden: int, device) -> LayerNormPlan:
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ShapeError(f"{name}={v!r} must be an integer >= 1")
     block = device.tile.vector.lanes                     # one vector-unit block of columns
-    tiles, cols = split_cols(hidden, block, device.tiles_per_chiplet, device.n_chiplets,
-                             lambda t, w: _need(rows, w, t) <= device.sram_buffer_bytes)
+    tiles, cols, need = split_cols_fitting(rows, hidden, device, _buffers)
     have = device.sram_buffer_bytes
-    if _need(rows, cols, tiles) > have:
-        fit = have // (8 * cols + 4 * tiles + 12)       # then step down past the 64-byte rounding
-        while fit > 0 and _need(fit, cols, tiles) > have:
-            fit -= 1
+    if need > have:
+        fit = rows_that_fit(cols, tiles, device, _buffers)
         raise CapacityError(
             f"layernorm of {rows} x {hidden}: {rows} rows of {cols} columns on each of {tiles} "
-            f"tiles need {_need(rows, cols, tiles)} bytes of SRAM per tile (x, y, gamma, beta, "
+            f"tiles need {need} bytes of SRAM per tile (x, y, gamma, beta, "
             f"partial sums, means, scales), beyond the {have} bytes a tile of {device.name!r} "
             f"has for buffers; at most {fit} rows of hidden {hidden} fit in one call")
     return LayerNormPlan(rows, hidden, tiles, 0, block, cols, _buffers(rows, cols, tiles))

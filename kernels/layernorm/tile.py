@@ -13,10 +13,11 @@ Two passes (mean, then the squared deviations) rather than one over x and x^2: t
 is a sum of non-negative terms, so a large mean does not cancel it away.
 """
 from chipemu.emulator._jit import jit
-from chipemu.emulator.intrinsics import (host_read, send, vec_add, vec_add_rows, vec_mul,
-                                         vec_mul_rows, vec_row_sum, vec_rsqrt)
+from chipemu.emulator.intrinsics import (host_read, vec_add, vec_add_rows, vec_mul, vec_mul_rows,
+                                         vec_row_sum, vec_rsqrt)
 from chipemu.emulator.runtime import TileKernel
 from chipemu.kernels.layernorm.params import H, R
+from chipemu.kernels.reduce import reduce_multicast, reduce_slots, reduce_to_root
 
 __all__ = ["LN_LOAD", "LN_SUM", "LN_MEAN", "LN_CENTER", "LN_VAR", "LN_APPLY"]
 
@@ -42,9 +43,8 @@ def ln_sum(ctx, tile, step, p):
         return
     vec_row_sum(ctx, p[H.x], 0, p[H.parts], r[R.part_off_bytes], p[H.rows] * r[R.cols],
                 r[R.cols])
-    if r[R.is_root] == 0:
-        send(ctx, p[H.root:H.root + 1], p[H.parts], r[R.part_off_bytes], p[H.parts],
-             r[R.part_off_bytes], p[H.rows] * 4)
+    reduce_to_root(ctx, r[R.is_root], p[H.root:H.root + 1], p[H.parts], r[R.part_off_bytes],
+                   p[H.rows])
 
 
 @jit
@@ -55,16 +55,10 @@ def ln_mean(ctx, tile, step, p):
         return
     rows = p[H.rows]
     tiles = p[H.tiles]
-    src = p[H.parts]                                      # one member: its slot is the sum
-    if tiles > 1:
-        src = p[H.acc]
-        vec_add(ctx, p[H.parts], 0, p[H.parts], rows * 4, src, 0, rows)
-        for t in range(2, tiles):
-            vec_add(ctx, src, 0, p[H.parts], t * rows * 4, src, 0, rows)
+    src = reduce_slots(ctx, p[H.parts], p[H.acc], rows, tiles, 0)
     # one "row" of `rows` values times consts[0] = -1/hidden: the constant broadcast
     vec_mul_rows(ctx, src, 0, p[H.consts], 0, p[H.shift], 0, rows, rows)
-    if tiles > 1:
-        send(ctx, r[R.count:R.count + tiles - 1], p[H.shift], 0, p[H.shift], 0, rows * 4)
+    reduce_multicast(ctx, r[R.count:R.count + tiles - 1], p[H.shift], rows)
 
 
 @jit
@@ -78,9 +72,8 @@ def ln_center(ctx, tile, step, p):
     vec_add_rows(ctx, p[H.x], 0, p[H.shift], 0, p[H.y], 0, n, cols)
     vec_mul(ctx, p[H.y], 0, p[H.y], 0, p[H.y], 0, n)      # y holds d^2 until ln_apply
     vec_row_sum(ctx, p[H.y], 0, p[H.parts], r[R.part_off_bytes], n, cols)
-    if r[R.is_root] == 0:
-        send(ctx, p[H.root:H.root + 1], p[H.parts], r[R.part_off_bytes], p[H.parts],
-             r[R.part_off_bytes], p[H.rows] * 4)
+    reduce_to_root(ctx, r[R.is_root], p[H.root:H.root + 1], p[H.parts], r[R.part_off_bytes],
+                   p[H.rows])
 
 
 @jit
@@ -91,17 +84,11 @@ def ln_var(ctx, tile, step, p):
         return
     rows = p[H.rows]
     tiles = p[H.tiles]
-    src = p[H.parts]
-    if tiles > 1:
-        src = p[H.acc]
-        vec_add(ctx, p[H.parts], 0, p[H.parts], rows * 4, src, 0, rows)
-        for t in range(2, tiles):
-            vec_add(ctx, src, 0, p[H.parts], t * rows * 4, src, 0, rows)
+    src = reduce_slots(ctx, p[H.parts], p[H.acc], rows, tiles, 0)
     vec_mul_rows(ctx, src, 0, p[H.consts], 4, p[H.scale], 0, rows, rows)       # * 1/hidden
     vec_add_rows(ctx, p[H.scale], 0, p[H.consts], 8, p[H.scale], 0, rows, rows)  # + eps
     vec_rsqrt(ctx, p[H.scale], 0, p[H.scale], 0, rows)
-    if tiles > 1:
-        send(ctx, r[R.count:R.count + tiles - 1], p[H.scale], 0, p[H.scale], 0, rows * 4)
+    reduce_multicast(ctx, r[R.count:R.count + tiles - 1], p[H.scale], rows)
 
 
 @jit

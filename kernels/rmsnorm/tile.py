@@ -12,9 +12,10 @@ loop of `rms_reduce` (slots of `rows` floats summed in tile order) are the cross
 LayerNorm needs too, with slots twice as wide (sums and sums of squares).
 """
 from chipemu.emulator._jit import jit
-from chipemu.emulator.intrinsics import (host_read, send, vec_add, vec_add_rows, vec_mul,
-                                         vec_mul_rows, vec_row_sum, vec_rsqrt)
+from chipemu.emulator.intrinsics import (host_read, vec_add_rows, vec_mul, vec_mul_rows,
+                                         vec_row_sum, vec_rsqrt)
 from chipemu.emulator.runtime import TileKernel
+from chipemu.kernels.reduce import reduce_multicast, reduce_slots, reduce_to_root
 from chipemu.kernels.rmsnorm.params import H, R
 
 __all__ = ["RMS_LOAD", "RMS_PARTIAL", "RMS_REDUCE", "RMS_APPLY"]
@@ -41,9 +42,8 @@ def rms_partial(ctx, tile, step, p):
     n = p[H.rows] * r[R.cols]
     vec_mul(ctx, p[H.x], 0, p[H.x], 0, p[H.y], 0, n)      # y holds the squares until rms_apply
     vec_row_sum(ctx, p[H.y], 0, p[H.parts], r[R.part_off_bytes], n, r[R.cols])
-    if r[R.is_root] == 0:
-        send(ctx, p[H.root:H.root + 1], p[H.parts], r[R.part_off_bytes], p[H.parts],
-             r[R.part_off_bytes], p[H.rows] * 4)
+    reduce_to_root(ctx, r[R.is_root], p[H.root:H.root + 1], p[H.parts], r[R.part_off_bytes],
+                   p[H.rows])
 
 
 @jit
@@ -54,18 +54,12 @@ def rms_reduce(ctx, tile, step, p):
         return
     rows = p[H.rows]
     tiles = p[H.tiles]
-    src = p[H.parts]                                      # one member: its slot is the sum
-    if tiles > 1:
-        src = p[H.acc]
-        vec_add(ctx, p[H.parts], 0, p[H.parts], rows * 4, src, 0, rows)
-        for t in range(2, tiles):
-            vec_add(ctx, src, 0, p[H.parts], t * rows * 4, src, 0, rows)
+    src = reduce_slots(ctx, p[H.parts], p[H.acc], rows, tiles, 0)
     # one "row" of `rows` values times consts[0], plus consts[1]: the constants broadcast
     vec_mul_rows(ctx, src, 0, p[H.consts], 0, p[H.scale], 0, rows, rows)
     vec_add_rows(ctx, p[H.scale], 0, p[H.consts], 4, p[H.scale], 0, rows, rows)
     vec_rsqrt(ctx, p[H.scale], 0, p[H.scale], 0, rows)
-    if tiles > 1:
-        send(ctx, r[R.count:R.count + tiles - 1], p[H.scale], 0, p[H.scale], 0, rows * 4)
+    reduce_multicast(ctx, r[R.count:R.count + tiles - 1], p[H.scale], rows)
 
 
 @jit

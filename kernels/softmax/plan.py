@@ -17,11 +17,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from chipemu.emulator.errors import CapacityError, ShapeError
-from chipemu.kernels.region import col_range, split_cols
+from chipemu.kernels.region import col_range, rows_that_fit, split_cols_fitting
 
 __all__ = ["SoftmaxPlan", "plan_softmax"]
-
-ALIGN = 64          # the runtime's SRAM allocator aligns every buffer to 64 bytes
 
 
 @dataclass(frozen=True)
@@ -42,17 +40,9 @@ class SoftmaxPlan:
         return asdict(self)
 
 
-def _up(n):
-    return -(-n // ALIGN) * ALIGN
-
-
 def _buffers(rows, cols, tiles):
     return {"x": rows * cols * 4, "y": rows * cols * 4, "parts": tiles * rows * 4,
             "acc": rows * 4, "negmax": rows * 4, "inv": rows * 4, "consts": 4}
-
-
-def _need(rows, cols, tiles):
-    return sum(_up(v) for v in _buffers(rows, cols, tiles).values())
 
 
 def plan_softmax(rows: int, cols: int, device) -> SoftmaxPlan:
@@ -61,16 +51,13 @@ def plan_softmax(rows: int, cols: int, device) -> SoftmaxPlan:
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ShapeError(f"{name}={v!r} must be an integer >= 1")
     block = device.tile.vector.lanes                     # one vector-unit block of columns
-    tiles, width = split_cols(cols, block, device.tiles_per_chiplet, device.n_chiplets,
-                              lambda t, w: _need(rows, w, t) <= device.sram_buffer_bytes)
+    tiles, width, need = split_cols_fitting(rows, cols, device, _buffers)
     have = device.sram_buffer_bytes
-    if _need(rows, width, tiles) > have:
-        fit = have // (8 * width + 4 * tiles + 12)      # then step down past the 64-byte rounding
-        while fit > 0 and _need(fit, width, tiles) > have:
-            fit -= 1
+    if need > have:
+        fit = rows_that_fit(width, tiles, device, _buffers)
         raise CapacityError(
             f"softmax of {rows} x {cols}: {rows} rows of {width} columns on each of {tiles} "
-            f"tiles need {_need(rows, width, tiles)} bytes of SRAM per tile (x, y, partial "
+            f"tiles need {need} bytes of SRAM per tile (x, y, partial "
             f"maxima and sums, row statistics), beyond the {have} bytes a tile of "
             f"{device.name!r} has for buffers; at most {fit} rows of {cols} columns fit in one "
             f"call")

@@ -9,10 +9,10 @@ columns into its slot, sent to the root; `smx_sum_reduce` (4, root) adds the slo
 order, takes the reciprocal and multicasts it; `smx_scale` (5) multiplies y by it.
 """
 from chipemu.emulator._jit import jit
-from chipemu.emulator.intrinsics import (host_read, send, vec_add, vec_add_rows, vec_exp,
-                                         vec_max, vec_mul_rows, vec_reciprocal, vec_row_max,
-                                         vec_row_sum)
+from chipemu.emulator.intrinsics import (host_read, vec_add_rows, vec_exp, vec_mul_rows,
+                                         vec_reciprocal, vec_row_max, vec_row_sum)
 from chipemu.emulator.runtime import TileKernel
+from chipemu.kernels.reduce import reduce_multicast, reduce_slots, reduce_to_root
 from chipemu.kernels.softmax.params import H, R
 
 __all__ = ["SMX_LOAD", "SMX_MAX", "SMX_MAX_REDUCE", "SMX_EXP", "SMX_SUM_REDUCE", "SMX_SCALE"]
@@ -37,9 +37,8 @@ def smx_max(ctx, tile, step, p):
         return
     vec_row_max(ctx, p[H.x], 0, p[H.parts], r[R.part_off_bytes], p[H.rows] * r[R.cols],
                 r[R.cols])
-    if r[R.is_root] == 0:
-        send(ctx, p[H.root:H.root + 1], p[H.parts], r[R.part_off_bytes], p[H.parts],
-             r[R.part_off_bytes], p[H.rows] * 4)
+    reduce_to_root(ctx, r[R.is_root], p[H.root:H.root + 1], p[H.parts], r[R.part_off_bytes],
+                   p[H.rows])
 
 
 @jit
@@ -50,16 +49,10 @@ def smx_max_reduce(ctx, tile, step, p):
         return
     rows = p[H.rows]
     tiles = p[H.tiles]
-    src = p[H.parts]                                      # one member: its slot is the max
-    if tiles > 1:
-        src = p[H.acc]
-        vec_max(ctx, p[H.parts], 0, p[H.parts], rows * 4, src, 0, rows)
-        for t in range(2, tiles):
-            vec_max(ctx, src, 0, p[H.parts], t * rows * 4, src, 0, rows)
+    src = reduce_slots(ctx, p[H.parts], p[H.acc], rows, tiles, 1)
     # one "row" of `rows` values times consts[0] = -1: the constant broadcast
     vec_mul_rows(ctx, src, 0, p[H.consts], 0, p[H.negmax], 0, rows, rows)
-    if tiles > 1:
-        send(ctx, r[R.count:R.count + tiles - 1], p[H.negmax], 0, p[H.negmax], 0, rows * 4)
+    reduce_multicast(ctx, r[R.count:R.count + tiles - 1], p[H.negmax], rows)
 
 
 @jit
@@ -73,9 +66,8 @@ def smx_exp(ctx, tile, step, p):
     vec_add_rows(ctx, p[H.x], 0, p[H.negmax], 0, p[H.y], 0, n, cols)
     vec_exp(ctx, p[H.y], 0, p[H.y], 0, n)
     vec_row_sum(ctx, p[H.y], 0, p[H.parts], r[R.part_off_bytes], n, cols)
-    if r[R.is_root] == 0:
-        send(ctx, p[H.root:H.root + 1], p[H.parts], r[R.part_off_bytes], p[H.parts],
-             r[R.part_off_bytes], p[H.rows] * 4)
+    reduce_to_root(ctx, r[R.is_root], p[H.root:H.root + 1], p[H.parts], r[R.part_off_bytes],
+                   p[H.rows])
 
 
 @jit
@@ -86,15 +78,9 @@ def smx_sum_reduce(ctx, tile, step, p):
         return
     rows = p[H.rows]
     tiles = p[H.tiles]
-    src = p[H.parts]                                      # one member: its slot is the sum
-    if tiles > 1:
-        src = p[H.acc]
-        vec_add(ctx, p[H.parts], 0, p[H.parts], rows * 4, src, 0, rows)
-        for t in range(2, tiles):
-            vec_add(ctx, src, 0, p[H.parts], t * rows * 4, src, 0, rows)
+    src = reduce_slots(ctx, p[H.parts], p[H.acc], rows, tiles, 0)
     vec_reciprocal(ctx, src, 0, p[H.inv], 0, rows)
-    if tiles > 1:
-        send(ctx, r[R.count:R.count + tiles - 1], p[H.inv], 0, p[H.inv], 0, rows * 4)
+    reduce_multicast(ctx, r[R.count:R.count + tiles - 1], p[H.inv], rows)
 
 
 @jit

@@ -3,6 +3,7 @@
 #include "chipemu_kernel.h"
 #include "intrinsics/core.h"       /* kernel_enter */
 #include "params.h"
+#include "kernels/reduce.h"   /* reduce_to_root, reduce_slots, reduce_multicast */
 
 /* Host -> SRAM: the tile's columns of x, gamma and beta; the root also the constants. */
 void chipemu_kernel_ln_load(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
@@ -25,9 +26,7 @@ void chipemu_kernel_ln_sum(chipemu_ctx *ctx, int64_t tile, int64_t step, const i
     if (r[R_ACTIVE] == 0) return;
     vec_row_sum(ctx, p[H_X], 0, p[H_PARTS], r[R_PART_OFF_BYTES], p[H_ROWS] * r[R_COLS],
                 r[R_COLS]);
-    if (r[R_IS_ROOT] == 0)
-        send(ctx, p + H_ROOT, 1, p[H_PARTS], r[R_PART_OFF_BYTES], p[H_PARTS],
-             r[R_PART_OFF_BYTES], p[H_ROWS] * 4);
+    reduce_to_root(ctx, r[R_IS_ROOT], p + H_ROOT, p[H_PARTS], r[R_PART_OFF_BYTES], p[H_ROWS]);
 }
 
 /* Root: sums over the slots in tile order, shift = sum * (-1/hidden), its multicast. */
@@ -38,17 +37,10 @@ void chipemu_kernel_ln_mean(chipemu_ctx *ctx, int64_t tile, int64_t step, const 
     if (r[R_ACTIVE] == 0 || r[R_IS_ROOT] == 0) return;
     int64_t rows = p[H_ROWS];
     int64_t tiles = p[H_TILES];
-    int64_t src = p[H_PARTS];                             /* one member: its slot is the sum */
-    if (tiles > 1) {
-        src = p[H_ACC];
-        vec_add(ctx, p[H_PARTS], 0, p[H_PARTS], rows * 4, src, 0, rows);
-        for (int64_t t = 2; t < tiles; t++)
-            vec_add(ctx, src, 0, p[H_PARTS], t * rows * 4, src, 0, rows);
-    }
+    int64_t src = reduce_slots(ctx, p[H_PARTS], p[H_ACC], rows, tiles, 0);
     /* one "row" of `rows` values times consts[0] = -1/hidden: the constant broadcast */
     vec_mul_rows(ctx, src, 0, p[H_CONSTS], 0, p[H_SHIFT], 0, rows, rows);
-    if (tiles > 1)
-        send(ctx, r + R_COUNT, tiles - 1, p[H_SHIFT], 0, p[H_SHIFT], 0, rows * 4);
+    reduce_multicast(ctx, r + R_COUNT, tiles - 1, p[H_SHIFT], rows);
 }
 
 /* d = x + shift[row] into y, d * d in place, its row sums into the slot; to the root. */
@@ -62,9 +54,7 @@ void chipemu_kernel_ln_center(chipemu_ctx *ctx, int64_t tile, int64_t step, cons
     vec_add_rows(ctx, p[H_X], 0, p[H_SHIFT], 0, p[H_Y], 0, n, cols);
     vec_mul(ctx, p[H_Y], 0, p[H_Y], 0, p[H_Y], 0, n);     /* y holds d^2 until ln_apply */
     vec_row_sum(ctx, p[H_Y], 0, p[H_PARTS], r[R_PART_OFF_BYTES], n, cols);
-    if (r[R_IS_ROOT] == 0)
-        send(ctx, p + H_ROOT, 1, p[H_PARTS], r[R_PART_OFF_BYTES], p[H_PARTS],
-             r[R_PART_OFF_BYTES], p[H_ROWS] * 4);
+    reduce_to_root(ctx, r[R_IS_ROOT], p + H_ROOT, p[H_PARTS], r[R_PART_OFF_BYTES], p[H_ROWS]);
 }
 
 /* Root: sums over the slots in tile order, the scales, and their multicast. */
@@ -75,18 +65,11 @@ void chipemu_kernel_ln_var(chipemu_ctx *ctx, int64_t tile, int64_t step, const i
     if (r[R_ACTIVE] == 0 || r[R_IS_ROOT] == 0) return;
     int64_t rows = p[H_ROWS];
     int64_t tiles = p[H_TILES];
-    int64_t src = p[H_PARTS];
-    if (tiles > 1) {
-        src = p[H_ACC];
-        vec_add(ctx, p[H_PARTS], 0, p[H_PARTS], rows * 4, src, 0, rows);
-        for (int64_t t = 2; t < tiles; t++)
-            vec_add(ctx, src, 0, p[H_PARTS], t * rows * 4, src, 0, rows);
-    }
+    int64_t src = reduce_slots(ctx, p[H_PARTS], p[H_ACC], rows, tiles, 0);
     vec_mul_rows(ctx, src, 0, p[H_CONSTS], 4, p[H_SCALE], 0, rows, rows);        /* * 1/hidden */
     vec_add_rows(ctx, p[H_SCALE], 0, p[H_CONSTS], 8, p[H_SCALE], 0, rows, rows);  /* + eps */
     vec_rsqrt(ctx, p[H_SCALE], 0, p[H_SCALE], 0, rows);
-    if (tiles > 1)
-        send(ctx, r + R_COUNT, tiles - 1, p[H_SCALE], 0, p[H_SCALE], 0, rows * 4);
+    reduce_multicast(ctx, r + R_COUNT, tiles - 1, p[H_SCALE], rows);
 }
 
 /* y[row, :] = ((x[row, :] + shift[row]) * scale[row]) * gamma + beta. */

@@ -3,6 +3,7 @@
 #include "chipemu_kernel.h"
 #include "intrinsics/core.h"       /* kernel_enter, kernel_word */
 #include "params.h"
+#include "kernels/reduce.h"   /* reduce_to_root, reduce_slots, reduce_multicast */
 
 /* Host -> SRAM: the tile's columns of x; the root also the constant -1. */
 void chipemu_kernel_smx_load(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p) {
@@ -23,9 +24,7 @@ void chipemu_kernel_smx_max(chipemu_ctx *ctx, int64_t tile, int64_t step, const 
     if (r[R_ACTIVE] == 0) return;
     vec_row_max(ctx, p[H_X], 0, p[H_PARTS], r[R_PART_OFF_BYTES], p[H_ROWS] * r[R_COLS],
                 r[R_COLS]);
-    if (r[R_IS_ROOT] == 0)
-        send(ctx, p + H_ROOT, 1, p[H_PARTS], r[R_PART_OFF_BYTES], p[H_PARTS],
-             r[R_PART_OFF_BYTES], p[H_ROWS] * 4);
+    reduce_to_root(ctx, r[R_IS_ROOT], p + H_ROOT, p[H_PARTS], r[R_PART_OFF_BYTES], p[H_ROWS]);
 }
 
 /* Root: maximum of the slots in tile order, negated, multicast. */
@@ -36,17 +35,10 @@ void chipemu_kernel_smx_max_reduce(chipemu_ctx *ctx, int64_t tile, int64_t step,
     if (r[R_ACTIVE] == 0 || r[R_IS_ROOT] == 0) return;
     int64_t rows = p[H_ROWS];
     int64_t tiles = p[H_TILES];
-    int64_t src = p[H_PARTS];                             /* one member: its slot is the max */
-    if (tiles > 1) {
-        src = p[H_ACC];
-        vec_max(ctx, p[H_PARTS], 0, p[H_PARTS], rows * 4, src, 0, rows);
-        for (int64_t t = 2; t < tiles; t++)
-            vec_max(ctx, src, 0, p[H_PARTS], t * rows * 4, src, 0, rows);
-    }
+    int64_t src = reduce_slots(ctx, p[H_PARTS], p[H_ACC], rows, tiles, 1);
     /* one "row" of `rows` values times consts[0] = -1: the constant broadcast */
     vec_mul_rows(ctx, src, 0, p[H_CONSTS], 0, p[H_NEGMAX], 0, rows, rows);
-    if (tiles > 1)
-        send(ctx, r + R_COUNT, tiles - 1, p[H_NEGMAX], 0, p[H_NEGMAX], 0, rows * 4);
+    reduce_multicast(ctx, r + R_COUNT, tiles - 1, p[H_NEGMAX], rows);
 }
 
 /* y = exp(x + negmax[row]); parts[tile slot][row] = the row's sum of y; to the root. */
@@ -60,9 +52,7 @@ void chipemu_kernel_smx_exp(chipemu_ctx *ctx, int64_t tile, int64_t step, const 
     vec_add_rows(ctx, p[H_X], 0, p[H_NEGMAX], 0, p[H_Y], 0, n, cols);
     vec_exp(ctx, p[H_Y], 0, p[H_Y], 0, n);
     vec_row_sum(ctx, p[H_Y], 0, p[H_PARTS], r[R_PART_OFF_BYTES], n, cols);
-    if (r[R_IS_ROOT] == 0)
-        send(ctx, p + H_ROOT, 1, p[H_PARTS], r[R_PART_OFF_BYTES], p[H_PARTS],
-             r[R_PART_OFF_BYTES], p[H_ROWS] * 4);
+    reduce_to_root(ctx, r[R_IS_ROOT], p + H_ROOT, p[H_PARTS], r[R_PART_OFF_BYTES], p[H_ROWS]);
 }
 
 /* Root: sum of the slots in tile order, its reciprocal, multicast. */
@@ -73,16 +63,9 @@ void chipemu_kernel_smx_sum_reduce(chipemu_ctx *ctx, int64_t tile, int64_t step,
     if (r[R_ACTIVE] == 0 || r[R_IS_ROOT] == 0) return;
     int64_t rows = p[H_ROWS];
     int64_t tiles = p[H_TILES];
-    int64_t src = p[H_PARTS];                             /* one member: its slot is the sum */
-    if (tiles > 1) {
-        src = p[H_ACC];
-        vec_add(ctx, p[H_PARTS], 0, p[H_PARTS], rows * 4, src, 0, rows);
-        for (int64_t t = 2; t < tiles; t++)
-            vec_add(ctx, src, 0, p[H_PARTS], t * rows * 4, src, 0, rows);
-    }
+    int64_t src = reduce_slots(ctx, p[H_PARTS], p[H_ACC], rows, tiles, 0);
     vec_reciprocal(ctx, src, 0, p[H_INV], 0, rows);
-    if (tiles > 1)
-        send(ctx, r + R_COUNT, tiles - 1, p[H_INV], 0, p[H_INV], 0, rows * 4);
+    reduce_multicast(ctx, r + R_COUNT, tiles - 1, p[H_INV], rows);
 }
 
 /* y[row, :] = y[row, :] * inv[row] over the tile's columns. */
