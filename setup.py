@@ -4,7 +4,8 @@ import pathlib
 
 from setuptools import setup
 
-ROOTS = {"emulator": "chipemu.emulator", "kernels": "chipemu.kernels", "cli": "chipemu.cli"}
+ROOTS = {"emulator": "chipemu.emulator", "kernels": "chipemu.kernels", "llm": "chipemu.llm",
+         "cli": "chipemu.cli"}
 HERE = pathlib.Path(__file__).resolve().parent
 
 

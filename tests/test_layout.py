@@ -8,7 +8,8 @@ import re
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-PACKAGES = {"emulator": "chipemu.emulator", "kernels": "chipemu.kernels", "cli": "chipemu.cli"}
+PACKAGES = {"emulator": "chipemu.emulator", "kernels": "chipemu.kernels", "llm": "chipemu.llm",
+            "cli": "chipemu.cli"}
 # Numba twin folder -> C twin folder; test-only kernels pair inside tests/testkernels
 MIRRORS = {"emulator/numerics": "csrc/numerics", "emulator/intrinsics": "csrc/intrinsics",
            "emulator/runtime": "csrc/runtime", "kernels": "csrc/kernels",
