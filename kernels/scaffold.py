@@ -28,7 +28,7 @@ from chipemu.emulator.device import Device, Site, as_device
 from chipemu.emulator.engine.core import simulate
 from chipemu.emulator.engine.result import Phase, Result
 from chipemu.emulator.errors import BackendError, ConfigError, FormatError, ShapeError
-from chipemu.emulator.events import EVENT_DTYPE
+from chipemu.emulator.events import EVENT_DTYPE, EventLog
 from chipemu.emulator.numerics.formats import DIMC_FORMATS, get_format
 from chipemu.emulator.runtime import budget
 from chipemu.emulator.runtime.machine import Machine
@@ -218,9 +218,13 @@ def _phase(name, steps, events, timing, device) -> Phase:
 def finish(machine: Machine, device: Device, *, kernel: str, output=None,
            metrics: Mapping | None = None, phases: Mapping[str, Iterable[int]] | None = None,
            plan=None, site: Site | None = None,
-           progress: Callable[[Progress], None] | None = None) -> Result:
-    """Time `machine`'s log on `device` and wrap everything in a Result."""
+           progress: Callable[[Progress], None] | None = None, keep_log: bool = False) -> Result:
+    """Time `machine`'s log on `device` and wrap everything in a Result. keep_log: give the
+    Result its own copy of the log (the machine's log is a view that the machine's next run,
+    after clear_log, writes over: a card's or a KV cache's)."""
     log = machine.log
+    if keep_log:
+        log = EventLog(log.events.copy(), log.peers.copy(), log.buffers.copy())
     tell = None if progress is None else (
         lambda done, n: progress(Progress(kernel, "timing", machine.step, n, done)))
     timing = simulate(log, device.engine_params(), progress=tell)
@@ -256,6 +260,7 @@ class Run:
             self.mode, self.backend = machine.mode, machine.backend
         self.device = with_network(as_device(device), network)
         self._machine = machine
+        self._shared = machine is not None          # a machine that outlives this run
         self.timing = self.mode == "timing"
         self.phases: dict[str, list[int]] = {}
         self._current: str | None = None
@@ -318,4 +323,5 @@ class Run:
         """Time the log and return the Result (phases: the recorded ones unless given)."""
         return finish(self.machine, self.device, kernel=self.kernel, output=output,
                       metrics=metrics, phases=self.phases if phases is None else phases,
-                      plan=plan, site=site, progress=self.progress)
+                      plan=plan, site=site, progress=self.progress,
+                      keep_log=self._shared)

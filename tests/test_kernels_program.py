@@ -275,3 +275,14 @@ def test_embedding_to_argmax_in_one_program(backend):
     assert np.array_equal(got, np.argmax(lg, axis=1))
     assert [k["kind"] for k in p.result.kernels.values()] == ["embedding", "rmsnorm", "matmul",
                                                                "argmax"]
+
+
+def test_a_result_keeps_its_log_when_the_card_runs_again():
+    # the machine's log is a view its next run writes over: a card's Results own a copy
+    card, ops = _mlp_card()
+    first = card.matmul(_x(), ops["w1"])
+    before = first.events.events.copy()
+    with card.program() as p:
+        _mlp(p, ops, _x())
+    assert np.array_equal(first.events.events, before)
+    assert len(p.result.events.events) != len(before)

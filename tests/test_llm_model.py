@@ -1,0 +1,80 @@
+"""chipemu.llm.model: a small untied model placed on one card generates greedily, token for token
+and logit for logit the same in both twins, with the same log in timing mode; against the NumPy
+float32 model (llm/reference.py) its top-1 tokens agree and its logits stay within the formats'
+error; sequences of different prompt lengths share the steps."""
+import dataclasses
+
+import numpy as np
+import pytest
+
+from chipemu.emulator.errors import ShapeError
+from chipemu.llm import ModelConfig
+from chipemu.llm.model import CardModel
+from chipemu.llm.reference import reference_generate
+from chipemu.llm.weights import layer_weights, random_weights, tensor_shapes
+
+CFG = dataclasses.replace(ModelConfig.preset("tiny"), name="tiny-untied", tie_word_embeddings=False)
+PROMPTS = [[1, 2, 3], [4, 5, 6, 7, 8]]
+
+
+@pytest.fixture(scope="module")
+def runs():
+    w = random_weights(CFG, 0)
+    out = {be: CardModel(CFG, w, batch=2, max_len=32, backend=be).generate(PROMPTS, 8)
+           for be in ("c", "numba")}
+    out["ref"] = reference_generate(CFG, w, PROMPTS, 8)
+    return out
+
+
+def test_twins_generate_the_same_tokens_and_logits(runs):
+    c, nb = runs["c"], runs["numba"]
+    assert np.array_equal(c.tokens, nb.tokens)
+    assert all(np.array_equal(a.view(np.uint32), b.view(np.uint32))
+               for a, b in zip(c.logits, nb.logits))
+    assert len(c.results) == max(map(len, PROMPTS)) - 1 + 8
+
+
+def test_against_the_float32_model(runs):
+    c, ref = runs["c"], runs["ref"]
+    top1 = np.mean([np.array_equal(a.argmax(1), b.argmax(1))
+                    for a, b in zip(c.logits, ref.logits)])
+    assert top1 == 1.0 and np.array_equal(c.tokens, ref.tokens)
+    # mxint8 weights, activations and KV cache: a few % of the logits' range
+    err = max(np.abs(a - b).max() / np.abs(b).max() for a, b in zip(c.logits, ref.logits))
+    assert 1e-4 < err < 0.05
+    # the shorter prompt starts generating two steps earlier: its first new token is the
+    # argmax after its last prompt token, at step 2
+    assert c.tokens[0, 0] == c.logits[2][0].argmax() and c.tokens[1, 0] == c.logits[4][1].argmax()
+
+
+def test_timing_mode_logs_the_same_steps(runs):
+    t = CardModel(CFG, None, batch=2, max_len=32, mode="timing").generate(PROMPTS, 8)
+    assert t.tokens is None and t.logits[0] is None
+    f = runs["c"].results
+    assert [r.cycles for r in t.results] == [r.cycles for r in f]
+    # token ids are control data (the embedding rows read): with no data, timing mode feeds the
+    # prompts' tokens, so the logs agree wherever both runs feed prompt tokens (steps 0 .. 2)
+    for a, b in zip(t.results[:3], f[:3]):
+        assert np.array_equal(a.events.events, b.events.events)
+    kinds = [k["kind"] for k in f[-1].kernels.values()]
+    assert kinds[0] == "embedding" and kinds[-1] == "argmax"
+    assert kinds.count("attention") == CFG.num_hidden_layers
+
+
+def test_weights_follow_hugging_face_names_and_layouts():
+    w = random_weights(CFG, 1)
+    assert {n: a.shape for n, a in w.items()} == tensor_shapes(CFG)
+    assert "lm_head.weight" in w and "lm_head.weight" not in tensor_shapes(
+        ModelConfig.preset("tiny"))
+    lw = layer_weights(w, 1)
+    assert np.array_equal(lw["wq"], w["model.layers.1.self_attn.q_proj.weight"].T)
+
+
+def test_bad_requests_are_named():
+    m = CardModel(CFG, None, batch=2, max_len=8, mode="timing")
+    with pytest.raises(ShapeError, match="batch=2"):
+        m.generate([[1]], 2)
+    with pytest.raises(ShapeError, match="max_len=8"):
+        m.generate(PROMPTS, 8)
+    with pytest.raises(ShapeError, match="at least one token"):
+        m.generate([[1], []], 2)
