@@ -14,11 +14,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from chipemu.emulator.errors import CapacityError, ShapeError
-from chipemu.kernels.region import col_range, split_cols
+from chipemu.kernels.region import col_range, rows_that_fit, split_cols_fitting
 
 __all__ = ["GLUPlan", "plan_glu"]
-
-ALIGN = 64          # the runtime's SRAM allocator aligns every buffer to 64 bytes
 
 
 @dataclass(frozen=True)
@@ -38,16 +36,8 @@ class GLUPlan:
         return asdict(self)
 
 
-def _up(n):
-    return -(-n // ALIGN) * ALIGN
-
-
-def _buffers(rows, cols):
+def _buffers(rows, cols, tiles=1):
     return {"gate": rows * cols * 4, "up": rows * cols * 4, "y": rows * cols * 4, "consts": 16}
-
-
-def _need(rows, cols):
-    return sum(_up(v) for v in _buffers(rows, cols).values())
 
 
 def plan_glu(rows: int, cols: int, device) -> GLUPlan:
@@ -55,17 +45,14 @@ def plan_glu(rows: int, cols: int, device) -> GLUPlan:
     for name, v in (("rows", rows), ("cols", cols)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ShapeError(f"{name}={v!r} must be an integer >= 1")
-    block = device.tile.vector.lanes                     # one vector-unit block of columns
-    tiles, width = split_cols(cols, block, device.tiles_per_chiplet, device.n_chiplets,
-                              lambda t, w: _need(rows, w) <= device.sram_buffer_bytes)
+    tiles, width, need = split_cols_fitting(rows, cols, device, _buffers)
     have = device.sram_buffer_bytes
-    if _need(rows, width) > have:
-        fit = have // (12 * width)                       # then step down past the rounding
-        while fit > 0 and _need(fit, width) > have:
-            fit -= 1
+    if need > have:
+        fit = rows_that_fit(width, tiles, device, _buffers)
         raise CapacityError(
             f"glu of {rows} x {cols}: {rows} rows of {width} columns on each of {tiles} tiles "
-            f"need {_need(rows, width)} bytes of SRAM per tile (gate, up, y), beyond the {have} "
+            f"need {need} bytes of SRAM per tile (gate, up, y), beyond the {have} "
             f"bytes a tile of {device.name!r} has for buffers; at most {fit} rows of {cols} "
             f"columns fit in one call")
-    return GLUPlan(rows, cols, tiles, block, width, _buffers(rows, width))
+    return GLUPlan(rows, cols, tiles, device.tile.vector.lanes, width,
+                   _buffers(rows, width))

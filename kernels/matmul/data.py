@@ -10,7 +10,7 @@ from chipemu.emulator.numerics.formats import get_format
 
 from chipemu.kernels.matmul.params import MATMUL
 
-__all__ = ["x_host", "w_host", "params", "buffer_names"]
+__all__ = ["x_host", "w_host", "params", "buffer_names", "holder_pieces", "piece_rows"]
 
 buffer_names = ("w", "xhome", "x", "y", "acc", "recv")
 
@@ -45,35 +45,49 @@ def w_host(plan, wb3):
     return (chunks if wb3 is not None else None), offs, at, blocks
 
 
-def x_host(plan, xb3):
-    """(every holder's pieces as a list of byte arrays to lay end to end, {(replica, member,
-    kgroup index): (offset, nbytes)}); each holder keeps [round][piece][piece_rows][row_bytes].
-    xb3 may be None (timing)."""
-    rb, prow, P = plan.row_bytes, plan.piece_rows, plan.pieces_per_tile
+def holder_pieces(plan):
+    """(replica, member, K-group index, the member's K-blocks, its pieces [(j, q)]) of every
+    holder of activation pieces (the same on each chiplet of the plan)."""
     members = plan.g if plan.g > 1 else 1
-    offs, at, parts = {}, 0, []
     for rep in range(plan.replicas):
         for mem in range(members):
             run = plan.k_run(mem) if plan.g > 1 else range(plan.kb)
             for idx in range(plan.kgroup):
                 pieces = plan.pieces_of(idx, mem)
-                if not pieces:
-                    continue
-                nbytes = plan.rounds * P * prow * rb
-                offs[(rep, mem, idx)] = (at, nbytes)
-                at += nbytes
-                if xb3 is None:
-                    continue
-                buf = np.zeros((plan.rounds, P, prow, rb), np.uint8)
-                for u in range(plan.rounds):
-                    c = u * plan.replicas + rep
-                    if c >= plan.chunks:
-                        break
-                    c0, _ = plan.chunk_rows(c)
-                    for i, (j, q) in enumerate(pieces):
-                        r0, r1 = plan.part_rows(c, q)
-                        buf[u, i, :r1 - r0] = xb3[c0 + r0:c0 + r1, run[j]]
-                parts.append(buf.reshape(-1))
+                if pieces:
+                    yield rep, mem, idx, run, pieces
+
+
+def piece_rows(plan, rep, pieces):
+    """(round u, piece index i, first row of the activations, rows, j) of every non-empty piece a
+    holder of `replica` rep keeps, round by round: slot [u][i] of its xhome buffer."""
+    for u in range(plan.rounds):
+        c = u * plan.replicas + rep
+        if c >= plan.chunks:
+            break
+        c0, _ = plan.chunk_rows(c)
+        for i, (j, q) in enumerate(pieces):
+            r0, r1 = plan.part_rows(c, q)
+            if r1 > r0:
+                yield u, i, c0 + r0, r1 - r0, j
+
+
+def x_host(plan, xb3):
+    """(every holder's pieces as a list of byte arrays to lay end to end, {(replica, member,
+    kgroup index): (offset, nbytes)}); each holder keeps [round][piece][piece_rows][row_bytes].
+    xb3 may be None (timing)."""
+    rb, prow, P = plan.row_bytes, plan.piece_rows, plan.pieces_per_tile
+    offs, at, parts = {}, 0, []
+    for rep, mem, idx, run, pieces in holder_pieces(plan):
+        nbytes = plan.rounds * P * prow * rb
+        offs[(rep, mem, idx)] = (at, nbytes)
+        at += nbytes
+        if xb3 is None:
+            continue
+        buf = np.zeros((plan.rounds, P, prow, rb), np.uint8)
+        for u, i, row0, rows, j in piece_rows(plan, rep, pieces):
+            buf[u, i, :rows] = xb3[row0:row0 + rows, run[j]]
+        parts.append(buf.reshape(-1))
     return (parts if xb3 is not None and parts else None), offs, at
 
 

@@ -154,22 +154,14 @@ class Program:
         R, P, prow = plan.rows, plan.pieces_per_tile, plan.piece_rows
         fmt = get_format(plan.fmt).code
         dst, conv = [], Moves()
-        for tile, pieces, rep, run in _holders(plan, sz):
-            for u in range(plan.rounds):
-                c = u * plan.replicas + rep
-                if c >= plan.chunks:
-                    break
-                c0, _ = plan.chunk_rows(c)
-                for i, (j, q) in enumerate(pieces):
-                    r0, r1 = plan.part_rows(c, q)
-                    if r1 <= r0:
-                        continue
-                    k0 = run[j] * R
-                    at = (u * P + i) * prow
-                    dst.append(Block(tile, xf, at * R * 4, c0 + r0, r1 - r0, k0,
-                                     min(R, w.k - k0), R))
+        for rep, mem, idx, run, pieces in MD.holder_pieces(plan):
+            for c in range(plan.chiplets_used):
+                tile = plan.kgroup_tiles(c, mem, rep)[idx]
+                for u, i, row0, rows, j in MD.piece_rows(plan, rep, pieces):
+                    k0, at = run[j] * R, (u * P + i) * prow
+                    dst.append(Block(tile, xf, at * R * 4, row0, rows, k0, min(R, w.k - k0), R))
                     conv.convert(tile, xf, at * R * 4, w.bufs["xhome"], at * plan.row_bytes,
-                                 (r1 - r0) * R, R, fmt)
+                                 rows * R, R, fmt)
         moves = Moves()
         redistribute(x, dst, moves)
         label = self._label(name or w.name, "matmul")
@@ -246,16 +238,3 @@ class Program:
             return self._tensor(label, placed.rows, cols, blocks, dtype)
         return self._tensor(label, placed.rows, placed.cols,
                             column_blocks(plan.rows, ranges, bufs[spec.output]))
-
-
-def _holders(plan, sz):
-    """(tile, its pieces [(j, q)], replica, K-run) of every tile holding activation pieces."""
-    members = plan.g if plan.g > 1 else 1
-    for rep in range(plan.replicas):
-        for c in range(plan.chiplets_used):
-            for mem in range(members):
-                run = plan.k_run(mem) if plan.g > 1 else range(plan.kb)
-                for idx, tile in enumerate(plan.kgroup_tiles(c, mem, rep)[:plan.kgroup]):
-                    pieces = plan.pieces_of(idx, mem)
-                    if pieces:
-                        yield tile, pieces, rep, run
