@@ -132,14 +132,14 @@ def first_fit(ledger: Ledger, device, k: int, n: int, fmt: str, rows: int):
             for c0 in range(P):
                 if ledger.owner[c0 * T + t0, s0] >= 0:     # the plan's first tile would clash
                     continue
-                wide = _plan(rows, k, n, fmt, device, Region(range(c0, P), range(t0, T), (s0, S)))
+                wide = _plan(rows, k, n, fmt, device, Region.span(c0, P, t0, T, s0, S))
                 if wide is None or wide.passes != 1:
                     # fewer chiplets (and, from c0 = 0, fewer tiles) only need more slots per
                     # tile: the search moves on to the next slot layer rather than trying them
                     break
                 # the same plan confined to the slots it uses: choices needing more slots only
                 # get worse in the planner's estimate, so its pick stays (checked, not assumed)
-                reg = Region(range(c0, P), range(t0, T), (s0, s0 + wide.blocks_per_tile))
+                reg = Region.span(c0, P, t0, T, s0, s0 + wide.blocks_per_tile)
                 plan = _plan(rows, k, n, fmt, device, reg)
                 if plan is not None and plan.passes == 1 and ledger.is_free(cells(plan)):
                     return reg, plan

@@ -70,10 +70,21 @@ class Region:
 
     # ---- constructors ----
     @classmethod
+    def span(cls, c0: int, c1: int, t0: int, t1: int, s0: int, s1: int) -> "Region":
+        """Chiplets [c0, c1) x tiles [t0, t1) x slots [s0, s1) from the placement searches:
+        ranges they built themselves, so the per-id checks are skipped (they dominated a
+        search's time); 0 <= c0 < c1, 0 <= t0 < t1 and 0 <= s0 < s1 are the caller's."""
+        r = object.__new__(cls)
+        object.__setattr__(r, "chiplets", tuple(range(c0, c1)))
+        object.__setattr__(r, "tiles", tuple(range(t0, t1)))
+        object.__setattr__(r, "slots", (int(s0), int(s1)))
+        return r
+
+    @classmethod
     def whole(cls, device) -> "Region":
         """Every chiplet, tile and DIMC slot of `device`."""
-        return cls(range(device.n_chiplets), range(device.tiles_per_chiplet),
-                   (0, device.tile.dimc.weight_slots))
+        return cls.span(0, device.n_chiplets, 0, device.tiles_per_chiplet, 0,
+                        device.tile.dimc.weight_slots)
 
     @classmethod
     def rect(cls, device, rows, cols, chiplets=None, slots=None) -> "Region":

@@ -52,11 +52,11 @@ def kv_first_fit(ledger, device, plan_in):
             for c0 in range(P):
                 if ledger.owner[c0 * T + t0, s0] >= 0:      # the plan's first tile would clash
                     continue
-                wide = _fits(plan_in, Region(range(c0, P), range(t0, T), (s0, S)))
+                wide = _fits(plan_in, Region.span(c0, P, t0, T, s0, S))
                 if wide is None:            # fewer tiles (a later c0, t0) cannot fit either
                     break
                 used = wide.blocks_per_tile * (wide.d_splits + wide.v_splits)
-                reg = Region(range(c0, P), range(t0, T), (s0, s0 + used))
+                reg = Region.span(c0, P, t0, T, s0, s0 + used)
                 plan = _fits(plan_in, reg)
                 if plan is not None and ledger.is_free(kv_cells(plan)):
                     return reg
