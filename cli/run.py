@@ -102,12 +102,15 @@ class RunGroup(click.Group):
     """`chipemu run`: one subcommand per registered kernel command, built when asked for."""
 
     def list_commands(self, ctx):
-        return ["list", *_registry()]
+        return ["list", "llm", *_registry()]
 
     def get_command(self, ctx, name):
         if name == "list":
             return click.Command("list", callback=_list_kernels,
                                  help="List the kernels with what each runs.")
+        if name == "llm":
+            from chipemu.cli.llm import llm
+            return llm
         if name not in _registry():
             return None
         fn, options = _registry()[name]
@@ -117,7 +120,8 @@ class RunGroup(click.Group):
         name = args[0] if args else ""
         if name and not name.startswith("-") and self.get_command(ctx, name) is None:
             raise click.BadParameter(f"{name!r} is not a kernel; choose one of: "
-                                     f"{', '.join(_registry())}", ctx=ctx, param_hint="KERNEL")
+                                     f"{', '.join(_registry())} (or llm)", ctx=ctx,
+                                     param_hint="KERNEL")
         return super().resolve_command(ctx, args)
 
 

@@ -28,7 +28,7 @@ from chipemu.kernels.matmul import data as D
 from chipemu.kernels.matmul.api import (alloc_sram, compute_phase, gather, load_phase,
                                         metrics, sizes, w_codes, x_codes)
 from chipemu.kernels.matmul.params import MATMUL
-from chipemu.kernels.matmul.plan import plan_matmul
+from chipemu.kernels.matmul.plan import MAX_REPLICAS, plan_matmul
 from chipemu.kernels.placement import (Ledger, PlacedWeight, capacity_error, check_forced,
                                        first_fit)
 from chipemu.kernels.region import resolve_region
@@ -66,6 +66,7 @@ class Card:
         self._inputs: dict = {}             # (name, rows, cols) -> program input buffers
         self._staging: dict = {}            # weight name -> its float32 staging buffer
         self._tables: dict = {}             # key -> DRAM buffers of read-only tables
+        self._shared: dict = {}             # (share tag, buffer name) -> [(buffer id, bytes)]
         self._program = None
 
     def __repr__(self):
@@ -74,15 +75,23 @@ class Card:
 
     # ---- placement ----
     @strict_keywords
-    def place(self, name, w, *, fmt="mxint8", rows=1, region=None) -> PlacedWeight:
+    def place(self, name, w, *, fmt="mxint8", rows=1, region=None, share=None,
+              weight_fmt=None, max_replicas=MAX_REPLICAS) -> PlacedWeight:
         """Plan weights w [K, N] (a float array; a shape tuple in timing mode) for `rows`
-        activation rows in `fmt` (activations and weights), find them a region (first fit, or
-        `region`), and load them into its DIMC slots once. CapacityError when they do not fit
-        (needed vs available, what would); ConfigError for a taken name or an overlapping
-        region. A failed place changes nothing on the card."""
+        activation rows in `fmt` (activations; weights too unless weight_fmt, e.g. mxint4
+        weights with mxint8 activations), find them a region (first fit, or `region`), and
+        load them into its DIMC slots once. max_replicas: at most this many weight copies per
+        chiplet (1 keeps slots for more weights; the planner's default buys speed with them). share: a tag; weights placed under
+        the same tag use the same SRAM working buffers (weights that never run at the same
+        time, such as one projection of successive layers: the engine then orders their calls
+        by those buffers' hazards). CapacityError when they do not fit (needed vs available,
+        what would); ConfigError for a taken name or an overlapping region. A failed place
+        changes nothing on the card."""
         dev, mach = self.device, self.machine
         self._check_name(name)
         fmt = dimc_format(fmt, "fmt", dev)
+        wfmt = fmt if weight_fmt is None else dimc_format(weight_fmt, "weight_fmt", dev)
+        reps = args.integer("max_replicas", max_replicas, 1, MAX_REPLICAS, error=ShapeError)
         rows = args.integer("rows", rows, 1, error=ShapeError, why="activation rows per call")
         shape, arr = shape_of(w, "w", self.timing)
         if len(shape) != 2:
@@ -90,16 +99,17 @@ class Card:
         k, n = shape
         if region is not None:
             region = resolve_region(region, dev)
-            plan = plan_matmul(rows, k, n, fmt, fmt, dev, region=region)
+            plan = plan_matmul(rows, k, n, fmt, wfmt, dev, region=region, max_replicas=reps)
             occupied = check_forced(name, self.ledger, dev, plan, region)
         else:
-            found = first_fit(self.ledger, dev, k, n, fmt, rows)
+            found = first_fit(self.ledger, dev, k, n, fmt, rows, wfmt, reps)
             if found is None:
-                raise capacity_error(name, self.ledger, dev, k, n, fmt, rows,
-                                     mach.sram_bytes_used, dev.sram_buffer_bytes)
+                raise capacity_error(name, self.ledger, dev, k, n, wfmt, rows,
+                                     mach.sram_bytes_used, dev.sram_buffer_bytes, fmt)
             region, plan = found
             occupied = check_forced(name, self.ledger, dev, plan, region)
-        self.check_sram(name, sum(-(-v // 64) * 64 for v in plan.sram.values()))
+        share = self._check_share(share)
+        self.check_sram(name, self.sram_new_bytes(share, plan.sram))
         sz = sizes(plan)
         events = len(sz.tiles) * (sz.ev_load + 1)
         budget.check(f"placing {name!r} on {dev.name!r}", events=events,
@@ -111,23 +121,27 @@ class Card:
         bufs = {"w_host": run.host(f"{name}:w", wdata, sz.wsize),
                 "x_host": run.host(f"{name}:x", None if self.timing else
                                    np.zeros(sz.xsize, np.uint8), sz.xsize)}
-        bufs.update(alloc_sram(mach, plan))
+        bufs.update(alloc_sram(mach, plan) if share is None
+                    else self.sram_buffers(name, share, plan.sram))
         p = D.params(plan, dev.n_tiles, bufs, sz.woffs, sz.blocks, sz.xoffs)
         # the weights only: no tile reads activations while placing
         load_phase(run, sz, _with_field(p, sz.tiles, _R.x_bytes, 0))
         load = run.finish(plan=plan.to_dict())
         mach.clear_log()
         self.ledger.take(name, occupied)
-        pw = PlacedWeight(name, k, n, fmt, rows, region, plan, load, occupied, sz, bufs, self)
+        pw = PlacedWeight(name, k, n, fmt, rows, region, plan, load, occupied, sz, bufs, self,
+                          share, reps)
         self.placed[name] = pw
         return pw
 
-    def place_op(self, name, kind, *, rows, cols, **constants):
+    def place_op(self, name, kind, *, rows, cols, share=None, **constants):
         """A layer op ("rmsnorm", "glu", ...) planned for [rows, cols], its buffers held and its
-        constants (gamma=, eps=, act=, ...) written once -> PlacedOp (kernels/program/ops.py)."""
+        constants (gamma=, eps=, act=, ...) written once -> PlacedOp (kernels/program/ops.py).
+        share: a tag whose ops share their working buffers (not their constants; see place)."""
         from chipemu.kernels.program.ops import place_op
         self._check_name(name)
-        op = place_op(self, name, kind, rows, cols, **constants)
+        op = place_op(self, name, kind, rows, cols, share=self._check_share(share),
+                      **constants)
         self.ops[name] = op
         return op
 
@@ -164,13 +178,63 @@ class Card:
 
     def staging(self, placed):
         """The float32 staging buffer of a placed weight's activation pieces in a program (the
-        holders quantize from it), allocated on first use."""
+        holders quantize from it), allocated on first use (shared under the weight's tag)."""
         if placed.name not in self._staging:
             p = placed.plan
-            nbytes = p.rounds * p.pieces_per_tile * p.piece_rows * p.rows * 4
-            self.check_sram(f"{placed.name} staging", -(-nbytes // 64) * 64)
-            self._staging[placed.name] = self.machine.alloc_sram(f"{placed.name}:xf", nbytes)
+            need = {"xf": p.rounds * p.pieces_per_tile * p.piece_rows * p.rows * 4}
+            if placed.share is None:
+                self.check_sram(f"{placed.name} staging", -(-need["xf"] // 64) * 64)
+                buf = self.machine.alloc_sram(f"{placed.name}:xf", need["xf"])
+            else:
+                self.check_sram(f"{placed.name} staging", self.sram_new_bytes(placed.share, need))
+                buf = self.sram_buffers(placed.name, placed.share, need)["xf"]
+            self._staging[placed.name] = buf
         return self._staging[placed.name]
+
+    # ---- shared SRAM working buffers ----
+    def sram_shared_bytes(self) -> int:
+        """SRAM bytes per tile of the shared working buffers and the program inputs: what a
+        card holding more layers of a model needs once (the rest is per layer)."""
+        pools = sum(-(-n // 64) * 64 for entries in self._shared.values() for _, n in entries)
+        inputs = sum(-(-rows * max(n for _, n in ranges) * 4 // 64) * 64
+                     for (_, rows, _c), (_, _, ranges) in self._inputs.items())
+        return pools + inputs
+
+    def _check_share(self, share):
+        if share is not None and (not isinstance(share, str) or not share):
+            raise ConfigError(f"share={args.show(share)}; allowed: None or a non-empty tag")
+        return share
+
+    def _pool_pick(self, share, name, nbytes, taken):
+        for buf, size in self._shared.get((share, name), ()):
+            if size >= nbytes and buf not in taken:
+                return buf
+        return None
+
+    def sram_new_bytes(self, share, sizes: dict) -> int:
+        """SRAM bytes per tile that sizes {buffer name: bytes} add under tag `share` (None:
+        all of them): a shared buffer of that name at least as large is reused."""
+        new, taken = 0, set()
+        for b, nbytes in sizes.items():
+            buf = None if share is None else self._pool_pick(share, b, nbytes, taken)
+            if buf is None:
+                new += -(-nbytes // 64) * 64
+            else:
+                taken.add(buf)
+        return new
+
+    def sram_buffers(self, owner, share, sizes: dict) -> dict:
+        """{buffer name: id} for sizes under tag `share`: reused from the pool where one fits,
+        else allocated (named after `owner`) and added to it. The caller checked capacity."""
+        out = {}
+        self.machine.reserve_sram(self.machine.sram_bytes_used + self.sram_new_bytes(share, sizes))
+        for b, nbytes in sizes.items():
+            buf = self._pool_pick(share, b, nbytes, set(out.values()))
+            if buf is None:
+                buf = self.machine.alloc_sram(f"{owner}:{b}", nbytes)
+                self._shared.setdefault((share, b), []).append((buf, nbytes))
+            out[b] = buf
+        return out
 
     def dram_tables(self, key, make):
         """DRAM buffers (on chiplet 0's first channel) of the float32 arrays make() returns,
@@ -207,8 +271,9 @@ class Card:
     # ---- calls ----
     def _call_plan(self, placed, m):
         """The plan of a call with m rows, if it lays the weights out as placed (ShapeError)."""
-        plan = plan_matmul(m, placed.k, placed.n, placed.fmt, placed.fmt, self.device,
-                           region=placed.region)
+        plan = plan_matmul(m, placed.k, placed.n, placed.fmt, placed.plan.weight_fmt,
+                           self.device, region=placed.region,
+                           max_replicas=placed.max_replicas)
         sz = sizes(plan)
         same = (plan.passes == 1 and sz.blocks == placed.sizes.blocks
                 and sz.woffs == placed.sizes.woffs and sz.xsize <= placed.sizes.xsize

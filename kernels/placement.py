@@ -22,7 +22,7 @@ import numpy as np
 from chipemu.emulator.errors import CapacityError, ConfigError
 from chipemu.emulator.engine.result import Result
 from chipemu.kernels.matmul.api import Sizes
-from chipemu.kernels.matmul.plan import MatmulPlan
+from chipemu.kernels.matmul.plan import MAX_REPLICAS, MatmulPlan
 from chipemu.kernels.matmul.plan import plan_matmul
 from chipemu.kernels.region import Region
 
@@ -44,6 +44,8 @@ class PlacedWeight:
     sizes: Sizes
     bufs: dict                  # buffer ids: w_host, x_host and the SRAM working buffers
     card: "Card"
+    share: str | None = None    # the tag its SRAM working buffers are shared under
+    max_replicas: int = MAX_REPLICAS    # the cap it was planned under (calls re-plan with it)
 
 
 def block_counts(plan) -> dict:
@@ -80,6 +82,13 @@ class Ledger:
         self.n_tiles, self.slots = device.n_tiles, device.tile.dimc.weight_slots
         self.owner = np.full((self.n_tiles, self.slots), -1, np.int64)   # index into names
         self.names: list[str] = []
+        self.floor = 0          # first-fit searches start at this slot
+
+    @property
+    def top_slot(self) -> int:
+        """One past the highest slot held on any tile (0 when none is)."""
+        held = np.nonzero((self.owner >= 0).any(axis=0))[0]
+        return int(held[-1]) + 1 if len(held) else 0
 
     @property
     def free_slots(self) -> int:
@@ -113,26 +122,32 @@ class Ledger:
             self.owner[t, a:b] = len(self.names) - 1
 
 
-def _plan(rows, k, n, fmt, device, region):
+def _plan(rows, k, n, fmt, device, region, wfmt=None, reps=MAX_REPLICAS):
     try:
-        return plan_matmul(rows, k, n, fmt, fmt, device, region=region)
+        return plan_matmul(rows, k, n, fmt, wfmt or fmt, device, region=region,
+                           max_replicas=reps)
     except CapacityError:            # too little SRAM in this region: try the next one
         return None
 
 
-def first_fit(ledger: Ledger, device, k: int, n: int, fmt: str, rows: int):
+def first_fit(ledger: Ledger, device, k: int, n: int, fmt: str, rows: int,
+              wfmt: str | None = None, reps: int = MAX_REPLICAS):
     """(region, plan) of the first region, in (slot, tile, chiplet) order, whose plan keeps the
     weights stationary (one pass) in free cells; None when there is none. A region is chiplets
-    [c0, P) x local tiles [t0, T) x slots [s0, s0 + the plan's blocks per tile)."""
+    [c0, P) x local tiles [t0, T) x slots [s0, s0 + the plan's blocks per tile). wfmt: the
+    weights' format (None: fmt); reps: at most this many weight copies per chiplet."""
     P, T, S = device.n_chiplets, device.tiles_per_chiplet, ledger.slots
-    if -(-k // device.tile.dimc.rows) * -(-n // device.cols_eff(fmt)) > ledger.free_slots:
+    # a search starts at the ledger's floor: the slots below are another layer's (place_block)
+    if -(-k // device.tile.dimc.rows) * -(-n // device.cols_eff(wfmt or fmt)) \
+            > ledger.free_slots:
         return None                                      # more blocks than free slots
-    for s0 in range(S):
+    for s0 in range(ledger.floor, S):
         for t0 in range(T):
             for c0 in range(P):
                 if ledger.owner[c0 * T + t0, s0] >= 0:     # the plan's first tile would clash
                     continue
-                wide = _plan(rows, k, n, fmt, device, Region.span(c0, P, t0, T, s0, S))
+                wide = _plan(rows, k, n, fmt, device, Region.span(c0, P, t0, T, s0, S), wfmt,
+                             reps)
                 if wide is None or wide.passes != 1:
                     # fewer chiplets (and, from c0 = 0, fewer tiles) only need more slots per
                     # tile: the search moves on to the next slot layer rather than trying them
@@ -140,7 +155,7 @@ def first_fit(ledger: Ledger, device, k: int, n: int, fmt: str, rows: int):
                 # the same plan confined to the slots it uses: choices needing more slots only
                 # get worse in the planner's estimate, so its pick stays (checked, not assumed)
                 reg = Region.span(c0, P, t0, T, s0, s0 + wide.blocks_per_tile)
-                plan = _plan(rows, k, n, fmt, device, reg)
+                plan = _plan(rows, k, n, fmt, device, reg, wfmt, reps)
                 if plan is not None and plan.passes == 1 and ledger.is_free(cells(plan)):
                     return reg, plan
             else:
@@ -150,13 +165,14 @@ def first_fit(ledger: Ledger, device, k: int, n: int, fmt: str, rows: int):
     return None
 
 
-def capacity_error(name, ledger, device, k, n, fmt, rows, sram_used, sram_cap) -> CapacityError:
+def capacity_error(name, ledger, device, k, n, fmt, rows, sram_used, sram_cap,
+                   afmt=None) -> CapacityError:
     """The CapacityError of a weight that finds no room: slots and SRAM needed and available,
     and what would fit (the weights at mxint4; the cards needed)."""
     from chipemu.emulator.numerics.formats import get_format
     R = device.tile.dimc.rows
     blocks = -(-k // R) * -(-n // device.cols_eff(fmt))
-    whole = _plan(rows, k, n, fmt, device, None)
+    whole = _plan(rows, k, n, afmt or fmt, device, None, fmt)
     sram = sum(whole.sram.values()) if whole is not None else None
     total = device.n_tiles * ledger.slots
     msg = (f"cannot place {name!r} ({k} x {n}, {fmt}, planned for rows={rows}) on "
@@ -175,7 +191,7 @@ def capacity_error(name, ledger, device, k, n, fmt, rows, sram_used, sram_cap) -
     if (fmt != alt and alt in device.tile.dimc.formats
             and get_format(fmt).elem_bits > get_format(alt).elem_bits):
         b4 = -(-k // R) * -(-n // device.cols_eff(alt))
-        fits = first_fit(ledger, device, k, n, alt, rows) is not None
+        fits = first_fit(ledger, device, k, n, afmt or alt, rows, alt) is not None
         msg += f". At {alt} it needs {b4} slots and {'fits' if fits else 'does not fit'} here"
     need = ledger.used_slots + blocks
     msg += (f". Cards needed for every weight placed so far and this one: at least "

@@ -47,7 +47,7 @@ def kv_first_fit(ledger, device, plan_in):
     is none. A region is chiplets [c0, P) x local tiles [t0, T) x the slots [s0, s0 + the
     plan's slots per tile)."""
     P, T, S = device.n_chiplets, device.tiles_per_chiplet, device.tile.dimc.weight_slots
-    for s0 in range(S):
+    for s0 in range(ledger.floor, S):
         for t0 in range(T):
             for c0 in range(P):
                 if ledger.owner[c0 * T + t0, s0] >= 0:      # the plan's first tile would clash

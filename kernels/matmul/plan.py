@@ -243,14 +243,20 @@ def _buffers(m, mc, kpt, parts, kgroup, g, levels, nb_per_tile, passes, blocks, 
 
 
 def plan_matmul(m: int, k: int, n: int, fmt: str, weight_fmt: str, device,
-                region=None) -> MatmulPlan:
+                region=None, max_replicas: int = MAX_REPLICAS) -> MatmulPlan:
     """The plan of an [m, k] x [k, n] matmul on `device`, within `region` (a Region; None: the
     whole device). ShapeError for a dimension < 1; ConfigError for a region outside the device;
     CapacityError (with the numbers, and the region) when a tile's buffers cannot fit even one
-    row per chunk, or the weights not even streamed."""
+    row per chunk, or the weights not even streamed. max_replicas: at most this many weight
+    copies per chiplet (1..MAX_REPLICAS; a placement that must leave DIMC slots for other
+    weights keeps it low)."""
     for name, v in (("m", m), ("k", k), ("n", n)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ShapeError(f"{name}={v!r}: every matmul dimension must be an integer >= 1")
+    if isinstance(max_replicas, bool) or not isinstance(max_replicas, int) \
+            or not 1 <= max_replicas <= MAX_REPLICAS:
+        raise ShapeError(f"max_replicas={max_replicas!r}; allowed: an integer in 1.."
+                         f"{MAX_REPLICAS}")
     reg = resolve_region(region, device)
     where = "" if region is None or reg.is_whole(device) else f" (region: {reg.describe()})"
     fa, fw = get_format(fmt), get_format(weight_fmt)
@@ -282,7 +288,7 @@ def plan_matmul(m: int, k: int, n: int, fmt: str, weight_fmt: str, device,
         if ps > 1 and blk * wb > device.sram_buffer_bytes // 2:
             continue                          # a streamed tile keeps its blocks in SRAM
         span = min(nbc, T) if gg == 1 else nbc * gg
-        reps = max(1, min(MAX_REPLICAS, T // span, m)) if npt == 1 else 1
+        reps = max(1, min(max_replicas, T // span, m)) if npt == 1 else 1
         rows = -(-m // reps)
         lv = _ceil_log2(gg)
         est = (rows * max(blk * cyc, lv * pkt_cycles) + blk * dimc.pipeline_cycles + 64 * lv

@@ -22,6 +22,9 @@ from chipemu.emulator.errors import ShapeError
 __all__ = ["BlockShape", "PlacedBlock", "block_weights", "place_block", "block_step"]
 
 WEIGHTS = ("wq", "wk", "wv", "wo", "w1", "w3", "w2")
+# weights whose calls never overlap in a step share working buffers (q, k, v run side by side,
+# as do w1 and w3): three pools serve a card's layers
+SHARE_GROUP = {"wq": "a", "wo": "a", "w1": "a", "wk": "b", "w3": "b", "w2": "b", "wv": "c"}
 
 
 @dataclass(frozen=True)
@@ -75,11 +78,31 @@ class PlacedBlock:
 
 def place_block(card, shape: BlockShape, weights: dict, *, batch: int, max_len: int,
                 prefix: str = "blk", fmt: str = "mxint8", kv_fmt=None, k=None, v=None,
-                lengths=None) -> PlacedBlock:
+                lengths=None, share=None, rope_tables="auto", weight_fmt=None,
+                max_replicas=8, slot_floor=0) -> PlacedBlock:
     """Place a block's KV cache (first, so it gets whole slot layers), weights and layer ops on
     `card` for decode steps of `batch` sequences. weights: block_weights()'s names (float32
     arrays; shape tuples in timing mode). k, v: the cache's first keys and values [batch,
-    kv_heads, L, head_dim] (None: an empty cache); max_len: keys the cache can hold."""
+    kv_heads, L, head_dim] (None: an empty cache); max_len: keys the cache can hold.
+    share: a tag; blocks placed under the same tag share their weights' and ops' SRAM working
+    buffers (the layers of a model run one after another), so a card holds as many layers as
+    its DIMC slots and caches allow. rope_tables: "auto" | "sram" | "dram" (the RoPE tables;
+    in DRAM one copy serves every layer). weight_fmt: the weights' format (None: fmt, which
+    is the activations'); max_replicas: weight copies per chiplet (1 leaves room for layers).
+    slot_floor: the first DIMC slot the block's searches try (a model's layer i starts at i
+    times the first layer's top slot, so every layer has the first one's layout, shifted)."""
+    floor = card.ledger.floor
+    card.ledger.floor = args.integer("slot_floor", slot_floor, 0,
+                                     card.device.tile.dimc.weight_slots - 1, error=ShapeError)
+    try:
+        return _place_block(card, shape, weights, batch, max_len, prefix, fmt, kv_fmt, k, v,
+                            lengths, share, rope_tables, weight_fmt, max_replicas)
+    finally:
+        card.ledger.floor = floor
+
+
+def _place_block(card, shape, weights, batch, max_len, prefix, fmt, kv_fmt, k, v, lengths,
+                 share, rope_tables, weight_fmt, max_replicas):
     batch = args.integer("batch", batch, 1, error=ShapeError)
     t, s, d = card.timing, shape, shape.head_dim
     if k is None:
@@ -87,19 +110,22 @@ def place_block(card, shape: BlockShape, weights: dict, *, batch: int, max_len: 
                                                              np.float32)
     cache = card.kv_cache(f"{prefix}.kv", k, v, max_len=max_len, max_new=1, heads=s.heads,
                           fmt=fmt, kv_fmt=kv_fmt, lengths=lengths, device_inputs=True)
-    placed = {n: card.place(f"{prefix}.{n}", weights[n], fmt=fmt, rows=batch) for n in WEIGHTS}
+    tag = (lambda n: None) if share is None else (lambda n: f"{share}.{SHARE_GROUP.get(n, n)}")
+    placed = {n: card.place(f"{prefix}.{n}", weights[n], fmt=fmt, rows=batch, share=tag(n),
+                            weight_fmt=weight_fmt, max_replicas=max_replicas)
+              for n in WEIGHTS}
     h, q, kv = s.hidden, s.heads * d, s.kv_heads * d
-    rope = dict(head_dim=d, theta=s.rope_theta, max_positions=max_len)
-    ops = {"norm1": card.place_op(f"{prefix}.norm1", "rmsnorm", rows=batch, cols=h,
-                                  gamma=weights["norm1"], eps=s.eps),
-           "rope_q": card.place_op(f"{prefix}.rope_q", "rope", rows=batch, cols=q, **rope),
-           "rope_k": card.place_op(f"{prefix}.rope_k", "rope", rows=batch, cols=kv, **rope),
-           "res1": card.place_op(f"{prefix}.res1", "residual", rows=batch, cols=h),
-           "norm2": card.place_op(f"{prefix}.norm2", "rmsnorm", rows=batch, cols=h,
-                                  gamma=weights["norm2"], eps=s.eps),
-           "act": card.place_op(f"{prefix}.act", "glu", rows=batch, cols=s.intermediate,
-                                act="silu"),
-           "res2": card.place_op(f"{prefix}.res2", "residual", rows=batch, cols=h)}
+    rope = dict(head_dim=d, theta=s.rope_theta, max_positions=max_len, tables=rope_tables)
+
+    def op(n, kind, cols, **kw):
+        return card.place_op(f"{prefix}.{n}", kind, rows=batch, cols=cols, share=tag(n), **kw)
+    ops = {"norm1": op("norm1", "rmsnorm", h, gamma=weights["norm1"], eps=s.eps),
+           "rope_q": op("rope_q", "rope", q, **rope),
+           "rope_k": op("rope_k", "rope", kv, **rope),
+           "res1": op("res1", "residual", h),
+           "norm2": op("norm2", "rmsnorm", h, gamma=weights["norm2"], eps=s.eps),
+           "act": op("act", "glu", s.intermediate, act="silu"),
+           "res2": op("res2", "residual", h)}
     return PlacedBlock(shape, batch, placed, ops, cache, prefix)
 
 

@@ -118,10 +118,14 @@ def _plain_setup(planner, data):
     return setup
 
 
-def _rope_setup(card, rows, cols, *, head_dim=None, theta=500000.0, max_positions=None):
-    """Tables of max_positions in every member's SRAM when they fit; else in DRAM (written once,
-    as a model's tables are at start-up, not timed), and each call reads the rows of its
-    positions into a window of `rows` rows in SRAM (the kernel then reads row r for row r)."""
+def _rope_setup(card, rows, cols, *, head_dim=None, theta=500000.0, max_positions=None,
+                tables="auto"):
+    """Tables of max_positions in every member's SRAM ("sram"; "auto": when they fit); else in
+    DRAM ("dram"; written once, as a model's tables are at start-up, not timed, and shared by
+    every rope op of the same head_dim, theta and max_positions), and each call reads the rows
+    of its positions into a window of `rows` rows in SRAM (the kernel then reads row r for
+    row r)."""
+    tables = args.choice("tables", tables, ("auto", "sram", "dram"))
     head_dim = args.integer("head_dim", head_dim, 2, error=ShapeError, why="even, dividing cols")
     if head_dim % 2 or cols % head_dim:
         raise ShapeError(f"head_dim={head_dim}; allowed: an even divisor of cols={cols}")
@@ -129,10 +133,13 @@ def _rope_setup(card, rows, cols, *, head_dim=None, theta=500000.0, max_position
     max_positions = args.integer("max_positions", max_positions, 1, error=ShapeError)
     dev, heads = card.device, cols // head_dim
     try:
-        plan = plan_rope(rows, heads, head_dim, max_positions, dev)
-        return plan, {"max_positions": max_positions}, rope_data.constant_data(plan, theta)
+        if tables != "dram":
+            plan = plan_rope(rows, heads, head_dim, max_positions, dev)
+            return plan, {"max_positions": max_positions}, rope_data.constant_data(plan, theta)
     except CapacityError:
-        plan = plan_rope(rows, heads, head_dim, rows, dev)     # the window
+        if tables == "sram":
+            raise
+    plan = plan_rope(rows, heads, head_dim, rows, dev)         # the window
     tables = card.dram_tables(("rope", head_dim, theta, max_positions),
                               lambda: rope_data.tables(max_positions, head_dim, theta))
     consts = rope_data.constant_data(plan, theta)
@@ -224,7 +231,7 @@ class HostlessBufs(dict):
         return -1
 
 
-def place_op(card, name: str, kind: str, rows: int, cols: int, **kw) -> PlacedOp:
+def place_op(card, name: str, kind: str, rows: int, cols: int, share=None, **kw) -> PlacedOp:
     """Plan, allocate and load one layer op on `card` (see the module docstring)."""
     kind = args.choice("kind", kind, tuple(KINDS))
     rows = args.integer("rows", rows, 1, error=ShapeError)
@@ -233,15 +240,17 @@ def place_op(card, name: str, kind: str, rows: int, cols: int, **kw) -> PlacedOp
     names = [n for n in inspect.signature(spec.setup).parameters][3:]
     args.no_extra(f"place_op {kind!r}", kw, names)
     plan, opts, consts = spec.setup(card, rows, cols, **kw)
-    need = sum(-(-v // 64) * 64 for v in plan.sram.values())
-    card.check_sram(name, need)
+    # constants stay the op's own; working buffers may be shared under `share`
+    private = {b: v for b, v in plan.sram.items() if share is None or b in consts}
+    work = {b: v for b, v in plan.sram.items() if b not in private}
+    card.check_sram(name, card.sram_new_bytes(None, private) + card.sram_new_bytes(share, work))
     budget.check(f"placing {name!r} on {dev.name!r}", events=sum(map(len, consts.values())),
                  host_bytes=2 * sum(a.nbytes for per in consts.values() for a in per.values()))
     run = Run("place_op", dev, machine=mach)
     mach.clear_log()
-    bufs = {}
-    for b, nbytes in plan.sram.items():
-        bufs[b] = mach.alloc_sram(f"{name}:{b}", nbytes)
+    bufs = {b: mach.alloc_sram(f"{name}:{b}", nbytes) for b, nbytes in private.items()}
+    if work:
+        bufs.update(card.sram_buffers(name, share, work))
     moves, at, parts = Moves(), 0, []
     for b, per in consts.items():
         for t, a in sorted(per.items()):

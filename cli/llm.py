@@ -1,0 +1,100 @@
+"""`chipemu run llm`: a response's latency, energy, CO2e and water for one or more models and
+batches on emulated cards, beside an H200 composed from measured kernels (docs/llm.md)."""
+from __future__ import annotations
+
+import click
+
+__all__ = ["llm"]
+
+
+def _cache_lengths(value):
+    if value in ("exact", "blocks"):
+        return value
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 2:
+        raise click.BadParameter(f"{value!r}; allowed: exact, blocks or an integer >= 2",
+                                 param_hint="'--cache-lengths'")
+    return n
+
+
+@click.command("llm")
+@click.option("--model", "models", multiple=True, default=["llama-3.1-8b"], show_default=True,
+              help="A model preset or a Hugging Face config.json / folder (repeat to compare).")
+@click.option("--batch", "batches", multiple=True, type=click.IntRange(1, 4096), default=[1],
+              show_default=True, help="Sequences served together (repeat for a batch sweep).")
+@click.option("--prompt", type=click.IntRange(1, 1 << 20), default=512, show_default=True,
+              help="Prompt tokens per sequence.")
+@click.option("--new-tokens", type=click.IntRange(1, 1 << 20), default=400, show_default=True,
+              help="Generated tokens per sequence.")
+@click.option("--cards", type=click.IntRange(1, 1 << 16), default=None,
+              help="Cards available (default: as many as the model needs; the server preset "
+                   "has 8).")
+@click.option("--site", default="us-average", show_default=True,
+              help="Where it runs: PUE, water and grid (us-average, azure-usa, google-usa, "
+                   "mistral-eu, france, world).")
+@click.option("--fmt", default="mxint8", show_default=True, help="Activations' format.")
+@click.option("--weight-fmt", default="mxint4", show_default=True, help="Weights' format.")
+@click.option("--kv-fmt", default=None, help="The KV cache's format (default: the attention's).")
+@click.option("--cache-lengths", default="exact", show_default=True,
+              help="exact (time every cache length), blocks or N (time some, interpolate: "
+                   "docs/llm.md gives their measured error).")
+@click.option("--device", "preset", default="corsair", show_default=True,
+              help="The card's device preset.")
+@click.option("--plot", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="With several batches: write the latency/throughput/energy plot "
+                   "(.png/.svg/.pdf; needs the plot extra).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True),
+              default=None, help="Write every figure as JSON.")
+def llm(models, batches, prompt, new_tokens, cards, site, fmt, weight_fmt, kv_fmt,
+        cache_lengths, preset, plot, json_path):
+    """Estimate one response of each --model at each --batch on emulated cards (timing mode)."""
+    import json
+    from pathlib import Path
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from chipemu.emulator.errors import ChipemuError
+    from chipemu.llm import ModelConfig
+    from chipemu.llm.config import PRESETS
+    from chipemu.llm.estimate import estimate
+    from chipemu.llm.report import plot_sweep, response_table, sweep_table
+
+    cache = _cache_lengths(cache_lengths)
+    console = Console()
+    try:
+        cfgs = [ModelConfig.preset(m) if m in PRESETS else ModelConfig.from_hf(m)
+                for m in models]
+        out = []
+        with Progress(console=console, transient=True) as bar:
+            for cfg in cfgs:
+                for b in batches:
+                    task = bar.add_task(f"{cfg.name}, batch {b}: timing cache lengths",
+                                        total=None)
+                    out.append(estimate(cfg, batch=b, prompt=prompt, new_tokens=new_tokens,
+                                        cards=cards, device=preset, fmt=fmt,
+                                        weight_fmt=weight_fmt, kv_fmt=kv_fmt, site=site,
+                                        cache_lengths=cache,
+                                        progress=lambda i, n, t=task: bar.update(
+                                            t, completed=i, total=n)))
+                    bar.remove_task(task)
+    except ChipemuError as exc:
+        raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
+    for b in batches:
+        console.print(response_table([e for e in out if e.batch == b]))
+    if len(batches) > 1:
+        console.print(sweep_table(out))
+    if plot:
+        if len(batches) < 2:
+            raise click.UsageError("--plot needs two or more --batch values")
+        try:
+            console.print(f"plot: {plot_sweep(out, plot)}")
+        except ImportError:
+            raise click.ClickException("--plot needs matplotlib: pip install 'chipemu[plot]'") \
+                from None
+    if json_path:
+        Path(json_path).write_text(json.dumps([e.as_dict() for e in out], indent=2))
+        console.print(f"figures: {json_path}")

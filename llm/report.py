@@ -1,0 +1,110 @@
+"""Tables (rich) and plots (matplotlib, optional) of response estimates (llm/estimate.py)."""
+from __future__ import annotations
+
+from chipemu.llm.estimate import MISTRAL
+
+__all__ = ["response_table", "sweep_table", "plot_sweep", "ROWS"]
+
+# (label, figure of an Estimate, figure of its H200 column)
+ROWS = [
+    ("cards (layers each)", lambda e: f"{e.cards} ({e.layers_per_card})",
+     lambda e: "1" if e.gpu.fits else "no fit"),
+    ("TTFT (ms)", lambda e: _g(e.ttft_s * 1e3), lambda e: _g(e.gpu.ttft_s * 1e3)),
+    ("ms / output token", lambda e: _g(e.tpot_s * 1e3), lambda e: _g(_gpu_tpot(e) * 1e3)),
+    ("response (s)", lambda e: _g(e.response_s), lambda e: _g(e.gpu.ttft_s + e.gpu.decode_s)),
+    ("tokens/s per user", lambda e: _g(e.tokens_per_s_user), lambda e: _gpu_tps(e, 1)),
+    ("tokens/s in total", lambda e: _g(e.tokens_per_s_total), lambda e: _gpu_tps(e, e.batch)),
+    ("J / output token", lambda e: _g(e.j_per_token), lambda e: _g(e.gpu_j_per_token)),
+    ("J / response", lambda e: _g(e.j_per_response), lambda e: _g(e.gpu.energy_j / e.batch)),
+    ("Wh / response", lambda e: _g(e.wh_per_response),
+     lambda e: _g(e.gpu.energy_j / e.batch / 3600)),
+    ("static share", lambda e: f"{e.static_share:.1%}", lambda e: "-"),
+    ("gCO2e / response", lambda e: _g(e.co2e_g), lambda e: _g(e.gpu_co2e_g)),
+    ("mL water / response", lambda e: _g(e.water_ml), lambda e: _g(e.gpu_water_ml)),
+]
+
+
+def _g(v: float) -> str:
+    return f"{v:.4g}"
+
+
+def _gpu_tpot(e):
+    return e.gpu.decode_s / max(e.new_tokens - 1, 1)
+
+
+def _gpu_tps(e, batch):
+    tpot = _gpu_tpot(e)
+    return _g(batch / tpot) if tpot else "-"
+
+
+def response_table(estimates, title=None):
+    """A rich Table: one column per estimate and its H200 column, the Mistral reference below."""
+    from rich.table import Table
+
+    e0 = estimates[0]
+    table = Table(title=title or f"one response: batch {e0.batch}, prompt {e0.prompt} tokens, "
+                                 f"{e0.new_tokens} new tokens, site {e0.site}",
+                  caption=_caption(e0), caption_justify="left")
+    table.add_column("")
+    for e in estimates:
+        table.add_column(f"{e.model}\n{e.weight_fmt} cards", justify="right")
+        table.add_column("H200\nbf16", justify="right")
+    for label, dev, gpu in ROWS:
+        cells = []
+        for e in estimates:
+            cells += [dev(e), gpu(e)]
+        table.add_row(label, *cells)
+    return table
+
+
+def _caption(e):
+    scale = MISTRAL["tokens"] / e.new_tokens
+    return (f"H200 columns: composed from kernels measured on one H200 (docs/llm.md). "
+            f"Reference: {MISTRAL['source']}: {MISTRAL['co2e_g']} gCO2e and "
+            f"{MISTRAL['water_ml']:g} mL water ({MISTRAL['co2e_g'] / scale:.3g} gCO2e and "
+            f"{MISTRAL['water_ml'] / scale:.3g} mL scaled to {e.new_tokens} tokens). Answer "
+            f"quality is not modelled. Cache lengths: {e.cache_lengths} ({e.timed_points} "
+            f"timed), {e.wall_s:.1f} s to estimate.")
+
+
+def sweep_table(estimates, title="batch sweep"):
+    """A rich Table with one row per estimate: the latency / throughput / energy curve."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in ("model", "batch", "cards", "ms/token", "tok/s total", "J/token",
+                "H200 ms/token", "H200 J/token"):
+        table.add_column(col, justify="left" if col == "model" else "right")
+    for e in estimates:
+        tpot = e.gpu.decode_s / max(e.new_tokens - 1, 1)
+        table.add_row(e.model, str(e.batch), str(e.cards), _g(e.tpot_s * 1e3),
+                      _g(e.tokens_per_s_total), _g(e.j_per_token), _g(tpot * 1e3),
+                      _g(e.gpu_j_per_token))
+    return table
+
+
+def plot_sweep(estimates, path):
+    """Write a plot (PNG/SVG/PDF by suffix) of time per output token and J/token against total
+    tokens/s, one line per model (needs the `plot` extra: matplotlib). Returns the path."""
+    from pathlib import Path
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    for model in dict.fromkeys(e.model for e in estimates):
+        es = sorted((e for e in estimates if e.model == model), key=lambda e: e.batch)
+        x = [e.tokens_per_s_total for e in es]
+        a.plot(x, [e.tpot_s * 1e3 for e in es], "o-", label=model)
+        b.plot(x, [e.j_per_token for e in es], "o-", label=model)
+        for e in es:
+            a.annotate(f"b{e.batch}", (e.tokens_per_s_total, e.tpot_s * 1e3))
+    a.set(xlabel="tokens/s in total", ylabel="ms per output token", xscale="log")
+    b.set(xlabel="tokens/s in total", ylabel="J per output token", xscale="log", yscale="log")
+    a.legend()
+    fig.suptitle("emulated cards: latency and energy against throughput (batch sweep)")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)
