@@ -57,14 +57,14 @@ def llm(models, batches, prompt, new_tokens, cards, site, fmt, weight_fmt, kv_fm
     from rich.console import Console
     from rich.progress import Progress
 
-    from chipemu.emulator.errors import ChipemuError
+    from chipemu.emulator.errors import CapacityError, ChipemuError
     from chipemu.llm import ModelConfig
     from chipemu.llm.config import PRESETS
     from chipemu.llm.estimate import estimate
     from chipemu.llm.report import plot_sweep, response_table, sweep_table
 
     cache = _cache_lengths(cache_lengths)
-    console = Console()
+    console, skipped = Console(), []
     try:
         cfgs = [ModelConfig.preset(m) if m in PRESETS else ModelConfig.from_hf(m)
                 for m in models]
@@ -74,18 +74,25 @@ def llm(models, batches, prompt, new_tokens, cards, site, fmt, weight_fmt, kv_fm
                 for b in batches:
                     task = bar.add_task(f"{cfg.name}, batch {b}: timing cache lengths",
                                         total=None)
-                    out.append(estimate(cfg, batch=b, prompt=prompt, new_tokens=new_tokens,
-                                        cards=cards, device=preset, fmt=fmt,
-                                        weight_fmt=weight_fmt, kv_fmt=kv_fmt, site=site,
-                                        cache_lengths=cache,
-                                        progress=lambda i, n, t=task: bar.update(
-                                            t, completed=i, total=n)))
+                    try:
+                        out.append(estimate(
+                            cfg, batch=b, prompt=prompt, new_tokens=new_tokens, cards=cards,
+                            device=preset, fmt=fmt, weight_fmt=weight_fmt, kv_fmt=kv_fmt,
+                            site=site, cache_lengths=cache,
+                            progress=lambda i, n, t=task: bar.update(t, completed=i, total=n)))
+                    except CapacityError as exc:      # a point that does not fit: said, skipped
+                        skipped.append(f"{cfg.name}, batch {b}: {exc}")
                     bar.remove_task(task)
     except ChipemuError as exc:
         raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
+    for line in skipped:
+        console.print(f"[yellow]does not fit[/yellow] {line}")
+    if not out:
+        raise click.ClickException("no model and batch fits (above)")
     for b in batches:
-        console.print(response_table([e for e in out if e.batch == b]))
-    if len(batches) > 1:
+        if any(e.batch == b for e in out):
+            console.print(response_table([e for e in out if e.batch == b]))
+    if len({e.batch for e in out}) > 1:
         console.print(sweep_table(out))
     if plot:
         if len(batches) < 2:

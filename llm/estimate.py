@@ -174,12 +174,20 @@ def _interpolate(timed: dict, total: int, mode, bk: int) -> np.ndarray:
 
 
 def _layer_probe(cfg, dev, batch, total, fmt, wfmt, kv_fmt):
-    card = Card(dev, mode="timing")
-    shape = cfg.block_shape()
-    blk = place_block(card, shape, shape.weight_shapes(), batch=batch, max_len=total,
-                      prefix="l0", fmt=fmt, kv_fmt=kv_fmt, share="layers", rope_tables="dram",
-                      weight_fmt=wfmt, max_replicas=1)
-    return card, blk
+    """A card holding one layer: one weight copy per chiplet (the most layers per card), or
+    more copies where one copy's working buffers (rows per tile) do not fit SRAM."""
+    shape, why = cfg.block_shape(), None
+    for reps in (1, 2, 4, 8):
+        card = Card(dev, mode="timing")
+        try:
+            return card, place_block(card, shape, shape.weight_shapes(), batch=batch,
+                                     max_len=total, prefix="l0", fmt=fmt, kv_fmt=kv_fmt,
+                                     share="layers", rope_tables="dram", weight_fmt=wfmt,
+                                     max_replicas=reps)
+        except CapacityError as exc:
+            why = exc
+    raise CapacityError(f"one layer of {cfg.name} does not fit a {card.device.name} card at "
+                        f"batch {batch} with {total} cached tokens ({why})")
 
 
 def _time_layer(card, blk, batch, hidden, L):
@@ -251,8 +259,8 @@ def estimate(cfg, *, batch: int, prompt: int, new_tokens: int, cards=None, devic
     cap = dev.sram_buffer_bytes
     per_card = min(slots_card // slots_layer, (cap - shared) // own, cfg.num_hidden_layers)
     if per_card < 1:
-        raise CapacityError(f"one layer of {cfg.name} does not fit a {dev.name} card at batch "
-                            f"{batch} and {total} cached tokens")
+        raise CapacityError(f"one layer of {cfg.name} and the buffers it shares do not fit a "
+                            f"{dev.name} card's SRAM at batch {batch} with {total} cached tokens")
     ends_card, ends = _ends_probe(cfg, device, batch, fmt, weight_fmt)
     layers = cfg.num_hidden_layers
     used = -(-layers // per_card)

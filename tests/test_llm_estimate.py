@@ -1,0 +1,100 @@
+"""Response estimates (llm/estimate.py): cache-length sampling against timing every length,
+cards and links, energy split, sites, the H200 column, errors."""
+import dataclasses
+
+import pytest
+
+from chipemu.emulator.errors import CapacityError, ChipemuError, ShapeError
+from chipemu.llm import ModelConfig
+from chipemu.llm.estimate import SERVER, estimate, response_line
+from chipemu.llm.gpu import h200_estimate, measured
+from chipemu.llm.sites import SITES
+
+TINY = ModelConfig.preset("tiny")
+
+
+@pytest.fixture(scope="module")
+def exact():
+    return estimate(TINY, batch=2, prompt=70, new_tokens=70, cache_lengths="exact")
+
+
+def test_blocks_follow_every_length(exact):
+    blocks = estimate(TINY, batch=2, prompt=70, new_tokens=70, cache_lengths="blocks")
+    assert blocks.timed_points < exact.timed_points == 139
+    for f in ("ttft_s", "response_s", "energy_j"):
+        assert getattr(blocks, f) == pytest.approx(getattr(exact, f), rel=1e-3)
+
+
+def test_sampled_lengths_are_close(exact):
+    few = estimate(TINY, batch=2, prompt=70, new_tokens=70, cache_lengths=6)
+    assert few.timed_points == 6
+    assert few.response_s == pytest.approx(exact.response_s, rel=0.02)
+
+
+def test_figures_add_up(exact):
+    e = exact
+    assert 0 < e.ttft_s < e.response_s
+    assert e.tpot_s == pytest.approx((e.response_s - e.ttft_s) / 69)
+    assert e.tokens_per_s_total == pytest.approx(2 / e.tpot_s)
+    assert e.j_per_token == pytest.approx(e.energy_j / 140)
+    assert 0 < e.static_j < e.energy_j
+    site = SITES["us-average"]
+    assert e.co2e_g == pytest.approx(e.energy_j / 2 / 3.6e6 * site.pue * site.grid_gco2e_per_kwh)
+    assert e.water_ml == pytest.approx(e.energy_j / 2 / 3.6e6 * site.water_l_per_kwh * 1e3)
+    assert e.cards == 1 and e.layers_per_card == TINY.num_hidden_layers
+    assert "attn" in e.by_call_j and "lm_head" in e.by_call_j
+    assert "tiny, batch 2" in response_line(e)
+
+
+def test_longer_responses_and_bigger_batches_cost_more():
+    a = estimate(TINY, batch=1, prompt=4, new_tokens=8, cache_lengths="blocks")
+    b = estimate(TINY, batch=1, prompt=4, new_tokens=16, cache_lengths="blocks")
+    c = estimate(TINY, batch=4, prompt=4, new_tokens=8, cache_lengths="blocks")
+    assert b.response_s > a.response_s and b.energy_j > a.energy_j
+    assert c.tokens_per_s_total > a.tokens_per_s_total     # batching buys throughput
+    assert c.j_per_token < a.j_per_token                   # and cuts energy per token
+
+
+def test_several_cards_pay_the_links():
+    wide = dataclasses.replace(TINY, name="tiny-wide", num_hidden_layers=40)
+    one = estimate(wide, batch=1, prompt=2, new_tokens=2, cache_lengths="blocks")
+    assert one.cards >= 1
+    few = dataclasses.replace(TINY, name="tiny-deep", num_hidden_layers=one.layers_per_card * 3)
+    e = estimate(few, batch=1, prompt=2, new_tokens=2, cache_lengths="blocks")
+    assert e.cards >= 3 and e.by_call_j["card links"] > 0
+    with pytest.raises(CapacityError, match="needs .* cards"):
+        estimate(few, batch=1, prompt=2, new_tokens=2, cards=2, cache_lengths="blocks")
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(batch=0), "batch"), (dict(prompt=0), "prompt"), (dict(new_tokens=0), "new_tokens"),
+    (dict(cache_lengths="some"), "cache_lengths"), (dict(cache_lengths=1), "cache_lengths"),
+    (dict(site="mars"), "site"), (dict(cards=0), "cards")])
+def test_bad_input_is_named(kw, match):
+    args = dict(batch=1, prompt=2, new_tokens=2) | kw
+    with pytest.raises(ChipemuError, match=match):
+        estimate(TINY, **args)
+
+
+def test_h200_column_matches_the_measured_kernels():
+    cases = measured()["cases"]
+    g = cases["decode_gemm_b1_4096x14336_bf16"]
+    # one layer's GEMMs of a model made of a single 4096 x 14336 matrix pair are its bytes
+    cfg = ModelConfig.preset("llama-3.1-8b")
+    e = h200_estimate(cfg, batch=1, prompt=1, new_tokens=2)
+    params = 32 * (4096 * 4096 * 2 + 2 * 4096 * 1024 + 3 * 4096 * 14336) + 4096 * 128256
+    per_byte = g["s"] / (4096 * 14336 * 2)
+    kv = 32 * 2 * 8 * 128 * 2 * 2
+    a = cases["attn_decode_b1_kv4096_h32_d128_bf16"]
+    assert e.decode_s == pytest.approx(params * 2 * per_byte + kv * a["s"] / a["bytes"])
+    assert e.fits
+    big = h200_estimate(ModelConfig.preset("llama-3.1-70b"), batch=1, prompt=1, new_tokens=2)
+    assert not big.fits
+    b16 = h200_estimate(cfg, batch=16, prompt=512, new_tokens=400)
+    assert b16.energy_j / (16 * 400) < e.energy_j / 2      # batching pays on the GPU too
+
+
+def test_server_preset_is_sourced():
+    assert SERVER.cards == 8 and SERVER.link_bytes_per_s > 0 and "assumed" in SERVER.source
+    with pytest.raises(ShapeError):
+        estimate(TINY, batch=1, prompt=1, new_tokens=1, cache_lengths=True)
