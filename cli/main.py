@@ -119,6 +119,15 @@ def _demo(size, seed, backend):
     console.print(decode_line(fill, step))
     step.summary(console)
 
+    from chipemu.llm import ModelConfig
+    from chipemu.llm.estimate import estimate, response_line
+
+    console.print("\n[bold]an LLM response on corsair cards[/bold]: llama-3.2-1b, mxint4 "
+                  "weights, mxint8 activations, timing mode (chipemu run llm --help for more)")
+    e = estimate(ModelConfig.preset("llama-3.2-1b"), batch=1, prompt=64, new_tokens=64,
+                 cache_lengths="blocks")
+    console.print(response_line(e))
+
 
 @main.command()
 def formats():

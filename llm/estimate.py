@@ -14,11 +14,14 @@ How it is timed (each point a timing-mode program on a corsair card, docs/progra
   layer of a card is placed as the first, in its own DIMC slots, so one layer's step stands
   for each: a step costs layers x that step.
 - **The ends.** The embedding gather, final norm, LM head and argmax, one program on a second
-  probe card.
+  probe card. They sit on the last layer card when they fit beside its layers; else the LM
+  head's columns are split over the layer cards (each computes its slice's logits and
+  argmax, timed as a probe holding one slice, and the slices' maxima are compared: a tensor
+  split); else they take one more card.
 - **Cards.** Layers are split across cards in contiguous runs (pipeline order; a decode step
   crosses each card once), as many per card as its DIMC slots and SRAM hold (shared working
   buffers once, each layer's cache and constants each); the ends sit on the last card or one
-  more. Between cards the activations [batch, hidden] float32 cross a card-to-card link.
+  more (below). Between cards the activations [batch, hidden] float32 cross a card-to-card link.
   Every used card draws its static power for the whole response (a card waits while another
   computes).
 - **Prefill** is fed a token per step through the same program (as `CardModel.generate`), so
@@ -197,9 +200,11 @@ def _time_layer(card, blk, batch, hidden, L):
     return p.result
 
 
-def _ends_probe(cfg, dev, batch, fmt, wfmt):
+def _ends_probe(cfg, dev, batch, fmt, wfmt, v=None):
+    """A card with the embedding, final norm, LM head (its first v columns: a card's slice of
+    a head split over cards) and argmax, and their program's Result."""
     card = Card(dev, mode="timing")
-    h, v = cfg.hidden_size, cfg.vocab_size
+    h, v = cfg.hidden_size, v or cfg.vocab_size
     embed = card.place_op("embed", "embedding", rows=batch, cols=h, table=(v, h))
     norm = card.place_op("norm", "rmsnorm", rows=batch, cols=h, gamma=(h,),
                          eps=cfg.rms_norm_eps)
@@ -209,6 +214,28 @@ def _ends_probe(cfg, dev, batch, fmt, wfmt):
         x = p.op(embed, ids=np.zeros(batch, np.int64))
         p.op(pick, p.matmul(p.op(norm, x), head))
     return card, p.result
+
+
+def _place_ends(cfg, device, batch, fmt, wfmt, layers, per_card, slots_card, slots_layer,
+                sram_free, own):
+    """(cards used, cards the LM head is split over, the ends' Result, head slots): the ends
+    on the last layer card when they fit beside its layers, else the head's columns split over
+    every layer card (each computes its slice's logits and argmax; the maxima are compared),
+    else one more card."""
+    ends_card, ends = _ends_probe(cfg, device, batch, fmt, wfmt)
+    head = ends_card.ledger.used_slots
+    used = -(-layers // per_card)
+    last = layers - (used - 1) * per_card
+    if head <= slots_card - last * slots_layer and \
+            ends_card.machine.sram_bytes_used <= sram_free - last * own:
+        return used, 1, ends, head
+    if used > 1:
+        sliced_card, sliced = _ends_probe(cfg, device, batch, fmt, wfmt,
+                                          -(-cfg.vocab_size // used))
+        if sliced_card.ledger.used_slots <= slots_card - per_card * slots_layer and \
+                sliced_card.machine.sram_bytes_used <= sram_free - per_card * own:
+            return used, used, sliced, head
+    return used + 1, 1, ends, head
 
 
 def _static_w(r) -> float:
@@ -261,21 +288,22 @@ def estimate(cfg, *, batch: int, prompt: int, new_tokens: int, cards=None, devic
     if per_card < 1:
         raise CapacityError(f"one layer of {cfg.name} and the buffers it shares do not fit a "
                             f"{dev.name} card's SRAM at batch {batch} with {total} cached tokens")
-    ends_card, ends = _ends_probe(cfg, device, batch, fmt, weight_fmt)
     layers = cfg.num_hidden_layers
-    used = -(-layers // per_card)
-    left = slots_card - (layers - (used - 1) * per_card) * slots_layer
-    if ends_card.ledger.used_slots > left:
-        used += 1
+    used, split, ends, head_slots = _place_ends(cfg, device, batch, fmt, weight_fmt, layers,
+                                                per_card, slots_card, slots_layer,
+                                                cap - shared, own)
     if cards is not None and used > cards:
         raise CapacityError(
             f"{cfg.name} at {weight_fmt} weights, batch {batch} and {total} cached tokens needs "
             f"{used} {dev.name} cards ({per_card} of its {layers} layers per card, "
-            f"{slots_layer} DIMC slots each; the LM head {ends_card.ledger.used_slots}); "
-            f"cards={cards}")
+            f"{slots_layer} DIMC slots each; the LM head {head_slots}); cards={cards}")
     steps = _interpolate(timed, total, cache_lengths, bk)
-    hop_s = (used - 1) * (server.link_latency_s + batch * h * 4 / server.link_bytes_per_s)
-    hop_j = (used - 1) * batch * h * 4 * 8 * server.link_pj_per_bit * 1e-12
+    act = batch * h * 4                                 # float32 activations between cards
+    hops = used - 1 + (1 if split > 1 else 0)           # a split head: x to all, maxima back
+    hop_s = hops * server.link_latency_s + (used - 1) * act / server.link_bytes_per_s \
+        + (split - 1) * batch * 8 / server.link_bytes_per_s
+    hop_j = ((used - 1) * act + (split - 1) * (act + batch * 8)) * 8 \
+        * server.link_pj_per_bit * 1e-12
     step_s = layers * steps[:, 0] + ends.seconds + hop_s
     step_dyn = layers * steps[:, 1] + _dynamic_j(ends) + hop_j
     static_w = used * _static_w(last)

@@ -18,6 +18,7 @@ def test_demo_prints_every_format_for_both_tensors():
         assert len(re.findall(rf"│ {name} ", result.output)) == 2
     text = " ".join(result.output.split())
     assert "in the attention (compute phase)" in text and "for the whole step" in text
+    assert "llama-3.2-1b, batch 1, 64+64 tokens" in text and "mL water per response" in text
 
 
 def test_demo_energy_per_token_is_labelled_by_what_it_covers():

@@ -98,3 +98,14 @@ def test_server_preset_is_sourced():
     assert SERVER.cards == 8 and SERVER.link_bytes_per_s > 0 and "assumed" in SERVER.source
     with pytest.raises(ShapeError):
         estimate(TINY, batch=1, prompt=1, new_tokens=1, cache_lengths=True)
+
+
+def test_llama_3_1_8b_at_mxint4_fits_the_server():
+    """The issue's capacity question: 4 layers per card by DIMC slots, the LM head split over
+    the eight cards' leftover slots; it does not fit one card."""
+    e = estimate(ModelConfig.preset("llama-3.1-8b"), batch=1, prompt=2, new_tokens=2,
+                 cards=SERVER.cards, cache_lengths="blocks")
+    assert e.cards == 8 and e.layers_per_card == 4
+    with pytest.raises(CapacityError, match="needs 8 corsair cards"):
+        estimate(ModelConfig.preset("llama-3.1-8b"), batch=1, prompt=2, new_tokens=2, cards=1,
+                 cache_lengths="blocks")
