@@ -109,3 +109,35 @@ def test_llama_3_1_8b_at_mxint4_fits_the_server():
     with pytest.raises(CapacityError, match="needs 8 corsair cards"):
         estimate(ModelConfig.preset("llama-3.1-8b"), batch=1, prompt=2, new_tokens=2, cards=1,
                  cache_lengths="blocks")
+
+
+def test_one_layer_stands_for_each_layer_of_a_card():
+    """The estimate's composition (layers x one layer's step, timed from its input's arrival)
+    against a card running three layers, each placed like the first in its own slots, in one
+    program."""
+    from chipemu.kernels.card import Card
+    from chipemu.kernels.program.block import block_step, place_block
+
+    shape = TINY.block_shape()
+    card = Card("corsair", mode="timing")
+    blks, top = [], 0
+    for i in range(3):
+        blks.append(place_block(card, shape, shape.weight_shapes(), batch=2, max_len=64,
+                                prefix=f"l{i}", share="layers", rope_tables="dram",
+                                max_replicas=1, weight_fmt="mxint4", slot_floor=i * top))
+        top = top or card.ledger.top_slot
+    alone = []
+    for b in blks:
+        b.cache.lengths[:] = 40
+        with card.program() as p:
+            block_step(p, b, p.input((2, shape.hidden)))
+        alone.append(p.result)
+    assert len({r.cycles for r in alone}) == 1          # each layer times as the first
+    x = alone[0].kernels["x"]["end_cycle"]
+    for b in blks:
+        b.cache.lengths[:] = 40
+    with card.program() as p:
+        y = p.input((2, shape.hidden))
+        for b in blks:
+            y = block_step(p, b, y)
+    assert p.result.cycles == pytest.approx(x + 3 * (alone[0].cycles - x), rel=0.01)
