@@ -20,19 +20,20 @@ def _ops(r):
     return np.asarray(r.events.events["op"])
 
 
-@pytest.mark.parametrize("k,n,xshape,fmt", [
-    (128, 128, (1, 128), "mxint8"),             # 2 x 2 blocks over two chiplets
-    (200, 70, (2, 3, 200), "mxint4"),           # padded K and N, batched x, M = 6
-    (64, 300, (4, 64), "bfp16"),                # more N-blocks than one chiplet's tiles
+@pytest.mark.parametrize("k,n,xshape,fmt,wfmt", [
+    (128, 128, (1, 128), "mxint8", None),       # 2 x 2 blocks over two chiplets
+    (200, 70, (2, 3, 200), "mxint4", None),     # padded K and N, batched x, M = 6
+    (64, 300, (4, 64), "bfp16", None),          # more N-blocks than one chiplet's tiles
+    (200, 140, (3, 200), "mxint8", "mxint4"),   # W4A8
 ])
-def test_call_is_bit_exact_and_its_compute_phase_is_the_matmuls(k, n, xshape, fmt):
+def test_call_is_bit_exact_and_its_compute_phase_is_the_matmuls(k, n, xshape, fmt, wfmt):
     w, x = _data(1, (k, n), xshape)
     card = Card("tiny")
     card.place("other", _data(2, (64, 64))[0])          # state of another weight on the card
     m = int(np.prod(xshape[:-1]))
-    pw = card.place("w", w, fmt=fmt, rows=m)
+    pw = card.place("w", w, fmt=fmt, rows=m, weight_fmt=wfmt)
     r = card.matmul(x, pw)
-    ref = matmul(x, w, fmt=fmt, device="tiny", region=pw.region)
+    ref = matmul(x, w, fmt=fmt, weight_fmt=wfmt, device="tiny", region=pw.region)
     assert r.output.shape == ref.output.shape == (*xshape[:-1], n)
     assert np.array_equal(r.output, ref.output)
     assert list(r.phases) == ["activations", "compute"]
@@ -118,7 +119,10 @@ def test_sram_runs_out_with_the_numbers():
     (lambda c, w: c.place("b", w[None]), ShapeError, "must be [K, N]"),
     (lambda c, w: c.place("b", (64, 64)), ShapeError, "is a shape"),
     (lambda c, w: c.place("b", w, fmt="fp32"), FormatError, "fmt='fp32'"),
-    (lambda c, w: c.place("b", w, weight_fmt="int8"), ConfigError, "unknown argument weight_fmt"),
+    (lambda c, w: c.place("b", w, wfmt="int8"), ConfigError, "unknown argument wfmt"),
+    (lambda c, w: c.place("b", w, weight_fmt="fp16"), FormatError, "weight_fmt='fp16'"),
+    (lambda c, w: c.place("b", w, max_replicas=0), ShapeError, "max_replicas=0"),
+    (lambda c, w: c.place("b", w, share=3), ConfigError, "share=3"),
     (lambda c, w: c.place("b", w, region=(0, 1)), ConfigError, "allowed: None"),
     (lambda c, w: c.matmul(np.ones((1, 32), np.float32), c.placed["a"]), ShapeError, "K=64"),
     (lambda c, w: c.matmul(np.ones((1, 64), np.float32), "a"), ConfigError, "PlacedWeight"),
@@ -184,3 +188,18 @@ def test_compute_phase_matches_matmul_on_larger_devices(device, k, n, rows):
     assert r.phases["compute"]["cycles"] == ref.phases["compute"]["cycles"]
     assert r.metrics["compute_energy_fj_by_op"] == ref.metrics["compute_energy_fj_by_op"]
     assert r.cycles < ref.cycles
+
+
+def test_weights_under_one_share_tag_reuse_working_buffers_and_stay_exact():
+    w1, x = _data(5, (128, 128), (2, 128))
+    w2 = _data(6, (128, 128))[0]
+    card = Card("tiny")
+    a = card.place("a", w1, rows=2, share="proj")
+    used = card.machine.sram_bytes_used
+    b = card.place("b", w2, rows=2, share="proj")
+    assert card.machine.sram_bytes_used == used            # the same shapes: nothing new
+    assert a.bufs["y"] == b.bufs["y"] and a.bufs["w_host"] != b.bufs["w_host"]
+    assert card.sram_shared_bytes() > 0
+    for pw, w in ((a, w1), (b, w2), (a, w1)):
+        ref = matmul(x, w, device="tiny", region=pw.region)
+        assert np.array_equal(card.matmul(x, pw).output, ref.output)
