@@ -90,6 +90,7 @@ class Estimate:
     response_s: float
     energy_j: float
     static_j: float
+    decode_j: float                     # the decode steps' share of energy_j
     co2e_g: float                       # per response
     water_ml: float                     # per response
     gpu: GpuEstimate
@@ -119,6 +120,17 @@ class Estimate:
         return self.energy_j / (self.batch * self.new_tokens)
 
     @property
+    def decode_j_per_token(self) -> float:
+        """Energy of one decode step per sequence (no prompt): the marginal output token."""
+        n = self.new_tokens - 1
+        return self.decode_j / (self.batch * n) if n else 0.0
+
+    @property
+    def gpu_decode_j_per_token(self) -> float:
+        n = self.new_tokens - 1
+        return self.gpu.decode_j / (self.batch * n) if n else 0.0
+
+    @property
     def j_per_response(self) -> float:
         return self.energy_j / self.batch
 
@@ -137,7 +149,8 @@ class Estimate:
     def as_dict(self) -> dict:
         keys = ("model", "batch", "prompt", "new_tokens", "cards", "layers_per_card", "fmt",
                 "weight_fmt", "site", "ttft_s", "tpot_s", "response_s", "tokens_per_s_user",
-                "tokens_per_s_total", "energy_j", "j_per_token", "j_per_response",
+                "tokens_per_s_total", "energy_j", "j_per_token", "decode_j_per_token",
+                "gpu_decode_j_per_token", "j_per_response",
                 "wh_per_response", "static_share", "co2e_g", "water_ml", "cache_lengths",
                 "timed_points", "wall_s", "gpu_j_per_token", "gpu_co2e_g", "gpu_water_ml")
         out = {k: getattr(self, k) for k in keys}
@@ -316,6 +329,7 @@ def estimate(cfg, *, batch: int, prompt: int, new_tokens: int, cards=None, devic
     ttft, response = float(step_s[:prompt].sum()), float(step_s.sum())
     static_j = static_w * response
     energy = float(step_dyn.sum()) + static_j
+    decode_j = float(step_dyn[prompt:].sum()) + static_w * (response - ttft)
     per_resp = energy / batch
     gpu = h200_estimate(cfg, batch=batch, prompt=prompt, new_tokens=new_tokens)
     by_call = {}
@@ -331,7 +345,7 @@ def estimate(cfg, *, batch: int, prompt: int, new_tokens: int, cards=None, devic
     comp = {c: layers * v * 1e-15 for c, v in last.energy_breakdown["component"].items()}
     return Estimate(
         cfg.name, batch, prompt, new_tokens, used, per_card, fmt, weight_fmt, site_name,
-        ttft, response, energy, static_j, place.co2e_g(per_resp),
+        ttft, response, energy, static_j, decode_j, place.co2e_g(per_resp),
         place.water_l(per_resp) * 1e3, gpu, place.co2e_g(gpu.energy_j / batch),
         place.water_l(gpu.energy_j / batch) * 1e3, by_call, comp,
         str(cache_lengths), len(pts), time.perf_counter() - t0)

@@ -74,6 +74,7 @@ class GpuEstimate:
     decode_s: float
     energy_j: float
     fits: bool
+    decode_j: float = 0.0           # the decode steps' share of energy_j
     label: str = LABEL
 
 
@@ -93,11 +94,11 @@ def h200_estimate(cfg, *, batch: int, prompt: int, new_tokens: int) -> GpuEstima
     att_flops = L * batch * 4 * cfg.num_attention_heads * d * prompt * prompt / 2
     ttft = pre_flops * g["s"] / g["flops"] + att_flops * a["s"] / a["flops"]
     e = pre_flops * g["j"] / g["flops"] + att_flops * a["j"] / a["flops"]
-    dec = 0.0
+    dec, pre_e = 0.0, e
     for t in range(1, new_tokens):                                  # decode steps
         kv = batch * (prompt + t) * kv_token_bytes
         dec += gemm_params * 2 * sw + kv * skv
         e += gemm_params * 2 * jw + kv * jkv
     need = gemm_params * 2 + 2 * cfg.vocab_size * h * (not cfg.tie_word_embeddings) \
         + batch * (prompt + new_tokens) * kv_token_bytes
-    return GpuEstimate(ttft, dec, e, need <= HBM_BYTES)
+    return GpuEstimate(ttft, dec, e, need <= HBM_BYTES, e - pre_e)

@@ -15,6 +15,8 @@ ROWS = [
     ("tokens/s per user", lambda e: _g(e.tokens_per_s_user), lambda e: _gpu_tps(e, 1)),
     ("tokens/s in total", lambda e: _g(e.tokens_per_s_total), lambda e: _gpu_tps(e, e.batch)),
     ("J / output token", lambda e: _g(e.j_per_token), lambda e: _g(e.gpu_j_per_token)),
+    ("J / token, decode only", lambda e: _g(e.decode_j_per_token),
+     lambda e: _g(e.gpu_decode_j_per_token)),
     ("J / response", lambda e: _g(e.j_per_response), lambda e: _g(e.gpu.energy_j / e.batch)),
     ("Wh / response", lambda e: _g(e.wh_per_response),
      lambda e: _g(e.gpu.energy_j / e.batch / 3600)),
@@ -72,14 +74,14 @@ def sweep_table(estimates, title="batch sweep"):
     from rich.table import Table
 
     table = Table(title=title)
-    for col in ("model", "batch", "cards", "ms/token", "tok/s total", "J/token",
-                "H200 ms/token", "H200 J/token"):
+    for col in ("model", "batch", "cards", "ms/token", "tok/s total", "J/token decode",
+                "H200 ms/token", "H200 J/token decode"):
         table.add_column(col, justify="left" if col == "model" else "right")
     for e in estimates:
         tpot = e.gpu.decode_s / max(e.new_tokens - 1, 1)
         table.add_row(e.model, str(e.batch), str(e.cards), _g(e.tpot_s * 1e3),
-                      _g(e.tokens_per_s_total), _g(e.j_per_token), _g(tpot * 1e3),
-                      _g(e.gpu_j_per_token))
+                      _g(e.tokens_per_s_total), _g(e.decode_j_per_token), _g(tpot * 1e3),
+                      _g(e.gpu_decode_j_per_token))
     return table
 
 
@@ -97,11 +99,12 @@ def plot_sweep(estimates, path):
         es = sorted((e for e in estimates if e.model == model), key=lambda e: e.batch)
         x = [e.tokens_per_s_total for e in es]
         a.plot(x, [e.tpot_s * 1e3 for e in es], "o-", label=model)
-        b.plot(x, [e.j_per_token for e in es], "o-", label=model)
+        b.plot(x, [e.decode_j_per_token for e in es], "o-", label=model)
         for e in es:
             a.annotate(f"b{e.batch}", (e.tokens_per_s_total, e.tpot_s * 1e3))
     a.set(xlabel="tokens/s in total", ylabel="ms per output token", xscale="log")
-    b.set(xlabel="tokens/s in total", ylabel="J per output token", xscale="log", yscale="log")
+    b.set(xlabel="tokens/s in total", ylabel="J per output token (decode)", xscale="log",
+          yscale="log")
     a.legend()
     fig.suptitle("emulated cards: latency and energy against throughput (batch sweep)")
     fig.tight_layout()
