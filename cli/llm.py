@@ -41,6 +41,9 @@ def _cache_lengths(value):
 @click.option("--cache-lengths", default="exact", show_default=True,
               help="exact (time every cache length), blocks or N (time some, interpolate: "
                    "docs/llm.md gives their measured error).")
+@click.option("--prefill-chunk", default="auto", show_default=True,
+              help="Prompt tokens per sequence per prefill step: auto (the largest of 64, 16, "
+                   "4 that costs no card) or N (1: a token per step).")
 @click.option("--device", "preset", default="corsair", show_default=True,
               help="The card's device preset.")
 @click.option("--plot", type=click.Path(dir_okay=False, writable=True), default=None,
@@ -49,7 +52,7 @@ def _cache_lengths(value):
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True),
               default=None, help="Write every figure as JSON.")
 def llm(models, batches, prompt, new_tokens, cards, site, fmt, weight_fmt, kv_fmt,
-        cache_lengths, preset, plot, json_path):
+        cache_lengths, prefill_chunk, preset, plot, json_path):
     """Estimate one response of each --model at each --batch on emulated cards (timing mode)."""
     import json
     from pathlib import Path
@@ -64,6 +67,11 @@ def llm(models, batches, prompt, new_tokens, cards, site, fmt, weight_fmt, kv_fm
     from chipemu.llm.report import plot_sweep, response_table, sweep_table
 
     cache = _cache_lengths(cache_lengths)
+    if prefill_chunk != "auto":
+        if not prefill_chunk.isdigit() or int(prefill_chunk) < 1:
+            raise click.BadParameter(f"{prefill_chunk!r}; allowed: auto or an integer >= 1",
+                                     param_hint="'--prefill-chunk'")
+        prefill_chunk = int(prefill_chunk)
     console, skipped = Console(), []
     try:
         cfgs = [ModelConfig.preset(m) if m in PRESETS else ModelConfig.from_hf(m)
@@ -78,7 +86,7 @@ def llm(models, batches, prompt, new_tokens, cards, site, fmt, weight_fmt, kv_fm
                         out.append(estimate(
                             cfg, batch=b, prompt=prompt, new_tokens=new_tokens, cards=cards,
                             device=preset, fmt=fmt, weight_fmt=weight_fmt, kv_fmt=kv_fmt,
-                            site=site, cache_lengths=cache,
+                            site=site, cache_lengths=cache, prefill_chunk=prefill_chunk,
                             progress=lambda i, n, t=task: bar.update(t, completed=i, total=n)))
                     except CapacityError as exc:      # a point that does not fit: said, skipped
                         skipped.append(f"{cfg.name}, batch {b}: {exc}")

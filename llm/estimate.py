@@ -26,8 +26,12 @@ How it is timed (each point a timing-mode program on a corsair card, docs/progra
   more (below). Between cards the activations [batch, hidden] float32 cross a card-to-card link.
   Every used card draws its static power for the whole response (a card waits while another
   computes).
-- **Prefill** is fed a token per step through the same program (as `CardModel.generate`), so
-  TTFT is the sum of the prompt's steps; a batched prefill is not modelled yet.
+- **Prefill** runs in chunks: a probe layer placed for batch x chunk rows (`place_block(
+  chunk=)`: causal attention over the cache and the chunk) is timed at each chunk's start; the
+  last chunk is timed whole (its padding counted). "auto" takes the largest chunk of 64, 16, 4
+  (batch x chunk <= 64 rows) whose larger working buffers leave a card as many layers as
+  decoding does; when none does, the prompt is fed a token per step through the decode
+  program (as `CardModel.generate` runs it). TTFT adds the ends once, after the last chunk.
 
 cache_lengths: "exact" times every cache length; "blocks" times the two ends of each run of
 bk - 1 lengths between DIMC key blocks and each block boundary, and interpolates linearly in
@@ -38,180 +42,80 @@ against "exact" is in docs/llm.md).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from chipemu.emulator import args
 from chipemu.emulator.errors import CapacityError, ShapeError
 from chipemu.kernels.card import Card
 from chipemu.kernels.program.block import block_step, place_block
-from chipemu.llm.gpu import GpuEstimate, h200_estimate
+from chipemu.llm.gpu import h200_estimate
+from chipemu.llm.response import MISTRAL, SERVER, Estimate, Server
 from chipemu.llm.sites import site as as_site
 
-__all__ = ["Server", "SERVER", "Estimate", "estimate", "MISTRAL"]
+__all__ = ["Server", "SERVER", "Estimate", "estimate", "response_line", "MISTRAL"]
 
 
-@dataclass(frozen=True)
-class Server:
-    """Cards joined by card-to-card links (a decode step's activations cross them)."""
-    name: str
-    cards: int
-    link_bytes_per_s: float
-    link_latency_s: float
-    link_pj_per_bit: float
-    source: str
-
-
-SERVER = Server("corsair-server", 8, 256e9, 100e-9, 1.0,
-                "8 cards per server (Hot Chips 2025); card-to-card bridge 256 GB/s, 1 pJ/bit, "
-                "100 ns: assumed (hardware-numbers.md: no public figure)")
-
-MISTRAL = {"tokens": 400, "co2e_g": 1.14, "water_ml": 45.0,
-           "source": "Mistral AI LCA (July 2025, Carbone 4, ADEME): one 400-token Le Chat reply "
-                     "of Mistral Large 2, location-based, cooling and hardware manufacturing "
-                     "included, training not"}
-
-
-@dataclass
-class Estimate:
-    """One response of `batch` sequences (times in s, energies in J for the whole batch unless
-    'per response' (one sequence) or 'per token' (one output token))."""
-    model: str
-    batch: int
-    prompt: int
-    new_tokens: int
-    cards: int
-    layers_per_card: int
-    fmt: str
-    weight_fmt: str
-    site: str
-    ttft_s: float
-    response_s: float
-    energy_j: float
-    static_j: float
-    decode_j: float                     # the decode steps' share of energy_j
-    co2e_g: float                       # per response
-    water_ml: float                     # per response
-    gpu: GpuEstimate
-    gpu_co2e_g: float
-    gpu_water_ml: float
-    by_call_j: dict = field(default_factory=dict)       # one decode step at the last length
-    by_component_j: dict = field(default_factory=dict)  # the same step
-    cache_lengths: str = "exact"
-    timed_points: int = 0
-    wall_s: float = 0.0
-
-    @property
-    def tpot_s(self) -> float:
-        n = self.new_tokens - 1
-        return (self.response_s - self.ttft_s) / n if n else 0.0
-
-    @property
-    def tokens_per_s_user(self) -> float:
-        return 1 / self.tpot_s if self.tpot_s else 0.0
-
-    @property
-    def tokens_per_s_total(self) -> float:
-        return self.batch * self.tokens_per_s_user
-
-    @property
-    def j_per_token(self) -> float:
-        return self.energy_j / (self.batch * self.new_tokens)
-
-    @property
-    def decode_j_per_token(self) -> float:
-        """Energy of one decode step per sequence (no prompt): the marginal output token."""
-        n = self.new_tokens - 1
-        return self.decode_j / (self.batch * n) if n else 0.0
-
-    @property
-    def gpu_decode_j_per_token(self) -> float:
-        n = self.new_tokens - 1
-        return self.gpu.decode_j / (self.batch * n) if n else 0.0
-
-    @property
-    def j_per_response(self) -> float:
-        return self.energy_j / self.batch
-
-    @property
-    def wh_per_response(self) -> float:
-        return self.j_per_response / 3600
-
-    @property
-    def static_share(self) -> float:
-        return self.static_j / self.energy_j if self.energy_j else 0.0
-
-    @property
-    def gpu_j_per_token(self) -> float:
-        return self.gpu.energy_j / (self.batch * self.new_tokens)
-
-    def as_dict(self) -> dict:
-        keys = ("model", "batch", "prompt", "new_tokens", "cards", "layers_per_card", "fmt",
-                "weight_fmt", "site", "ttft_s", "tpot_s", "response_s", "tokens_per_s_user",
-                "tokens_per_s_total", "energy_j", "j_per_token", "decode_j_per_token",
-                "gpu_decode_j_per_token", "j_per_response",
-                "wh_per_response", "static_share", "co2e_g", "water_ml", "cache_lengths",
-                "timed_points", "wall_s", "gpu_j_per_token", "gpu_co2e_g", "gpu_water_ml")
-        out = {k: getattr(self, k) for k in keys}
-        out.update(gpu_ttft_s=self.gpu.ttft_s, gpu_tpot_s=self.gpu.decode_s / max(
-            self.new_tokens - 1, 1), gpu_fits=self.gpu.fits)
-        return out
-
-
-def _points(total: int, mode, bk: int) -> list:
-    """The cache lengths (1..total) to time."""
+def _runs(lo: int, hi: int, mode, bk: int) -> list:
+    """[(a, b)]: the ranges of lengths lo..hi interpolated between timed ends a and b."""
     if mode == "exact":
-        return list(range(1, total + 1))
-    if mode == "blocks":
-        pts = set()
-        for lo in range(0, total, bk):
-            pts.update(p for p in (lo + 1, lo + bk - 1, lo + bk) if 1 <= p <= total)
-        return sorted(pts | {total})
-    n = min(mode, total)
-    return sorted({1 + round(i * (total - 1) / max(n - 1, 1)) for i in range(n)})
+        return [(L, L) for L in range(lo, hi + 1)]
+    if mode == "blocks":            # block boundaries alone, the lengths between in runs
+        out = []
+        for start in range((lo - 1) // bk * bk, hi, bk):
+            a, b = max(lo, start + 1), min(hi, start + bk - 1)
+            if a <= b:
+                out.append((a, b))
+            if lo <= start + bk <= hi:
+                out.append((start + bk, start + bk))
+        return out
+    n = min(mode, hi - lo + 1)
+    xs = sorted({lo + round(i * (hi - lo) / max(n - 1, 1)) for i in range(n)})
+    return list(zip(xs, xs[1:])) if len(xs) > 1 else [(lo, lo)]
 
 
-def _interpolate(timed: dict, total: int, mode, bk: int) -> np.ndarray:
-    """[total, 2] (seconds, dynamic J) at every length 1..total from the timed ones."""
-    xs = sorted(timed)
-    out = np.zeros((total, 2))
-    for L in range(1, total + 1):
-        if L in timed:
-            out[L - 1] = timed[L]
-            continue
-        if mode == "blocks":            # between the ends of L's run of lengths
-            lo = (L - 1) // bk * bk
-            a, b = lo + 1, min(lo + bk - 1, total)
-        else:
-            i = np.searchsorted(xs, L)
-            a, b = xs[i - 1], xs[i]
-        f = (L - a) / (b - a)
-        out[L - 1] = (1 - f) * np.array(timed[a]) + f * np.array(timed[b])
+def _points(lo: int, hi: int, mode, bk: int) -> list:
+    """The cache lengths to time for lo..hi."""
+    return sorted({x for run in _runs(lo, hi, mode, bk) for x in run})
+
+
+def _interpolate(timed: dict, lo: int, hi: int, mode, bk: int) -> np.ndarray:
+    """[hi - lo + 1, 2] (seconds, dynamic J) at lengths lo..hi from the timed ones: linear
+    between the ends of each run."""
+    out = np.zeros((hi - lo + 1, 2))
+    for a, b in _runs(lo, hi, mode, bk):
+        ta, tb = np.array(timed[a]), np.array(timed[b])
+        for L in range(a, b + 1):
+            f = (L - a) / (b - a) if b > a else 0.0
+            out[L - lo] = (1 - f) * ta + f * tb
     return out
 
 
-def _layer_probe(cfg, dev, batch, total, fmt, wfmt, kv_fmt):
+def _layer_probe(cfg, dev, batch, total, fmt, wfmt, kv_fmt, chunk=1):
     """A card holding one layer: one weight copy per chiplet (the most layers per card), or
     more copies where one copy's working buffers (rows per tile) do not fit SRAM."""
     shape, why = cfg.block_shape(), None
     for reps in (1, 2, 4, 8):
         card = Card(dev, mode="timing")
         try:
+            # a full cache: every key block loaded, so a step may start at any length
+            kv = (batch, shape.kv_heads, total, shape.head_dim)
             return card, place_block(card, shape, shape.weight_shapes(), batch=batch,
                                      max_len=total, prefix="l0", fmt=fmt, kv_fmt=kv_fmt,
+                                     k=kv, v=kv,
                                      share="layers", rope_tables="dram", weight_fmt=wfmt,
-                                     max_replicas=reps)
+                                     max_replicas=reps, chunk=chunk)
         except CapacityError as exc:
             why = exc
     raise CapacityError(f"one layer of {cfg.name} does not fit a {card.device.name} card at "
                         f"batch {batch} with {total} cached tokens ({why})")
 
 
-def _time_layer(card, blk, batch, hidden, L):
-    blk.cache.lengths = np.full(batch, L - 1, np.int64)    # timing mode: lengths only
+def _time_layer(card, blk, rows, hidden, L, per_seq=None):
+    """The probe's step that ends at cache length L (the rows' sequences hold L - 1 keys
+    before a decode step; a chunk step starts at L - 1)."""
+    blk.cache.lengths = np.full(per_seq or rows, L - 1, np.int64)    # timing mode: lengths
     with card.program("layer") as p:
-        block_step(p, blk, p.input((batch, hidden)))
+        block_step(p, blk, p.input((rows, hidden)))
     return p.result
 
 
@@ -262,18 +166,79 @@ def _dynamic_j(r) -> float:
     return sum(k["dynamic_fj"] for k in r.kernels.values()) * 1e-15
 
 
+def _layer_only(dev, r):
+    """(s, dynamic J) of a probe's layer step: without the program's input from the host,
+    which a model step has once (its embedding), and which the layer's first calls wait for."""
+    x = r.kernels["x"]
+    return dev.seconds(r.cycles - x["end_cycle"]), _dynamic_j(r) - x["dynamic_fj"] * 1e-15
+
+
+def _holds(card, layers, cap):
+    """(DIMC slots of a layer, layers a card holds by slots and by SRAM: the shared working
+    buffers once, each layer's own bytes each)."""
+    slots = card.ledger.used_slots
+    shared = card.sram_shared_bytes()
+    own = card.machine.sram_bytes_used - shared
+    return slots, min(card.ledger.owner.size // slots, (cap - shared) // own, layers), shared, own
+
+
+def _prefill(cfg, device, batch, prompt, total, fmt, wfmt, kv_fmt, chunk, mode, tick, need):
+    """(chunk, layers a card holds with its buffers, [chunks, 2] (s, dynamic J) per chunk
+    step, points timed), or None when the prompt is fed a token per step (chunk 1, or no
+    chunk fits). The chunk: `chunk`, or ("auto") the largest of 64, 16, 4 with batch x chunk
+    <= 64 rows and chunk <= prompt whose layer fits and leaves a card `need` layers (its
+    larger working buffers must not cost cards)."""
+    if chunk == "auto":
+        tries = [c for c in (64, 16, 4) if batch * c <= 64 and c <= prompt]
+    else:
+        tries = [chunk] if chunk > 1 else []
+    for c in tries:
+        try:
+            card, blk = _layer_probe(cfg, device, batch, max(total, -(-prompt // c) * c), fmt,
+                                     wfmt, kv_fmt, chunk=c)
+        except CapacityError:
+            if chunk != "auto":
+                raise
+            continue
+        held = _holds(card, cfg.num_hidden_layers, card.device.sram_buffer_bytes)[1]
+        if chunk != "auto" or held >= need:
+            break
+    else:
+        return None
+    n = -(-prompt // c)                   # the last chunk is timed whole (padding counted)
+    runs = _runs(1, n, "exact" if mode == "exact" else (mode if isinstance(mode, int) else 8),
+                 1)
+    pts = sorted({x for r in runs for x in r})
+    timed = {}
+    for j in pts:                         # chunk j starts with (j - 1) * c cached keys
+        timed[j] = _layer_only(card.device, _time_layer(card, blk, batch * c, cfg.hidden_size,
+                                                        (j - 1) * c + 1, per_seq=batch))
+        tick()
+    steps = np.zeros((n, 2))
+    for a, b in runs:
+        for j in range(a, b + 1):
+            f = (j - a) / (b - a) if b > a else 0.0
+            steps[j - 1] = (1 - f) * np.array(timed[a]) + f * np.array(timed[b])
+    return c, held, steps, len(pts)
+
+
 def estimate(cfg, *, batch: int, prompt: int, new_tokens: int, cards=None, device="corsair",
              fmt="mxint8", weight_fmt="mxint4", kv_fmt=None, site="us-average",
-             cache_lengths="exact", server: Server = SERVER, progress=None) -> Estimate:
+             cache_lengths="exact", prefill_chunk="auto", server: Server = SERVER,
+             progress=None) -> Estimate:
     """The response estimate (see the module docstring). cards: the cards available (None:
-    as many as the model needs; CapacityError when it needs more than given). progress:
-    called with (points timed, points to time)."""
+    as many as the model needs; CapacityError when it needs more than given). prefill_chunk:
+    prompt tokens per sequence per prefill step ("auto", or an integer; 1 feeds the prompt a
+    token per step). progress: called with (points timed, points to time so far)."""
     t0 = time.perf_counter()
     batch = args.integer("batch", batch, 1, error=ShapeError)
     prompt = args.integer("prompt", prompt, 1, error=ShapeError)
     new_tokens = args.integer("new_tokens", new_tokens, 1, error=ShapeError)
     if cards is not None:
         cards = args.integer("cards", cards, 1, error=ShapeError)
+    if prefill_chunk != "auto":
+        prefill_chunk = args.integer("prefill_chunk", prefill_chunk, 1, error=ShapeError,
+                                     why="or 'auto'")
     if not (cache_lengths in ("exact", "blocks") or (isinstance(cache_lengths, int) and
                                                      not isinstance(cache_lengths, bool)
                                                      and cache_lengths >= 2)):
@@ -281,74 +246,94 @@ def estimate(cfg, *, batch: int, prompt: int, new_tokens: int, cards=None, devic
                          f"'blocks' or an integer >= 2 (lengths timed, interpolated between)")
     place = as_site(site)
     site_name = site if isinstance(site, str) else "custom"
-    total = prompt + new_tokens - 1                     # steps; the cache length after each
-    card, blk = _layer_probe(cfg, device, batch, total, fmt, weight_fmt, kv_fmt)
-    dev, h = card.device, cfg.hidden_size
-    bk = dev.tile.dimc.rows
-    pts = _points(total, cache_lengths, bk)
-    timed, last = {}, None
-    for i, L in enumerate(pts):
-        r = _time_layer(card, blk, batch, h, L)
-        # the layer alone: without the program's input from the host, which a model step
-        # has once (its embedding), and which the layer's first calls wait for
-        x = r.kernels["x"]
-        timed[L] = (dev.seconds(r.cycles - x["end_cycle"]),
-                    _dynamic_j(r) - x["dynamic_fj"] * 1e-15)
-        last = r
+    total = prompt + new_tokens - 1                     # the cache length after the last step
+    done = [0]
+
+    def tick(todo=0):
+        done[0] += 1
         if progress is not None:
-            progress(i + 1, len(pts))
-    # cards: the card's slots and SRAM, the shared buffers once and each layer's own bytes
-    slots_card = card.ledger.owner.size
-    slots_layer = card.ledger.used_slots
-    shared = card.sram_shared_bytes()
-    own = card.machine.sram_bytes_used - shared
-    cap = dev.sram_buffer_bytes
-    per_card = min(slots_card // slots_layer, (cap - shared) // own, cfg.num_hidden_layers)
+            progress(done[0], max(todo, done[0]))
+    card, blk = _layer_probe(cfg, device, batch, total, fmt, weight_fmt, kv_fmt)
+    dev, h, layers = card.device, cfg.hidden_size, cfg.num_hidden_layers
+    slots_layer, per_card, shared, own = _holds(card, layers, dev.sram_buffer_bytes)
+    pre = _prefill(cfg, device, batch, prompt, total, fmt, weight_fmt, kv_fmt, prefill_chunk,
+                   cache_lengths, tick, per_card)
+    bk = dev.tile.dimc.rows
+    lo = 1 if pre is None else prompt + 1               # lengths decode steps end at
+    pts = _points(lo, total, cache_lengths, bk) if lo <= total else []
+    timed, last = {}, None
+    for L in pts:
+        last = _time_layer(card, blk, batch, h, L)
+        timed[L] = _layer_only(dev, last)
+        tick(done[0] + len(pts) - len(timed))
+    if last is None:                                    # one new token: time one decode step
+        last = _time_layer(card, blk, batch, h, total)
+    if pre is not None:
+        per_card = min(per_card, pre[1])
     if per_card < 1:
         raise CapacityError(f"one layer of {cfg.name} and the buffers it shares do not fit a "
                             f"{dev.name} card's SRAM at batch {batch} with {total} cached tokens")
-    layers = cfg.num_hidden_layers
     used, split, ends, head_slots = _place_ends(cfg, device, batch, fmt, weight_fmt, layers,
-                                                per_card, slots_card, slots_layer,
-                                                cap - shared, own)
+                                                per_card, card.ledger.owner.size, slots_layer,
+                                                dev.sram_buffer_bytes - shared, own)
     if cards is not None and used > cards:
         raise CapacityError(
             f"{cfg.name} at {weight_fmt} weights, batch {batch} and {total} cached tokens needs "
             f"{used} {dev.name} cards ({per_card} of its {layers} layers per card, "
             f"{slots_layer} DIMC slots each; the LM head {head_slots}); cards={cards}")
-    steps = _interpolate(timed, total, cache_lengths, bk)
-    act = batch * h * 4                                 # float32 activations between cards
-    hops = used - 1 + (1 if split > 1 else 0)           # a split head: x to all, maxima back
-    hop_s = hops * server.link_latency_s + (used - 1) * act / server.link_bytes_per_s \
-        + (split - 1) * batch * 8 / server.link_bytes_per_s
-    hop_j = ((used - 1) * act + (split - 1) * (act + batch * 8)) * 8 \
-        * server.link_pj_per_bit * 1e-12
-    step_s = layers * steps[:, 0] + ends.seconds + hop_s
-    step_dyn = layers * steps[:, 1] + _dynamic_j(ends) + hop_j
+    hop_s, hop_j = _links(server, used, split, batch, h)
     static_w = used * _static_w(last)
-    ttft, response = float(step_s[:prompt].sum()), float(step_s.sum())
+    dec = _interpolate(timed, lo, total, cache_lengths, bk) if pts else np.zeros((0, 2))
+    dec_s = layers * dec[:, 0] + ends.seconds + hop_s
+    dec_dyn = layers * dec[:, 1] + _dynamic_j(ends) + hop_j
+    if pre is None:                                     # the prompt's steps are decode steps
+        ttft, pre_dyn = float(dec_s[:prompt].sum()), float(dec_dyn[:prompt].sum())
+        dec_s, dec_dyn = dec_s[prompt:], dec_dyn[prompt:]
+        chunk = 1
+    else:
+        chunk, chunks = pre[0], pre[2]
+        # a chunk step is every layer's; the first token needs the ends once, after the last
+        ttft = float(layers * chunks[:, 0].sum() + len(chunks) * hop_s + ends.seconds)
+        pre_dyn = float(layers * chunks[:, 1].sum() + len(chunks) * hop_j + _dynamic_j(ends))
+    response = ttft + float(dec_s.sum())
     static_j = static_w * response
-    energy = float(step_dyn.sum()) + static_j
-    decode_j = float(step_dyn[prompt:].sum()) + static_w * (response - ttft)
+    energy = pre_dyn + float(dec_dyn.sum()) + static_j
+    decode_j = float(dec_dyn.sum()) + static_w * (response - ttft)
     per_resp = energy / batch
     gpu = h200_estimate(cfg, batch=batch, prompt=prompt, new_tokens=new_tokens)
-    by_call = {}
-    for name, k in last.kernels.items():
-        if name == "x":
-            continue
-        key = name.split(".", 1)[-1]
-        by_call[key] = by_call.get(key, 0.0) + layers * k["dynamic_fj"] * 1e-15
-    for name, k in ends.kernels.items():
-        by_call[name] = by_call.get(name, 0.0) + k["dynamic_fj"] * 1e-15
-    by_call["card links"] = hop_j
-    by_call["static (all cards)"] = static_w * float(step_s[-1])
+    by_call = _by_call(last, ends, layers, hop_j, static_w * float(dec_s[-1] if len(dec_s)
+                                                                   else ttft))
     comp = {c: layers * v * 1e-15 for c, v in last.energy_breakdown["component"].items()}
     return Estimate(
         cfg.name, batch, prompt, new_tokens, used, per_card, fmt, weight_fmt, site_name,
         ttft, response, energy, static_j, decode_j, place.co2e_g(per_resp),
         place.water_l(per_resp) * 1e3, gpu, place.co2e_g(gpu.energy_j / batch),
         place.water_l(gpu.energy_j / batch) * 1e3, by_call, comp,
-        str(cache_lengths), len(pts), time.perf_counter() - t0)
+        str(cache_lengths), done[0], time.perf_counter() - t0, chunk)
+
+
+def _links(server, used, split, batch, h):
+    """(s, J) a step spends on card-to-card links."""
+    act = batch * h * 4                                 # float32 activations between cards
+    hops = used - 1 + (1 if split > 1 else 0)           # a split head: x to all, maxima back
+    hop_s = hops * server.link_latency_s + (used - 1) * act / server.link_bytes_per_s \
+        + (split - 1) * batch * 8 / server.link_bytes_per_s
+    hop_j = ((used - 1) * act + (split - 1) * (act + batch * 8)) * 8 \
+        * server.link_pj_per_bit * 1e-12
+    return hop_s, hop_j
+
+
+def _by_call(last, ends, layers, hop_j, static_j):
+    out = {}
+    for name, k in last.kernels.items():
+        if name != "x":
+            key = name.split(".", 1)[-1]
+            out[key] = out.get(key, 0.0) + layers * k["dynamic_fj"] * 1e-15
+    for name, k in ends.kernels.items():
+        out[name] = out.get(name, 0.0) + k["dynamic_fj"] * 1e-15
+    out["card links"] = hop_j
+    out["static (all cards)"] = static_j
+    return out
 
 
 def response_line(e: Estimate) -> str:

@@ -1,7 +1,7 @@
 """Tables (rich) and plots (matplotlib, optional) of response estimates (llm/estimate.py)."""
 from __future__ import annotations
 
-from chipemu.llm.estimate import MISTRAL
+from chipemu.llm.response import MISTRAL
 
 __all__ = ["response_table", "sweep_table", "plot_sweep", "ROWS"]
 

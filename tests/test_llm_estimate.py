@@ -15,18 +15,20 @@ TINY = ModelConfig.preset("tiny")
 
 @pytest.fixture(scope="module")
 def exact():
-    return estimate(TINY, batch=2, prompt=70, new_tokens=70, cache_lengths="exact")
+    return estimate(TINY, batch=2, prompt=70, new_tokens=70, cache_lengths="exact",
+                    prefill_chunk=1)
 
 
 def test_blocks_follow_every_length(exact):
-    blocks = estimate(TINY, batch=2, prompt=70, new_tokens=70, cache_lengths="blocks")
+    blocks = estimate(TINY, batch=2, prompt=70, new_tokens=70, cache_lengths="blocks",
+                      prefill_chunk=1)
     assert blocks.timed_points < exact.timed_points == 139
     for f in ("ttft_s", "response_s", "energy_j"):
         assert getattr(blocks, f) == pytest.approx(getattr(exact, f), rel=1e-3)
 
 
 def test_sampled_lengths_are_close(exact):
-    few = estimate(TINY, batch=2, prompt=70, new_tokens=70, cache_lengths=6)
+    few = estimate(TINY, batch=2, prompt=70, new_tokens=70, cache_lengths=6, prefill_chunk=1)
     assert few.timed_points == 6
     assert few.response_s == pytest.approx(exact.response_s, rel=0.02)
 
@@ -44,6 +46,18 @@ def test_figures_add_up(exact):
     assert e.cards == 1 and e.layers_per_card == TINY.num_hidden_layers
     assert "attn" in e.by_call_j and "lm_head" in e.by_call_j
     assert "tiny, batch 2" in response_line(e)
+
+
+def test_a_chunked_prefill_is_faster_than_a_token_per_step(exact):
+    for c in ("auto", 16):
+        e = estimate(TINY, batch=2, prompt=70, new_tokens=70, cache_lengths="exact",
+                     prefill_chunk=c)
+        assert e.prefill_chunk == 16 and e.timed_points == 5 + 69     # 5 chunks, 69 steps
+        assert e.ttft_s < exact.ttft_s / 2
+        # the decode steps are the same
+        assert e.tpot_s == pytest.approx(exact.tpot_s, rel=1e-9)
+        assert e.decode_j == pytest.approx(exact.decode_j, rel=1e-9)
+        assert e.energy_j < exact.energy_j
 
 
 def test_longer_responses_and_bigger_batches_cost_more():
@@ -69,7 +83,8 @@ def test_several_cards_pay_the_links():
 @pytest.mark.parametrize("kw, match", [
     (dict(batch=0), "batch"), (dict(prompt=0), "prompt"), (dict(new_tokens=0), "new_tokens"),
     (dict(cache_lengths="some"), "cache_lengths"), (dict(cache_lengths=1), "cache_lengths"),
-    (dict(site="mars"), "site"), (dict(cards=0), "cards")])
+    (dict(site="mars"), "site"), (dict(cards=0), "cards"), (dict(prefill_chunk=0),
+                                                            "prefill_chunk")])
 def test_bad_input_is_named(kw, match):
     args = dict(batch=1, prompt=2, new_tokens=2) | kw
     with pytest.raises(ChipemuError, match=match):
