@@ -74,12 +74,13 @@ class PlacedBlock:
     ops: dict                      # name -> PlacedOp
     cache: object                  # KVCache (device_inputs)
     prefix: str = "blk"            # the names' prefix on the card
+    chunk: int = 1                 # tokens per sequence per step (1: decode; more: prefill)
 
 
 def place_block(card, shape: BlockShape, weights: dict, *, batch: int, max_len: int,
                 prefix: str = "blk", fmt: str = "mxint8", kv_fmt=None, k=None, v=None,
                 lengths=None, share=None, rope_tables="auto", weight_fmt=None,
-                max_replicas=8, slot_floor=0) -> PlacedBlock:
+                max_replicas=8, slot_floor=0, chunk=1) -> PlacedBlock:
     """Place a block's KV cache (first, so it gets whole slot layers), weights and layer ops on
     `card` for decode steps of `batch` sequences. weights: block_weights()'s names (float32
     arrays; shape tuples in timing mode). k, v: the cache's first keys and values [batch,
@@ -90,35 +91,39 @@ def place_block(card, shape: BlockShape, weights: dict, *, batch: int, max_len: 
     in DRAM one copy serves every layer). weight_fmt: the weights' format (None: fmt, which
     is the activations'); max_replicas: weight copies per chiplet (1 leaves room for layers).
     slot_floor: the first DIMC slot the block's searches try (a model's layer i starts at i
-    times the first layer's top slot, so every layer has the first one's layout, shifted)."""
+    times the first layer's top slot, so every layer has the first one's layout, shifted).
+    chunk: tokens of each sequence a step takes (a prefill chunk: batch x chunk rows, causal
+    attention over the cache and the chunk; 1: decode)."""
+    chunk = args.integer("chunk", chunk, 1, error=ShapeError, why="tokens per sequence per step")
     floor = card.ledger.floor
     card.ledger.floor = args.integer("slot_floor", slot_floor, 0,
                                      card.device.tile.dimc.weight_slots - 1, error=ShapeError)
     try:
         return _place_block(card, shape, weights, batch, max_len, prefix, fmt, kv_fmt, k, v,
-                            lengths, share, rope_tables, weight_fmt, max_replicas)
+                            lengths, share, rope_tables, weight_fmt, max_replicas, chunk)
     finally:
         card.ledger.floor = floor
 
 
 def _place_block(card, shape, weights, batch, max_len, prefix, fmt, kv_fmt, k, v, lengths,
-                 share, rope_tables, weight_fmt, max_replicas):
+                 share, rope_tables, weight_fmt, max_replicas, chunk):
     batch = args.integer("batch", batch, 1, error=ShapeError)
     t, s, d = card.timing, shape, shape.head_dim
     if k is None:
         k = v = (batch, s.kv_heads, 0, d) if t else np.zeros((batch, s.kv_heads, 0, d),
                                                              np.float32)
-    cache = card.kv_cache(f"{prefix}.kv", k, v, max_len=max_len, max_new=1, heads=s.heads,
+    cache = card.kv_cache(f"{prefix}.kv", k, v, max_len=max_len, max_new=chunk, heads=s.heads,
                           fmt=fmt, kv_fmt=kv_fmt, lengths=lengths, device_inputs=True)
     tag = (lambda n: None) if share is None else (lambda n: f"{share}.{SHARE_GROUP.get(n, n)}")
-    placed = {n: card.place(f"{prefix}.{n}", weights[n], fmt=fmt, rows=batch, share=tag(n),
+    rows = batch * chunk
+    placed = {n: card.place(f"{prefix}.{n}", weights[n], fmt=fmt, rows=rows, share=tag(n),
                             weight_fmt=weight_fmt, max_replicas=max_replicas)
               for n in WEIGHTS}
     h, q, kv = s.hidden, s.heads * d, s.kv_heads * d
     rope = dict(head_dim=d, theta=s.rope_theta, max_positions=max_len, tables=rope_tables)
 
     def op(n, kind, cols, **kw):
-        return card.place_op(f"{prefix}.{n}", kind, rows=batch, cols=cols, share=tag(n), **kw)
+        return card.place_op(f"{prefix}.{n}", kind, rows=rows, cols=cols, share=tag(n), **kw)
     ops = {"norm1": op("norm1", "rmsnorm", h, gamma=weights["norm1"], eps=s.eps),
            "rope_q": op("rope_q", "rope", q, **rope),
            "rope_k": op("rope_k", "rope", kv, **rope),
@@ -126,13 +131,16 @@ def _place_block(card, shape, weights, batch, max_len, prefix, fmt, kv_fmt, k, v
            "norm2": op("norm2", "rmsnorm", h, gamma=weights["norm2"], eps=s.eps),
            "act": op("act", "glu", s.intermediate, act="silu"),
            "res2": op("res2", "residual", h)}
-    return PlacedBlock(shape, batch, placed, ops, cache, prefix)
+    return PlacedBlock(shape, batch, placed, ops, cache, prefix, chunk)
 
 
 def block_step(p, blk: PlacedBlock, x):
-    """One decode step of the block in program p: x [batch, hidden] -> [batch, hidden]."""
+    """One step of the block in program p: x [batch * chunk, hidden] (sequence by sequence,
+    token by token) -> the same shape; a decode step when chunk is 1."""
     w, o = blk.weights, blk.ops
-    pos = np.asarray(blk.cache.lengths, np.int64)       # each sequence's next position
+    # row b * chunk + i is token i of sequence b, at position length_b + i
+    pos = (np.asarray(blk.cache.lengths, np.int64)[:, None]
+           + np.arange(blk.chunk, dtype=np.int64)[None, :]).reshape(-1)
     h = p.op(o["norm1"], x)
     q = p.op(o["rope_q"], p.matmul(h, w["wq"]), positions=pos)
     k = p.op(o["rope_k"], p.matmul(h, w["wk"]), positions=pos)
