@@ -49,10 +49,12 @@ def _cache_lengths(value):
 @click.option("--plot", type=click.Path(dir_okay=False, writable=True), default=None,
               help="With several batches: write the latency/throughput/energy plot "
                    "(.png/.svg/.pdf; needs the plot extra).")
+@click.option("--breakdown", is_flag=True,
+              help="Also print where one decode step's energy goes, by call and component.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True),
               default=None, help="Write every figure as JSON.")
 def llm(models, batches, prompt, new_tokens, cards, site, fmt, weight_fmt, kv_fmt,
-        cache_lengths, prefill_chunk, preset, plot, json_path):
+        cache_lengths, prefill_chunk, preset, plot, breakdown, json_path):
     """Estimate one response of each --model at each --batch on emulated cards (timing mode)."""
     import json
     from pathlib import Path
@@ -64,7 +66,7 @@ def llm(models, batches, prompt, new_tokens, cards, site, fmt, weight_fmt, kv_fm
     from chipemu.llm import ModelConfig
     from chipemu.llm.config import PRESETS
     from chipemu.llm.estimate import estimate
-    from chipemu.llm.report import plot_sweep, response_table, sweep_table
+    from chipemu.llm.report import breakdown_table, plot_sweep, response_table, sweep_table
 
     cache = _cache_lengths(cache_lengths)
     if prefill_chunk != "auto":
@@ -100,6 +102,9 @@ def llm(models, batches, prompt, new_tokens, cards, site, fmt, weight_fmt, kv_fm
     for b in batches:
         if any(e.batch == b for e in out):
             console.print(response_table([e for e in out if e.batch == b]))
+    if breakdown:
+        for e in out:
+            console.print(breakdown_table(e))
     if len({e.batch for e in out}) > 1:
         console.print(sweep_table(out))
     if plot:

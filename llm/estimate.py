@@ -303,7 +303,10 @@ def estimate(cfg, *, batch: int, prompt: int, new_tokens: int, cards=None, devic
     gpu = h200_estimate(cfg, batch=batch, prompt=prompt, new_tokens=new_tokens)
     by_call = _by_call(last, ends, layers, hop_j, static_w * float(dec_s[-1] if len(dec_s)
                                                                    else ttft))
-    comp = {c: layers * v * 1e-15 for c, v in last.energy_breakdown["component"].items()}
+    # the layers' dynamic energy by component; static is every card's over the step
+    comp = {c: layers * v * 1e-15 for c, v in last.energy_breakdown["component"].items()
+            if c != "static"}
+    comp["static (all cards)"] = by_call["static (all cards)"]
     return Estimate(
         cfg.name, batch, prompt, new_tokens, used, per_card, fmt, weight_fmt, site_name,
         ttft, response, energy, static_j, decode_j, place.co2e_g(per_resp),

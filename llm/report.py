@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chipemu.llm.response import MISTRAL
 
-__all__ = ["response_table", "sweep_table", "plot_sweep", "ROWS"]
+__all__ = ["response_table", "sweep_table", "breakdown_table", "plot_sweep", "ROWS"]
 
 # (label, figure of an Estimate, figure of its H200 column)
 ROWS = [
@@ -67,6 +67,27 @@ def _caption(e):
             f"{MISTRAL['water_ml'] / scale:.3g} mL scaled to {e.new_tokens} tokens). Answer "
             f"quality is not modelled. Cache lengths: {e.cache_lengths} ({e.timed_points} "
             f"timed), {e.wall_s:.1f} s to estimate.")
+
+
+def breakdown_table(e):
+    """Where one decode step's energy goes (at the last cache length): by call (the layers'
+    calls summed over the layers) and by the device's components (the layers' dynamic energy;
+    static: every used card's over the step)."""
+    from rich.table import Table
+
+    table = Table(title=f"{e.model}, batch {e.batch}: one decode step's energy")
+    for col in ("call", "mJ", "share", "component (layers)", "mJ "):
+        table.add_column(col, justify="left" if col.startswith(("call", "comp")) else "right")
+    calls = sorted(e.by_call_j.items(), key=lambda kv: -kv[1])
+    total = sum(e.by_call_j.values()) or 1.0
+    comps = sorted(e.by_component_j.items(), key=lambda kv: -kv[1])
+    for i in range(max(len(calls), len(comps))):
+        c = calls[i] if i < len(calls) else ("", None)
+        m = comps[i] if i < len(comps) else ("", None)
+        table.add_row(c[0], "" if c[1] is None else _g(c[1] * 1e3),
+                      "" if c[1] is None else f"{c[1] / total:.1%}", m[0],
+                      "" if m[1] is None else _g(m[1] * 1e3))
+    return table
 
 
 def sweep_table(estimates, title="batch sweep"):

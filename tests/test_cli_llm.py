@@ -43,6 +43,14 @@ def test_compare_and_sweep(tmp_path):
                                                          (other, 2)]
 
 
+def test_breakdown_by_call_and_component():
+    r = run("--breakdown")
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    for words in ("one decode step's energy", "static (all cards)", "lm_head", "attn"):
+        assert words in text
+
+
 def test_plot_is_written(tmp_path):
     pytest.importorskip("matplotlib")
     r = run("--batch", "1", "--batch", "2", "--plot", str(tmp_path / "curve.png"))
