@@ -29,8 +29,8 @@ How it is timed (each point a timing-mode program on a corsair card, docs/progra
 - **Prefill** runs in chunks: a probe layer placed for batch x chunk rows (`place_block(
   chunk=)`: causal attention over the cache and the chunk) is timed at each chunk's start; the
   last chunk is timed whole (its padding counted). "auto" takes the largest chunk of 64, 16, 4
-  (batch x chunk <= 64 rows) whose larger working buffers leave a card as many layers as
-  decoding does; when none does, the prompt is fed a token per step through the decode
+  (batch x chunk <= 64 rows) whose larger working buffers cost no card (the layers spread
+  evenly over the cards decoding needs); when none does, the prompt is fed a token per step through the decode
   program (as `CardModel.generate` runs it). TTFT adds the ends once, after the last chunk.
 
 cache_lengths: "exact" times every cache length; "blocks" times the two ends of each run of
@@ -187,7 +187,7 @@ def _prefill(cfg, device, batch, prompt, total, fmt, wfmt, kv_fmt, chunk, mode, 
     step, points timed), or None when the prompt is fed a token per step (chunk 1, or no
     chunk fits). The chunk: `chunk`, or ("auto") the largest of 64, 16, 4 with batch x chunk
     <= 64 rows and chunk <= prompt whose layer fits and leaves a card `need` layers (its
-    larger working buffers must not cost cards)."""
+    larger working buffers must not cost cards: the layers are spread over as many)."""
     if chunk == "auto":
         tries = [c for c in (64, 16, 4) if batch * c <= 64 and c <= prompt]
     else:
@@ -256,8 +256,10 @@ def estimate(cfg, *, batch: int, prompt: int, new_tokens: int, cards=None, devic
     card, blk = _layer_probe(cfg, device, batch, total, fmt, weight_fmt, kv_fmt)
     dev, h, layers = card.device, cfg.hidden_size, cfg.num_hidden_layers
     slots_layer, per_card, shared, own = _holds(card, layers, dev.sram_buffer_bytes)
+    # a prefill chunk may take layers per card as long as the layer cards stay as many
+    need = -(-layers // -(-layers // per_card)) if per_card else layers
     pre = _prefill(cfg, device, batch, prompt, total, fmt, weight_fmt, kv_fmt, prefill_chunk,
-                   cache_lengths, tick, per_card)
+                   cache_lengths, tick, need)
     bk = dev.tile.dimc.rows
     lo = 1 if pre is None else prompt + 1               # lengths decode steps end at
     pts = _points(lo, total, cache_lengths, bk) if lo <= total else []
