@@ -185,13 +185,14 @@ def _holds(card, layers, cap):
 def _prefill(cfg, device, batch, prompt, total, fmt, wfmt, kv_fmt, chunk, mode, tick, need):
     """(chunk, layers a card holds with its buffers, [chunks, 2] (s, dynamic J) per chunk
     step, points timed), or None when the prompt is fed a token per step (chunk 1, or no
-    chunk fits). The chunk: `chunk`, or ("auto") the largest of 64, 16, 4 with batch x chunk
+    chunk fits). The chunk: `chunk`, or ("auto") the largest of 4, 16, 64 with batch x chunk
     <= 64 rows and chunk <= prompt whose layer fits and leaves a card `need` layers (its
     larger working buffers must not cost cards: the layers are spread over as many)."""
-    if chunk == "auto":
-        tries = [c for c in (64, 16, 4) if batch * c <= 64 and c <= prompt]
+    if chunk == "auto":         # smallest first: a chunk that fails, a larger one fails too
+        tries = [c for c in (4, 16, 64) if batch * c <= 64 and c <= prompt]
     else:
         tries = [chunk] if chunk > 1 else []
+    best = None
     for c in tries:
         try:
             card, blk = _layer_probe(cfg, device, batch, max(total, -(-prompt // c) * c), fmt,
@@ -199,12 +200,15 @@ def _prefill(cfg, device, batch, prompt, total, fmt, wfmt, kv_fmt, chunk, mode, 
         except CapacityError:
             if chunk != "auto":
                 raise
-            continue
+            break
         held = _holds(card, cfg.num_hidden_layers, card.device.sram_buffer_bytes)[1]
         if chunk != "auto" or held >= need:
+            best = (c, card, blk, held)
+        else:
             break
-    else:
+    if best is None:
         return None
+    c, card, blk, held = best
     n = -(-prompt // c)                   # the last chunk is timed whole (padding counted)
     runs = _runs(1, n, "exact" if mode == "exact" else (mode if isinstance(mode, int) else 8),
                  1)

@@ -141,4 +141,6 @@ def test_other_commands_answer_cleanly(args):
             assert output.strip().splitlines()[-1].startswith("Error:"), output[-600:]
         return code
 
-    expect(guarded(body, fork="numba" not in args), what=" ".join(args))
+    # demo runs every part once (an LLM response estimate among them): more than a command's 3 s
+    expect(guarded(body, fork="numba" not in args, timeout=60 if args[0] == "demo" else 3),
+           what=" ".join(args))
