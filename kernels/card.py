@@ -145,14 +145,16 @@ class Card:
         self.ops[name] = op
         return op
 
-    def kv_cache(self, name, k, v, *, region=None, **kwargs):
+    def kv_cache(self, name, k, v, *, region=None, share=None, **kwargs):
         """A KVCache on this card's Machine beside the placed weights, in `region` or the first
         free DIMC cells (first fit, (slot, tile, chiplet) order), its cells held in the ledger
         under `name`. kwargs: KVCache's (max_len, lengths, max_new, heads, fmt, kv_fmt,
-        device_inputs: True for a cache a program feeds from the device)."""
+        device_inputs: True for a cache a program feeds from the device). share: a tag whose
+        caches share their working buffers (their state stays each cache's own; see place)."""
         from chipemu.kernels.attention.placed import place_kv_cache
         self._check_name(name)
-        self.caches[name] = place_kv_cache(self, name, k, v, region=region, **kwargs)
+        self.caches[name] = place_kv_cache(self, name, k, v, region=region,
+                                           share=self._check_share(share), **kwargs)
         return self.caches[name]
 
     def program(self, name: str = "program"):

@@ -58,7 +58,7 @@ class KVCache:
     @strict_keywords
     def __init__(self, k, v, *, max_len=None, lengths=None, max_new=None, heads=None,
                  fmt="mxint8", kv_fmt=None, device=None, backend=None, mode=None, machine=None,
-                 region=None, placer=None, device_inputs=False):
+                 region=None, placer=None, device_inputs=False, sram_pool=None):
         self.device = dev = as_device(device)
         mode, self.backend = S.check_machine(machine, dev, mode, backend)
         self.timing = mode == "timing"
@@ -92,7 +92,11 @@ class KVCache:
         budget.check(f"a KV cache of max_len={self.max_len} on {dev.name!r}", events=fill,
                      host_bytes=self._copy_bytes() + S.host_bytes(p, dev, sizes, self.timing)
                      + log_bytes(fill) + (I.host_size(p, self.max_new) if sram != p.sram else 0))
-        S.check_sram(machine, sram, dev)
+        if sram_pool is None:
+            S.check_sram(machine, sram, dev)
+        else:                               # a card's layers share the working buffers
+            sram_pool.check(sram)
+        self._pool = sram_pool
         self.machine = mach = machine or machine_for(dev, mode=mode, backend=self.backend)
         if not self.timing:
             self._k = np.zeros((p.units, self.max_len, self.d), np.float32)
@@ -102,7 +106,7 @@ class KVCache:
             for u in range(p.units):               # keys past a sequence's length do not exist
                 self._k[u, self.lengths[u // self.hkv]:] = 0
                 self._v[u, self.lengths[u // self.hkv]:] = 0
-        self.bufs = S.alloc(mach, p, sizes, self.timing)
+        self.bufs = S.alloc(mach, p, sizes, self.timing, sram_pool)
         self._qscale = float(1.0 / np.sqrt(self.d))         # the scale row loaded on the homes
         if self.device_inputs:
             I.alloc(self)

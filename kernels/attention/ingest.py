@@ -274,8 +274,12 @@ def no_host_queries(p, plan, tiles):
 def alloc(cache):
     """The device inputs' SRAM buffers and the host buffer, into cache.bufs."""
     mach, p = cache.machine, cache.plan
-    for name, nbytes in sram_sizes(p, cache.max_new).items():
-        cache.bufs[name] = mach.alloc_sram("kv:" + name, nbytes)
+    sizes = sram_sizes(p, cache.max_new)
+    if cache._pool is not None:         # kernels/attention/placed.SharedSram
+        cache.bufs.update(cache._pool.alloc(sizes))
+    else:
+        for name, nbytes in sizes.items():
+            cache.bufs[name] = mach.alloc_sram("kv:" + name, nbytes)
     n = host_size(p, cache.max_new)
     cache.bufs["kv_f32"] = (mach.alloc_host("kv:f32", nbytes=n) if cache.timing
                             else mach.alloc_host("kv:f32", np.zeros(n, np.uint8)))

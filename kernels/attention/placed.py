@@ -67,7 +67,35 @@ def kv_first_fit(ledger, device, plan_in):
     return None
 
 
-def place_kv_cache(card, name, k, v, *, region=None, **kwargs) -> KVCache:
+class SharedSram:
+    """A cache's SRAM buffers on a card under a share tag: its state (the shadows of the open
+    key blocks, the softmax constants, the scale row) its own, its working buffers (queries,
+    scores, partial sums, the new rows, the weights staging, the bias blocks, written every
+    step) shared with the caches of the card's other layers (Card.sram_buffers)."""
+
+    STATE = ("kshadow", "vshadow", "const", "qscale")
+
+    def __init__(self, card, name, tag):
+        self.card, self.name, self.tag = card, name, tag
+
+    def _split(self, sizes):
+        own = {b: n for b, n in sizes.items() if n and b in self.STATE}
+        return own, {b: n for b, n in sizes.items() if n and b not in self.STATE}
+
+    def check(self, sizes):
+        own, work = self._split(sizes)
+        self.card.check_sram(f"KV cache {self.name}", self.card.sram_new_bytes(None, own)
+                             + self.card.sram_new_bytes(self.tag, work))
+
+    def alloc(self, sizes) -> dict:
+        own, work = self._split(sizes)
+        mach = self.card.machine
+        out = {b: mach.alloc_sram(f"{self.name}:{b}", n) for b, n in own.items()}
+        out.update(self.card.sram_buffers(self.name, self.tag, work))
+        return out
+
+
+def place_kv_cache(card, name, k, v, *, region=None, share=None, **kwargs) -> KVCache:
     """A KVCache(k, v, **kwargs) on `card`'s Machine (its mode and backend), in `region` or the
     first free one (kv_first_fit), its cells then held in the card's ledger under `name`.
     ConfigError for a name the ledger holds or a region whose cells a placed weight holds (named
@@ -98,6 +126,8 @@ def place_kv_cache(card, name, k, v, *, region=None, **kwargs) -> KVCache:
                 f"before weights, give it fewer keys (max_len) or use another card")
         return reg
 
-    cache = KVCache(k, v, device=dev, machine=card.machine, placer=placer, **kwargs)
+    pool = None if share is None else SharedSram(card, name, share)
+    cache = KVCache(k, v, device=dev, machine=card.machine, placer=placer, sram_pool=pool,
+                    **kwargs)
     ledger.take(name, kv_cells(cache.plan))
     return cache

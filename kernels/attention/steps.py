@@ -42,7 +42,7 @@ def offsets(plan, tiles, bpt):
     return offs, {"kv_host": n * kv_t, "q_host": n * q_t, "bias_host": n * b_t}
 
 
-def alloc(mach, plan, sizes, timing):
+def alloc(mach, plan, sizes, timing, sram_pool=None):
     bufs = {}
     for name, size in sizes.items():
         bufs[name] = (mach.alloc_host(name, nbytes=size) if timing
@@ -51,6 +51,9 @@ def alloc(mach, plan, sizes, timing):
                       np.full(plan.mq, np.finfo(np.float32).tiny, np.float32)])
     bufs["const_host"] = (mach.alloc_host("const", nbytes=const.nbytes) if timing
                           else mach.alloc_host("const", const))
+    if sram_pool is not None:           # kernels/attention/placed.SharedSram
+        bufs.update(sram_pool.alloc(plan.sram))
+        return bufs
     mach.reserve_sram(mach.sram_bytes_used + sum(plan.sram.values()))   # after what is there
     for name, nbytes in plan.sram.items():
         if nbytes:

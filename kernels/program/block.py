@@ -113,6 +113,7 @@ def _place_block(card, shape, weights, batch, max_len, prefix, fmt, kv_fmt, k, v
         k = v = (batch, s.kv_heads, 0, d) if t else np.zeros((batch, s.kv_heads, 0, d),
                                                              np.float32)
     cache = card.kv_cache(f"{prefix}.kv", k, v, max_len=max_len, max_new=chunk, heads=s.heads,
+                          share=None if share is None else f"{share}.kv",
                           fmt=fmt, kv_fmt=kv_fmt, lengths=lengths, device_inputs=True)
     tag = (lambda n: None) if share is None else (lambda n: f"{share}.{SHARE_GROUP.get(n, n)}")
     rows = batch * chunk
