@@ -10,7 +10,7 @@ ROWS = [
     ("cards (layers each)", lambda e: f"{e.cards} ({e.layers_per_card})",
      lambda e: "1" if e.gpu.fits else "no fit"),
     ("TTFT (ms)", lambda e: _g(e.ttft_s * 1e3), lambda e: _g(e.gpu.ttft_s * 1e3)),
-    ("ms / output token", lambda e: _g(e.tpot_s * 1e3), lambda e: _g(_gpu_tpot(e) * 1e3)),
+    ("ms / output token", lambda e: _g(e.tpot_s * 1e3), lambda e: _g(e.gpu_tpot_s * 1e3)),
     ("response (s)", lambda e: _g(e.response_s), lambda e: _g(e.gpu.ttft_s + e.gpu.decode_s)),
     ("tokens/s per user", lambda e: _g(e.tokens_per_s_user), lambda e: _gpu_tps(e, 1)),
     ("tokens/s in total", lambda e: _g(e.tokens_per_s_total), lambda e: _gpu_tps(e, e.batch)),
@@ -30,12 +30,8 @@ def _g(v: float) -> str:
     return f"{v:.4g}"
 
 
-def _gpu_tpot(e):
-    return e.gpu.decode_s / max(e.new_tokens - 1, 1)
-
-
 def _gpu_tps(e, batch):
-    tpot = _gpu_tpot(e)
+    tpot = e.gpu_tpot_s
     return _g(batch / tpot) if tpot else "-"
 
 
@@ -99,9 +95,8 @@ def sweep_table(estimates, title="batch sweep"):
                 "H200 ms/token", "H200 J/token decode"):
         table.add_column(col, justify="left" if col == "model" else "right")
     for e in estimates:
-        tpot = e.gpu.decode_s / max(e.new_tokens - 1, 1)
         table.add_row(e.model, str(e.batch), str(e.cards), _g(e.tpot_s * 1e3),
-                      _g(e.tokens_per_s_total), _g(e.decode_j_per_token), _g(tpot * 1e3),
+                      _g(e.tokens_per_s_total), _g(e.decode_j_per_token), _g(e.gpu_tpot_s * 1e3),
                       _g(e.gpu_decode_j_per_token))
     return table
 

@@ -84,6 +84,11 @@ class Estimate:
         return self.decode_j / (self.batch * n) if n else 0.0
 
     @property
+    def gpu_tpot_s(self) -> float:
+        """The H200 column's time per output token (s)."""
+        return self.gpu.decode_s / max(self.new_tokens - 1, 1)
+
+    @property
     def gpu_decode_j_per_token(self) -> float:
         n = self.new_tokens - 1
         return self.gpu.decode_j / (self.batch * n) if n else 0.0
@@ -113,6 +118,5 @@ class Estimate:
                 "wh_per_response", "static_share", "co2e_g", "water_ml", "cache_lengths",
                 "timed_points", "wall_s", "gpu_j_per_token", "gpu_co2e_g", "gpu_water_ml")
         out = {k: getattr(self, k) for k in keys}
-        out.update(gpu_ttft_s=self.gpu.ttft_s, gpu_tpot_s=self.gpu.decode_s / max(
-            self.new_tokens - 1, 1), gpu_fits=self.gpu.fits)
+        out.update(gpu_ttft_s=self.gpu.ttft_s, gpu_tpot_s=self.gpu_tpot_s, gpu_fits=self.gpu.fits)
         return out
