@@ -149,8 +149,9 @@ class Card:
         """A KVCache on this card's Machine beside the placed weights, in `region` or the first
         free DIMC cells (first fit, (slot, tile, chiplet) order), its cells held in the ledger
         under `name`. kwargs: KVCache's (max_len, lengths, max_new, heads, fmt, kv_fmt,
-        device_inputs: True for a cache a program feeds from the device). share: a tag whose
-        caches share their working buffers (their state stays each cache's own; see place)."""
+        device_inputs: True for a cache a program feeds from the device, kv_home: "dimc" or
+        "dram", K/V streamed from DRAM a block at a time). share: a tag whose caches share their
+        working buffers (their state stays each cache's own; see place)."""
         from chipemu.kernels.attention.placed import place_kv_cache
         self._check_name(name)
         self.caches[name] = place_kv_cache(self, name, k, v, region=region,

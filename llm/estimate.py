@@ -92,7 +92,7 @@ def _interpolate(timed: dict, lo: int, hi: int, mode, bk: int) -> np.ndarray:
     return out
 
 
-def _layer_probe(cfg, dev, batch, total, fmt, wfmt, kv_fmt, chunk=1):
+def _layer_probe(cfg, dev, batch, total, fmt, wfmt, kv_fmt, chunk=1, kv_home="dimc"):
     """A card holding one layer: one weight copy per chiplet (the most layers per card), or
     more copies where one copy's working buffers (rows per tile) do not fit SRAM."""
     shape, why = cfg.block_shape(), None
@@ -105,11 +105,29 @@ def _layer_probe(cfg, dev, batch, total, fmt, wfmt, kv_fmt, chunk=1):
                                      max_len=total, prefix="l0", fmt=fmt, kv_fmt=kv_fmt,
                                      k=kv, v=kv,
                                      share="layers", rope_tables="dram", weight_fmt=wfmt,
-                                     max_replicas=reps, chunk=chunk)
+                                     max_replicas=reps, chunk=chunk, kv_home=kv_home)
         except CapacityError as exc:
             why = exc
     raise CapacityError(f"one layer of {cfg.name} does not fit a {card.device.name} card at "
                         f"batch {batch} with {total} cached tokens ({why})")
+
+
+def _layout(cfg, device, batch, total, fmt, wfmt, kv_fmt, kv_home, avail):
+    """(KV home, probe card, its block, _holds): "auto" takes the DIMC home when its layers
+    fit `avail` cards, else DRAM (whose caches hold one block's slots per tile)."""
+    homes, err = (("dimc", "dram") if kv_home == "auto" else (kv_home,)), None
+    layers = cfg.num_hidden_layers
+    for home in homes:
+        try:
+            card, blk = _layer_probe(cfg, device, batch, total, fmt, wfmt, kv_fmt,
+                                     kv_home=home)
+        except CapacityError as exc:
+            err = exc
+            continue
+        holds = _holds(card, layers, card.device.sram_buffer_bytes)
+        if home == homes[-1] or (holds[1] > 0 and -(-layers // holds[1]) <= avail):
+            return home, card, blk, holds
+    raise err
 
 
 def _time_layer(card, blk, rows, hidden, L, per_seq=None):
@@ -184,7 +202,8 @@ def _holds(card, layers, cap):
     return slots, min(card.ledger.owner.size // slots, (cap - shared) // own, layers), shared, own
 
 
-def _prefill(cfg, device, batch, prompt, total, fmt, wfmt, kv_fmt, chunk, mode, tick, need):
+def _prefill(cfg, device, batch, prompt, total, fmt, wfmt, kv_fmt, chunk, mode, tick, need,
+             kv_home):
     """(chunk, layers a card holds with its buffers, [chunks, 2] (s, dynamic J) per chunk
     step, points timed), or None when the prompt is fed a token per step (chunk 1, or no
     chunk fits). The chunk: `chunk`, or ("auto") the largest of 4, 16, 64 with batch x chunk
@@ -198,7 +217,7 @@ def _prefill(cfg, device, batch, prompt, total, fmt, wfmt, kv_fmt, chunk, mode, 
     for c in tries:
         try:
             card, blk = _layer_probe(cfg, device, batch, max(total, -(-prompt // c) * c), fmt,
-                                     wfmt, kv_fmt, chunk=c)
+                                     wfmt, kv_fmt, chunk=c, kv_home=kv_home)
         except CapacityError:
             if chunk != "auto":
                 raise
@@ -225,18 +244,22 @@ def _prefill(cfg, device, batch, prompt, total, fmt, wfmt, kv_fmt, chunk, mode, 
 
 def estimate(cfg, *, batch: int, prompt: int, new_tokens: int, cards=None, device="corsair",
              fmt="mxint8", weight_fmt="mxint4", kv_fmt=None, site="us-average",
-             cache_lengths="exact", prefill_chunk="auto", server: Server = SERVER,
-             progress=None) -> Estimate:
+             cache_lengths="exact", prefill_chunk="auto", kv_home="auto",
+             server: Server = SERVER, progress=None) -> Estimate:
     """The response estimate (see the module docstring). cards: the cards available (None:
     as many as the model needs; CapacityError when it needs more than given). prefill_chunk:
     prompt tokens per sequence per prefill step ("auto", or an integer; 1 feeds the prompt a
-    token per step). progress: called with (points timed, points to time so far)."""
+    token per step). kv_home: where each layer's KV cache lives: "dimc" (in the DIMC slots),
+    "dram" (in the chiplets' DRAM, streamed a block at a time through one block's slots per
+    tile) or "auto" (the DIMC when the layers fit the cards available - cards, or the server's
+    - else DRAM). progress: called with (points timed, points to time so far)."""
     t0 = time.perf_counter()
     batch = args.integer("batch", batch, 1, error=ShapeError)
     prompt = args.integer("prompt", prompt, 1, error=ShapeError)
     new_tokens = args.integer("new_tokens", new_tokens, 1, error=ShapeError)
     if cards is not None:
         cards = args.integer("cards", cards, 1, error=ShapeError)
+    kv_home = args.choice("kv_home", kv_home, ("auto", "dimc", "dram"))
     if prefill_chunk != "auto":
         prefill_chunk = args.integer("prefill_chunk", prefill_chunk, 1, error=ShapeError,
                                      why="or 'auto'")
@@ -254,13 +277,14 @@ def estimate(cfg, *, batch: int, prompt: int, new_tokens: int, cards=None, devic
         done[0] += 1
         if progress is not None:
             progress(done[0], max(todo, done[0]))
-    card, blk = _layer_probe(cfg, device, batch, total, fmt, weight_fmt, kv_fmt)
+    home, card, blk, holds = _layout(cfg, device, batch, total, fmt, weight_fmt, kv_fmt,
+                                     kv_home, cards or server.cards)
     dev, h, layers = card.device, cfg.hidden_size, cfg.num_hidden_layers
-    slots_layer, per_card, shared, own = _holds(card, layers, dev.sram_buffer_bytes)
+    slots_layer, per_card, shared, own = holds
     # a prefill chunk may take layers per card as long as the layer cards stay as many
     need = -(-layers // -(-layers // per_card)) if per_card else layers
     pre = _prefill(cfg, device, batch, prompt, total, fmt, weight_fmt, kv_fmt, prefill_chunk,
-                   cache_lengths, tick, need)
+                   cache_lengths, tick, need, home)
     bk = dev.tile.dimc.rows
     lo = 1 if pre is None else prompt + 1               # lengths decode steps end at
     pts = _points(lo, total, cache_lengths, bk) if lo <= total else []
@@ -315,7 +339,7 @@ def estimate(cfg, *, batch: int, prompt: int, new_tokens: int, cards=None, devic
         ttft, response, energy, static_j, decode_j, place.co2e_g(per_resp),
         place.water_l(per_resp) * 1e3, gpu, place.co2e_g(gpu.energy_j / batch),
         place.water_l(gpu.energy_j / batch) * 1e3, by_call, comp,
-        str(cache_lengths), done[0], time.perf_counter() - t0, chunk)
+        str(cache_lengths), done[0], time.perf_counter() - t0, chunk, home)
 
 
 def _links(server, used, split, batch, h):

@@ -59,6 +59,7 @@ class Estimate:
     timed_points: int = 0
     wall_s: float = 0.0
     prefill_chunk: int = 1              # prompt tokens per sequence per prefill step
+    kv_home: str = "dimc"               # the KV cache in the DIMC slots or streamed from DRAM
 
     @property
     def tpot_s(self) -> float:

@@ -321,7 +321,7 @@ def test_gemv_kernel_end_to_end(backend):
 def test_numba_launcher_and_kernels_load_from_the_cache_in_a_new_process():
     """A launcher taking a dispatcher argument would be recompiled in every process; ours (and
     the kernels) must come from Numba's cache the second time a process runs them, and the cache
-    lives where Numba puts it: in $NUMBA_CACHE_DIR when set (CI sets it), else beside the source."""
+    lives where _jit puts it: in $NUMBA_CACHE_DIR when set (CI sets it), else the per-user one."""
     import subprocess
     import sys
     code = (
@@ -343,9 +343,8 @@ def test_numba_launcher_and_kernels_load_from_the_cache_in_a_new_process():
                              timeout=600)
         assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.split() == ["0", "1", "0", "1"], out.stdout
-    from chipemu.emulator.runtime import superstep
-    where = (Path(os.environ["NUMBA_CACHE_DIR"]) if os.environ.get("NUMBA_CACHE_DIR")
-             else Path(superstep.__file__).parent / "__pycache__")
+    from chipemu.emulator._jit import cache_dir
+    where = Path(cache_dir())
     names = [p.name for p in where.rglob("*.nbi")]
     assert any(n.startswith("superstep.launch_tiles") for n in names), (where, names)
 

@@ -213,6 +213,12 @@ class State(HostAccess):
                 grown[:, :self._sram.shape[1]] = self._sram
             self._sram = grown
 
+    def dram_free_bytes(self, channel: int) -> int | None:
+        """Bytes a new buffer on global channel `channel` can still take (None: unbounded)."""
+        if self.dram_capacity is None:
+            return None
+        return max(self.dram_capacity - _align(self._chan_used[channel]), 0)
+
     def alloc_dram(self, name: str, nbytes: int, channel: int = 0) -> int:
         """A DRAM buffer of nbytes on global channel `channel` (chiplet * dram_channels +
         channel). Returns its id. CapacityError when the channel's capacity is passed."""

@@ -52,13 +52,17 @@ class KVCache:
     to use or raising to refuse; it replaces `region`.
     device_inputs: True keeps the buffers and float32 shadows of `step_on_device` (a step
     whose new queries, keys and values are in SRAM: kernels/attention/ingest.py).
+    kv_home: "dimc" (K^T and V stay in the DIMC slots) or "dram" (their slot images live in
+    the chiplets' DRAM, each tile holding one block in its slots at a time: every step reads
+    and loads each block before using it; appends write the images; the outputs are the
+    same bit for bit).
     Every argument is checked, the placer consulted, and the cache's host arrays and fill
     estimated against the run budget, before anything is allocated."""
 
     @strict_keywords
     def __init__(self, k, v, *, max_len=None, lengths=None, max_new=None, heads=None,
                  fmt="mxint8", kv_fmt=None, device=None, backend=None, mode=None, machine=None,
-                 region=None, placer=None, device_inputs=False, sram_pool=None):
+                 region=None, placer=None, device_inputs=False, sram_pool=None, kv_home="dimc"):
         self.device = dev = as_device(device)
         mode, self.backend = S.check_machine(machine, dev, mode, backend)
         self.timing = mode == "timing"
@@ -70,6 +74,7 @@ class KVCache:
         if len(ks) != 4 or ks != vs:
             raise ShapeError(f"k {ks} and v {vs} must be 4-D [B, Hkv, L, D] of the same shape")
         self.b, self.hkv, l0, self.d = ks
+        self.kv_home = args.choice("kv_home", kv_home, ("dimc", "dram"))
         self._check_sizes(l0, max_len, max_new, heads)
         self.lengths = self._check_lengths(lengths, l0)
         self.region = self._region(region, placer)
@@ -79,7 +84,8 @@ class KVCache:
             raise CapacityError(f"a KV cache of {self.max_len} keys x head_dim {self.d} for "
                                 f"{p.units} (batch, kv head) pairs does not fit the DIMC arrays "
                                 f"of {dev.name!r}{self._in_region()}; the cache keeps K/V in the "
-                                f"arrays")
+                                f"arrays" + ("" if self.kv_home == "dram" else
+                                             " (kv_home='dram' keeps them in DRAM)"))
         self.device_inputs = args.boolean("device_inputs", device_inputs)
         sram = dict(p.sram)
         if self.device_inputs:
@@ -98,6 +104,8 @@ class KVCache:
             sram_pool.check(sram)
         self._pool = sram_pool
         self.machine = mach = machine or machine_for(dev, mode=mode, backend=self.backend)
+        if self.kv_home == "dram":
+            S.alloc_dram(mach, p, self.offs, dev.chiplet.dram.channels, "kv_cache")
         if not self.timing:
             self._k = np.zeros((p.units, self.max_len, self.d), np.float32)
             self._v = np.zeros((p.units, self.max_len, self.d), np.float32)
@@ -115,7 +123,8 @@ class KVCache:
     # ---- argument checks, the region ----
     def _plan(self, region, status=None):
         return plan_cache(self.b, self.hq, self.hkv, self.d, self.max_len, self.max_new, self.fmt,
-                          self.kv_fmt, self.device, region=region, status=status)
+                          self.kv_fmt, self.device, region=region, status=status,
+                          kv_home=self.kv_home)
 
     def _region(self, region, placer):
         """The region: given, None (the whole device) or the placer's pick."""
@@ -198,12 +207,22 @@ class KVCache:
         return np.concatenate([kt[:, 0], vb[0]], axis=0)
 
     def _where(self, u, j):
-        """(tile, first DIMC slot of block j on it, host byte offset of that slot)."""
+        """(tile, first DIMC slot of block j on it, host byte offset of that slot); homed in
+        DRAM, the byte offset of its first slot image in the tile's DRAM buffer for the slot."""
         p = self.plan
         i, mem = divmod(j, p.members)                     # block j: member j mod members
         tile = p.tile_of(u, mem)
         per = p.d_splits + p.v_splits
-        return tile, p.slot_base + i * per, self.offs[tile]["kv"] + i * per * p.slot_bytes
+        first = (self.offs[tile]["dram"] + i * per * p.slot_bytes if self.kv_home == "dram"
+                 else p.slot_base + i * per)
+        return tile, first, self.offs[tile]["kv"] + i * per * p.slot_bytes
+
+    def _dst(self, first, s, byte_off=0):
+        """Slot s of a block (from _where's first): a DIMC slot, or a DRAM byte offset plus
+        byte_off (the rows written start there)."""
+        if self.kv_home == "dram":
+            return first + s * self.plan.slot_bytes + byte_off
+        return first + s
 
     def _write_initial(self):
         """Every block below its sequence's length: host -> DIMC, timed on its own as `fill`."""
@@ -216,7 +235,7 @@ class KVCache:
                     self.machine.write(self.bufs["kv_host"], self._slots(u, j), offset=host)
                 per = p.d_splits + p.v_splits
                 writes.setdefault(tile, []).extend(
-                    (slot0 + s, host + s * p.slot_bytes, p.slot_bytes, 0, p.rows)
+                    (self._dst(slot0, s), host + s * p.slot_bytes, p.slot_bytes, 0, p.rows)
                     for s in range(per))
         return self._run_writes(writes, "fill", I.fill_loads(self) if self.device_inputs else {})
 
@@ -238,13 +257,14 @@ class KVCache:
         par = APPEND.build(
             self.device.n_tiles,
             dict(w_buf=self.bufs["w"], kv_host=self.bufs["kv_host"],
-                 kv_fmt=get_format(self.kv_fmt).code),
-            {tile: (dict(writes=len(w)), [x for one in w for x in one])
-             for tile, w in writes.items()})
+                 kv_fmt=get_format(self.kv_fmt).code, kv_dram=int(self.kv_home == "dram")),
+            {tile: (dict(writes=len(w), dram_buf=self.offs[tile].get("dram_buf", -1)),
+                    [x for one in w for x in one]) for tile, w in writes.items()})
         ids = sorted(writes) or [0]
         most = max((len(w) for w in writes.values()), default=0)
+        staged = max((sum(x[2] for x in w) for w in writes.values()), default=0)
         run.launch(AT_APPEND, ids, par, events_per_tile=2 * most, peers_per_tile=1,
-                   stage_bytes_per_tile=64)
+                   stage_bytes_per_tile=64 + (staged if self.kv_home == "dram" else 0))
 
     def append_writes(self, sq, refresh=True):
         """The rewrites of a step of sq new tokens: {tile: [(slot, host_off, nbytes, row0,
@@ -263,11 +283,12 @@ class KVCache:
                     self.machine.write(self.bufs["kv_host"], self._slots(u, j), offset=host)
                 w = writes.setdefault(tile, [])
                 for s in range(p.d_splits):                 # K^T: the new keys are columns
-                    w.append((slot0 + s, host + s * p.slot_bytes, p.slot_bytes, 0, p.rows))
+                    w.append((self._dst(slot0, s), host + s * p.slot_bytes, p.slot_bytes, 0,
+                              p.rows))
                 k0, k1 = max(lo, j * p.bk) - j * p.bk, min(hi, (j + 1) * p.bk) - j * p.bk
                 g0, g1 = k0 // bv, -(-k1 // bv)
                 for t in range(p.v_splits):                 # V: the scale groups they touch
-                    sl = slot0 + p.d_splits + t
+                    sl = self._dst(slot0, p.d_splits + t, g0 * gb)
                     w.append((sl, host + (p.d_splits + t) * p.slot_bytes + g0 * gb,
                               (g1 - g0) * gb, g0 * bv, (g1 - g0) * bv))
         return writes

@@ -151,6 +151,7 @@ def params(plan, n_tiles, bufs, tiles, offs):
         kv_fmt=get_format(plan.kv_fmt).code, slot_bytes=plan.slot_bytes,
         q_row_bytes=plan.q_row_bytes, levels=plan.levels, replicas=plan.replicas,
         vector=1 if plan.path == "vector" else 0, slot_base=plan.slot_base, consts=1,
+        kv_dram=1 if plan.kv_home == "dram" else 0,
         **{f"{name}_buf": bufs.get(name, -1) for name in
            ("w", "q", "s", "p", "part", "vec", "recv", "y", "bias", "const")},
         **{name: bufs.get(name, -1) for name in ("kv_host", "q_host", "bias_host", "const_host")})
@@ -160,6 +161,7 @@ def params(plan, n_tiles, bufs, tiles, offs):
         o = offs[tile]
         fields = dict(active=1, member=mem, replica=rep, n_blocks=len(plan.k_run(mem)),
                       kv_host_off=o["kv"], q_host_off=o["q"], q_bytes=o["q_bytes"],
-                      bias_host_off=o["bias"], bias_bytes=len(biases) * plan.mq * plan.bk * 4)
+                      bias_host_off=o["bias"], bias_bytes=len(biases) * plan.mq * plan.bk * 4,
+                      kv_dram_buf=o.get("dram_buf", -1), kv_dram_off=o.get("dram", 0))
         records[tile] = (fields, list(chain.from_iterable(recs)))      # rounds back to back
     return ATTENTION.build(n_tiles, header, records)

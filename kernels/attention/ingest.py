@@ -231,15 +231,16 @@ def sync_loads(cache, plan, sq, kk, vv):
     return loads
 
 
-def build(plan, n_tiles, bufs, phase, records) -> np.ndarray:
+def build(plan, n_tiles, bufs, phase, records, offs=None) -> np.ndarray:
     """The INGEST vector of one phase; records {tile: (home, dst tiles, routes, commits,
-    loads)}."""
+    loads)}; offs: the cache's per-tile offsets (its DRAM images, when homed in DRAM)."""
     header = dict(
         phase=phase, head_dim=plan.d, group=plan.group, new_rows=plan.sq, rows=plan.rows,
         d_splits=plan.d_splits, v_splits=plan.v_splits, cols=plan.cols, block_keys=plan.bk,
         chunk_rows=plan.mq, chunks=plan.chunks, q_row_bytes=plan.q_row_bytes,
         fmt=get_format(plan.fmt).code, kv_fmt=get_format(plan.kv_fmt).code,
-        slot_base=plan.slot_base, host=bufs["kv_f32"],
+        slot_base=plan.slot_base, host=bufs["kv_f32"], slot_bytes=plan.slot_bytes,
+        kv_dram=int(plan.kv_home == "dram"),
         **{name: bufs[key] for name, key in (
             ("q_in", "q_in"), ("k_in", "k_in"), ("v_in", "v_in"), ("qs_buf", "qs"),
             ("scale_buf", "qscale"), ("q_buf", "q"), ("ks_buf", "kshadow"),
@@ -247,7 +248,9 @@ def build(plan, n_tiles, bufs, phase, records) -> np.ndarray:
     recs = {}
     for tile, (home, dst, routes, commits, loads) in records.items():
         fields = dict(active=1, home=home, n_dst=len(dst), n_routes=len(routes),
-                      n_commits=len(commits), n_loads=len(loads))
+                      n_commits=len(commits), n_loads=len(loads),
+                      dram_buf=(offs or {}).get(tile, {}).get("dram_buf", -1),
+                      dram_off=(offs or {}).get(tile, {}).get("dram", 0))
         tail = list(dst) + [x for e in routes + commits + loads for x in e]
         recs[tile] = (fields, tail)
     return INGEST.build(n_tiles, header, recs)
@@ -314,8 +317,12 @@ def launch_ingest(run, cache, plan, sq):
                events_per_tile=ev_route, peers_per_tile=max(1, plan.members - 1 + 2 * routes),
                stage_bytes_per_tile=qbytes + 2 * sq * plan.d * 4 + 64)
     recs = {t: (0, [], [], c, []) for t, c in commits.items()}
-    run.launch(AT_INGEST, sorted(recs), build(plan, n, cache.bufs, 2, recs),
-               events_per_tile=ev_commit, peers_per_tile=1, stage_bytes_per_tile=64)
+    staged = 0                          # DRAM writes land after the superstep: staged
+    if plan.kv_home == "dram":
+        staged = max(len(c) for c in commits.values()) * (plan.d_splits + plan.v_splits)
+    run.launch(AT_INGEST, sorted(recs), build(plan, n, cache.bufs, 2, recs, cache.offs),
+               events_per_tile=ev_commit, peers_per_tile=1,
+               stage_bytes_per_tile=staged * plan.slot_bytes + 64)
 
 
 def step_events(plan, lengths, sq, max_new, ids) -> int:

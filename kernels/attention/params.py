@@ -25,9 +25,9 @@ ATTENTION = ParamLayout(
             "d_splits", "v_splits", "fmt", "kv_fmt", "slot_bytes", "q_row_bytes", "levels",
             "replicas", "w_buf", "q_buf", "s_buf", "p_buf", "part_buf", "vec_buf", "recv_buf",
             "y_buf", "bias_buf", "const_buf", "kv_host", "q_host", "bias_host", "const_host",
-            "vector", "slot_base", "consts"),
+            "vector", "slot_base", "consts", "kv_dram"),
     record=("active", "member", "replica", "n_blocks", "kv_host_off", "q_host_off", "q_bytes",
-            "bias_host_off", "bias_bytes"),
+            "bias_host_off", "bias_bytes", "kv_dram_buf", "kv_dram_off"),
     docs={
         "step": "compute superstep, set before each launch",
         "stages": "supersteps per round (levels + 1)",
@@ -62,6 +62,8 @@ ATTENTION = ParamLayout(
         "vector": "1: K and V stay in SRAM in fp32 (vector path); 0: in the DIMC",
         "slot_base": "the region's first DIMC slot: block slot i is DIMC slot slot_base + i",
         "consts": "1: at_q reads the softmax constants from the host; 0: they are resident",
+        "kv_dram": "1: the K/V slot images are in DRAM, each block read and loaded into slots "
+                   "slot_base.. before it is used (a KV cache homed in DRAM); 0: resident",
         "active": "1: the tile takes part",
         "member": "position among the unit's tiles (its key run)",
         "replica": "its replica",
@@ -71,24 +73,30 @@ ATTENTION = ParamLayout(
         "q_bytes": "bytes of its query rows",
         "bias_host_off": "byte offset of its bias blocks in bias_host",
         "bias_bytes": "bytes of its bias blocks (0: none)",
+        "kv_dram_buf": "DRAM buffer id of its K/V slot images (kv_dram 1; else -1)",
+        "kv_dram_off": "byte offset of its first block's slot images there",
     })
 
 APPEND = ParamLayout(
     "attention", prefix="APPEND",
-    header=("w_buf", "kv_host", "kv_fmt"),
-    record=("writes",),
+    header=("w_buf", "kv_host", "kv_fmt", "kv_dram"),
+    record=("writes", "dram_buf"),
     docs={"w_buf": "SRAM buffer id: a slot's bytes on their way to the DIMC",
           "kv_host": "host buffer id: the cache's K/V slots",
           "kv_fmt": "format code of K and V",
-          "writes": "rewrites on this tile; the tail holds 5 words per write"})
+          "kv_dram": "1: a write's first word is a byte offset in the tile's DRAM buffer, the "
+                     "rows written there in the weights layout; 0: a DIMC slot",
+          "writes": "rewrites on this tile; the tail holds 5 words per write",
+          "dram_buf": "DRAM buffer id of the tile's K/V slot images (kv_dram 1; else -1)"})
 
 INGEST = ParamLayout(
     "attention", prefix="INGEST",
     header=("phase", "head_dim", "group", "new_rows", "rows", "d_splits", "v_splits", "cols",
             "block_keys", "chunk_rows", "chunks", "q_row_bytes", "fmt", "kv_fmt", "slot_base",
             "q_in", "k_in", "v_in", "qs_buf", "scale_buf", "q_buf", "ks_buf", "vs_buf", "w_buf",
-            "host"),
-    record=("active", "home", "n_dst", "n_routes", "n_commits", "n_loads"),
+            "host", "kv_dram", "slot_bytes"),
+    record=("active", "home", "n_dst", "n_routes", "n_commits", "n_loads", "dram_buf",
+            "dram_off"),
     docs={"phase": "0: host loads; 1: a unit's home quantizes q and routes k, v; 2: commit",
           "head_dim": "D: floats per query / key / value row",
           "group": "G: query heads per unit",
@@ -114,6 +122,10 @@ INGEST = ParamLayout(
           "vs_buf": "SRAM buffer id: fp32 values of the tile's open blocks, as ks_buf",
           "w_buf": "SRAM buffer id: a slot's bytes on their way to the DIMC",
           "host": "host buffer id: fp32 keys and values, the query scale (phase 0)",
+          "kv_dram": "1: commits write the slot images in the tile's DRAM buffer; 0: the DIMC",
+          "slot_bytes": "bytes of one K^T or V slot (weights layout)",
+          "dram_buf": "DRAM buffer id of the tile's K/V slot images (kv_dram 1; else -1)",
+          "dram_off": "byte offset of its first block's slot images there",
           "active": "1: the tile takes part",
           "home": "1: the unit's home tile (member 0): its inputs are here",
           "n_dst": "members its quantized query rows are sent to",

@@ -23,11 +23,11 @@ __all__ = ["kv_cells", "kv_first_fit", "place_kv_cache"]
 
 
 def kv_cells(plan) -> dict:
-    """{global tile: (s0, s1)}: the DIMC slots a cache's (DIMC path) plan keeps K^T and V in."""
+    """{global tile: (s0, s1)}: the DIMC slots a cache's (DIMC path) plan keeps K^T and V in
+    (homed in DRAM: the slots of the one block it streams through)."""
     if plan.path != "dimc":
         return {}
-    per = plan.d_splits + plan.v_splits
-    return {plan.tile_of(u, m, r): (plan.slot_base, plan.slot_base + len(plan.k_run(m)) * per)
+    return {plan.tile_of(u, m, r): (plan.slot_base, plan.slot_base + plan.slots_held(m))
             for r in range(plan.replicas) for u in range(plan.units)
             for m in range(plan.members) if len(plan.k_run(m))}
 
@@ -55,7 +55,7 @@ def kv_first_fit(ledger, device, plan_in):
                 wide = _fits(plan_in, Region.span(c0, P, t0, T, s0, S))
                 if wide is None:            # fewer tiles (a later c0, t0) cannot fit either
                     break
-                used = wide.blocks_per_tile * (wide.d_splits + wide.v_splits)
+                used = wide.slots_held(0)
                 reg = Region.span(c0, P, t0, T, s0, s0 + used)
                 plan = _fits(plan_in, reg)
                 if plan is not None and ledger.is_free(kv_cells(plan)):

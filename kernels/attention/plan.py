@@ -22,6 +22,11 @@ Rules (docs/attention.md):
   order, skipping the blocks the mask removes entirely (they cost nothing), with an online softmax
   on the vector unit; partial results (m, l, O) of the members are merged by a binary tree rooted
   at member 0, which normalizes and keeps the output.
+- **A KV cache homed in DRAM** (`kv_home="dram"`, plan_cache): each tile keeps its blocks' K^T
+  and V slot images in DRAM and one block at a time in its first `d_splits + v_splits` slots,
+  loaded before the block is used; a unit then spreads over ceil(the region's DRAM channels /
+  units) members (at most its blocks) and positions run tile-major (`interleave`: position k
+  on chiplet k mod P), so the streams use every chiplet's channels.
 """
 from __future__ import annotations
 
@@ -107,12 +112,29 @@ class AttentionPlan:
     chiplet_ids: tuple          # the region's chiplets (global ids, ascending)
     tile_ids: tuple             # the region's local tile ids on each chiplet (ascending)
     device_tiles_per_chiplet: int
+    kv_home: str = "dimc"       # "dimc": K/V stay in the slots; "dram": streamed block by block
+
+    @property
+    def interleave(self) -> bool:
+        """Positions run tile-major (position k on chiplet k mod P): a DRAM home's streams."""
+        return self.kv_home == "dram"
 
     def tile_of(self, unit: int, member: int, replica: int = 0) -> int:
         """Global id of the tile at position replica * span + unit * members + member of the
-        region (its tiles chiplet-major: the device's own ids for the whole device)."""
+        region (its tiles chiplet-major: the device's own ids for the whole device; tile-major
+        when `interleave`)."""
         pos, n = replica * self.span + unit * self.members + member, len(self.tile_ids)
-        return self.chiplet_ids[pos // n] * self.device_tiles_per_chiplet + self.tile_ids[pos % n]
+        if self.interleave:
+            c, t = pos % len(self.chiplet_ids), pos // len(self.chiplet_ids)
+        else:
+            c, t = pos // n, pos % n
+        return self.chiplet_ids[c] * self.device_tiles_per_chiplet + self.tile_ids[t]
+
+    def slots_held(self, member: int) -> int:
+        """DIMC slots a tile of member `member` holds from slot_base: all its blocks', or one
+        block's when the keys are homed in DRAM."""
+        n = len(self.k_run(member))
+        return (self.d_splits + self.v_splits) * (min(n, 1) if self.kv_home == "dram" else n)
 
     def region(self):
         """The Region the plan was made in."""
@@ -176,10 +198,12 @@ def merge_script(live: list[bool]) -> tuple[list[list[tuple[int, int, str]]], bo
 
 def plan_attention(b, hq, hkv, sq, skv, d, fmt, device, mask_info=None, mq=None,
                    kv_fmt=None, max_replicas=MAX_REPLICAS, force_path=None,
-                   region=None) -> AttentionPlan:
+                   region=None, kv_home="dimc") -> AttentionPlan:
     """The plan. mask_info(mq, members, blocks_per_tile, replicas) -> (status uint8 [units,
     chunks, kb], n_bias) describes the mask at a chunk size; None: nothing masked but padding.
-    region: a Region (kernels/region.py) the plan is confined to; None: the whole device."""
+    region: a Region (kernels/region.py) the plan is confined to; None: the whole device.
+    kv_home: "dimc" (K/V written into the slots once) or "dram" (a KV cache's K/V slot images
+    in DRAM, a block at a time in the slots; one replica)."""
     for name, v in (("batch", b), ("heads", hq), ("kv_heads", hkv), ("seq", sq),
                     ("kv_len", skv), ("head_dim", d)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -203,6 +227,13 @@ def plan_attention(b, hq, hkv, sq, skv, d, fmt, device, mask_info=None, mq=None,
     # the DIMC when every unit's blocks fit the slots of the tiles; else the vector unit, with
     # K and V^T in fp32 in SRAM (half of it at most per tile)
     bpt = slots // (ds + vs)
+    if kv_home == "dram":               # one block resident: members spread over the channels
+        if bpt < 1:
+            raise CapacityError(f"head_dim={d}: one key block needs {ds + vs} DIMC slots, a tile "
+                                f"has {slots}{where}")
+        chans = len(reg.chiplets) * device.chiplet.dram.channels
+        bpt = -(-kb // max(1, min(kb, -(-chans // units), T // units)))
+        max_replicas = 1
     path = "dimc" if bpt >= 1 and units * -(-kb // bpt) <= T else "vector"
     if force_path is not None:
         path = force_path
@@ -238,7 +269,8 @@ def plan_attention(b, hq, hkv, sq, skv, d, fmt, device, mask_info=None, mq=None,
         else:
             status, n_bias = mask_info(mq, members, bpt, replicas)
         part = (2 * mq + vs * mq * C) * 4
-        s = {"w": _up(sb if path == "dimc" else 2 * bpt * sb),
+        s = {"w": _up(sb * ((ds + vs) if kv_home == "dram" else 1) if path == "dimc"
+                      else 2 * bpt * sb),
              "q": _up(rounds * ds * mq * qrb), "s": _up(mq * bk * 4),
              "p": _up(mq * prb) if prb else 0, "part": _up(part), "vec": _up(5 * mq * 4),
              "recv": _up(part) if members > 1 else 0, "y": _up(rounds * vs * mq * C * 4),
@@ -256,11 +288,11 @@ def plan_attention(b, hq, hkv, sq, skv, d, fmt, device, mask_info=None, mq=None,
         blocks_per_tile=bpt, replicas=replicas, span=span, mq=mq, chunks=chunks, levels=levels,
         q_row_bytes=qrb, p_row_bytes=prb, slot_bytes=sb, n_bias=n_bias, sram=s, status=status,
         slots=slots, slot_base=reg.s0, chiplet_ids=reg.chiplets, tile_ids=reg.tiles,
-        device_tiles_per_chiplet=device.tiles_per_chiplet)
+        device_tiles_per_chiplet=device.tiles_per_chiplet, kv_home=kv_home)
 
 
 def plan_cache(b, hq, hkv, d, max_len, max_new, fmt, kv_fmt, device, region=None,
-               status=None) -> AttentionPlan:
+               status=None, kv_home="dimc") -> AttentionPlan:
     """The plan of a KV cache (kernels/attention/cache.py): max_len keys, up to max_new query
     tokens per step, one copy of the keys (no replicas), room for 2 ceil(max_new / R) + 2 bias
     blocks per tile. status(mq, members, blocks_per_tile, replicas) -> uint8 [units, chunks, kb]
@@ -275,4 +307,4 @@ def plan_cache(b, hq, hkv, d, max_len, max_new, fmt, kv_fmt, device, region=None
             return np.ones((units, -(-nq // mq), kb), np.uint8), n_bias
         return status(mq, members, bpt, reps), n_bias
     return plan_attention(b, hq, hkv, max_new, max_len, d, fmt, device, kv_fmt=kv_fmt,
-                          max_replicas=1, mask_info=info, region=region)
+                          max_replicas=1, mask_info=info, region=region, kv_home=kv_home)

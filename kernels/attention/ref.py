@@ -79,7 +79,7 @@ def attention_reference(q, k, v, plan, *, attn_mask=None, is_causal=False, scale
         plan = plan_attention(b, hq, plan["hkv"], sq, plan["skv"], d, plan["fmt"], device,
                               mask_info=mask_info(keep, plan["bk"], plan["kb"]), mq=plan["mq"],
                               kv_fmt=plan["kv_fmt"], force_path=plan["path"],
-                              region=_region(plan))
+                              region=_region(plan), kv_home=plan.get("kv_home", "dimc"))
     p = plan
     keep = keep_units(attn_mask, is_causal, b, hq, p.hkv, sq, p.skv)
     tiles = tile_tables(p, keep)

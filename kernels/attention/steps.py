@@ -13,7 +13,7 @@ from chipemu.kernels.attention.params import ATTENTION
 from chipemu.kernels.attention.tile import AT_Q, AT_STEP
 from chipemu.kernels.scaffold import check_backend, check_mode
 
-__all__ = ["offsets", "alloc", "kv_bytes", "write_queries", "write_biases", "run_compute",
+__all__ = ["offsets", "alloc", "dram_homes", "alloc_dram", "kv_bytes", "write_queries", "write_biases", "run_compute",
            "load_queries", "compute", "add_metrics", "gather", "compute_events", "host_bytes",
            "check_scale", "check_machine", "check_sram"]
 
@@ -40,6 +40,35 @@ def offsets(plan, tiles, bpt):
                       "bias_bytes": 0}
     n = len(tiles)
     return offs, {"kv_host": n * kv_t, "q_host": n * q_t, "bias_host": n * b_t}
+    return offs, {"kv_host": n * kv_t, "q_host": n * q_t, "bias_host": n * b_t}
+
+
+def dram_homes(plan, tiles, channels) -> dict:
+    """A cache homed in DRAM: {global channel: [tiles]}, each tile's slot images on channel
+    k mod channels of its own chiplet, k its rank among the cache's tiles there (its channels
+    stream alike)."""
+    tpc, rank, out = plan.device_tiles_per_chiplet, {}, {}
+    for tile in sorted(tiles):
+        c = tile // tpc
+        k = rank[c] = rank.get(c, -1) + 1
+        out.setdefault(c * channels + k % channels, []).append(tile)
+    return out
+
+
+def alloc_dram(mach, plan, offs, channels, name):
+    """The DRAM buffers of a cache homed in DRAM (one per channel used, dram_homes), their ids
+    and offsets into offs[tile]["dram_buf"], ["dram"]; every channel's room checked first."""
+    kv_t = plan.blocks_per_tile * (plan.d_splits + plan.v_splits) * plan.slot_bytes
+    homes = dram_homes(plan, offs, channels)
+    for ch, ts in sorted(homes.items()):
+        free = mach.dram_free_bytes(ch)
+        if free is not None and len(ts) * kv_t > free:
+            raise CapacityError(f"{name}: its K/V slot images need {len(ts) * kv_t} bytes on "
+                                f"DRAM channel {ch}, {free} are free")
+    for ch, ts in sorted(homes.items()):
+        buf = mach.alloc_dram(f"{name}:ch{ch}", len(ts) * kv_t, channel=ch)
+        for i, t in enumerate(ts):
+            offs[t].update(dram_buf=buf, dram=i * kv_t)
 
 
 def alloc(mach, plan, sizes, timing, sram_pool=None):
@@ -96,7 +125,8 @@ def write_biases(mach, tiles, offs, bufs):
 def _ev_step(plan):
     """Most events a tile logs in one compute superstep."""
     per = plan.d_splits + plan.v_splits
-    return plan.blocks_per_tile * (2 * per + 18) + 6 * plan.v_splits + 20
+    stream = 1 + per if plan.kv_home == "dram" else 0    # read and load each block first
+    return plan.blocks_per_tile * (2 * per + 18 + stream) + 6 * plan.v_splits + 20
 
 
 def compute_events(plan, ids):

@@ -16,7 +16,8 @@ import numpy as np
 
 from chipemu.emulator._jit import jit
 from chipemu.emulator.intrinsics.core import kernel_word
-from chipemu.emulator.intrinsics import (dimc_load, dimc_mvm, host_read, send, vec_add,
+from chipemu.emulator.intrinsics import (dimc_load, dimc_mvm, dram_read, dram_write, host_read,
+                                         send, vec_add,
                                          vec_add_rows, vec_convert, vec_convert_weights, vec_copy,
                                          vec_dot, vec_exp, vec_max, vec_mul, vec_mul_rows,
                                          vec_reciprocal, vec_row_max, vec_row_sum)
@@ -66,12 +67,17 @@ def at_q(ctx, tile, step, p):
 @jit
 def at_append(ctx, tile, step, p):
     """KV-cache writes (layout APPEND): per write of the tile's tail (slot, host offset, bytes,
-    row0, rows), host -> SRAM -> those rows of the slot; rewrites only those rows."""
+    row0, rows), host -> SRAM -> those rows of the slot; rewrites only those rows. A cache
+    homed in DRAM (kv_dram 1): the first word is the rows' byte offset in the tile's DRAM
+    buffer, and they are written there."""
     r = p[p[AH.count + tile]:]
     for i in range(r[AR.writes]):
         w = r[AR.count + 5 * i:AR.count + 5 * i + 5]
         host_read(ctx, p[AH.kv_host], w[1], p[AH.w_buf], 0, w[2])
-        dimc_load(ctx, w[0], p[AH.w_buf], 0, w[3], w[4], p[AH.kv_fmt])
+        if p[AH.kv_dram] == 1:
+            dram_write(ctx, p[AH.w_buf], 0, r[AR.dram_buf], w[0], w[2])
+        else:
+            dimc_load(ctx, w[0], p[AH.w_buf], 0, w[3], w[4], p[AH.kv_fmt])
 
 
 @jit
@@ -80,7 +86,8 @@ def at_ingest(ctx, tile, step, p):
     key / value shadows, the query scale); phase 1 on a unit's home: q * scale quantized into
     the query rows (per row and D split), sent to the other members, the new keys and values
     sent (or copied) into the shadow rows of the tiles holding their blocks; phase 2: each
-    rewritten block's K^T slots and touched V rows quantized from the shadows and loaded."""
+    rewritten block's K^T slots and touched V rows quantized from the shadows and loaded (or,
+    homed in DRAM, written into their slot images there)."""
     if not (kernel_word(ctx, p, IH.phase, 0, 2)
             and kernel_word(ctx, p, IH.chunk_rows, 1, 9223372036854775807)):
         return
@@ -116,18 +123,26 @@ def at_ingest(ctx, tile, step, p):
                 else:
                     send(ctx, w[0:1], src, w[1] * D * 4, dst, w[3] * D * 4, w[2] * D * 4)
     elif p[IH.phase] == 2:
-        W = p[IH.w_buf]
+        W, sb, dram = p[IH.w_buf], p[IH.slot_bytes], p[IH.kv_dram] == 1
         for i in range(r[IR.n_commits]):
             w = r[at + 6 * i:at + 6 * i + 6]
             s0 = p[IH.slot_base] + w[0] * (ds + vs)
+            img = r[IR.dram_off] + w[0] * (ds + vs) * sb     # its slot images in DRAM
             for sd in range(ds):                          # K^T: the block's keys are columns
                 vec_convert_weights(ctx, p[IH.ks_buf], (w[5] * D + sd * R_) * 4, D, w[1], 1, W, 0,
                                     R_, bk, kf)
-                dimc_load(ctx, s0 + sd, W, 0, 0, R_, kf)
+                if dram:
+                    dram_write(ctx, W, 0, r[IR.dram_buf], img + sd * sb, sb)
+                else:
+                    dimc_load(ctx, s0 + sd, W, 0, 0, R_, kf)
             for t in range(vs):                           # V: the rows of the touched groups
                 vec_convert_weights(ctx, p[IH.vs_buf], ((w[5] + w[2]) * D + t * C) * 4, D, w[4],
                                     0, W, 0, w[3], C, kf)
-                dimc_load(ctx, s0 + ds + t, W, 0, w[2], w[3], kf)
+                if dram:                                  # whole groups: sb * rows / R bytes
+                    dram_write(ctx, W, 0, r[IR.dram_buf], img + (ds + t) * sb + sb * w[2] // R_,
+                               sb * w[3] // R_)
+                else:
+                    dimc_load(ctx, s0 + ds + t, W, 0, w[2], w[3], kf)
 
 
 @jit
@@ -136,8 +151,9 @@ def _rows(p, c):
 
 
 @jit
-def _block(ctx, p, u, i, code, first, mcc):
-    """One key block of the online softmax for the chunk's mcc rows (docs/attention.md)."""
+def _block(ctx, p, r, u, i, code, first, mcc):
+    """One key block of the online softmax for the chunk's mcc rows (docs/attention.md); homed
+    in DRAM, its slot images are read and loaded into the first slots first."""
     mq, bk, C, vs = p[H.chunk_rows], p[H.block_keys], p[H.cols], p[H.v_splits]
     ds, qrb, sb = p[H.d_splits], p[H.q_row_bytes], p[H.slot_bytes]
     per = ds + vs
@@ -145,6 +161,11 @@ def _block(ctx, p, u, i, code, first, mcc):
     n = mcc * bk
     V, PART, S, W = p[H.vec_buf], p[H.part_buf], p[H.s_buf], p[H.w_buf]
     vector = p[H.vector] == 1
+    if p[H.kv_dram] == 1:
+        s0 = p[H.slot_base]
+        dram_read(ctx, r[R.kv_dram_buf], r[R.kv_dram_off] + i * per * sb, W, 0, per * sb)
+        for j in range(per):
+            dimc_load(ctx, s0 + j, W, j * sb, 0, p[H.rows], p[H.kv_fmt])
     if vector:                                            # S = Q K^T on the vector unit
         vec_dot(ctx, p[H.q_buf], u * mq * qrb, W, 2 * i * sb, S, 0, mcc, bk, qrb // 4, 0)
     for sd in range(0 if vector else ds):
@@ -228,7 +249,7 @@ def at_step(ctx, tile, step, p):
         first = True
         for i in range(nb):
             if rec[i] > 0:
-                _block(ctx, p, u, i, rec[i], first, mcc)
+                _block(ctx, p, r, u, i, rec[i], first, mcc)
                 first = False
     elif rec[nb + 2 * (t - 1)] >= 2:                      # merge or take level t - 1
         if rec[nb + 2 * (t - 1)] == 2:

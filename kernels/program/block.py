@@ -80,7 +80,7 @@ class PlacedBlock:
 def place_block(card, shape: BlockShape, weights: dict, *, batch: int, max_len: int,
                 prefix: str = "blk", fmt: str = "mxint8", kv_fmt=None, k=None, v=None,
                 lengths=None, share=None, rope_tables="auto", weight_fmt=None,
-                max_replicas=8, slot_floor=0, chunk=1) -> PlacedBlock:
+                max_replicas=8, slot_floor=0, chunk=1, kv_home="dimc") -> PlacedBlock:
     """Place a block's KV cache (first, so it gets whole slot layers), weights and layer ops on
     `card` for decode steps of `batch` sequences. weights: block_weights()'s names (float32
     arrays; shape tuples in timing mode). k, v: the cache's first keys and values [batch,
@@ -93,20 +93,23 @@ def place_block(card, shape: BlockShape, weights: dict, *, batch: int, max_len: 
     slot_floor: the first DIMC slot the block's searches try (a model's layer i starts at i
     times the first layer's top slot, so every layer has the first one's layout, shifted).
     chunk: tokens of each sequence a step takes (a prefill chunk: batch x chunk rows, causal
-    attention over the cache and the chunk; 1: decode)."""
+    attention over the cache and the chunk; 1: decode). kv_home: the cache's K/V in the DIMC
+    slots ("dimc") or in DRAM, streamed a block at a time ("dram": one block's slots per tile;
+    docs/attention.md)."""
     chunk = args.integer("chunk", chunk, 1, error=ShapeError, why="tokens per sequence per step")
     floor = card.ledger.floor
     card.ledger.floor = args.integer("slot_floor", slot_floor, 0,
                                      card.device.tile.dimc.weight_slots - 1, error=ShapeError)
     try:
         return _place_block(card, shape, weights, batch, max_len, prefix, fmt, kv_fmt, k, v,
-                            lengths, share, rope_tables, weight_fmt, max_replicas, chunk)
+                            lengths, share, rope_tables, weight_fmt, max_replicas, chunk,
+                            kv_home)
     finally:
         card.ledger.floor = floor
 
 
 def _place_block(card, shape, weights, batch, max_len, prefix, fmt, kv_fmt, k, v, lengths,
-                 share, rope_tables, weight_fmt, max_replicas, chunk):
+                 share, rope_tables, weight_fmt, max_replicas, chunk, kv_home):
     batch = args.integer("batch", batch, 1, error=ShapeError)
     t, s, d = card.timing, shape, shape.head_dim
     if k is None:
@@ -114,7 +117,8 @@ def _place_block(card, shape, weights, batch, max_len, prefix, fmt, kv_fmt, k, v
                                                              np.float32)
     cache = card.kv_cache(f"{prefix}.kv", k, v, max_len=max_len, max_new=chunk, heads=s.heads,
                           share=None if share is None else f"{share}.kv",
-                          fmt=fmt, kv_fmt=kv_fmt, lengths=lengths, device_inputs=True)
+                          fmt=fmt, kv_fmt=kv_fmt, lengths=lengths, device_inputs=True,
+                          kv_home=kv_home)
     tag = (lambda n: None) if share is None else (lambda n: f"{share}.{SHARE_GROUP.get(n, n)}")
     rows = batch * chunk
     placed = {n: card.place(f"{prefix}.{n}", weights[n], fmt=fmt, rows=rows, share=tag(n),

@@ -40,7 +40,8 @@ enum {
     H_VECTOR = 30,  /* 1: K and V stay in SRAM in fp32 (vector path); 0: in the DIMC */
     H_SLOT_BASE = 31,  /* the region's first DIMC slot: block slot i is DIMC slot slot_base + i */
     H_CONSTS = 32,  /* 1: at_q reads the softmax constants from the host; 0: they are resident */
-    H_COUNT = 33,  /* where the per-tile record offsets start */
+    H_KV_DRAM = 33,  /* 1: the K/V slot images are in DRAM, each block read and loaded into slots slot_base.. before it is used (a KV cache homed in DRAM); 0: resident */
+    H_COUNT = 34,  /* where the per-tile record offsets start */
 };
 
 /* record fields: r[R_*], r = p + p[H_COUNT + tile] */
@@ -54,7 +55,9 @@ enum {
     R_Q_BYTES = 6,  /* bytes of its query rows */
     R_BIAS_HOST_OFF = 7,  /* byte offset of its bias blocks in bias_host */
     R_BIAS_BYTES = 8,  /* bytes of its bias blocks (0: none) */
-    R_COUNT = 9,  /* fields; the tail starts here */
+    R_KV_DRAM_BUF = 9,  /* DRAM buffer id of its K/V slot images (kv_dram 1; else -1) */
+    R_KV_DRAM_OFF = 10,  /* byte offset of its first block's slot images there */
+    R_COUNT = 11,  /* fields; the tail starts here */
 };
 
 /* header words: p[APPEND_H_*] */
@@ -62,13 +65,15 @@ enum {
     APPEND_H_W_BUF = 0,  /* SRAM buffer id: a slot's bytes on their way to the DIMC */
     APPEND_H_KV_HOST = 1,  /* host buffer id: the cache's K/V slots */
     APPEND_H_KV_FMT = 2,  /* format code of K and V */
-    APPEND_H_COUNT = 3,  /* where the per-tile record offsets start */
+    APPEND_H_KV_DRAM = 3,  /* 1: a write's first word is a byte offset in the tile's DRAM buffer, the rows written there in the weights layout; 0: a DIMC slot */
+    APPEND_H_COUNT = 4,  /* where the per-tile record offsets start */
 };
 
 /* record fields: r[APPEND_R_*], r = p + p[APPEND_H_COUNT + tile] */
 enum {
     APPEND_R_WRITES = 0,  /* rewrites on this tile; the tail holds 5 words per write */
-    APPEND_R_COUNT = 1,  /* fields; the tail starts here */
+    APPEND_R_DRAM_BUF = 1,  /* DRAM buffer id of the tile's K/V slot images (kv_dram 1; else -1) */
+    APPEND_R_COUNT = 2,  /* fields; the tail starts here */
 };
 
 /* header words: p[INGEST_H_*] */
@@ -98,7 +103,9 @@ enum {
     INGEST_H_VS_BUF = 22,  /* SRAM buffer id: fp32 values of the tile's open blocks, as ks_buf */
     INGEST_H_W_BUF = 23,  /* SRAM buffer id: a slot's bytes on their way to the DIMC */
     INGEST_H_HOST = 24,  /* host buffer id: fp32 keys and values, the query scale (phase 0) */
-    INGEST_H_COUNT = 25,  /* where the per-tile record offsets start */
+    INGEST_H_KV_DRAM = 25,  /* 1: commits write the slot images in the tile's DRAM buffer; 0: the DIMC */
+    INGEST_H_SLOT_BYTES = 26,  /* bytes of one K^T or V slot (weights layout) */
+    INGEST_H_COUNT = 27,  /* where the per-tile record offsets start */
 };
 
 /* record fields: r[INGEST_R_*], r = p + p[INGEST_H_COUNT + tile] */
@@ -109,7 +116,9 @@ enum {
     INGEST_R_N_ROUTES = 3,  /* runs of new keys sent to (or copied into) a shadow */
     INGEST_R_N_COMMITS = 4,  /* key blocks of the tile rewritten from its shadows */
     INGEST_R_N_LOADS = 5,  /* host reads (phase 0) */
-    INGEST_R_COUNT = 6,  /* fields; the tail starts here */
+    INGEST_R_DRAM_BUF = 6,  /* DRAM buffer id of the tile's K/V slot images (kv_dram 1; else -1) */
+    INGEST_R_DRAM_OFF = 7,  /* byte offset of its first block's slot images there */
+    INGEST_R_COUNT = 8,  /* fields; the tail starts here */
 };
 
 #endif /* CHIPEMU_KERNEL_ATTENTION_PARAMS_H */

@@ -45,7 +45,10 @@ void chipemu_kernel_at_append(chipemu_ctx *ctx, int64_t tile, int64_t step, cons
     for (int64_t i = 0; i < r[APPEND_R_WRITES]; i++) {
         const int64_t *w = r + APPEND_R_COUNT + 5 * i;
         host_read(ctx, p[APPEND_H_KV_HOST], w[1], p[APPEND_H_W_BUF], 0, w[2]);
-        dimc_load(ctx, w[0], p[APPEND_H_W_BUF], 0, w[3], w[4], p[APPEND_H_KV_FMT]);
+        if (p[APPEND_H_KV_DRAM] == 1)
+            dram_write(ctx, p[APPEND_H_W_BUF], 0, r[APPEND_R_DRAM_BUF], w[0], w[2]);
+        else
+            dimc_load(ctx, w[0], p[APPEND_H_W_BUF], 0, w[3], w[4], p[APPEND_H_KV_FMT]);
     }
 }
 
@@ -94,19 +97,28 @@ void chipemu_kernel_at_ingest(chipemu_ctx *ctx, int64_t tile, int64_t step, cons
             }
         }
     } else if (p[INGEST_H_PHASE] == 2) {
-        int64_t W = p[INGEST_H_W_BUF];
+        int64_t W = p[INGEST_H_W_BUF], sb = p[INGEST_H_SLOT_BYTES];
+        int dram = p[INGEST_H_KV_DRAM] == 1;
         for (int64_t i = 0; i < r[INGEST_R_N_COMMITS]; i++) {
             const int64_t *w = r + at + 6 * i;
             int64_t s0 = p[INGEST_H_SLOT_BASE] + w[0] * (ds + vs);
+            int64_t img = r[INGEST_R_DRAM_OFF] + w[0] * (ds + vs) * sb;  /* slot images in DRAM */
             for (int64_t sd = 0; sd < ds; sd++) {        /* K^T: the block's keys are columns */
                 vec_convert_weights(ctx, p[INGEST_H_KS_BUF], (w[5] * D + sd * R_) * 4, D, w[1], 1,
                                     W, 0, R_, bk, kf);
-                dimc_load(ctx, s0 + sd, W, 0, 0, R_, kf);
+                if (dram)
+                    dram_write(ctx, W, 0, r[INGEST_R_DRAM_BUF], img + sd * sb, sb);
+                else
+                    dimc_load(ctx, s0 + sd, W, 0, 0, R_, kf);
             }
             for (int64_t t = 0; t < vs; t++) {           /* V: the rows of the touched groups */
                 vec_convert_weights(ctx, p[INGEST_H_VS_BUF], ((w[5] + w[2]) * D + t * C) * 4, D,
                                     w[4], 0, W, 0, w[3], C, kf);
-                dimc_load(ctx, s0 + ds + t, W, 0, w[2], w[3], kf);
+                if (dram)                                /* whole groups: sb * rows / R bytes */
+                    dram_write(ctx, W, 0, r[INGEST_R_DRAM_BUF],
+                               img + (ds + t) * sb + sb * w[2] / R_, sb * w[3] / R_);
+                else
+                    dimc_load(ctx, s0 + ds + t, W, 0, w[2], w[3], kf);
             }
         }
     }
@@ -118,14 +130,20 @@ static int64_t rows_of(const int64_t *p, int64_t c) {
     return end - c * mq > 0 ? end - c * mq : 0;
 }
 
-static void block(chipemu_ctx *ctx, const int64_t *p, int64_t u, int64_t i, int64_t code,
-                  int first, int64_t mcc) {
+static void block(chipemu_ctx *ctx, const int64_t *p, const int64_t *r, int64_t u, int64_t i,
+                  int64_t code, int first, int64_t mcc) {
     int64_t mq = p[H_CHUNK_ROWS], bk = p[H_BLOCK_KEYS], C = p[H_COLS], vs = p[H_V_SPLITS];
     int64_t ds = p[H_D_SPLITS], qrb = p[H_Q_ROW_BYTES], sb = p[H_SLOT_BYTES];
     int64_t per = ds + vs, n = mcc * bk;
     int64_t s0 = p[H_SLOT_BASE] + i * per;                 /* the block's first DIMC slot */
     int64_t V = p[H_VEC_BUF], PART = p[H_PART_BUF], S = p[H_S_BUF], W = p[H_W_BUF];
     int vector = p[H_VECTOR] == 1;
+    if (p[H_KV_DRAM] == 1) {                               /* homed in DRAM: read, load first */
+        s0 = p[H_SLOT_BASE];
+        dram_read(ctx, r[R_KV_DRAM_BUF], r[R_KV_DRAM_OFF] + i * per * sb, W, 0, per * sb);
+        for (int64_t j = 0; j < per; j++)
+            dimc_load(ctx, s0 + j, W, j * sb, 0, p[H_ROWS], p[H_KV_FMT]);
+    }
     if (vector)                                            /* S = Q K^T on the vector unit */
         vec_dot(ctx, p[H_Q_BUF], u * mq * qrb, W, 2 * i * sb, S, 0, mcc, bk, qrb / 4, 0);
     for (int64_t sd = 0; sd < (vector ? 0 : ds); sd++)
@@ -204,7 +222,7 @@ void chipemu_kernel_at_step(chipemu_ctx *ctx, int64_t tile, int64_t step, const 
         int first = 1;
         for (int64_t i = 0; i < nb; i++) {
             if (rec[i] > 0) {
-                block(ctx, p, u, i, rec[i], first, mcc);
+                block(ctx, p, r, u, i, rec[i], first, mcc);
                 first = 0;
             }
         }
