@@ -44,6 +44,11 @@ def _cache_lengths(value):
 @click.option("--prefill-chunk", default="auto", show_default=True,
               help="Prompt tokens per sequence per prefill step: auto (the largest of 64, 16, "
                    "4 that costs no card) or N (1: a token per step).")
+@click.option("--kv-home", type=click.Choice(["auto", "dimc", "dram"]), default="auto",
+              show_default=True,
+              help="Where each layer's KV cache lives: the DIMC slots, the chiplets' DRAM "
+                   "(streamed a block at a time) or auto (DIMC when the layers then fit the "
+                   "cards, else DRAM).")
 @click.option("--device", "preset", default="corsair", show_default=True,
               help="The card's device preset.")
 @click.option("--plot", type=click.Path(dir_okay=False, writable=True), default=None,
@@ -54,7 +59,7 @@ def _cache_lengths(value):
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True),
               default=None, help="Write every figure as JSON.")
 def llm(models, batches, prompt, new_tokens, cards, site, fmt, weight_fmt, kv_fmt,
-        cache_lengths, prefill_chunk, preset, plot, breakdown, json_path):
+        cache_lengths, prefill_chunk, kv_home, preset, plot, breakdown, json_path):
     """Estimate one response of each --model at each --batch on emulated cards (timing mode)."""
     import json
     from pathlib import Path
@@ -89,6 +94,7 @@ def llm(models, batches, prompt, new_tokens, cards, site, fmt, weight_fmt, kv_fm
                             cfg, batch=b, prompt=prompt, new_tokens=new_tokens, cards=cards,
                             device=preset, fmt=fmt, weight_fmt=weight_fmt, kv_fmt=kv_fmt,
                             site=site, cache_lengths=cache, prefill_chunk=prefill_chunk,
+                            kv_home=kv_home,
                             progress=lambda i, n, t=task: bar.update(t, completed=i, total=n)))
                     except CapacityError as exc:      # a point that does not fit: said, skipped
                         skipped.append(f"{cfg.name}, batch {b}: {exc}")

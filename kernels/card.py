@@ -29,11 +29,15 @@ from chipemu.kernels.matmul.api import (alloc_sram, compute_phase, gather, load_
                                         metrics, sizes, w_codes, x_codes)
 from chipemu.kernels.matmul.params import MATMUL
 from chipemu.kernels.matmul.plan import MAX_REPLICAS, plan_matmul
-from chipemu.kernels.placement import (Ledger, PlacedWeight, capacity_error, check_forced,
-                                       first_fit)
+from chipemu.kernels.placement import (Ledger, PlacedWeight, capacity_error, cells,
+                                       check_forced, first_fit)
 from chipemu.kernels.region import resolve_region
 from chipemu.kernels.scaffold import (Run, as_device, check_backend, check_mode, dimc_format,
                                      log_bytes, machine_for, shape_of, strict_keywords)
+
+# per-call working buffers, rewritten by every call: a matmul's (kernels/matmul/plan.py,
+# Card.staging) and argmax's partial maxima (kernels/argmax/plan.py)
+SCRATCH = frozenset(("w", "xhome", "x", "y", "acc", "recv", "xf", "mparts", "gparts"))
 
 __all__ = ["Card", "PlacedWeight"]
 
@@ -76,22 +80,27 @@ class Card:
     # ---- placement ----
     @strict_keywords
     def place(self, name, w, *, fmt="mxint8", rows=1, region=None, share=None,
-              weight_fmt=None, max_replicas=MAX_REPLICAS) -> PlacedWeight:
+              weight_fmt=None, max_replicas=MAX_REPLICAS, sram_bytes=None) -> PlacedWeight:
         """Plan weights w [K, N] (a float array; a shape tuple in timing mode) for `rows`
         activation rows in `fmt` (activations; weights too unless weight_fmt, e.g. mxint4
         weights with mxint8 activations), find them a region (first fit, or `region`), and
         load them into its DIMC slots once. max_replicas: at most this many weight copies per
-        chiplet (1 keeps slots for more weights; the planner's default buys speed with them). share: a tag; weights placed under
-        the same tag use the same SRAM working buffers (weights that never run at the same
-        time, such as one projection of successive layers: the engine then orders their calls
-        by those buffers' hazards). CapacityError when they do not fit (needed vs available,
-        what would); ConfigError for a taken name or an overlapping region. A failed place
-        changes nothing on the card."""
+        chiplet (1 keeps slots for more weights; the planner's default buys speed with them).
+        share: a tag; weights placed under the same tag use the same SRAM working buffers
+        (weights that never run at the same time, such as one projection of successive
+        layers: the engine then orders their calls by those buffers' hazards). sram_bytes: at
+        most this much SRAM per tile for its working buffers (None: the planner's pick); they
+        also shrink (smaller row chunks) to what the card has left. CapacityError when they do
+        not fit (needed vs available, what would); ConfigError for a taken name or an
+        overlapping region. A failed place changes nothing on the card."""
         dev, mach = self.device, self.machine
         self._check_name(name)
         fmt = dimc_format(fmt, "fmt", dev)
         wfmt = fmt if weight_fmt is None else dimc_format(weight_fmt, "weight_fmt", dev)
         reps = args.integer("max_replicas", max_replicas, 1, MAX_REPLICAS, error=ShapeError)
+        if sram_bytes is not None:
+            sram_bytes = args.integer("sram_bytes", sram_bytes, 1, error=ShapeError,
+                                      why="SRAM bytes per tile for the working buffers")
         rows = args.integer("rows", rows, 1, error=ShapeError, why="activation rows per call")
         shape, arr = shape_of(w, "w", self.timing)
         if len(shape) != 2:
@@ -109,7 +118,8 @@ class Card:
             region, plan = found
             occupied = check_forced(name, self.ledger, dev, plan, region)
         share = self._check_share(share)
-        self.check_sram(name, self.sram_new_bytes(share, plan.sram))
+        plan, budget_b = self._fit_sram(name, plan, share, rows, k, n, fmt, wfmt, region, reps,
+                                        occupied, sram_bytes)
         sz = sizes(plan)
         events = len(sz.tiles) * (sz.ev_load + 1)
         budget.check(f"placing {name!r} on {dev.name!r}", events=events,
@@ -130,7 +140,7 @@ class Card:
         mach.clear_log()
         self.ledger.take(name, occupied)
         pw = PlacedWeight(name, k, n, fmt, rows, region, plan, load, occupied, sz, bufs, self,
-                          share, reps)
+                          share, reps, budget_b)
         self.placed[name] = pw
         return pw
 
@@ -189,8 +199,10 @@ class Card:
                 self.check_sram(f"{placed.name} staging", -(-need["xf"] // 64) * 64)
                 buf = self.machine.alloc_sram(f"{placed.name}:xf", need["xf"])
             else:
-                self.check_sram(f"{placed.name} staging", self.sram_new_bytes(placed.share, need))
-                buf = self.sram_buffers(placed.name, placed.share, need)["xf"]
+                own = set(placed.bufs.values())         # not one of its own working buffers
+                self.check_sram(f"{placed.name} staging",
+                                self.sram_new_bytes(placed.share, need, own))
+                buf = self.sram_buffers(placed.name, placed.share, need, own)["xf"]
             self._staging[placed.name] = buf
         return self._staging[placed.name]
 
@@ -208,35 +220,41 @@ class Card:
             raise ConfigError(f"share={args.show(share)}; allowed: None or a non-empty tag")
         return share
 
-    def _pool_pick(self, share, name, nbytes, taken):
-        for buf, size in self._shared.get((share, name), ()):
-            if size >= nbytes and buf not in taken:
-                return buf
-        return None
+    def _assign(self, share, sizes: dict, avoid=()) -> dict:
+        """{buffer name: a pool buffer of tag `share` to reuse, or None}: largest first, each the
+        smallest free pool buffer at least as large of its own name or, for per-call scratch
+        (SCRATCH), of any scratch name: the ops of a pool never run at the
+        same time. Other buffers keep to their name (an op's may hold what its placement
+        wrote, the same for every op of the tag). avoid: buffers it must not take (the op's
+        own, when its staging comes later)."""
+        pool = sorted((n, buf, name) for (tag, name), entries in self._shared.items()
+                      if tag == share for buf, n in entries) if share is not None else []
+        out, taken = {}, set(avoid)
+        for b, nbytes in sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0])):
+            fits = [(n, buf, name) for n, buf, name in pool if n >= nbytes and buf not in taken]
+            pick = next((buf for n, buf, name in fits if name == b), None)
+            if pick is None and b in SCRATCH:
+                pick = next((buf for n, buf, name in fits if name in SCRATCH), None)
+            out[b] = pick if nbytes else None
+            taken.add(out[b])
+        return out
 
-    def sram_new_bytes(self, share, sizes: dict) -> int:
+    def sram_new_bytes(self, share, sizes: dict, avoid=()) -> int:
         """SRAM bytes per tile that sizes {buffer name: bytes} add under tag `share` (None:
-        all of them): a shared buffer of that name at least as large is reused."""
-        new, taken = 0, set()
-        for b, nbytes in sizes.items():
-            buf = None if share is None else self._pool_pick(share, b, nbytes, taken)
-            if buf is None:
-                new += -(-nbytes // 64) * 64
-            else:
-                taken.add(buf)
-        return new
+        all of them): a free shared buffer at least as large is reused (_assign)."""
+        pick = self._assign(share, sizes, avoid)
+        return sum(-(-n // 64) * 64 for b, n in sizes.items() if pick[b] is None)
 
-    def sram_buffers(self, owner, share, sizes: dict) -> dict:
+    def sram_buffers(self, owner, share, sizes: dict, avoid=()) -> dict:
         """{buffer name: id} for sizes under tag `share`: reused from the pool where one fits,
         else allocated (named after `owner`) and added to it. The caller checked capacity."""
-        out = {}
-        self.machine.reserve_sram(self.machine.sram_bytes_used + self.sram_new_bytes(share, sizes))
+        self.machine.reserve_sram(self.machine.sram_bytes_used
+                                  + self.sram_new_bytes(share, sizes, avoid))
+        out = self._assign(share, sizes, avoid)
         for b, nbytes in sizes.items():
-            buf = self._pool_pick(share, b, nbytes, set(out.values()))
-            if buf is None:
-                buf = self.machine.alloc_sram(f"{owner}:{b}", nbytes)
-                self._shared.setdefault((share, b), []).append((buf, nbytes))
-            out[b] = buf
+            if out[b] is None:
+                out[b] = self.machine.alloc_sram(f"{owner}:{b}", nbytes)
+                self._shared.setdefault((share, b), []).append((out[b], nbytes))
         return out
 
     def dram_tables(self, key, make):
@@ -262,6 +280,31 @@ class Card:
             raise ConfigError(f"name={name!r} is already placed on this card; allowed: a new "
                               f"name (placed: {', '.join(held)})")
 
+    def _fit_sram(self, name, plan, share, rows, k, n, fmt, wfmt, region, reps, occupied,
+                  cap=None):
+        """(plan, SRAM budget or None): the plan when its buffers stay within `cap` and its new
+        buffers fit beside what is held, else the same layout re-planned with smaller row
+        chunks under a budget that does (docs/programs.md); CapacityError (check_sram's) when
+        none does."""
+        free = self.device.sram_buffer_bytes - self.machine.sram_bytes_used
+        new = self.sram_new_bytes(share, plan.sram)
+        planned, first = None, new
+        over = 0 if cap is None else sum(plan.sram.values()) - cap
+        while new > free or over > 0:
+            budget_b = max(1, sum(plan.sram.values()) - max(new - free, over))
+            over = 0
+            try:
+                tight = plan_matmul(rows, k, n, fmt, wfmt, self.device, region=region,
+                                    max_replicas=reps, sram_bytes=budget_b)
+            except CapacityError:
+                break
+            if cells(tight) != occupied or sum(tight.sram.values()) >= sum(plan.sram.values()):
+                break
+            plan, new, planned = tight, self.sram_new_bytes(share, tight.sram), budget_b
+        if new > free:
+            self.check_sram(name, first)
+        return plan, planned
+
     def check_sram(self, name, nbytes):
         """CapacityError unless nbytes more of SRAM per tile fit beside what is held."""
         used, have = self.machine.sram_bytes_used, self.device.sram_buffer_bytes
@@ -276,7 +319,7 @@ class Card:
         """The plan of a call with m rows, if it lays the weights out as placed (ShapeError)."""
         plan = plan_matmul(m, placed.k, placed.n, placed.fmt, placed.plan.weight_fmt,
                            self.device, region=placed.region,
-                           max_replicas=placed.max_replicas)
+                           max_replicas=placed.max_replicas, sram_bytes=placed.sram_bytes)
         sz = sizes(plan)
         same = (plan.passes == 1 and sz.blocks == placed.sizes.blocks
                 and sz.woffs == placed.sizes.woffs and sz.xsize <= placed.sizes.xsize

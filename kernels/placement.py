@@ -46,6 +46,7 @@ class PlacedWeight:
     card: "Card"
     share: str | None = None    # the tag its SRAM working buffers are shared under
     max_replicas: int = MAX_REPLICAS    # the cap it was planned under (calls re-plan with it)
+    sram_bytes: int | None = None       # the SRAM budget it was planned under (likewise)
 
 
 def block_counts(plan) -> dict:

@@ -8,8 +8,9 @@ of a model serving `batch` sequences on one or more cards, from timed programs (
 How it is timed (each point a timing-mode program on a corsair card, docs/programs.md):
 
 - **A layer.** One decoder block is placed on a probe card exactly as a model places its layers
-  (KV cache first, weights at `weight_fmt`, activations at `fmt`, one weight copy per chiplet,
-  working buffers shared by the card's layers, RoPE tables in DRAM) and its decode step is
+  (KV cache first, in the DIMC slots or streamed from DRAM: `kv_home`, weights at
+  `weight_fmt`, activations at `fmt`, one weight copy per chiplet, working buffers shared by
+  the card's layers, RoPE tables in DRAM) and its decode step is
   timed at each cache length the response passes, from the end of its input's arrival. All
   layers have the same shapes and every layer of a card is placed as the first, in its own
   DIMC slots, so one layer's step stands for each: a step costs layers x that step (measured
@@ -18,8 +19,9 @@ How it is timed (each point a timing-mode program on a corsair card, docs/progra
 - **The ends.** The embedding gather, final norm, LM head and argmax, one program on a second
   probe card. They sit on the last layer card when they fit beside its layers; else the LM
   head's columns are split over the layer cards (each computes its slice's logits and
-  argmax, timed as a probe holding one slice, and the slices' maxima are compared: a tensor
-  split); else they take one more card.
+  argmax, timed on the layer probe holding one slice beside its layer, its buffers shared
+  with the layers', and the slices' maxima are compared: a tensor split); else they take one
+  more card.
 - **Cards.** Layers are split across cards in contiguous runs (pipeline order; a decode step
   crosses each card once), as many per card as its DIMC slots and SRAM hold (shared working
   buffers once, each layer's cache and constants each); the ends sit on the last card or one
@@ -38,8 +40,8 @@ cache_lengths (decode steps; prefill chunks are sampled likewise, "blocks" as 8 
 "exact" times every cache length; "blocks" times the two ends of each run of
 bk - 1 lengths between DIMC key blocks and each block boundary, and interpolates linearly in
 between (a step's cycles and energy are affine in the length there; measured within 0.004 %
-of "exact", a test holds it within 0.1 %); an integer N times N lengths evenly and interpolates (an approximation: its error
-against "exact" is in docs/llm.md).
+of "exact", a test holds it within 0.1 %); an integer N times N lengths evenly and
+interpolates (an approximation: its error against "exact" is in docs/llm.md).
 """
 from __future__ import annotations
 
@@ -48,6 +50,8 @@ import numpy as np
 
 from chipemu.emulator import args
 from chipemu.emulator.errors import CapacityError, ShapeError
+from chipemu.kernels.attention.placed import kv_cells
+from chipemu.kernels.attention.plan import default_kv_fmt, plan_cache
 from chipemu.kernels.card import Card
 from chipemu.kernels.program.block import block_step, place_block
 from chipemu.llm.gpu import h200_estimate
@@ -112,22 +116,41 @@ def _layer_probe(cfg, dev, batch, total, fmt, wfmt, kv_fmt, chunk=1, kv_home="di
                         f"batch {batch} with {total} cached tokens ({why})")
 
 
+def _cache_slots(cfg, dev, batch, total, fmt, kv_fmt, home) -> int:
+    """DIMC slots one layer's KV cache holds on a fresh card (its plan only: cheap)."""
+    s = cfg.block_shape()
+    plan = plan_cache(batch, s.heads, s.kv_heads, s.head_dim, total, 1, fmt,
+                      kv_fmt or default_kv_fmt(fmt), dev, kv_home=home)
+    return sum(b - a for a, b in kv_cells(plan).values())
+
+
 def _layout(cfg, device, batch, total, fmt, wfmt, kv_fmt, kv_home, avail):
-    """(KV home, probe card, its block, _holds): "auto" takes the DIMC home when its layers
-    fit `avail` cards, else DRAM (whose caches hold one block's slots per tile)."""
-    homes, err = (("dimc", "dram") if kv_home == "auto" else (kv_home,)), None
+    """(KV home, probe card, its block, _holds). "auto": DRAM's probe first; the DIMC home is
+    probed too only when its layers would fit `avail` cards by DIMC slots (the DRAM probe's
+    slots with one DIMC cache's instead of one DRAM cache's), and taken when they do."""
     layers = cfg.num_hidden_layers
+    homes = ("dram", "dimc") if kv_home == "auto" else (kv_home,)
+    best = None
     for home in homes:
         try:
             card, blk = _layer_probe(cfg, device, batch, total, fmt, wfmt, kv_fmt,
                                      kv_home=home)
-        except CapacityError as exc:
-            err = exc
+        except CapacityError:
+            if best is None and home == homes[-1]:
+                raise
             continue
         holds = _holds(card, layers, card.device.sram_buffer_bytes)
-        if home == homes[-1] or (holds[1] > 0 and -(-layers // holds[1]) <= avail):
-            return home, card, blk, holds
-    raise err
+        if home == "dimc" and best is not None and not (
+                holds[1] > 0 and -(-layers // holds[1]) <= avail):
+            break                           # DRAM it is
+        best = (home, card, blk, holds)
+        if home == "dram" and len(homes) == 2:
+            dev = card.device
+            slots = holds[0] + _cache_slots(cfg, dev, batch, total, fmt, kv_fmt, "dimc") \
+                - _cache_slots(cfg, dev, batch, total, fmt, kv_fmt, "dram")
+            if -(-layers // max(1, min(holds[1], card.ledger.owner.size // slots))) > avail:
+                break
+    return best
 
 
 def _time_layer(card, blk, rows, hidden, L, per_seq=None):
@@ -139,42 +162,60 @@ def _time_layer(card, blk, rows, hidden, L, per_seq=None):
     return p.result
 
 
-def _ends_probe(cfg, dev, batch, fmt, wfmt, v=None):
+def _ends_probe(cfg, dev, batch, fmt, wfmt, v=None, card=None):
     """A card with the embedding, final norm, LM head (its first v columns: a card's slice of
-    a head split over cards) and argmax, and their program's Result."""
-    card = Card(dev, mode="timing")
+    a head split over cards) and argmax, and their program's Result. card: a layer card to put
+    them on instead, their working buffers shared with the layers' (the ends run before the
+    first layer and after the last, never beside one; argmax's with the LM head's pool,
+    which it follows)."""
+    card = card or Card(dev, mode="timing")
+    tag = (lambda n: None) if not card.ledger.names else (lambda n: f"layers.{n}")
     h, v = cfg.hidden_size, v or cfg.vocab_size
-    embed = card.place_op("embed", "embedding", rows=batch, cols=h, table=(v, h))
+    embed = card.place_op("embed", "embedding", rows=batch, cols=h, table=(v, h),
+                          share=tag("embed"))
     norm = card.place_op("norm", "rmsnorm", rows=batch, cols=h, gamma=(h,),
-                         eps=cfg.rms_norm_eps)
-    head = card.place("lm_head", (h, v), fmt=fmt, rows=batch, weight_fmt=wfmt, max_replicas=1)
-    pick = card.place_op("argmax", "argmax", rows=batch, cols=v)
+                         eps=cfg.rms_norm_eps, share=tag("norm1"))
+    head = card.place("lm_head", (h, v), fmt=fmt, rows=batch, weight_fmt=wfmt, max_replicas=1,
+                      share=tag("a"))
+    pick = card.place_op("argmax", "argmax", rows=batch, cols=v, share=tag("a"))
     with card.program("ends") as p:
         x = p.op(embed, ids=np.zeros(batch, np.int64))
         p.op(pick, p.matmul(p.op(norm, x), head))
     return card, p.result
 
 
-def _place_ends(cfg, device, batch, fmt, wfmt, layers, per_card, slots_card, slots_layer,
-                sram_free, own):
+def _place_ends(cfg, card, batch, fmt, wfmt, layers, per_card, slots_layer, shared, own):
     """(cards used, cards the LM head is split over, the ends' Result, head slots): the ends
     on the last layer card when they fit beside its layers, else the head's columns split over
     every layer card (each computes its slice's logits and argmax; the maxima are compared),
-    else one more card."""
-    ends_card, ends = _ends_probe(cfg, device, batch, fmt, wfmt)
-    head = ends_card.ledger.used_slots
+    else one more card. `card`: the layer probe (one layer; its buffers shared `shared`, each
+    layer's own `own` bytes); a split head's slice is placed on it, sharing the layers'
+    working buffers, and what it adds is checked against what per_card layers leave."""
+    dev = card.device
+    cap, slots_card = dev.sram_buffer_bytes, card.ledger.owner.size
     used = -(-layers // per_card)
     last = layers - (used - 1) * per_card
-    if head <= slots_card - last * slots_layer and \
-            ends_card.machine.sram_bytes_used <= sram_free - last * own:
-        return used, 1, ends, head
+    # the head's weight blocks, one copy: fewer slots than these left, it cannot fit there
+    head = -(-cfg.hidden_size // dev.tile.dimc.rows) * -(-cfg.vocab_size // dev.cols_eff(wfmt))
+    ends = None
+    if head <= slots_card - last * slots_layer:
+        ends_card, ends = _ends_probe(cfg, dev, batch, fmt, wfmt)
+        head = ends_card.ledger.used_slots
+        if head <= slots_card - last * slots_layer and \
+                ends_card.machine.sram_bytes_used <= cap - shared - last * own:
+            return used, 1, ends, head
     if used > 1:
-        sliced_card, sliced = _ends_probe(cfg, device, batch, fmt, wfmt,
-                                          -(-cfg.vocab_size // used))
-        if sliced_card.ledger.used_slots <= slots_card - per_card * slots_layer and \
-                sliced_card.machine.sram_bytes_used <= sram_free - per_card * own:
+        slots0, sram0 = card.ledger.used_slots, card.machine.sram_bytes_used
+        try:
+            _, sliced = _ends_probe(cfg, dev, batch, fmt, wfmt, -(-cfg.vocab_size // used),
+                                    card=card)
+        except CapacityError:
+            sliced = None
+        if sliced is not None and \
+                card.ledger.used_slots - slots0 <= slots_card - per_card * slots_layer and \
+                card.machine.sram_bytes_used - sram0 <= cap - shared - per_card * own:
             return used, used, sliced, head
-    return used + 1, 1, ends, head
+    return used + 1, 1, ends or _ends_probe(cfg, dev, batch, fmt, wfmt)[1], head
 
 
 def _static_w(r) -> float:
@@ -300,9 +341,8 @@ def estimate(cfg, *, batch: int, prompt: int, new_tokens: int, cards=None, devic
     if per_card < 1:
         raise CapacityError(f"one layer of {cfg.name} and the buffers it shares do not fit a "
                             f"{dev.name} card's SRAM at batch {batch} with {total} cached tokens")
-    used, split, ends, head_slots = _place_ends(cfg, device, batch, fmt, weight_fmt, layers,
-                                                per_card, card.ledger.owner.size, slots_layer,
-                                                dev.sram_buffer_bytes - shared, own)
+    used, split, ends, head_slots = _place_ends(cfg, card, batch, fmt, weight_fmt, layers,
+                                                per_card, slots_layer, shared, own)
     if cards is not None and used > cards:
         raise CapacityError(
             f"{cfg.name} at {weight_fmt} weights, batch {batch} and {total} cached tokens needs "

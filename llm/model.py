@@ -51,11 +51,14 @@ class CardModel:
     """cfg (ModelConfig) with `weights` (Hugging Face names: llm/weights.py; shapes are enough
     in timing mode) placed on one card of `device` for `batch` sequences of up to max_len
     tokens. fmt: the activations' DIMC format (and the weights' unless weight_fmt, e.g. W4A8:
-    weight_fmt="mxint4"); kv_fmt: the cache's (None: the attention default). The layers share
-    their SRAM working buffers and one set of RoPE tables in DRAM."""
+    weight_fmt="mxint4"); kv_fmt: the cache's (None: the attention default); kv_home: each
+    layer's KV cache in the DIMC slots ("dimc") or streamed from DRAM ("dram",
+    docs/attention.md). The layers share their SRAM working buffers and one set of RoPE tables
+    in DRAM."""
 
     def __init__(self, cfg, weights, *, batch, max_len, device="corsair", fmt="mxint8",
-                 weight_fmt=None, kv_fmt=None, backend="c", mode="functional"):
+                 weight_fmt=None, kv_fmt=None, backend="c", mode="functional",
+                 kv_home="dimc"):
         self.cfg, self.batch = cfg, args.integer("batch", batch, 1, error=ShapeError)
         self.max_len = args.integer("max_len", max_len, 1, error=ShapeError)
         self.card = card = Card(device, mode=mode, backend=backend)
@@ -73,7 +76,7 @@ class CardModel:
             self.blocks.append(place_block(card, shape, lw, batch=batch, max_len=max_len,
                                            prefix=f"l{i}", fmt=fmt, kv_fmt=kv_fmt,
                                            weight_fmt=weight_fmt, share="layers",
-                                           rope_tables="dram"))
+                                           rope_tables="dram", kv_home=kv_home))
         self.norm = card.place_op("norm", "rmsnorm", rows=batch, cols=h,
                                   gamma=w["model.norm.weight"], eps=cfg.rms_norm_eps)
         head = emb if cfg.tie_word_embeddings else w["lm_head.weight"]

@@ -9,6 +9,7 @@ __all__ = ["response_table", "sweep_table", "breakdown_table", "plot_sweep", "RO
 ROWS = [
     ("cards (layers each)", lambda e: f"{e.cards} ({e.layers_per_card})",
      lambda e: "1" if e.gpu.fits else "no fit"),
+    ("KV cache in", lambda e: e.kv_home.upper(), lambda e: "HBM"),
     ("TTFT (ms)", lambda e: _g(e.ttft_s * 1e3), lambda e: _g(e.gpu.ttft_s * 1e3)),
     ("ms / output token", lambda e: _g(e.tpot_s * 1e3), lambda e: _g(e.gpu_tpot_s * 1e3)),
     ("response (s)", lambda e: _g(e.response_s), lambda e: _g(e.gpu.ttft_s + e.gpu.decode_s)),

@@ -114,7 +114,7 @@ class Estimate:
         keys = ("model", "batch", "prompt", "new_tokens", "cards", "layers_per_card", "fmt",
                 "weight_fmt", "site", "ttft_s", "tpot_s", "response_s", "tokens_per_s_user",
                 "tokens_per_s_total", "energy_j", "j_per_token", "decode_j_per_token",
-                "prefill_chunk",
+                "prefill_chunk", "kv_home",
                 "gpu_decode_j_per_token", "j_per_response",
                 "wh_per_response", "static_share", "co2e_g", "water_ml", "cache_lengths",
                 "timed_points", "wall_s", "gpu_j_per_token", "gpu_co2e_g", "gpu_water_ml")

@@ -110,6 +110,25 @@ def test_sram_runs_out_with_the_numbers():
     assert "bytes of SRAM on every tile" in str(e.value) and "placed weights" in str(e.value)
 
 
+def test_working_buffers_shrink_to_a_budget_and_to_what_the_card_has_left():
+    """Fewer rows per chunk, the same layout and the same outputs bit for bit."""
+    w, x = _data(9, (128, 128), (256, 128))
+    free = Card("tiny")
+    wide = free.place("w", w, rows=256)
+    budget = sum(wide.plan.sram.values()) * 4 // 5
+    card = Card("tiny")
+    tight = card.place("w", w, rows=256, sram_bytes=budget)
+    assert sum(tight.plan.sram.values()) <= budget and tight.plan.mc < wide.plan.mc
+    assert tight.cells == wide.cells and tight.sram_bytes == budget
+    assert np.array_equal(card.matmul(x, tight).output, free.matmul(x, wide).output)
+    # a card whose SRAM is nearly held: the next weight's chunks shrink instead of failing
+    full = Card("tiny")
+    full.machine.alloc_sram("held", full.device.sram_buffer_bytes - budget)
+    fit = full.place("w", w, rows=256)
+    assert sum(fit.plan.sram.values()) <= budget
+    assert np.array_equal(full.matmul(x, fit).output, free.matmul(x, wide).output)
+
+
 @pytest.mark.parametrize("call,err,text", [
     (lambda c, w: c.place("", w), ConfigError, "name=''"),
     (lambda c, w: c.place(3, w), ConfigError, "name=3"),
@@ -123,6 +142,7 @@ def test_sram_runs_out_with_the_numbers():
     (lambda c, w: c.place("b", w, weight_fmt="fp16"), FormatError, "weight_fmt='fp16'"),
     (lambda c, w: c.place("b", w, max_replicas=0), ShapeError, "max_replicas=0"),
     (lambda c, w: c.place("b", w, share=3), ConfigError, "share=3"),
+    (lambda c, w: c.place("b", w, sram_bytes=0), ShapeError, "sram_bytes=0"),
     (lambda c, w: c.place("b", w, region=(0, 1)), ConfigError, "allowed: None"),
     (lambda c, w: c.matmul(np.ones((1, 32), np.float32), c.placed["a"]), ShapeError, "K=64"),
     (lambda c, w: c.matmul(np.ones((1, 64), np.float32), "a"), ConfigError, "PlacedWeight"),

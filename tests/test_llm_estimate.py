@@ -84,7 +84,8 @@ def test_several_cards_pay_the_links():
     (dict(batch=0), "batch"), (dict(prompt=0), "prompt"), (dict(new_tokens=0), "new_tokens"),
     (dict(cache_lengths="some"), "cache_lengths"), (dict(cache_lengths=1), "cache_lengths"),
     (dict(site="mars"), "site"), (dict(cards=0), "cards"), (dict(prefill_chunk=0),
-                                                            "prefill_chunk")])
+                                                            "prefill_chunk"),
+    (dict(kv_home="sram"), "kv_home='sram'")])
 def test_bad_input_is_named(kw, match):
     args = dict(batch=1, prompt=2, new_tokens=2) | kw
     with pytest.raises(ChipemuError, match=match):
@@ -124,6 +125,23 @@ def test_llama_3_1_8b_at_mxint4_fits_the_server():
     with pytest.raises(CapacityError, match="needs 8 corsair cards"):
         estimate(ModelConfig.preset("llama-3.1-8b"), batch=1, prompt=2, new_tokens=2, cards=1,
                  cache_lengths="blocks")
+
+
+def test_llama_3_1_8b_at_batch_16_fits_the_server_with_its_cache_in_dram():
+    """In the DIMC slots its caches (16 x 911 keys a layer) leave room for 3 layers a card, 11
+    cards; streamed from DRAM they hold one block's slots a tile: 4 layers a card, 8 cards."""
+    e = estimate(ModelConfig.preset("llama-3.1-8b"), batch=16, prompt=512, new_tokens=400,
+                 cards=SERVER.cards, cache_lengths=2, prefill_chunk=1)
+    assert (e.kv_home, e.cards, e.layers_per_card) == ("dram", 8, 4)
+    assert e.as_dict()["kv_home"] == "dram"
+
+
+def test_auto_keeps_the_cache_in_the_dimc_where_it_fits_and_dram_streams_cost_time():
+    kw = dict(batch=4, prompt=4, new_tokens=8, cache_lengths="blocks", prefill_chunk=1)
+    dimc, dram, auto = (estimate(TINY, kv_home=h, **kw) for h in ("dimc", "dram", "auto"))
+    assert (dimc.kv_home, dram.kv_home, auto.kv_home) == ("dimc", "dram", "dimc")
+    assert (auto.tpot_s, auto.energy_j) == (dimc.tpot_s, dimc.energy_j)
+    assert dram.tpot_s > dimc.tpot_s and dram.layers_per_card >= dimc.layers_per_card
 
 
 def test_one_layer_stands_for_each_layer_of_a_card():

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from chipemu.emulator.errors import ShapeError
+from chipemu.emulator.events import OPS
 from chipemu.llm import ModelConfig
 from chipemu.llm.model import CardModel
 from chipemu.llm.reference import reference_generate
@@ -45,6 +46,21 @@ def test_against_the_float32_model(runs):
     # the shorter prompt starts generating two steps earlier: its first new token is the
     # argmax after its last prompt token, at step 2
     assert c.tokens[0, 0] == c.logits[2][0].argmax() and c.tokens[1, 0] == c.logits[4][1].argmax()
+
+
+def test_a_cache_streamed_from_dram_generates_the_same_tokens(runs):
+    w = random_weights(CFG, 0)
+    out = {be: CardModel(CFG, w, batch=2, max_len=32, backend=be, kv_home="dram")
+           .generate(PROMPTS, 8) for be in ("c", "numba")}
+    c, nb = out["c"], out["numba"]
+    assert np.array_equal(c.tokens, nb.tokens) and all(
+        np.array_equal(a.view(np.uint32), b.view(np.uint32)) for a, b in zip(c.logits, nb.logits))
+    assert np.array_equal(c.tokens, runs["ref"].tokens)
+    err = max(np.abs(a - b).max() / np.abs(b).max() for a, b in zip(c.logits, runs["ref"].logits))
+    assert err < 0.05
+    ev = c.results[-1].events.events
+    assert (ev["op"] == OPS["dram_read"]).sum() > (runs["c"].results[-1].events.events["op"]
+                                                   == OPS["dram_read"]).sum()
 
 
 def test_timing_mode_logs_the_same_steps(runs):

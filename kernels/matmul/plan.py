@@ -243,13 +243,15 @@ def _buffers(m, mc, kpt, parts, kgroup, g, levels, nb_per_tile, passes, blocks, 
 
 
 def plan_matmul(m: int, k: int, n: int, fmt: str, weight_fmt: str, device,
-                region=None, max_replicas: int = MAX_REPLICAS) -> MatmulPlan:
+                region=None, max_replicas: int = MAX_REPLICAS,
+                sram_bytes: int | None = None) -> MatmulPlan:
     """The plan of an [m, k] x [k, n] matmul on `device`, within `region` (a Region; None: the
     whole device). ShapeError for a dimension < 1; ConfigError for a region outside the device;
     CapacityError (with the numbers, and the region) when a tile's buffers cannot fit even one
     row per chunk, or the weights not even streamed. max_replicas: at most this many weight
     copies per chiplet (1..MAX_REPLICAS; a placement that must leave DIMC slots for other
-    weights keeps it low)."""
+    weights keeps it low). sram_bytes: the SRAM per tile its working buffers may take (None: a
+    tile's buffer SRAM; less makes the row chunks smaller, e.g. beside other placed buffers)."""
     for name, v in (("m", m), ("k", k), ("n", n)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ShapeError(f"{name}={v!r}: every matmul dimension must be an integer >= 1")
@@ -257,6 +259,9 @@ def plan_matmul(m: int, k: int, n: int, fmt: str, weight_fmt: str, device,
             or not 1 <= max_replicas <= MAX_REPLICAS:
         raise ShapeError(f"max_replicas={max_replicas!r}; allowed: an integer in 1.."
                          f"{MAX_REPLICAS}")
+    if sram_bytes is not None and (isinstance(sram_bytes, bool) or not isinstance(sram_bytes, int)
+                                   or sram_bytes < 1):
+        raise ShapeError(f"sram_bytes={sram_bytes!r}; allowed: None or an integer >= 1")
     reg = resolve_region(region, device)
     where = "" if region is None or reg.is_whole(device) else f" (region: {reg.describe()})"
     fa, fw = get_format(fmt), get_format(weight_fmt)
@@ -308,7 +313,8 @@ def plan_matmul(m: int, k: int, n: int, fmt: str, weight_fmt: str, device,
     passes = -(-blocks // slots)
     levels = _ceil_log2(g)
     kgroup = min(counts) if g > 1 else min(min(counts), T)
-    cap = device.sram_buffer_bytes
+    cap = device.sram_buffer_bytes if sram_bytes is None else min(sram_bytes,
+                                                                  device.sram_buffer_bytes)
     # Working buffers of all tiles together stay near the problem's own bytes (the emulator
     # materialises every tile's SRAM), and a chunk never exceeds 1024 rows.
     data_bytes = m * kb * rb + m * nb * C * 4 + kb * nb * wb

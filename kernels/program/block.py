@@ -124,6 +124,8 @@ def _place_block(card, shape, weights, batch, max_len, prefix, fmt, kv_fmt, k, v
     placed = {n: card.place(f"{prefix}.{n}", weights[n], fmt=fmt, rows=rows, share=tag(n),
                             weight_fmt=weight_fmt, max_replicas=max_replicas)
               for n in WEIGHTS}
+    for pw in placed.values():          # their staging now: a step must not run out of SRAM
+        card.staging(pw)
     h, q, kv = s.hidden, s.heads * d, s.kv_heads * d
     rope = dict(head_dim=d, theta=s.rope_theta, max_positions=max_len, tables=rope_tables)
 
