@@ -27,6 +27,15 @@ def test_table_has_the_device_the_h200_and_mistral(tmp_path):
     assert rows[0]["model"] == "tiny" and rows[0]["j_per_token"] > 0
 
 
+def test_the_kv_cache_home_is_chosen_and_shown(tmp_path):
+    r = run("--kv-home", "dram", "--json", str(tmp_path / "e.json"))
+    assert r.exit_code == 0, r.output
+    assert "KV cache in" in r.output and "DRAM" in r.output
+    assert json.loads((tmp_path / "e.json").read_text())[0]["kv_home"] == "dram"
+    bad = run("--kv-home", "sram")
+    assert bad.exit_code != 0 and "--kv-home" in bad.output
+
+
 def test_compare_and_sweep(tmp_path):
     wide = tmp_path / "config.json"
     wide.write_text(json.dumps({"hidden_size": 128, "intermediate_size": 256,

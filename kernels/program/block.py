@@ -81,7 +81,7 @@ def place_block(card, shape: BlockShape, weights: dict, *, batch: int, max_len: 
                 prefix: str = "blk", fmt: str = "mxint8", kv_fmt=None, k=None, v=None,
                 lengths=None, share=None, rope_tables="auto", weight_fmt=None,
                 max_replicas=8, slot_floor=0, chunk=1, kv_home="dimc") -> PlacedBlock:
-    """Place a block's KV cache (first, so it gets whole slot layers), weights and layer ops on
+    """Place a block's KV cache (first, so it gets whole slot layers), layer ops and weights on
     `card` for decode steps of `batch` sequences. weights: block_weights()'s names (float32
     arrays; shape tuples in timing mode). k, v: the cache's first keys and values [batch,
     kv_heads, L, head_dim] (None: an empty cache); max_len: keys the cache can hold.
@@ -121,11 +121,8 @@ def _place_block(card, shape, weights, batch, max_len, prefix, fmt, kv_fmt, k, v
                           kv_home=kv_home)
     tag = (lambda n: None) if share is None else (lambda n: f"{share}.{SHARE_GROUP.get(n, n)}")
     rows = batch * chunk
-    placed = {n: card.place(f"{prefix}.{n}", weights[n], fmt=fmt, rows=rows, share=tag(n),
-                            weight_fmt=weight_fmt, max_replicas=max_replicas)
-              for n in WEIGHTS}
-    for pw in placed.values():          # their staging now: a step must not run out of SRAM
-        card.staging(pw)
+    # the ops before the weights: they fail fast where SRAM is short, and the weights' row
+    # chunks then shrink to what the ops leave
     h, q, kv = s.hidden, s.heads * d, s.kv_heads * d
     rope = dict(head_dim=d, theta=s.rope_theta, max_positions=max_len, tables=rope_tables)
 
@@ -138,6 +135,11 @@ def _place_block(card, shape, weights, batch, max_len, prefix, fmt, kv_fmt, k, v
            "norm2": op("norm2", "rmsnorm", h, gamma=weights["norm2"], eps=s.eps),
            "act": op("act", "glu", s.intermediate, act="silu"),
            "res2": op("res2", "residual", h)}
+    placed = {n: card.place(f"{prefix}.{n}", weights[n], fmt=fmt, rows=rows, share=tag(n),
+                            weight_fmt=weight_fmt, max_replicas=max_replicas)
+              for n in WEIGHTS}
+    for pw in placed.values():          # their staging now: a step must not run out of SRAM
+        card.staging(pw)
     return PlacedBlock(shape, batch, placed, ops, cache, prefix, chunk)
 
 
