@@ -37,12 +37,15 @@ class _Group(click.Group):
         sys.exit(rv if isinstance(rv, int) else 0)
 
     def list_commands(self, ctx):
-        return sorted(super().list_commands(ctx) + ["run"])
+        return sorted(super().list_commands(ctx) + ["run", "cc"])
 
     def get_command(self, ctx, name):
         if name == "run":
             from chipemu.cli.run import run
             return run
+        if name == "cc":
+            from chipemu.cli.cc import cc
+            return cc
         return super().get_command(ctx, name)
 
 

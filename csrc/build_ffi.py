@@ -1,9 +1,10 @@
 """cffi builder for chipemu.emulator._native (out-of-line API mode), run by setup.py at install time.
 
 The cdef is the CDEF region of csrc/include/chipemu.h, so the header stays the single source of the C
-declarations. Compile flags that change results are listed in CFLAGS_RESULT and mirrored by the
-Makefile; a test checks that both lists agree.
+declarations. Compile flags that change results are listed in CFLAGS_RESULT (pkg/cc.py, read
+here) and mirrored by the Makefile; a test checks that both lists agree.
 """
+import ast
 import pathlib
 import re
 
@@ -11,9 +12,21 @@ import cffi
 
 CSRC = pathlib.Path(__file__).resolve().parent
 HEADER = CSRC / "include" / "chipemu.h"
+
+
+def _flags():
+    """CFLAGS_RESULT and CFLAGS_OTHER from pkg/cc.py (chipemu.cc, which a kernel author's
+    `chipemu cc` uses too): one list, read by path since the package is not installed yet."""
+    text = (CSRC.parent / "pkg" / "cc.py").read_text()
+    out = {}
+    for name in ("CFLAGS_RESULT", "CFLAGS_OTHER"):
+        m = re.search(rf"^{name} = (\[.*?\])$", text, re.M)
+        out[name] = ast.literal_eval(m.group(1))
+    return out["CFLAGS_RESULT"], out["CFLAGS_OTHER"]
+
+
 # Flags that change numerical results: identical in the Makefile (tests/test_build.py checks).
-CFLAGS_RESULT = ["-O3", "-fwrapv", "-ffp-contract=off", "-fno-fast-math"]
-CFLAGS_OTHER = ["-std=c11", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+CFLAGS_RESULT, CFLAGS_OTHER = _flags()
 
 
 def read_cdef(header=HEADER):

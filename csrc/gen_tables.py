@@ -241,6 +241,18 @@ _KERNEL_H_HEAD = """/* chipemu_kernel.h — for C tile kernels: the intrinsics u
 #define CHIPEMU_KERNEL_H
 
 #include "chipemu.h"
+
+/* A kernel author's C twin in a library of their own (docs/intrinsics.md):
+ *
+ *     CHIPEMU_TILE_KERNEL(my_kernel) { ... host_read(ctx, p[0], ...); ... }
+ *
+ * defines `void my_kernel(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p)`,
+ * exported, and beside it `my_kernel_chipemu_runtime`, the CHIPEMU_RUNTIME_VERSION it was
+ * compiled against (chipemu_ctx, the supersteps and the intrinsics): TileKernel(c=(library,
+ * "my_kernel")) checks both before it runs a tile. Build it with `chipemu cc`. */
+#define CHIPEMU_TILE_KERNEL(fn)                                                              \
+    CHIPEMU_API const int64_t fn##_chipemu_runtime = CHIPEMU_RUNTIME_VERSION;               \
+    CHIPEMU_API void fn(chipemu_ctx *ctx, int64_t tile, int64_t step, const int64_t *p)
 """
 _INTRINSIC = re.compile(r"CHIPEMU_API\s+int32_t\s+chipemu_in_(\w+)\s*\((.*?)\);", re.S)
 

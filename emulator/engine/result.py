@@ -56,6 +56,19 @@ class Result:
     kernel: str = ""
     kernel_list: tuple = ()     # a program's calls (kernels/program/spans.KernelSpan)
 
+    @classmethod
+    def of(cls, machine, device: Device, *, kernel: str = "kernel", output=None,
+           site: Site | None = None, metrics: dict | None = None) -> "Result":
+        """Time what `machine` (a runtime Machine made from `device`'s engine parameters) has
+        logged since its last clear_log, on `device`: the Result of one's own kernels
+        (docs/intrinsics.md), with a copy of the log (the machine's next run writes over its
+        own)."""
+        from chipemu.emulator.engine import simulate
+        log = machine.log
+        log = EventLog(log.events.copy(), log.peers.copy(), log.buffers.copy())
+        return cls(output=output, device=device, timing=simulate(log, device.engine_params()),
+                   events=log, site=site or Site(), metrics=dict(metrics or {}), kernel=kernel)
+
     # -- headline figures -------------------------------------------------------------------
     @property
     def cycles(self) -> int:

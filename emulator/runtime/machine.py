@@ -23,6 +23,7 @@ from chipemu.emulator.errors import BackendError, ConfigError, ShapeError
 from chipemu.emulator.events import EVENT_DTYPE, EventLog
 from chipemu.emulator.intrinsics import core as K
 from chipemu.emulator.runtime import budget
+from chipemu.emulator.runtime import ctwin as C
 from chipemu.emulator.runtime import launch as L
 from chipemu.emulator.runtime.state import State
 
@@ -31,10 +32,20 @@ __all__ = ["Machine", "TileKernel"]
 
 class TileKernel:
     """A tile kernel as twins: `numba` is a `jit` function fn(ctx, tile, step, p) (p: int64
-    params); `c` the name of an exported function of the extension with the same signature
-    (chipemu_tile_kernel), or a zero-argument callable returning such a function's address (C
-    kernels built outside the library, e.g. the tests'). Either may be None when a backend is
-    not provided."""
+    params); `c` its C twin, void fn(chipemu_ctx *ctx, int64_t tile, int64_t step, const
+    int64_t *p), one of:
+
+    - the name of a function exported by chipemu's own extension (the library's kernels);
+    - (library path, symbol): a kernel author's shared library, its function defined with
+      CHIPEMU_TILE_KERNEL(symbol) and built by `chipemu cc` (docs/intrinsics.md): the symbol
+      and the runtime version it was compiled against are checked here;
+    - a ctypes function pointer whose argtypes are (c_void_p, c_int64, c_int64,
+      POINTER(c_int64)) and restype None, or a cffi function pointer of that C type: checked
+      here;
+    - a zero-argument callable returning the function's address (unchecked: chipemu's own
+      test kernels).
+
+    Either may be None when a backend is not provided. BackendError names what is wrong."""
 
     def __init__(self, name: str, *, numba=None, c=None):
         if not isinstance(name, str) or not name:
@@ -42,12 +53,10 @@ class TileKernel:
         if numba is not None and not callable(getattr(numba, "compile", None)):
             raise BackendError(f"TileKernel {name!r}: numba={numba!r}; allowed: None or a "
                                f"`jit` function fn(ctx, tile, step, p)")
-        if c is not None and not (isinstance(c, str) and c) and not callable(c):
-            raise BackendError(f"TileKernel {name!r}: c={c!r}; allowed: None, the name of an "
-                               f"exported C function, or a callable returning its address")
         self.name, self.numba, self.c = name, numba, c
         self._compiled = False
         self._c_ptr = None
+        self._addr, self._lib = C.resolve(name, c)
 
     def numba_fn(self):
         if self.numba is None:
@@ -62,18 +71,20 @@ class TileKernel:
             raise BackendError(f"kernel {self.name!r} has no C twin; use backend='numba'")
         if self._c_ptr is None:
             from chipemu.emulator.native import ffi, lib
-            if callable(self.c):
+            if self._addr is not None:
+                self._c_ptr = ffi.cast("chipemu_tile_kernel", self._addr)
+            elif callable(self.c):
                 self._c_ptr = ffi.cast("chipemu_tile_kernel", self.c())
             elif not hasattr(lib, self.c):
                 raise BackendError(f"kernel {self.name!r}: the C extension has no function "
                                    f"{self.c!r} (define it in csrc/kernels/<kernel>/tile.c and "
-                                   f"reinstall)")
+                                   f"reinstall; a C twin of your own: c=(library, symbol))")
             else:
                 self._c_ptr = ffi.cast("chipemu_tile_kernel", ffi.addressof(lib, self.c))
         return self._c_ptr
 
     def __repr__(self):
-        c = self.c if isinstance(self.c, str) or self.c is None else "<address>"
+        c = (self.c if isinstance(self.c, (str, tuple)) or self.c is None else "<address>")
         return f"TileKernel({self.name!r}, numba={self.numba is not None}, c={c!r})"
 
 
