@@ -37,7 +37,7 @@ class _Group(click.Group):
         sys.exit(rv if isinstance(rv, int) else 0)
 
     def list_commands(self, ctx):
-        return sorted(super().list_commands(ctx) + ["run", "cc"])
+        return sorted(super().list_commands(ctx) + ["run", "cc", "profile"])
 
     def get_command(self, ctx, name):
         if name == "run":
@@ -46,6 +46,9 @@ class _Group(click.Group):
         if name == "cc":
             from chipemu.cli.cc import cc
             return cc
+        if name == "profile":
+            from chipemu.cli.profile import profile
+            return profile
         return super().get_command(ctx, name)
 
 
