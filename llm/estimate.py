@@ -50,11 +50,9 @@ import numpy as np
 
 from chipemu.emulator import args
 from chipemu.emulator.errors import CapacityError, ShapeError
-from chipemu.kernels.attention.placed import kv_cells
-from chipemu.kernels.attention.plan import default_kv_fmt, plan_cache
-from chipemu.kernels.card import Card
-from chipemu.kernels.program.block import block_step, place_block
 from chipemu.llm.gpu import h200_estimate
+from chipemu.llm.probes import (dynamic_j, holds, layer_only, layer_probe, layout,
+                                place_ends, static_w, time_layer)
 from chipemu.llm.response import MISTRAL, SERVER, Estimate, Server
 from chipemu.llm.sites import site as as_site
 
@@ -96,153 +94,6 @@ def _interpolate(timed: dict, lo: int, hi: int, mode, bk: int) -> np.ndarray:
     return out
 
 
-def _layer_probe(cfg, dev, batch, total, fmt, wfmt, kv_fmt, chunk=1, kv_home="dimc"):
-    """A card holding one layer: one weight copy per chiplet (the most layers per card), or
-    more copies where one copy's working buffers (rows per tile) do not fit SRAM."""
-    shape, why = cfg.block_shape(), None
-    for reps in (1, 2, 4, 8):
-        card = Card(dev, mode="timing")
-        try:
-            # a full cache: every key block loaded, so a step may start at any length
-            kv = (batch, shape.kv_heads, total, shape.head_dim)
-            return card, place_block(card, shape, shape.weight_shapes(), batch=batch,
-                                     max_len=total, prefix="l0", fmt=fmt, kv_fmt=kv_fmt,
-                                     k=kv, v=kv,
-                                     share="layers", rope_tables="dram", weight_fmt=wfmt,
-                                     max_replicas=reps, chunk=chunk, kv_home=kv_home)
-        except CapacityError as exc:
-            why = exc
-    raise CapacityError(f"one layer of {cfg.name} does not fit a {card.device.name} card at "
-                        f"batch {batch} with {total} cached tokens ({why})")
-
-
-def _cache_slots(cfg, dev, batch, total, fmt, kv_fmt, home) -> int:
-    """DIMC slots one layer's KV cache holds on a fresh card (its plan only: cheap)."""
-    s = cfg.block_shape()
-    plan = plan_cache(batch, s.heads, s.kv_heads, s.head_dim, total, 1, fmt,
-                      kv_fmt or default_kv_fmt(fmt), dev, kv_home=home)
-    return sum(b - a for a, b in kv_cells(plan).values())
-
-
-def _layout(cfg, device, batch, total, fmt, wfmt, kv_fmt, kv_home, avail):
-    """(KV home, probe card, its block, _holds). "auto": DRAM's probe first; the DIMC home is
-    probed too only when its layers would fit `avail` cards by DIMC slots (the DRAM probe's
-    slots with one DIMC cache's instead of one DRAM cache's), and taken when they do."""
-    layers = cfg.num_hidden_layers
-    homes = ("dram", "dimc") if kv_home == "auto" else (kv_home,)
-    best = None
-    for home in homes:
-        try:
-            card, blk = _layer_probe(cfg, device, batch, total, fmt, wfmt, kv_fmt,
-                                     kv_home=home)
-        except CapacityError:
-            if best is None and home == homes[-1]:
-                raise
-            continue
-        holds = _holds(card, layers, card.device.sram_buffer_bytes)
-        if home == "dimc" and best is not None and not (
-                holds[1] > 0 and -(-layers // holds[1]) <= avail):
-            break                           # DRAM it is
-        best = (home, card, blk, holds)
-        if home == "dram" and len(homes) == 2:
-            dev = card.device
-            slots = holds[0] + _cache_slots(cfg, dev, batch, total, fmt, kv_fmt, "dimc") \
-                - _cache_slots(cfg, dev, batch, total, fmt, kv_fmt, "dram")
-            if -(-layers // max(1, min(holds[1], card.ledger.owner.size // slots))) > avail:
-                break
-    return best
-
-
-def _time_layer(card, blk, rows, hidden, L, per_seq=None):
-    """The probe's step that ends at cache length L (the rows' sequences hold L - 1 keys
-    before a decode step; a chunk step starts at L - 1)."""
-    blk.cache.lengths = np.full(per_seq or rows, L - 1, np.int64)    # timing mode: lengths
-    with card.program("layer") as p:
-        block_step(p, blk, p.input((rows, hidden)))
-    return p.result
-
-
-def _ends_probe(cfg, dev, batch, fmt, wfmt, v=None, card=None):
-    """A card with the embedding, final norm, LM head (its first v columns: a card's slice of
-    a head split over cards) and argmax, and their program's Result. card: a layer card to put
-    them on instead, their working buffers shared with the layers' (the ends run before the
-    first layer and after the last, never beside one; argmax's with the LM head's pool,
-    which it follows)."""
-    card = card or Card(dev, mode="timing")
-    tag = (lambda n: None) if not card.ledger.names else (lambda n: f"layers.{n}")
-    h, v = cfg.hidden_size, v or cfg.vocab_size
-    embed = card.place_op("embed", "embedding", rows=batch, cols=h, table=(v, h),
-                          share=tag("embed"))
-    norm = card.place_op("norm", "rmsnorm", rows=batch, cols=h, gamma=(h,),
-                         eps=cfg.rms_norm_eps, share=tag("norm1"))
-    head = card.place("lm_head", (h, v), fmt=fmt, rows=batch, weight_fmt=wfmt, max_replicas=1,
-                      share=tag("a"))
-    pick = card.place_op("argmax", "argmax", rows=batch, cols=v, share=tag("a"))
-    with card.program("ends") as p:
-        x = p.op(embed, ids=np.zeros(batch, np.int64))
-        p.op(pick, p.matmul(p.op(norm, x), head))
-    return card, p.result
-
-
-def _place_ends(cfg, card, batch, fmt, wfmt, layers, per_card, slots_layer, shared, own):
-    """(cards used, cards the LM head is split over, the ends' Result, head slots): the ends
-    on the last layer card when they fit beside its layers, else the head's columns split over
-    every layer card (each computes its slice's logits and argmax; the maxima are compared),
-    else one more card. `card`: the layer probe (one layer; its buffers shared `shared`, each
-    layer's own `own` bytes); a split head's slice is placed on it, sharing the layers'
-    working buffers, and what it adds is checked against what per_card layers leave."""
-    dev = card.device
-    cap, slots_card = dev.sram_buffer_bytes, card.ledger.owner.size
-    used = -(-layers // per_card)
-    last = layers - (used - 1) * per_card
-    # the head's weight blocks, one copy: fewer slots than these left, it cannot fit there
-    head = -(-cfg.hidden_size // dev.tile.dimc.rows) * -(-cfg.vocab_size // dev.cols_eff(wfmt))
-    ends = None
-    if head <= slots_card - last * slots_layer:
-        ends_card, ends = _ends_probe(cfg, dev, batch, fmt, wfmt)
-        head = ends_card.ledger.used_slots
-        if head <= slots_card - last * slots_layer and \
-                ends_card.machine.sram_bytes_used <= cap - shared - last * own:
-            return used, 1, ends, head
-    if used > 1:
-        slots0, sram0 = card.ledger.used_slots, card.machine.sram_bytes_used
-        try:
-            _, sliced = _ends_probe(cfg, dev, batch, fmt, wfmt, -(-cfg.vocab_size // used),
-                                    card=card)
-        except CapacityError:
-            sliced = None
-        if sliced is not None and \
-                card.ledger.used_slots - slots0 <= slots_card - per_card * slots_layer and \
-                card.machine.sram_bytes_used - sram0 <= cap - shared - per_card * own:
-            return used, used, sliced, head
-    return used + 1, 1, ends or _ends_probe(cfg, dev, batch, fmt, wfmt)[1], head
-
-
-def _static_w(r) -> float:
-    static = sum(k["static_fj"] for k in r.kernels.values())
-    return static * 1e-15 / r.seconds
-
-
-def _dynamic_j(r) -> float:
-    return sum(k["dynamic_fj"] for k in r.kernels.values()) * 1e-15
-
-
-def _layer_only(dev, r):
-    """(s, dynamic J) of a probe's layer step: without the program's input from the host,
-    which a model step has once (its embedding), and which the layer's first calls wait for."""
-    x = r.kernels["x"]
-    return dev.seconds(r.cycles - x["end_cycle"]), _dynamic_j(r) - x["dynamic_fj"] * 1e-15
-
-
-def _holds(card, layers, cap):
-    """(DIMC slots of a layer, layers a card holds by slots and by SRAM: the shared working
-    buffers once, each layer's own bytes each)."""
-    slots = card.ledger.used_slots
-    shared = card.sram_shared_bytes()
-    own = card.machine.sram_bytes_used - shared
-    return slots, min(card.ledger.owner.size // slots, (cap - shared) // own, layers), shared, own
-
-
 def _prefill(cfg, device, batch, prompt, total, fmt, wfmt, kv_fmt, chunk, mode, tick, need,
              kv_home):
     """(chunk, layers a card holds with its buffers, [chunks, 2] (s, dynamic J) per chunk
@@ -257,13 +108,13 @@ def _prefill(cfg, device, batch, prompt, total, fmt, wfmt, kv_fmt, chunk, mode, 
     best = None
     for c in tries:
         try:
-            card, blk = _layer_probe(cfg, device, batch, max(total, -(-prompt // c) * c), fmt,
-                                     wfmt, kv_fmt, chunk=c, kv_home=kv_home)
+            card, blk = layer_probe(cfg, device, batch, max(total, -(-prompt // c) * c), fmt,
+                                    wfmt, kv_fmt, chunk=c, kv_home=kv_home)
         except CapacityError:
             if chunk != "auto":
                 raise
             break
-        held = _holds(card, cfg.num_hidden_layers, card.device.sram_buffer_bytes)[1]
+        held = holds(card, cfg.num_hidden_layers, card.device.sram_buffer_bytes)[1]
         if chunk != "auto" or held >= need:
             best = (c, card, blk, held)
         else:
@@ -277,8 +128,8 @@ def _prefill(cfg, device, batch, prompt, total, fmt, wfmt, kv_fmt, chunk, mode, 
     pts = _points(1, n, cmode, 1)
     timed = {}
     for j in pts:                         # chunk j starts with (j - 1) * c cached keys
-        timed[j] = _layer_only(card.device, _time_layer(card, blk, batch * c, cfg.hidden_size,
-                                                        (j - 1) * c + 1, per_seq=batch))
+        timed[j] = layer_only(card.device, time_layer(card, blk, batch * c, cfg.hidden_size,
+                                                      (j - 1) * c + 1, per_seq=batch))
         tick()
     return c, held, _interpolate(timed, 1, n, cmode, 1), len(pts)
 
@@ -318,10 +169,10 @@ def estimate(cfg, *, batch: int, prompt: int, new_tokens: int, cards=None, devic
         done[0] += 1
         if progress is not None:
             progress(done[0], max(todo, done[0]))
-    home, card, blk, holds = _layout(cfg, device, batch, total, fmt, weight_fmt, kv_fmt,
+    home, card, blk, held = layout(cfg, device, batch, total, fmt, weight_fmt, kv_fmt,
                                      kv_home, cards or server.cards)
     dev, h, layers = card.device, cfg.hidden_size, cfg.num_hidden_layers
-    slots_layer, per_card, shared, own = holds
+    slots_layer, per_card, shared, own = held
     # a prefill chunk may take layers per card as long as the layer cards stay as many
     need = -(-layers // -(-layers // per_card)) if per_card else layers
     pre = _prefill(cfg, device, batch, prompt, total, fmt, weight_fmt, kv_fmt, prefill_chunk,
@@ -331,28 +182,28 @@ def estimate(cfg, *, batch: int, prompt: int, new_tokens: int, cards=None, devic
     pts = _points(lo, total, cache_lengths, bk) if lo <= total else []
     timed, last = {}, None
     for L in pts:
-        last = _time_layer(card, blk, batch, h, L)
-        timed[L] = _layer_only(dev, last)
+        last = time_layer(card, blk, batch, h, L)
+        timed[L] = layer_only(dev, last)
         tick(done[0] + len(pts) - len(timed))
     if last is None:                                    # one new token: time one decode step
-        last = _time_layer(card, blk, batch, h, total)
+        last = time_layer(card, blk, batch, h, total)
     if pre is not None:
         per_card = min(per_card, pre[1])
     if per_card < 1:
         raise CapacityError(f"one layer of {cfg.name} and the buffers it shares do not fit a "
                             f"{dev.name} card's SRAM at batch {batch} with {total} cached tokens")
-    used, split, ends, head_slots = _place_ends(cfg, card, batch, fmt, weight_fmt, layers,
-                                                per_card, slots_layer, shared, own)
+    used, split, ends, head_slots = place_ends(cfg, card, batch, fmt, weight_fmt, layers,
+                                               per_card, slots_layer, shared, own)
     if cards is not None and used > cards:
         raise CapacityError(
             f"{cfg.name} at {weight_fmt} weights, batch {batch} and {total} cached tokens needs "
             f"{used} {dev.name} cards ({per_card} of its {layers} layers per card, "
             f"{slots_layer} DIMC slots each; the LM head {head_slots}); cards={cards}")
     hop_s, hop_j = _links(server, used, split, batch, h)
-    static_w = used * _static_w(last)
+    watts = used * static_w(last)          # every used card, the whole response
     dec = _interpolate(timed, lo, total, cache_lengths, bk) if pts else np.zeros((0, 2))
     dec_s = layers * dec[:, 0] + ends.seconds + hop_s
-    dec_dyn = layers * dec[:, 1] + _dynamic_j(ends) + hop_j
+    dec_dyn = layers * dec[:, 1] + dynamic_j(ends) + hop_j
     if pre is None:                                     # the prompt's steps are decode steps
         ttft, pre_dyn = float(dec_s[:prompt].sum()), float(dec_dyn[:prompt].sum())
         dec_s, dec_dyn = dec_s[prompt:], dec_dyn[prompt:]
@@ -361,15 +212,15 @@ def estimate(cfg, *, batch: int, prompt: int, new_tokens: int, cards=None, devic
         chunk, chunks = pre[0], pre[2]
         # a chunk step is every layer's; the first token needs the ends once, after the last
         ttft = float(layers * chunks[:, 0].sum() + len(chunks) * hop_s + ends.seconds)
-        pre_dyn = float(layers * chunks[:, 1].sum() + len(chunks) * hop_j + _dynamic_j(ends))
+        pre_dyn = float(layers * chunks[:, 1].sum() + len(chunks) * hop_j + dynamic_j(ends))
     response = ttft + float(dec_s.sum())
-    static_j = static_w * response
+    static_j = watts * response
     energy = pre_dyn + float(dec_dyn.sum()) + static_j
-    decode_j = float(dec_dyn.sum()) + static_w * (response - ttft)
+    decode_j = float(dec_dyn.sum()) + watts * (response - ttft)
     per_resp = energy / batch
     gpu = h200_estimate(cfg, batch=batch, prompt=prompt, new_tokens=new_tokens)
-    by_call = _by_call(last, ends, layers, hop_j, static_w * float(dec_s[-1] if len(dec_s)
-                                                                   else ttft))
+    by_call = _by_call(last, ends, layers, hop_j, watts * float(dec_s[-1] if len(dec_s)
+                                                                else ttft))
     # the layers' dynamic energy by component; static is every card's over the step
     comp = {c: layers * v * 1e-15 for c, v in last.energy_breakdown["component"].items()
             if c != "static"}

@@ -22,14 +22,11 @@ import numpy as np
 from chipemu.emulator import args
 from chipemu.emulator.errors import CapacityError, ConfigError, ShapeError
 from chipemu.emulator.runtime import budget
-from chipemu.emulator.numerics.formats import KIND_INT_TENSOR, get_format
 from chipemu.kernels.attention import data as D
 from chipemu.kernels.attention import ingest as I
 from chipemu.kernels.attention import steps as S
-from chipemu.kernels.attention.params import APPEND
+from chipemu.kernels.attention import writes as W
 from chipemu.kernels.attention.plan import default_kv_fmt, plan_cache
-from chipemu.kernels.attention.tile import AT_APPEND
-from chipemu.kernels.blocks import pad2, w_blocks
 from chipemu.kernels.region import resolve_region
 from chipemu.kernels.scaffold import (Run, as_device, dimc_format, log_bytes, machine_for,
                                      shape_of, strict_keywords)
@@ -118,7 +115,7 @@ class KVCache:
         self._qscale = float(1.0 / np.sqrt(self.d))         # the scale row loaded on the homes
         if self.device_inputs:
             I.alloc(self)
-        self.fill = self._write_initial()
+        self.fill = W.write_initial(self)
 
     # ---- argument checks, the region ----
     def _plan(self, region, status=None):
@@ -196,103 +193,6 @@ class KVCache:
         return lambda mq, members, bpt, reps: D.mask_info(
             self._keep(sq), bk, -(-self.max_len // bk))(mq, members, bpt, reps)[0]
 
-    # ---- K/V bytes ----
-    def _slots(self, u, j):
-        """Weights layout bytes [d_splits + v_splits, slot_bytes] of key block j of unit u."""
-        p, R, C = self.plan, self.plan.rows, self.plan.cols
-        keys = slice(j * p.bk, (j + 1) * p.bk)
-        kt = w_blocks(pad2(self._k[u, keys].T, p.dp, p.bk), self.kv_fmt, R, C, self.backend)
-        vb = w_blocks(pad2(self._v[u, keys], p.bk, p.v_splits * C), self.kv_fmt, R, C,
-                      self.backend)
-        return np.concatenate([kt[:, 0], vb[0]], axis=0)
-
-    def _where(self, u, j):
-        """(tile, first DIMC slot of block j on it, host byte offset of that slot); homed in
-        DRAM, the byte offset of its first slot image in the tile's DRAM buffer for the slot."""
-        p = self.plan
-        i, mem = divmod(j, p.members)                     # block j: member j mod members
-        tile = p.tile_of(u, mem)
-        per = p.d_splits + p.v_splits
-        first = (self.offs[tile]["dram"] + i * per * p.slot_bytes if self.kv_home == "dram"
-                 else p.slot_base + i * per)
-        return tile, first, self.offs[tile]["kv"] + i * per * p.slot_bytes
-
-    def _dst(self, first, s, byte_off=0):
-        """Slot s of a block (from _where's first): a DIMC slot, or a DRAM byte offset plus
-        byte_off (the rows written start there)."""
-        if self.kv_home == "dram":
-            return first + s * self.plan.slot_bytes + byte_off
-        return first + s
-
-    def _write_initial(self):
-        """Every block below its sequence's length: host -> DIMC, timed on its own as `fill`."""
-        p = self.plan
-        writes = {}
-        for u in range(p.units):
-            for j in range(-(-int(self.lengths[u // self.hkv]) // p.bk)):
-                tile, slot0, host = self._where(u, j)
-                if not self.timing:
-                    self.machine.write(self.bufs["kv_host"], self._slots(u, j), offset=host)
-                per = p.d_splits + p.v_splits
-                writes.setdefault(tile, []).extend(
-                    (self._dst(slot0, s), host + s * p.slot_bytes, p.slot_bytes, 0, p.rows)
-                    for s in range(per))
-        return self._run_writes(writes, "fill", I.fill_loads(self) if self.device_inputs else {})
-
-    def _run_writes(self, writes, phase, loads):
-        """at_append for `writes` as the first write (phase "fill"), then the host reads `loads`
-        of the shadows (device inputs): timed on their own (the log cleared before and after, as
-        a Card times its steps)."""
-        run = Run("kv_cache_" + phase, self.device, machine=self.machine)
-        self.machine.clear_log()
-        with run.phase(phase):
-            self._launch_writes(run, writes)
-            I.launch_loads(run, self, loads)
-        r = run.finish(plan=self.plan.to_dict())
-        self.machine.clear_log()
-        return r
-
-    def _launch_writes(self, run, writes):
-        """One at_append superstep rewriting {tile: [(slot, host_off, nbytes, row0, rows)]}."""
-        par = APPEND.build(
-            self.device.n_tiles,
-            dict(w_buf=self.bufs["w"], kv_host=self.bufs["kv_host"],
-                 kv_fmt=get_format(self.kv_fmt).code, kv_dram=int(self.kv_home == "dram")),
-            {tile: (dict(writes=len(w), dram_buf=self.offs[tile].get("dram_buf", -1)),
-                    [x for one in w for x in one]) for tile, w in writes.items()})
-        ids = sorted(writes) or [0]
-        most = max((len(w) for w in writes.values()), default=0)
-        staged = max((sum(x[2] for x in w) for w in writes.values()), default=0)
-        run.launch(AT_APPEND, ids, par, events_per_tile=2 * most, peers_per_tile=1,
-                   stage_bytes_per_tile=64 + (staged if self.kv_home == "dram" else 0))
-
-    def append_writes(self, sq, refresh=True):
-        """The rewrites of a step of sq new tokens: {tile: [(slot, host_off, nbytes, row0,
-        rows)]}, with the host bytes refreshed (functional, when refresh)."""
-        p = self.plan
-        fv = get_format(self.kv_fmt)
-        bv = p.rows if fv.kind == KIND_INT_TENSOR else fv.block_size
-        gb = p.slot_bytes // (p.rows // bv)
-        writes = {}
-        for u in range(p.units):
-            b = u // self.hkv
-            lo, hi = int(self.lengths[b]), int(self.lengths[b]) + sq
-            for j in range(lo // p.bk, -(-hi // p.bk)):
-                tile, slot0, host = self._where(u, j)
-                if refresh and not self.timing:
-                    self.machine.write(self.bufs["kv_host"], self._slots(u, j), offset=host)
-                w = writes.setdefault(tile, [])
-                for s in range(p.d_splits):                 # K^T: the new keys are columns
-                    w.append((self._dst(slot0, s), host + s * p.slot_bytes, p.slot_bytes, 0,
-                              p.rows))
-                k0, k1 = max(lo, j * p.bk) - j * p.bk, min(hi, (j + 1) * p.bk) - j * p.bk
-                g0, g1 = k0 // bv, -(-k1 // bv)
-                for t in range(p.v_splits):                 # V: the scale groups they touch
-                    sl = self._dst(slot0, p.d_splits + t, g0 * gb)
-                    w.append((sl, host + (p.d_splits + t) * p.slot_bytes + g0 * gb,
-                              (g1 - g0) * gb, g0 * bv, (g1 - g0) * bv))
-        return writes
-
     # ---- a decode step ----
     def step(self, q, k_new, v_new, *, scale=None, network=None, progress=None):
         """Append the Sq new tokens' keys and values [B, Hkv, Sq, D], then attend with q
@@ -309,7 +209,7 @@ class KVCache:
         sq, qa, ka, va = self._check_step(q, k_new, v_new)
         scale = self._scale(scale)
         plan, tiles = self._step_plan(sq)
-        most = max(len(w) for w in self.append_writes(sq, refresh=False).values())
+        most = max(len(w) for w in W.append_writes(self, sq, refresh=False).values())
         run.start(events=(2 * most + 4 * self.device_inputs) * len(tiles)
                   + S.compute_events(plan, sorted(tiles)))
         mach.clear_log()                    # timed on its own, from an idle device
@@ -420,7 +320,7 @@ class KVCache:
                 lo = int(self.lengths[u // self.hkv])
                 self._k[u, lo:lo + sq], self._v[u, lo:lo + sq] = kk[u], vv[u]
         with run.phase("append"):
-            self._launch_writes(run, self.append_writes(sq))
+            W.launch_writes(self, run, W.append_writes(self, sq))
             if self.device_inputs:          # the shadows follow the host path's appends
                 I.launch_loads(run, self, I.sync_loads(self, plan, sq, kk, vv))
         if not self.timing:
@@ -446,6 +346,6 @@ class KVCache:
                 lo = int(self.lengths[u // self.hkv])
                 self._k[u, lo:lo + sq] = 0
                 self._v[u, lo:lo + sq] = 0
-            self.append_writes(sq)              # the host bytes of those blocks, as before
+            W.append_writes(self, sq)           # the host bytes of those blocks, as before
         self.machine.clear_log()
         self.machine.step = step0
