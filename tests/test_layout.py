@@ -19,6 +19,9 @@ C_ONLY = {
     "csrc/intrinsics/dimc_mvm.c": "the portable and AVX2 inner loops of dimc.c (one twin with it)",
     "csrc/intrinsics/vec.h": "static helpers shared by vec.c and vec_rows.c (vec.py's helpers)",
     "csrc/runtime/events.c": "the event schema getters; the Python side is emulator/events.py",
+    "csrc/runtime/device.c": "the C host's device handle; Python holds a Device (device/config.py)",
+    "csrc/runtime/presets.c": "generated preset tables for device.c (Device.preset is the source)",
+    "csrc/runtime/presets.h": "the declarations of presets.c's tables",
 }
 # kernel folders every kernel may use
 SHARED_KERNEL_MODULES = {"scaffold", "blocks", "params", "registry", "barrier", "region", "layer",

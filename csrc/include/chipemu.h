@@ -45,6 +45,7 @@ extern "C" {
 #define CHIPEMU_ERR_LOG 16          /* malformed event log; out->error names event and problem */
 #define CHIPEMU_ERR_PARAMS 17       /* invalid chipemu_device_params; out->error names the field */
 #define CHIPEMU_ERR_NOMEM 18        /* out of memory */
+#define CHIPEMU_ERR_NAME 19         /* unknown name (a device preset); chipemu_last_error() says which */
 /* GENERATED END versions_status */
 
 /* GENERATED BEGIN formats (from chipemu.emulator.tables.formats; csrc/gen_tables.py) */
@@ -509,6 +510,24 @@ CHIPEMU_API int32_t chipemu_engine_run(const chipemu_device_params *p, const chi
                                        const chipemu_buffer *buffers, int64_t n_buffers,
                                        chipemu_engine_result *out);
 CHIPEMU_API const char *chipemu_engine_error_string(int32_t code);
+
+/* ---- Devices: an opaque handle (csrc/runtime/device.c; docs/engine.md "From C") -------------- */
+/* A device's engine parameters, owned by the handle (its links and DRAM channel tiles copied).
+ * Opened from a shipped preset by name (the parameters generated from the same preset files
+ * Python reads) or from a caller's chipemu_device_params struct, which Python fills for any
+ * device: Device.engine_params(). Handles share nothing: distinct handles are safe on distinct
+ * threads. A failing call returns a status, leaves *out NULL and sets chipemu_last_error(),
+ * the calling thread's text of its last failure (the message Python gives for the same). */
+typedef struct chipemu_device chipemu_device;
+CHIPEMU_API int64_t chipemu_preset_count(void);
+CHIPEMU_API const char *chipemu_preset_name(int64_t i);  /* NULL outside 0..count-1 */
+CHIPEMU_API int32_t chipemu_device_open(const char *preset, chipemu_device **out);
+CHIPEMU_API int32_t chipemu_device_from_params(const chipemu_device_params *params,
+                                               chipemu_device **out);
+CHIPEMU_API const chipemu_device_params *chipemu_device_params_of(const chipemu_device *dev);
+CHIPEMU_API const char *chipemu_device_name(const chipemu_device *dev);
+CHIPEMU_API void chipemu_device_close(chipemu_device *dev);   /* NULL is a no-op */
+CHIPEMU_API const char *chipemu_last_error(void);
 /* ---- Runtime and intrinsics (docs/intrinsics.md) ---------------------------------------------- */
 /* SPMD tile kernels run one superstep at a time (chipemu_launch, then chipemu_finish); they touch
  * the device only through the chipemu_* intrinsics below, each of which appends one chipemu_event.

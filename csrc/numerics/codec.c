@@ -46,6 +46,7 @@ const char *chipemu_status_string(int32_t status) {
     case CHIPEMU_ERR_LOG: return "malformed event log";
     case CHIPEMU_ERR_PARAMS: return "invalid device parameters";
     case CHIPEMU_ERR_NOMEM: return "out of memory";
+    case CHIPEMU_ERR_NAME: return "unknown name";
     default: return "unknown status code";
     }
 /* GENERATED END status_strings */

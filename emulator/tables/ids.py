@@ -97,6 +97,8 @@ STATUS = Ids("CHIPEMU_", "status codes (chipemu_status_string gives the text)", 
     ("err_params", "invalid chipemu_device_params; out->error names the field",
      "invalid device parameters"),
     ("err_nomem", "out of memory", "out of memory"),
+    ("err_name", "unknown name (a device preset); chipemu_last_error() says which",
+     "unknown name"),
 ), count=None)
 
 # ---- the event log (docs/events.md) ----

@@ -529,6 +529,7 @@ static void test_vecmath(void) {
 #include "test_driver_runtime.c"   /* test_runtime(): the runtime and intrinsics */
 #include "test_driver_engine.c"    /* test_engine(): the timing and energy engine */
 #include "test_driver_null.c"      /* test_null(): NULL, zeroed and out-of-range arguments */
+#include "test_driver_device.c"    /* test_device(): the device handle and its presets */
 
 /* `test_driver` runs every group; `test_driver NAME...` only those named (e.g. null runtime). */
 static const struct { const char *name; void (*run)(void); } GROUPS[] = {
@@ -536,6 +537,7 @@ static const struct { const char *name; void (*run)(void); } GROUPS[] = {
     {"absmax", test_absmax_and_scale}, {"known_codes", test_known_codes},
     {"round_trips", test_round_trips}, {"errors", test_errors}, {"vecmath", test_vecmath},
     {"runtime", test_runtime}, {"engine", test_engine}, {"null", test_null},
+    {"device", test_device},
 };
 
 int main(int argc, char **argv) {

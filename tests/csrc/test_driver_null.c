@@ -260,8 +260,31 @@ static void nl_launch_errors(void) {
     rt_free(&m);
 }
 
+/* ---- the device handle: chipemu_device_open ... chipemu_last_error ---- */
+
+static void test_null_device(void) {
+    chipemu_device *dev = (chipemu_device *)&nl_tried;           /* each failure sets it NULL */
+    NL_ST(chipemu_device_open(NULL, &dev), CHIPEMU_ERR_NULL, "device_open(preset NULL)");
+    CHECK(dev == NULL, "device_open left a handle");
+    NL_ST(chipemu_device_open("tiny", NULL), CHIPEMU_ERR_NULL, "device_open(out NULL)");
+    NL_ST(chipemu_device_open("", &dev), CHIPEMU_ERR_NAME, "device_open(\"\")");
+    NL_ST(chipemu_device_from_params(NULL, &dev), CHIPEMU_ERR_NULL, "from_params(NULL)");
+    chipemu_device_params zero;
+    memset(&zero, 0, sizeof zero);
+    NL_ST(chipemu_device_from_params(&zero, &dev), CHIPEMU_ERR_PARAMS, "from_params(zeroed)");
+    NL_ST(chipemu_device_from_params(&zero, NULL), CHIPEMU_ERR_NULL, "from_params(out NULL)");
+    CHECK(dev == NULL && chipemu_last_error()[0] != '\0', "from_params left a handle");
+    CHECK(chipemu_device_params_of(NULL) == NULL && chipemu_device_name(NULL) == NULL,
+          "getters of NULL");
+    CHECK(chipemu_preset_count() > 0 && chipemu_preset_name(INT64_MIN) == NULL
+          && chipemu_preset_name(INT64_MAX) == NULL, "preset names out of range");
+    chipemu_device_close(NULL);
+    nl_tried += 4;
+}
+
 static void test_null(void) {
     test_null_numerics();
+    test_null_device();
     CHECK(chipemu_event_schema_version() == CHIPEMU_EVENT_SCHEMA_VERSION
           && chipemu_event_size() == (int64_t)sizeof(chipemu_event), "event schema");
     /* NULL and zeroed ctx: every intrinsic refuses, every kernel returns */
