@@ -12,6 +12,7 @@ from chipemu.kernels.attention.placed import kv_cells
 from chipemu.kernels.attention.plan import default_kv_fmt, plan_cache
 from chipemu.kernels.card import Card
 from chipemu.kernels.program.block import block_step, place_block
+from chipemu.kernels.scaffold import as_device
 
 __all__ = ["layer_probe", "layout", "time_layer", "ends_probe", "place_ends", "holds",
            "layer_only", "static_w", "dynamic_j"]
@@ -46,32 +47,51 @@ def _cache_slots(cfg, dev, batch, total, fmt, kv_fmt, home) -> int:
 
 
 def layout(cfg, device, batch, total, fmt, wfmt, kv_fmt, kv_home, avail):
-    """(KV home, probe card, its block, holds()). "auto": DRAM's probe first; the DIMC home is
-    probed too only when its layers would fit `avail` cards by DIMC slots (the DRAM probe's
-    slots with one DIMC cache's instead of one DRAM cache's), and taken when they do."""
+    """(KV home, probe card, its block, holds()). "auto" takes the DIMC home when its layers
+    fit `avail` cards, else DRAM. It probes the likelier home first: the DIMC when its caches
+    would hold at most 15 % of the cards' slots, else DRAM, whose probe predicts the DIMC's
+    layers per card (its slots with one DIMC cache's instead of one DRAM cache's) so that the
+    DIMC is probed only where it may fit."""
     layers = cfg.num_hidden_layers
-    homes = ("dram", "dimc") if kv_home == "auto" else (kv_home,)
-    best = None
-    for home in homes:
+
+    def attempt(home):
         try:
-            card, blk = layer_probe(cfg, device, batch, total, fmt, wfmt, kv_fmt,
-                                     kv_home=home)
-        except CapacityError:
-            if best is None and home == homes[-1]:
-                raise
-            continue
-        held = holds(card, layers, card.device.sram_buffer_bytes)
-        if home == "dimc" and best is not None and not (
-                held[1] > 0 and -(-layers // held[1]) <= avail):
-            break                           # DRAM it is
-        best = (home, card, blk, held)
-        if home == "dram" and len(homes) == 2:
-            dev = card.device
-            slots = held[0] + _cache_slots(cfg, dev, batch, total, fmt, kv_fmt, "dimc") \
-                - _cache_slots(cfg, dev, batch, total, fmt, kv_fmt, "dram")
-            if -(-layers // max(1, min(held[1], card.ledger.owner.size // slots))) > avail:
-                break
-    return best
+            card, blk = layer_probe(cfg, device, batch, total, fmt, wfmt, kv_fmt, kv_home=home)
+        except CapacityError as exc:
+            return exc
+        return home, card, blk, holds(card, layers, card.device.sram_buffer_bytes)
+
+    def fits(a):
+        return not isinstance(a, Exception) and a[3][1] > 0 and -(-layers // a[3][1]) <= avail
+
+    if kv_home != "auto":
+        a = attempt(kv_home)
+        if isinstance(a, Exception):
+            raise a
+        return a
+    dev = as_device(device)
+    dimc = _cache_slots(cfg, dev, batch, total, fmt, kv_fmt, "dimc")
+    if dimc * -(-layers // avail) <= dev.n_tiles * dev.tile.dimc.weight_slots * 3 // 20:
+        a = attempt("dimc")
+        if fits(a):
+            return a
+        b = attempt("dram")
+        if not isinstance(b, Exception):
+            return b
+        if isinstance(a, Exception):
+            raise b
+        return a
+    a = attempt("dram")
+    if isinstance(a, Exception):
+        b = attempt("dimc")
+        if isinstance(b, Exception):
+            raise b
+        return b
+    slots = a[3][0] + dimc - _cache_slots(cfg, dev, batch, total, fmt, kv_fmt, "dram")
+    if -(-layers // max(1, min(a[3][1], a[1].ledger.owner.size // slots))) > avail:
+        return a
+    b = attempt("dimc")
+    return b if fits(b) else a
 
 
 def time_layer(card, blk, rows, hidden, L, per_seq=None):
