@@ -1,11 +1,11 @@
-# Standalone C build of chipemu's core: build/libchipemu.so + csrc/include/chipemu.h for C/C++ hosts
+# Standalone C build of chipemu's core: build/libchipemu.so + csrc/include/chipemu*.h for C/C++ hosts
 # (gem5, SST, ...; DESIGN §1) and the C test driver, plain and under ASan/UBSan (DESIGN §9).
 # The cffi extension is built from the same csrc/**/*.c by csrc/build_ffi.py, not by this file.
 #
 #   make                      build/libchipemu.so
 #   make driver | test        build/test_driver, and run it (every group; GROUPS="null runtime": those)
 #   make sanitize             lib + driver with ASan/UBSan into build/asan/, and run it
-#   make install PREFIX=/opt  $(PREFIX)/lib/libchipemu.so, $(PREFIX)/include/chipemu.h (DESTDIR honoured)
+#   make install PREFIX=/opt  $(PREFIX)/lib/libchipemu.so, $(PREFIX)/include/chipemu*.h (DESTDIR honoured)
 #   make clean
 # BUILD=<dir> puts every output elsewhere (tests build into a temp dir this way).
 
@@ -48,7 +48,7 @@ $(LIB): $(OBJS)
 # test_driver.c #includes the other tests/csrc/*.c (runtime, engine, null-argument groups); with
 # two sources in one command the .d file only records the last, so they are listed here.
 TEST_KERNELS := tests/testkernels/tile.c
-$(DRIVER): tests/csrc/test_driver.c $(wildcard tests/csrc/*.c) $(TEST_KERNELS) $(LIB) csrc/include/chipemu.h
+$(DRIVER): tests/csrc/test_driver.c $(wildcard tests/csrc/*.c) $(TEST_KERNELS) $(LIB) $(wildcard csrc/include/*.h)
 	$(CC) $(ALL_CFLAGS) -Itests/testkernels -MF $(BUILD)/test_driver.d $< $(TEST_KERNELS) \
 	    -L$(BUILD) -lchipemu -Wl,-rpath,'$$ORIGIN' $(LDFLAGS) $(LDLIBS) -o $@
 
@@ -64,7 +64,7 @@ sanitize:
 install: $(LIB)
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libchipemu.so
-	install -m 644 csrc/include/chipemu.h $(DESTDIR)$(PREFIX)/include/chipemu.h
+	install -m 644 csrc/include/chipemu*.h $(DESTDIR)$(PREFIX)/include/
 
 clean:
 	rm -rf $(BUILD)

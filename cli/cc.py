@@ -9,21 +9,25 @@ import click
 @click.option("--cc", "compiler", default=None, help="The C compiler (default: $CC, else cc).")
 @click.option("--flag", "extra", multiple=True,
               help="One more compiler argument (repeat), e.g. --flag=-DWIDTH=64.")
+@click.option("--host", is_flag=True,
+              help="Build a C/C++ host program linked to libchipemu.so (chipemu_host.h), not a "
+                   "kernel library.")
 @click.option("--print", "show", is_flag=True, help="Print the command and do not run it.")
-def cc(sources, output, compiler, extra, show):
+def cc(sources, output, compiler, extra, host, show):
     """Compile C tile kernels (CHIPEMU_TILE_KERNEL, docs/intrinsics.md) into a shared library
     with exactly the flags chipemu's C core is built with, against chipemu's headers, so the
-    twin stays bit-exact with its Numba twin: chipemu cc my_kernel.c -o libmy.so"""
+    twin stays bit-exact with its Numba twin: chipemu cc my_kernel.c -o libmy.so. With --host,
+    a C or C++ program using the host API: chipemu cc --host host.cpp -o host"""
     import shlex
 
     from chipemu import cc as build
 
-    cmd = build.command(sources, output, extra, compiler)
+    cmd = (build.host_command if host else build.command)(list(sources), output, extra, compiler)
     if show:
         click.echo(shlex.join(cmd))
         return
     try:
-        build.build(sources, output, extra, compiler)
+        build.build(sources, output, extra, compiler, host=host)
     except (RuntimeError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"built {output}")

@@ -12,6 +12,7 @@ import cffi
 
 CSRC = pathlib.Path(__file__).resolve().parent
 HEADER = CSRC / "include" / "chipemu.h"
+HOST_HEADER = CSRC / "include" / "chipemu_host.h"
 
 
 def _flags():
@@ -29,13 +30,16 @@ def _flags():
 CFLAGS_RESULT, CFLAGS_OTHER = _flags()
 
 
-def read_cdef(header=HEADER):
-    """Return the declarations between the CDEF markers, without the export macro."""
-    text = header.read_text()
-    m = re.search(r"/\* CDEF BEGIN \*/(.*)/\* CDEF END \*/", text, re.S)
-    if m is None:
-        raise RuntimeError(f"{header}: CDEF markers not found")
-    return m.group(1).replace("CHIPEMU_API ", "")
+def read_cdef(headers=(HEADER, HOST_HEADER)):
+    """Return the declarations between the CDEF markers of the public headers (chipemu.h, then
+    chipemu_host.h, which builds on it), without the export macro."""
+    out = []
+    for header in headers:
+        m = re.search(r"/\* CDEF BEGIN \*/(.*)/\* CDEF END \*/", header.read_text(), re.S)
+        if m is None:
+            raise RuntimeError(f"{header}: CDEF markers not found")
+        out.append(m.group(1).replace("CHIPEMU_API ", ""))
+    return "\n".join(out)
 
 
 def c_sources():
@@ -48,7 +52,7 @@ ffibuilder = cffi.FFI()
 ffibuilder.cdef(read_cdef())
 ffibuilder.set_source(
     "chipemu.emulator._native",
-    '#include "chipemu.h"',
+    '#include "chipemu_host.h"',
     sources=c_sources(),
     include_dirs=[str((CSRC / "include").relative_to(CSRC.parent)),
                   str(CSRC.relative_to(CSRC.parent))],

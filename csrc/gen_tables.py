@@ -97,7 +97,10 @@ def _formats():
     return _blocks("/* format codes */\n" + "\n".join(codes),
                    "/* format kinds: how codes are computed */\n" + "\n".join(kinds),
                    _define("CHIPEMU_DIMC_MIN_ELEM_BITS", F.DIMC_MIN_ELEM_BITS,
-                           "the narrowest DIMC weight element"),
+                           "the narrowest DIMC weight element") + "\n" +
+                   _define("CHIPEMU_DIMC_FORMAT_MASK",
+                           sum(1 << f.code for f in F.FORMATS if f.dimc),
+                           "bit `code` set: the DIMC arrays compute in that format", hex_=True),
                    info.c_text())
 
 
@@ -195,6 +198,14 @@ def _format_table():
                       *rows, "};"])
 
 
+def _format_names():
+    """The body of chipemu_format_name: each format code's name (Python's, e.g. "mxint8")."""
+    from chipemu.emulator.tables import formats as F
+    lines = ["    switch (fmt) {"]
+    lines += [f'    case CHIPEMU_FMT_{f.name.upper()}: return "{f.name}";' for f in F.FORMATS]
+    return "\n".join(lines + ["    default: return NULL;", "    }"])
+
+
 _T = "chipemu.emulator.tables"
 _H, _CORE, _CODEC = "csrc/include/chipemu.h", "csrc/intrinsics/core.h", "csrc/numerics/codec.c"
 _ENGINE = "csrc/engine/engine.c"
@@ -213,6 +224,7 @@ def regions():
         (_CORE, "messages", f"{_T}.ids.MSG", _messages()),
         (_CORE, "arguments", f"{_T}.ids.ARG", _arguments()),
         (_CODEC, "format_table", f"{_T}.formats", _format_table()),
+        (_CODEC, "format_names", f"{_T}.formats", _format_names()),
         (_CODEC, "status_strings", f"{_T}.ids.STATUS",
          _strings("STATUS", "status", "unknown status code")),
         (_ENGINE, "engine_error_strings", f"{_T}.ids.ENGINE_ERRORS",

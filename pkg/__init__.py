@@ -3,13 +3,14 @@
 The work is in the subpackages: `chipemu.emulator` (the device, formats, runtime and engine),
 `chipemu.kernels` (matmul, attention, layer ops, cards and programs), `chipemu.llm` (models and
 response estimates) and `chipemu.cli`. Here: `get_include()`, the folder of the C headers a
-kernel author's own C twin compiles against, and `chipemu.cc` (docs/intrinsics.md).
+kernel author's own C twin or a C/C++ host compiles against, `get_library_dir()`, the folder of
+libchipemu.so a host links, and `chipemu.cc` (docs/intrinsics.md, docs/engine.md "From C").
 """
 from __future__ import annotations
 
 import pathlib
 
-__all__ = ["get_include", "__version__"]
+__all__ = ["get_include", "get_library_dir", "__version__"]
 
 __version__ = "0.1.0"
 
@@ -24,3 +25,18 @@ def get_include() -> str:
             return str(folder)
     raise FileNotFoundError(f"chipemu's C headers are not installed beside {here} (reinstall "
                             f"chipemu: pip install chipemu)")
+
+
+def get_library_dir() -> str:
+    """The folder holding libchipemu.so, the C core as a plain shared library (the same objects
+    as the Python extension, built beside it at install): link a C/C++ host with
+    -L<dir> -lchipemu -Wl,-rpath,<dir>, or let `chipemu cc --host` do it."""
+    import importlib.util
+    spec = importlib.util.find_spec("chipemu.emulator._native")
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError("chipemu's C extension is not installed (pip install chipemu)")
+    folder = pathlib.Path(spec.origin).resolve().parent
+    if not (folder / "libchipemu.so").is_file():
+        raise FileNotFoundError(f"libchipemu.so is not beside {spec.origin} (reinstall chipemu: "
+                                f"pip install chipemu)")
+    return str(folder)

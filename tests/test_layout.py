@@ -22,6 +22,12 @@ C_ONLY = {
     "csrc/runtime/device.c": "the C host's device handle; Python holds a Device (device/config.py)",
     "csrc/runtime/presets.c": "generated preset tables for device.c (Device.preset is the source)",
     "csrc/runtime/presets.h": "the declarations of presets.c's tables",
+    "csrc/runtime/error.h": "chipemu_last_error()'s setter for the host API (Python raises)",
+    "csrc/host/machine.c": "the C host's Machine (runtime/machine.py, state.py): runs from C",
+    "csrc/host/machine.h": "its declarations",
+    "csrc/kernels/matmul/plan.c": "the one matmul planner; kernels/matmul/plan.py calls it",
+    "csrc/kernels/matmul/run.c": "a matmul run from C (api.py, data.py: a test compares costs)",
+    "csrc/kernels/matmul/run.h": "its declarations",
 }
 # kernel folders every kernel may use
 SHARED_KERNEL_MODULES = {"scaffold", "blocks", "params", "registry", "barrier", "region", "layer",

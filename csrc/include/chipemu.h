@@ -46,6 +46,7 @@ extern "C" {
 #define CHIPEMU_ERR_PARAMS 17       /* invalid chipemu_device_params; out->error names the field */
 #define CHIPEMU_ERR_NOMEM 18        /* out of memory */
 #define CHIPEMU_ERR_NAME 19         /* unknown name (a device preset); chipemu_last_error() says which */
+#define CHIPEMU_ERR_CAPACITY 20     /* the work does not fit the device; chipemu_last_error() says why */
 /* GENERATED END versions_status */
 
 /* GENERATED BEGIN formats (from chipemu.emulator.tables.formats; csrc/gen_tables.py) */
@@ -74,6 +75,7 @@ extern "C" {
 #define CHIPEMU_KIND_BLOCK_FP 5     /* minifloat elements, shared E8M0 scale (MXFP) */
 
 #define CHIPEMU_DIMC_MIN_ELEM_BITS 4 /* the narrowest DIMC weight element */
+#define CHIPEMU_DIMC_FORMAT_MASK 0x1838 /* bit `code` set: the DIMC arrays compute in that format */
 
 typedef struct {
     int32_t code;
@@ -92,6 +94,8 @@ typedef struct {
 CHIPEMU_API int32_t chipemu_abi_version(void);
 CHIPEMU_API const char *chipemu_status_string(int32_t status);
 CHIPEMU_API int32_t chipemu_format_info_get(int32_t fmt, chipemu_format_info *out);
+/* Python's name of a format code ("mxint8"), or NULL for an unknown code. */
+CHIPEMU_API const char *chipemu_format_name(int32_t fmt);
 
 /* Largest |x| bit pattern (x bits & 0x7FFFFFFF) over n floats: > 0x7F800000 means a NaN was seen,
  * == 0x7F800000 an infinity. Combining partial results with max is exact and order-free. */

@@ -47,9 +47,31 @@ const char *chipemu_status_string(int32_t status) {
     case CHIPEMU_ERR_PARAMS: return "invalid device parameters";
     case CHIPEMU_ERR_NOMEM: return "out of memory";
     case CHIPEMU_ERR_NAME: return "unknown name";
+    case CHIPEMU_ERR_CAPACITY: return "does not fit the device";
     default: return "unknown status code";
     }
 /* GENERATED END status_strings */
+}
+
+const char *chipemu_format_name(int32_t fmt) {
+/* GENERATED BEGIN format_names (from chipemu.emulator.tables.formats; csrc/gen_tables.py) */
+    switch (fmt) {
+    case CHIPEMU_FMT_FP32: return "fp32";
+    case CHIPEMU_FMT_BF16: return "bf16";
+    case CHIPEMU_FMT_FP16: return "fp16";
+    case CHIPEMU_FMT_INT8: return "int8";
+    case CHIPEMU_FMT_MXINT8: return "mxint8";
+    case CHIPEMU_FMT_MXINT4: return "mxint4";
+    case CHIPEMU_FMT_MXFP8_E4M3: return "mxfp8_e4m3";
+    case CHIPEMU_FMT_MXFP8_E5M2: return "mxfp8_e5m2";
+    case CHIPEMU_FMT_MXFP6_E3M2: return "mxfp6_e3m2";
+    case CHIPEMU_FMT_MXFP6_E2M3: return "mxfp6_e2m3";
+    case CHIPEMU_FMT_MXFP4_E2M1: return "mxfp4_e2m1";
+    case CHIPEMU_FMT_BFP16: return "bfp16";
+    case CHIPEMU_FMT_BFP12: return "bfp12";
+    default: return NULL;
+    }
+/* GENERATED END format_names */
 }
 
 int32_t chipemu_format_info_get(int32_t fmt, chipemu_format_info *out) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "chipemu.h"
+#include "runtime/error.h"
 #include "runtime/presets.h"
 
 struct chipemu_device {
@@ -20,7 +21,7 @@ struct chipemu_device {
 
 static _Thread_local char last_error[1024];
 
-static int32_t fail(int32_t status, const char *fmt, ...) {
+int32_t rt_fail(int32_t status, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(last_error, sizeof last_error, fmt, ap);
@@ -52,13 +53,13 @@ static const char *field_at(const chipemu_field *fields, int64_t n, int64_t offs
 static int32_t params_error(const chipemu_engine_error *e) {
     const char *text = chipemu_engine_error_string(e->code);
     if (e->code == CHIPEMU_EE_LINK)
-        return fail(CHIPEMU_ERR_PARAMS, "engine params: links[%lld].%s: %s", (long long)e->value,
+        return rt_fail(CHIPEMU_ERR_PARAMS, "engine params: links[%lld].%s: %s", (long long)e->value,
                     field_at(chipemu_link_fields, chipemu_link_fields_total, e->field), text);
     if (e->code == CHIPEMU_EE_NO_ROUTE)
-        return fail(CHIPEMU_ERR_PARAMS, "engine params: links: chiplet %lld (of n_chiplets = %lld) "
+        return rt_fail(CHIPEMU_ERR_PARAMS, "engine params: links: chiplet %lld (of n_chiplets = %lld) "
                     "is unreachable from chiplet 0; allowed: links that join every chiplet (as "
                     "Device requires)", (long long)e->value, (long long)e->limit);
-    return fail(CHIPEMU_ERR_PARAMS, "engine params: %s = %lld: %s (limit %lld)",
+    return rt_fail(CHIPEMU_ERR_PARAMS, "engine params: %s = %lld: %s (limit %lld)",
                 field_at(chipemu_params_fields, chipemu_params_fields_total, e->field),
                 (long long)e->value, text, (long long)e->limit);
 }
@@ -67,14 +68,14 @@ static int32_t make(const char *name, const chipemu_device_params *p, chipemu_de
     chipemu_engine_error err;
     if (chipemu_engine_check_params(p, &err) != CHIPEMU_OK) return params_error(&err);
     chipemu_device *d = calloc(1, sizeof *d);
-    if (d == NULL) return fail(CHIPEMU_ERR_NOMEM, "out of memory for a device handle");
+    if (d == NULL) return rt_fail(CHIPEMU_ERR_NOMEM, "out of memory for a device handle");
     d->params = *p;
     size_t nl = p->n_links, nc = p->dram_channels;
     d->links = nl ? malloc(nl * sizeof *d->links) : NULL;
     d->channel_tiles = nc ? malloc(nc * sizeof *d->channel_tiles) : NULL;
     if ((nl && d->links == NULL) || (nc && d->channel_tiles == NULL)) {
         chipemu_device_close(d);
-        return fail(CHIPEMU_ERR_NOMEM, "out of memory for a device handle");
+        return rt_fail(CHIPEMU_ERR_NOMEM, "out of memory for a device handle");
     }
     if (nl) memcpy(d->links, p->links, nl * sizeof *d->links);
     if (nc) memcpy(d->channel_tiles, p->dram_channel_tile, nc * sizeof *d->channel_tiles);
@@ -86,9 +87,9 @@ static int32_t make(const char *name, const chipemu_device_params *p, chipemu_de
 }
 
 int32_t chipemu_device_open(const char *preset, chipemu_device **out) {
-    if (out == NULL) return fail(CHIPEMU_ERR_NULL, "chipemu_device_open: out is NULL");
+    if (out == NULL) return rt_fail(CHIPEMU_ERR_NULL, "chipemu_device_open: out is NULL");
     *out = NULL;
-    if (preset == NULL) return fail(CHIPEMU_ERR_NULL, "chipemu_device_open: preset is NULL");
+    if (preset == NULL) return rt_fail(CHIPEMU_ERR_NULL, "chipemu_device_open: preset is NULL");
     for (int64_t i = 0; i < chipemu_preset_total; i++)
         if (strcmp(chipemu_presets[i].name, preset) == 0)
             return make(preset, chipemu_presets[i].params, out);
@@ -98,14 +99,14 @@ int32_t chipemu_device_open(const char *preset, chipemu_device **out) {
         strncat(names, chipemu_presets[i].name, sizeof names - strlen(names) - 1);
     }
     /* Device.preset's text (emulator/device/config.py) */
-    return fail(CHIPEMU_ERR_NAME, "preset='%.200s' is unknown; available: %s", preset, names);
+    return rt_fail(CHIPEMU_ERR_NAME, "preset='%.200s' is unknown; available: %s", preset, names);
 }
 
 int32_t chipemu_device_from_params(const chipemu_device_params *params, chipemu_device **out) {
-    if (out == NULL) return fail(CHIPEMU_ERR_NULL, "chipemu_device_from_params: out is NULL");
+    if (out == NULL) return rt_fail(CHIPEMU_ERR_NULL, "chipemu_device_from_params: out is NULL");
     *out = NULL;
     if (params == NULL)
-        return fail(CHIPEMU_ERR_NULL, "chipemu_device_from_params: params is NULL");
+        return rt_fail(CHIPEMU_ERR_NULL, "chipemu_device_from_params: params is NULL");
     return make("custom", params, out);
 }
 

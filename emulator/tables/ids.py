@@ -99,6 +99,8 @@ STATUS = Ids("CHIPEMU_", "status codes (chipemu_status_string gives the text)", 
     ("err_nomem", "out of memory", "out of memory"),
     ("err_name", "unknown name (a device preset); chipemu_last_error() says which",
      "unknown name"),
+    ("err_capacity", "the work does not fit the device; chipemu_last_error() says why",
+     "does not fit the device"),
 ), count=None)
 
 # ---- the event log (docs/events.md) ----

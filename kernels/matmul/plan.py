@@ -1,4 +1,6 @@
-"""The matmul planner: shapes and a device in, a plan out (pure Python: no NumPy, no state).
+"""The matmul plan: shapes and a device in, a plan out. The rules are defined once, in C
+(csrc/kernels/matmul/plan.c, chipemu_matmul_plan_region: C hosts plan with the same code); this
+module checks the arguments, resolves the region, calls it and derives the positions.
 
     plan = plan_matmul(2048, 2048, 2048, "mxint8", "mxint8", Device.preset("corsair"))
     plan = plan_matmul(64, 512, 512, "mxint8", "mxint8", dev, region=Region([1], range(32), (2, 6)))
@@ -41,7 +43,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from chipemu.emulator.numerics import layout
 from chipemu.emulator.errors import CapacityError, ShapeError
 from chipemu.emulator.numerics.formats import get_format
 from chipemu.kernels.region import resolve_region
@@ -50,14 +51,6 @@ __all__ = ["MatmulPlan", "plan_matmul", "ALIGN", "MAX_REPLICAS"]
 
 ALIGN = 64                      # the runtime's SRAM allocator alignment (bytes)
 MAX_REPLICAS = 8                # weight copies per chiplet (bounds the load and the memory)
-
-
-def _up(n, a=ALIGN):
-    return -(-n // a) * a
-
-
-def _ceil_log2(n):
-    return max(0, (n - 1).bit_length())
 
 
 @dataclass(frozen=True)
@@ -225,21 +218,22 @@ class MatmulPlan:
         return d
 
 
-def _buffers(m, mc, kpt, parts, kgroup, g, levels, nb_per_tile, passes, blocks, rb, wb, C,
-             replicas):
-    chunks = -(-m // mc)
-    rounds = -(-chunks // replicas)
-    pieces = -(-(kpt * parts) // kgroup)
-    prow = -(-mc // parts)
-    own = -(-rounds // g)
-    b = {"w": _up((blocks if passes > 1 else 1) * wb),
-         "xhome": _up(rounds * pieces * prow * rb),
-         "x": _up(2 * kpt * mc * rb),
-         "y": _up(own * nb_per_tile * mc * C * 4)}
-    if g > 1:
-        b["acc"] = _up(2 * mc * C * 4)
-        b["recv"] = _up(levels * mc * C * 4)
-    return b, chunks, pieces, prow
+_BUFFERS = ("w", "xhome", "x", "y", "acc", "recv")     # chipemu_matmul_plan.sram_bytes order
+_FIELDS = ("rows", "cols", "kb", "nb", "g", "kpt", "nb_per_tile", "chiplets_used", "replicas",
+           "span", "kgroup", "mc", "chunks", "parts", "pieces_per_tile", "piece_rows", "levels",
+           "slots", "blocks_per_tile", "passes", "row_bytes", "block_bytes", "sram_capacity_bytes")
+_PARAMS: dict = {}                 # id(device) -> (device, chipemu_device_params *, kept objects)
+
+
+def _params(device):
+    """The device's chipemu_device_params struct, built once per Device object (a few kept)."""
+    hit = _PARAMS.get(id(device))
+    if hit is None or hit[0] is not device:
+        from chipemu.emulator.engine.core import _params_struct
+        if len(_PARAMS) >= 16:
+            _PARAMS.pop(next(iter(_PARAMS)))
+        hit = _PARAMS[id(device)] = (device, *_params_struct(device.engine_params()))
+    return hit[1]
 
 
 def plan_matmul(m: int, k: int, n: int, fmt: str, weight_fmt: str, device,
@@ -265,86 +259,21 @@ def plan_matmul(m: int, k: int, n: int, fmt: str, weight_fmt: str, device,
     reg = resolve_region(region, device)
     where = "" if region is None or reg.is_whole(device) else f" (region: {reg.describe()})"
     fa, fw = get_format(fmt), get_format(weight_fmt)
-    dimc = device.tile.dimc
-    R, C, slots = dimc.rows, device.cols_eff(fw.name), reg.n_slots
-    kb, nb = -(-k // R), -(-n // C)
-    P, T = len(reg.chiplets), len(reg.tiles)
-    used = min(P, nb)
+    from chipemu.emulator.native import ffi, lib
+    out = ffi.new("chipemu_matmul_plan *")
+    status = lib.chipemu_matmul_plan_region(
+        _params(device), m, k, n, fa.code, fw.code, len(reg.chiplets), len(reg.tiles),
+        reg.n_slots, max_replicas, 0 if sram_bytes is None else sram_bytes, out)
+    if status != lib.CHIPEMU_OK:
+        text = ffi.string(lib.chipemu_last_error()).decode()
+        raise (CapacityError if status == lib.CHIPEMU_ERR_CAPACITY else ShapeError)(text + where)
+    f = {name: int(getattr(out, name)) for name in _FIELDS}
+    used, nb = f["chiplets_used"], f["nb"]
     starts = [nb * c // used for c in range(used + 1)]
-    counts = tuple(starts[c + 1] - starts[c] for c in range(used))
-    nbc = max(counts)
-    cyc = device.cycles_per_vector(fa.name)
-    pkt_cycles = -(-C * 4 // device.tile.dma.eject_bytes_per_cycle)
-    rb, wb = layout.row_bytes(fa.name, R), layout.weight_bytes(fw.name, R, C)
-    wcyc = R * dimc.write_cycles_per_row
-    if nbc > T:                               # more N-blocks than tiles: a tile owns several
-        choices = [(1, kb, -(-nbc // T))]
-    else:
-        choices, seen = [], set()
-        for cand in range(1, min(kb, T // nbc) + 1):
-            kp = -(-kb // cand)
-            if kp not in seen:
-                seen.add(kp)
-                choices.append((-(-kb // kp), kp, 1))
-    best = None
-    for gg, kp, npt in choices:
-        blk = kp * npt
-        ps = -(-blk // slots)
-        if ps > 1 and blk * wb > device.sram_buffer_bytes // 2:
-            continue                          # a streamed tile keeps its blocks in SRAM
-        span = min(nbc, T) if gg == 1 else nbc * gg
-        reps = max(1, min(max_replicas, T // span, m)) if npt == 1 else 1
-        rows = -(-m // reps)
-        lv = _ceil_log2(gg)
-        est = (rows * max(blk * cyc, lv * pkt_cycles) + blk * dimc.pipeline_cycles + 64 * lv
-               + (-(-rows // 256) * blk * wcyc if ps > 1 else 0))
-        # a replica costs a one-time weight load (and the emulator's memory): only where it
-        # cuts the estimate by more than a quarter
-        key = (est * 5 // 4 + 1 if reps > 1 else est, span * reps, gg)
-        if best is None or key < best[0]:
-            best = (key, gg, kp, npt, span, reps)
-    if best is None:
-        raise CapacityError(
-            f"matmul k={k} n={n} ({fw.name} weights): the weights do not fit the device even "
-            f"streamed: {kb * nb} blocks of {wb} B over {used * T} tiles need more than half "
-            f"of each tile's {device.sram_buffer_bytes} B of SRAM{where}")
-    _, g, kpt, nb_per_tile, span, replicas = best
-    blocks = nb_per_tile * kpt
-    passes = -(-blocks // slots)
-    levels = _ceil_log2(g)
-    kgroup = min(counts) if g > 1 else min(min(counts), T)
-    cap = device.sram_buffer_bytes if sram_bytes is None else min(sram_bytes,
-                                                                  device.sram_buffer_bytes)
-    # Working buffers of all tiles together stay near the problem's own bytes (the emulator
-    # materialises every tile's SRAM), and a chunk never exceeds 1024 rows.
-    data_bytes = m * kb * rb + m * nb * C * 4 + kb * nb * wb
-    tiles = sum(min(c, T) if g == 1 else c * g for c in counts) * replicas
-    pick, mc = None, min(-(-m // replicas), 1024)
-    while mc >= 1:
-        parts = max(1, min(mc, kgroup // kpt)) if kgroup >= kpt else 1
-        b, chunks, pieces, prow = _buffers(m, mc, kpt, parts, kgroup, g, levels, nb_per_tile,
-                                           passes, blocks, rb, wb, C, replicas)
-        working = b["x"] + b.get("acc", 0) + b.get("recv", 0)
-        if sum(b.values()) <= cap and (working * tiles <= max(2 * data_bytes, 128 << 20)
-                                       or mc <= 16):
-            pick = (mc, parts, b, chunks, pieces, prow)
-            break
-        mc = mc * 3 // 4 if mc > 16 else mc - 1
-    if pick is None:
-        b, *_ = _buffers(m, 1, kpt, 1, kgroup, g, levels, nb_per_tile, passes, blocks, rb, wb, C,
-                         replicas)
-        detail = ", ".join(f"{k_} {v} B" for k_, v in b.items())
-        raise CapacityError(
-            f"matmul m={m} k={k} n={n} ({fa.name} x {fw.name}) does not fit the device: with one "
-            f"row per chunk a tile needs {sum(b.values())} bytes of SRAM ({detail}), it has "
-            f"{cap}{where}")
-    mc, parts, b, chunks, pieces, prow = pick
+    sram = {name: int(out.sram_bytes[i]) for i, name in enumerate(_BUFFERS)
+            if out.sram_bytes[i] or name in ("w", "xhome", "x", "y")}
     return MatmulPlan(
-        m=m, k=k, n=n, fmt=fa.name, weight_fmt=fw.name, rows=R, cols=C, kb=kb, nb=nb, g=g,
-        kpt=kpt, nb_per_tile=nb_per_tile, chiplets_used=used, nb_start=tuple(starts[:used]),
-        nb_count=counts, tiles_per_chiplet=T, replicas=replicas, span=span, kgroup=kgroup,
-        mc=mc, chunks=chunks, parts=parts,
-        pieces_per_tile=pieces, piece_rows=prow, levels=levels, slots=slots,
-        blocks_per_tile=blocks, passes=passes, row_bytes=rb, block_bytes=wb, sram=b,
-        sram_capacity_bytes=cap, chiplet_ids=reg.chiplets, tile_ids=reg.tiles,
-        slot_base=reg.s0, device_tiles_per_chiplet=device.tiles_per_chiplet)
+        m=m, k=k, n=n, fmt=fa.name, weight_fmt=fw.name,
+        nb_start=tuple(starts[:used]), nb_count=tuple(starts[c + 1] - starts[c] for c in range(used)),
+        tiles_per_chiplet=len(reg.tiles), sram=sram, chiplet_ids=reg.chiplets, tile_ids=reg.tiles,
+        slot_base=reg.s0, device_tiles_per_chiplet=device.tiles_per_chiplet, **f)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "chipemu.h"
+#include "chipemu_host.h"
 #include "tile.h"                  /* the test tile kernels (tests/testkernels) */
 
 static int n_checks, n_failed;

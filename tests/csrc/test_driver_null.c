@@ -280,11 +280,62 @@ static void test_null_device(void) {
           && chipemu_preset_name(INT64_MAX) == NULL, "preset names out of range");
     chipemu_device_close(NULL);
     nl_tried += 4;
+    CHECK(chipemu_format_name(-1) == NULL && chipemu_format_name(CHIPEMU_NUM_FORMATS) == NULL
+          && strcmp(chipemu_format_name(CHIPEMU_FMT_MXINT8), "mxint8") == 0, "format names");
+}
+
+/* ---- plans and costs: chipemu_matmul_plan_* and chipemu_matmul_cost ---- */
+
+static void test_null_host(void) {
+    chipemu_matmul_plan plan;
+    chipemu_cost cost;
+    const int32_t f8 = CHIPEMU_FMT_MXINT8;
+    NL_ST(chipemu_matmul_plan_make(NULL, 1, 64, 64, f8, f8, &plan), CHIPEMU_ERR_NULL, "plan_make(dev NULL)");
+    NL_ST(chipemu_matmul_plan_region(NULL, 1, 64, 64, f8, f8, 1, 1, 1, 1, 0, &plan), CHIPEMU_ERR_NULL,
+          "plan_region(params NULL)");
+    NL_ST(chipemu_matmul_cost(NULL, 1, 64, 64, f8, f8, &cost), CHIPEMU_ERR_NULL, "matmul_cost(dev NULL)");
+    chipemu_device *dev = NULL;
+    CHECK_ST(chipemu_device_open("tiny", &dev), CHIPEMU_OK, "open tiny");
+    const chipemu_device_params *p = chipemu_device_params_of(dev);
+    NL_ST(chipemu_matmul_plan_make(dev, 1, 64, 64, f8, f8, NULL), CHIPEMU_ERR_NULL, "plan_make(out NULL)");
+    NL_ST(chipemu_matmul_cost(dev, 1, 64, 64, f8, f8, NULL), CHIPEMU_ERR_NULL, "matmul_cost(out NULL)");
+    const int64_t bad[] = {0, -1, INT64_MIN, INT64_MAX, (int64_t)1 << 31};
+    for (int i = 0; i < 5; i++) {
+        NL_ST(chipemu_matmul_plan_make(dev, bad[i], 64, 64, f8, f8, &plan), CHIPEMU_ERR_SIZE, "plan m=%lld",
+              (long long)bad[i]);
+        NL_ST(chipemu_matmul_cost(dev, 1, bad[i], 64, f8, f8, &cost), CHIPEMU_ERR_SIZE, "cost k=%lld",
+              (long long)bad[i]);
+        NL_ST(chipemu_matmul_plan_region(p, 1, 64, bad[i], f8, f8, 1, 1, 1, 1, 0, &plan), CHIPEMU_ERR_SIZE,
+              "plan_region n=%lld", (long long)bad[i]);
+        NL_ST(chipemu_matmul_plan_region(p, 1, 64, 64, f8, f8, bad[i] < 1 ? bad[i] : 1, 1, 1,
+                                         bad[i] < 1 ? 1 : bad[i], 0, &plan), CHIPEMU_ERR_SIZE,
+              "plan_region region/replicas %lld", (long long)bad[i]);
+    }
+    const int32_t bad_fmt[] = {-1, CHIPEMU_FMT_FP32, CHIPEMU_FMT_BF16, CHIPEMU_NUM_FORMATS, INT32_MAX};
+    for (int i = 0; i < 5; i++) {
+        NL_ST(chipemu_matmul_plan_make(dev, 1, 64, 64, bad_fmt[i], f8, &plan), CHIPEMU_ERR_UNSUPPORTED,
+              "plan fmt %d", (int)bad_fmt[i]);
+        NL_ST(chipemu_matmul_cost(dev, 1, 64, 64, f8, bad_fmt[i], &cost), CHIPEMU_ERR_UNSUPPORTED,
+              "cost weight_fmt %d", (int)bad_fmt[i]);
+    }
+    NL_ST(chipemu_matmul_cost(dev, 1, 1 << 20, 1 << 20, f8, f8, &cost), CHIPEMU_ERR_CAPACITY,
+          "cost of weights beyond the device");
+    CHECK(strstr(chipemu_last_error(), "do not fit the device") != NULL, "capacity text: %s",
+          chipemu_last_error());
+    /* a real run under the sanitizers: a decode GEMV and a small GEMM */
+    CHECK_ST(chipemu_matmul_cost(dev, 1, 512, 256, f8, CHIPEMU_FMT_MXINT4, &cost), CHIPEMU_OK, "GEMV cost");
+    CHECK(cost.cycles > 0 && cost.energy_fj > 0 && cost.n_phases == 2
+          && cost.phases[1].cycles > 0 && strcmp(cost.phases[1].name, "compute") == 0, "GEMV figures");
+    CHECK_ST(chipemu_matmul_cost(dev, 40, 300, 200, CHIPEMU_FMT_INT8, CHIPEMU_FMT_INT8, &cost), CHIPEMU_OK,
+             "GEMM cost");
+    CHECK(cost.phases[0].cycles + cost.phases[1].cycles >= cost.cycles - 1, "phases cover the run");
+    chipemu_device_close(dev);
 }
 
 static void test_null(void) {
     test_null_numerics();
     test_null_device();
+    test_null_host();
     CHECK(chipemu_event_schema_version() == CHIPEMU_EVENT_SCHEMA_VERSION
           && chipemu_event_size() == (int64_t)sizeof(chipemu_event), "event schema");
     /* NULL and zeroed ctx: every intrinsic refuses, every kernel returns */

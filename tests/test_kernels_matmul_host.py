@@ -1,0 +1,101 @@
+"""The matmul from C (csrc/kernels/matmul/plan.c, run.c; chipemu_host.h): the one planner, and
+chipemu_matmul_cost against Python's timing-mode Result, figure for figure."""
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from chipemu.emulator.device import Device
+from chipemu.emulator.engine.core import ENERGY_COMPONENTS, PATH_CLASSES
+from chipemu.emulator.errors import CapacityError, ShapeError
+from chipemu.emulator.native import ffi, lib
+from chipemu.emulator.numerics.formats import DIMC_FORMATS, get_format
+from chipemu.kernels.matmul import matmul
+from chipemu.kernels.matmul.plan import plan_matmul
+from chipemu.kernels.region import Region
+
+
+@pytest.fixture(scope="module")
+def handles():
+    out = {}
+    for name in ("tiny", "corsair"):
+        dev = ffi.new("chipemu_device **")
+        assert lib.chipemu_device_open(name.encode(), dev) == lib.CHIPEMU_OK
+        out[name] = dev[0]
+    yield out
+    for dev in out.values():
+        lib.chipemu_device_close(dev)
+
+
+def c_cost(dev, m, k, n, fmt, weight_fmt):
+    out = ffi.new("chipemu_cost *")
+    status = lib.chipemu_matmul_cost(dev, m, k, n, get_format(fmt).code,
+                                     get_format(weight_fmt).code, out)
+    return status, out
+
+
+def figures_py(r):
+    return dict(cycles=r.cycles, energy_fj=r.energy_fj, events=len(r.events.events),
+                by_component=[int(r.timing.energy_by_component[c]) for c in ENERGY_COMPONENTS],
+                phases=[(p.name, p.cycles, p.energy_fj) for p in r.phase_list],
+                critical=r.timing.critical_path.binding_class)
+
+
+def figures_c(c):
+    return dict(cycles=c.cycles, energy_fj=c.energy_fj, events=c.events,
+                by_component=list(c.energy_by_component),
+                phases=[(ffi.string(c.phases[i].name).decode(), c.phases[i].cycles,
+                         c.phases[i].energy_fj) for i in range(c.n_phases)],
+                critical=PATH_CLASSES[c.critical_class])
+
+
+def check_same(handles, device, m, k, n, fa, fw):
+    status, c = c_cost(handles[device], m, k, n, fa, fw)
+    try:
+        r = matmul((m, k), (k, n), fmt=fa, weight_fmt=fw, device=device, mode="timing")
+    except CapacityError as exc:
+        assert status == lib.CHIPEMU_ERR_CAPACITY
+        assert ffi.string(lib.chipemu_last_error()).decode() == str(exc)
+        return
+    assert status == lib.CHIPEMU_OK, ffi.string(lib.chipemu_last_error()).decode()
+    assert figures_c(c) == figures_py(r)
+    assert c.seconds == r.seconds and c.supersteps == r.events.events["step"].max() + 1
+
+
+@pytest.mark.parametrize("shape", [(1, 64, 64, "mxint8", "mxint8"), (16, 512, 300, "mxint8", "mxint4"),
+                                   (3, 100, 5000, "mxint4", "bfp12"), (40, 300, 200, "int8", "int8"),
+                                   (7, 2048, 2048, "bfp16", "mxint4")])
+def test_cost_from_c_equals_the_python_timing_run_on_tiny(handles, shape):
+    check_same(handles, "tiny", *shape)
+
+
+def test_cost_of_a_decode_gemv_on_corsair_equals_python(handles):
+    check_same(handles, "corsair", 16, 4096, 1024, "mxint8", "mxint4")
+
+
+@settings(max_examples=25, deadline=None)
+@given(m=st.integers(1, 70), k=st.integers(1, 700), n=st.integers(1, 700),
+       fa=st.sampled_from(DIMC_FORMATS), fw=st.sampled_from(DIMC_FORMATS))
+def test_cost_from_c_equals_python_for_any_small_shape(handles, m, k, n, fa, fw):
+    check_same(handles, "tiny", m, k, n, fa, fw)
+
+
+def test_the_plan_from_c_is_the_plan_python_uses(handles):
+    out = ffi.new("chipemu_matmul_plan *")
+    code = get_format("mxint8").code, get_format("mxint4").code
+    assert lib.chipemu_matmul_plan_make(handles["corsair"], 16, 4096, 14336, *code, out) == 0
+    plan = plan_matmul(16, 4096, 14336, "mxint8", "mxint4", Device.preset("corsair"))
+    for name in ("g", "kpt", "replicas", "mc", "chunks", "parts", "passes", "kgroup", "levels"):
+        assert getattr(out, name) == getattr(plan, name), name
+    assert [out.sram_bytes[i] for i in range(4)] == [plan.sram[b] for b in ("w", "xhome", "x", "y")]
+
+
+def test_errors_from_c_name_the_argument_and_python_adds_the_region(handles):
+    status, _ = c_cost(handles["tiny"], 0, 64, 64, "mxint8", "mxint8")
+    assert status == lib.CHIPEMU_ERR_SIZE
+    assert "m=0: every matmul dimension" in ffi.string(lib.chipemu_last_error()).decode()
+    status, _ = c_cost(handles["tiny"], 1, 1 << 20, 1 << 20, "mxint8", "mxint8")
+    assert status == lib.CHIPEMU_ERR_CAPACITY
+    with pytest.raises(CapacityError, match=r"do not fit the device even streamed.*\(region: "):
+        plan_matmul(1, 1 << 16, 1 << 16, "mxint8", "mxint8", Device.preset("tiny"),
+                    region=Region([0], [0, 1], (0, 1)))
+    with pytest.raises(ShapeError, match="max_replicas=9"):
+        plan_matmul(1, 64, 64, "mxint8", "mxint8", Device.preset("tiny"), max_replicas=9)
