@@ -50,6 +50,9 @@ def c_sources():
 
 ffibuilder = cffi.FFI()
 ffibuilder.cdef(read_cdef())
+# Python callbacks the C planners call (extension only: libchipemu.so has no Python)
+ffibuilder.cdef('extern "Python" int64_t chipemu_py_attention_bias(void *, int64_t, int64_t, '
+                'int64_t, int64_t);')
 ffibuilder.set_source(
     "chipemu.emulator._native",
     '#include "chipemu_host.h"',

@@ -26,6 +26,7 @@ C_ONLY = {
     "csrc/host/machine.c": "the C host's Machine (runtime/machine.py, state.py): runs from C",
     "csrc/host/machine.h": "its declarations",
     "csrc/kernels/matmul/plan.c": "the one matmul planner; kernels/matmul/plan.py calls it",
+    "csrc/kernels/attention/plan.c": "the one attention planner; kernels/attention/plan.py calls it",
     "csrc/kernels/matmul/run.c": "a matmul run from C (api.py, data.py: a test compares costs)",
     "csrc/kernels/matmul/run.h": "its declarations",
 }

@@ -61,6 +61,46 @@ CHIPEMU_API int32_t chipemu_matmul_plan_region(const chipemu_device_params *p, i
                                                int32_t weight_fmt, int64_t chiplets, int64_t tiles,
                                                int64_t slots, int64_t max_replicas,
                                                int64_t sram_bytes, chipemu_matmul_plan *out);
+/* The attention plan (docs/attention.md; Python: kernels/attention/plan.py AttentionPlan, the
+ * same fields but the block status, which follows from the mask). */
+#define CHIPEMU_AT_BUFFERS 10        /* SRAM buffers: w, q, s, p, part, vec, recv, y, bias, const */
+#define CHIPEMU_AT_MAX_REPLICAS 16
+typedef struct {
+    int32_t path;                    /* 0: Q.K^T and P.V in the DIMC arrays; 1: on the vector unit */
+    int32_t kv_home;                 /* 0: K/V in the slots; 1: slot images in DRAM, streamed */
+    int64_t b, hq, hkv, sq, skv, d;
+    int32_t fmt, kv_fmt;             /* q and P; K^T and V in the arrays */
+    int64_t rows, cols, bk, dp, d_splits, v_splits, kb;
+    int64_t units, group, nq, members, blocks_per_tile, replicas, span, mq, chunks, levels;
+    int64_t q_row_bytes, p_row_bytes, slot_bytes, n_bias;
+    int64_t sram_bytes[CHIPEMU_AT_BUFFERS];
+    int64_t slots;
+} chipemu_attention_plan;
+
+/* The most distinct bias blocks one tile holds at chunk size mq (members tiles per unit, bpt
+ * blocks per tile, replicas copies): a mask's rule for the planner; < 0 on failure. */
+typedef int64_t (*chipemu_attention_bias_fn)(void *ctx, int64_t mq, int64_t members, int64_t bpt,
+                                             int64_t replicas);
+/* The rule of an unmasked call (only the padding of the last key block); ctx: int64_t[3] =
+ * {query rows per unit (hq / hkv x sq), skv, dimc_rows}. */
+CHIPEMU_API int64_t chipemu_attention_unmasked_bias(void *ctx, int64_t mq, int64_t members,
+                                                    int64_t bpt, int64_t replicas);
+/* The plan of an unmasked attention call, shape = {batch, heads, kv_heads, seq, kv_len,
+ * head_dim}, on the whole device. CHIPEMU_ERR_SIZE, CHIPEMU_ERR_UNSUPPORTED (not a DIMC
+ * format, or a kv_fmt whose arrays are not square), CHIPEMU_ERR_CAPACITY. */
+CHIPEMU_API int32_t chipemu_attention_plan_make(const chipemu_device *dev, const int64_t shape[6],
+                                                int32_t fmt, int32_t kv_fmt,
+                                                chipemu_attention_plan *out);
+/* The planner Python calls: mq (0: auto), max_replicas, force_path (-1: the planner's choice),
+ * kv_home, a region of chiplets x tiles x slots, and the mask's bias rule (NULL: padding only,
+ * one bias block at most: a KV cache's layout). */
+CHIPEMU_API int32_t chipemu_attention_plan_region(const chipemu_device_params *p,
+                                                  const int64_t shape[6], int32_t fmt,
+                                                  int32_t kv_fmt, int64_t mq, int64_t max_replicas,
+                                                  int32_t force_path, int32_t kv_home,
+                                                  int64_t chiplets, int64_t tiles, int64_t slots,
+                                                  chipemu_attention_bias_fn bias, void *bias_ctx,
+                                                  chipemu_attention_plan *out);
 
 /* ---- Costs ------------------------------------------------------------------------------------ */
 /* What a run costs: the figures of Python's Result in timing mode (the same engine over the same

@@ -27,7 +27,7 @@ from chipemu.emulator.native import check, ffi, lib, ptr
 from chipemu.emulator.tables import ids as _ids
 from chipemu.emulator.tables.limits import LIMIT, LIMITS
 
-__all__ = ["simulate", "EngineResult", "CriticalPath", "resource_table", "ENGINE_PARAM_FIELDS",
+__all__ = ["simulate", "params_struct_of", "EngineResult", "CriticalPath", "resource_table", "ENGINE_PARAM_FIELDS",
            "LINK_FIELDS", "RESOURCE_CLASSES", "PATH_CLASSES", "ENERGY_COMPONENTS", "RESOURCE_DTYPE"]
 
 RESOURCE_CLASSES = _ids.RESOURCES.names()                    # CHIPEMU_RES_* order
@@ -87,6 +87,20 @@ def _scalar_range(name, ctype):
     lo = 1 if name in _AT_LEAST_1 else 0
     hi = _U32 if ctype.cname == "uint32_t" else _I64
     return lo, min(hi, _AT_MOST.get(name, hi - 1) + 1)
+
+
+_STRUCTS: dict = {}            # id(device) -> (device, chipemu_device_params *, kept objects)
+
+
+def params_struct_of(device):
+    """The chipemu_device_params struct of a Device (engine_params()), built once per Device
+    object and kept for the last few: the C planners take it on every call."""
+    hit = _STRUCTS.get(id(device))
+    if hit is None or hit[0] is not device:
+        if len(_STRUCTS) >= 16:
+            _STRUCTS.pop(next(iter(_STRUCTS)))
+        hit = _STRUCTS[id(device)] = (device, *_params_struct(device.engine_params()))
+    return hit[1]
 
 
 def _check_keys(params):

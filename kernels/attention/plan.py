@@ -34,16 +34,16 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from chipemu.emulator.numerics import layout
+from chipemu.emulator.engine.core import params_struct_of
 from chipemu.emulator.errors import CapacityError, FormatError, ShapeError
+from chipemu.emulator.native import ffi, lib
 from chipemu.emulator.numerics.formats import get_format
 from chipemu.kernels.region import Region, resolve_region
 
 __all__ = ["AttentionPlan", "plan_attention", "plan_cache", "default_kv_fmt", "merge_script",
            "zigzag", "MAX_REPLICAS"]
 
-MAX_REPLICAS = 16
-ALIGN = 64
+MAX_REPLICAS = 16                 # CHIPEMU_AT_MAX_REPLICAS
 
 
 _EIGHT_BIT = {"mxint4": "mxint8", "bfp12": "bfp16"}
@@ -55,19 +55,11 @@ def default_kv_fmt(fmt: str) -> str:
     return _EIGHT_BIT.get(fmt, fmt)
 
 
-def _up(n):
-    return -(-n // ALIGN) * ALIGN
-
-
 def zigzag(c: int, replicas: int) -> tuple[int, int]:
     """(replica, round) of chunk c: rounds alternate direction (0..R-1, then R-1..0), so under a
     causal mask every replica gets early and late rows alike."""
     u, i = divmod(c, replicas)
     return (i if u % 2 == 0 else replicas - 1 - i), u
-
-
-def _log2(n):
-    return max(0, (n - 1).bit_length())
 
 
 @dataclass(frozen=True, eq=False)
@@ -196,6 +188,36 @@ def merge_script(live: list[bool]) -> tuple[list[list[tuple[int, int, str]]], bo
     return out, live[0] if n else False
 
 
+_BUFFERS = ("w", "q", "s", "p", "part", "vec", "recv", "y", "bias", "const")
+_FIELDS = ("b", "hq", "hkv", "sq", "skv", "d", "rows", "cols", "bk", "dp", "d_splits", "v_splits",
+           "kb", "units", "group", "nq", "members", "blocks_per_tile", "replicas", "span", "mq",
+           "chunks", "levels", "q_row_bytes", "p_row_bytes", "slot_bytes", "n_bias", "slots")
+
+
+class _MaskRule:
+    """mask_info behind the C planner's bias callback: its answers kept by arguments (the
+    status of the chosen chunk size is the plan's), an exception kept to raise after the call."""
+
+    def __init__(self, mask_info):
+        self.mask_info, self.seen, self.error = mask_info, {}, None
+
+    def __call__(self, mq, members, bpt, replicas):
+        key = (mq, members, bpt, replicas)
+        if key not in self.seen:
+            self.seen[key] = self.mask_info(*key)
+        return self.seen[key]
+
+
+@ffi.def_extern(onerror=lambda exc, value, tb: None)
+def chipemu_py_attention_bias(ctx, mq, members, bpt, replicas):
+    rule = ffi.from_handle(ctx)
+    try:
+        return int(rule(mq, members, bpt, replicas)[1])
+    except Exception as exc:          # raised again once the planner returns
+        rule.error = exc
+        return -1
+
+
 def plan_attention(b, hq, hkv, sq, skv, d, fmt, device, mask_info=None, mq=None,
                    kv_fmt=None, max_replicas=MAX_REPLICAS, force_path=None,
                    region=None, kv_home="dimc") -> AttentionPlan:
@@ -203,92 +225,45 @@ def plan_attention(b, hq, hkv, sq, skv, d, fmt, device, mask_info=None, mq=None,
     chunks, kb], n_bias) describes the mask at a chunk size; None: nothing masked but padding.
     region: a Region (kernels/region.py) the plan is confined to; None: the whole device.
     kv_home: "dimc" (K/V written into the slots once) or "dram" (a KV cache's K/V slot images
-    in DRAM, a block at a time in the slots; one replica)."""
+    in DRAM, a block at a time in the slots; one replica). The rules are C's
+    (csrc/kernels/attention/plan.c), called here with mask_info as the bias rule."""
     for name, v in (("batch", b), ("heads", hq), ("kv_heads", hkv), ("seq", sq),
                     ("kv_len", skv), ("head_dim", d)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ShapeError(f"{name}={v!r} must be an integer >= 1")
-    if hq % hkv:
-        raise ShapeError(f"heads={hq} is not a multiple of kv_heads={hkv} (grouped-query "
-                         f"attention needs Hq % Hkv == 0)")
     reg = resolve_region(region, device)
     where = "" if region is None or reg.is_whole(device) else f" (region: {reg.describe()})"
     f = get_format(fmt)
     kf = get_format(kv_fmt or fmt)
-    dimc, T, cap = device.tile.dimc, reg.n_tiles, device.sram_buffer_bytes
-    R, C, slots = dimc.rows, device.cols_eff(kf.name), reg.n_slots
-    if C != R:
-        raise FormatError(f"kv_fmt={kf.name!r}: a K/V array holds {C} columns of it but {R} "
-                          f"rows; the online softmax needs square arrays (use an 8-bit kv_fmt)")
-    bk, units, group = R, b * hkv, hq // hkv
-    kb, nq = -(-skv // bk), group * sq
-    dp = -(-d // R) * R
-    ds, vs = dp // R, -(-dp // C)
-    # the DIMC when every unit's blocks fit the slots of the tiles; else the vector unit, with
-    # K and V^T in fp32 in SRAM (half of it at most per tile)
-    bpt = slots // (ds + vs)
-    if kv_home == "dram":               # one block resident: members spread over the channels
-        if bpt < 1:
-            raise CapacityError(f"head_dim={d}: one key block needs {ds + vs} DIMC slots, a tile "
-                                f"has {slots}{where}")
-        chans = len(reg.chiplets) * device.chiplet.dram.channels
-        bpt = -(-kb // max(1, min(kb, -(-chans // units), T // units)))
-        max_replicas = 1
-    path = "dimc" if bpt >= 1 and units * -(-kb // bpt) <= T else "vector"
-    if force_path is not None:
-        path = force_path
-    if path == "vector":
-        dp, ds, vs, C = d, 1, 1, d
-        bpt = max(1, (cap // 2) // (2 * bk * d * 4))
-    elif bpt < 1:
-        raise CapacityError(f"head_dim={d}: one key block needs {ds + vs} DIMC slots, a tile "
-                            f"has {slots}{where}")
-    members = -(-kb // bpt)
-    bpt = -(-kb // members)                     # spread the blocks evenly
-    span = units * members
-    if span > T:
-        raise CapacityError(
-            f"attention needs {span} tiles ({units} (batch, kv head) units x {members} tiles for "
-            f"{skv} keys of head_dim {d}), the {'region' if where else 'device'} has {T}{where}")
-    levels = _log2(members)
-    if path == "vector":
-        qrb, prb, sb = d * 4, 0, bk * d * 4
+    rule = None if mask_info is None else _MaskRule(mask_info)
+    out = ffi.new("chipemu_attention_plan *")
+    status = lib.chipemu_attention_plan_region(
+        params_struct_of(device), [b, hq, hkv, sq, skv, d], f.code, kf.code, 0 if mq is None else mq,
+        max_replicas, {None: -1, "dimc": 0, "vector": 1}[force_path], int(kv_home == "dram"),
+        len(reg.chiplets), len(reg.tiles), reg.n_slots,
+        ffi.NULL if rule is None else lib.chipemu_py_attention_bias,
+        ffi.NULL if rule is None else (handle := ffi.new_handle(rule)), out)
+    if rule is not None and rule.error is not None:
+        raise rule.error
+    if status != lib.CHIPEMU_OK:
+        text = ffi.string(lib.chipemu_last_error()).decode()
+        if where:       # C names the whole of what it was given; Python knows it is a region
+            text = text.replace(", the device has ", ", the region has ")
+        if status == lib.CHIPEMU_ERR_CAPACITY:
+            raise CapacityError(text + where)
+        raise (FormatError if status == lib.CHIPEMU_ERR_UNSUPPORTED else ShapeError)(text)
+    v = {name: int(getattr(out, name)) for name in _FIELDS}
+    units, chunks, kb = v["units"], v["chunks"], v["kb"]
+    if rule is None:
+        st = np.ones((units, chunks, kb), np.uint8)
+        st[:, :, -1] = 1 if skv % v["bk"] == 0 else 2
     else:
-        qrb, prb = layout.row_bytes(f.name, R), layout.row_bytes(f.name, bk)
-        sb = layout.weight_bytes(kf.name, R, C)
-    if mq is None:      # two rounds of chunks over up to MAX_REPLICAS copies, 32..256 rows each
-        mq = min(nq, 256, max(32, -(-nq // (2 * max(1, min(max_replicas, T // span))))))
-    while True:
-        chunks = -(-nq // mq)
-        replicas = max(1, min(max_replicas, T // span, chunks))
-        rounds = -(-chunks // replicas)
-        if mask_info is None:
-            status = np.ones((units, chunks, kb), np.uint8)
-            status[:, :, -1] = 1 if skv % bk == 0 else 2
-            n_bias = 0 if skv % bk == 0 else 1
-        else:
-            status, n_bias = mask_info(mq, members, bpt, replicas)
-        part = (2 * mq + vs * mq * C) * 4
-        s = {"w": _up(sb * ((ds + vs) if kv_home == "dram" else 1) if path == "dimc"
-                      else 2 * bpt * sb),
-             "q": _up(rounds * ds * mq * qrb), "s": _up(mq * bk * 4),
-             "p": _up(mq * prb) if prb else 0, "part": _up(part), "vec": _up(5 * mq * 4),
-             "recv": _up(part) if members > 1 else 0, "y": _up(rounds * vs * mq * C * 4),
-             "bias": _up(max(1, n_bias) * mq * bk * 4), "const": _up(3 * mq * 4)}
-        if sum(s.values()) <= cap or mq == 1:
-            break
-        mq = max(1, mq // 2)
-    if sum(s.values()) > cap:
-        raise CapacityError(f"attention buffers need {sum(s.values())} bytes of SRAM per tile "
-                            f"({s}), a tile has {cap}{where}")
+        st = rule(v["mq"], v["members"], v["blocks_per_tile"], v["replicas"])[0]
     return AttentionPlan(
-        path=path, b=b, hq=hq, hkv=hkv, sq=sq, skv=skv, d=d, fmt=f.name, kv_fmt=kf.name,
-        rows=R, cols=C, bk=bk, dp=dp,
-        d_splits=ds, v_splits=vs, kb=kb, units=units, group=group, nq=nq, members=members,
-        blocks_per_tile=bpt, replicas=replicas, span=span, mq=mq, chunks=chunks, levels=levels,
-        q_row_bytes=qrb, p_row_bytes=prb, slot_bytes=sb, n_bias=n_bias, sram=s, status=status,
-        slots=slots, slot_base=reg.s0, chiplet_ids=reg.chiplets, tile_ids=reg.tiles,
-        device_tiles_per_chiplet=device.tiles_per_chiplet, kv_home=kv_home)
+        path=("dimc", "vector")[out.path], fmt=f.name, kv_fmt=kf.name, status=st,
+        sram={name: int(out.sram_bytes[i]) for i, name in enumerate(_BUFFERS)},
+        slot_base=reg.s0, chiplet_ids=reg.chiplets, tile_ids=reg.tiles,
+        device_tiles_per_chiplet=device.tiles_per_chiplet, kv_home=kv_home, **v)
 
 
 def plan_cache(b, hq, hkv, d, max_len, max_new, fmt, kv_fmt, device, region=None,

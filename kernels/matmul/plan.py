@@ -43,6 +43,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from chipemu.emulator.engine.core import params_struct_of
 from chipemu.emulator.errors import CapacityError, ShapeError
 from chipemu.emulator.numerics.formats import get_format
 from chipemu.kernels.region import resolve_region
@@ -222,20 +223,6 @@ _BUFFERS = ("w", "xhome", "x", "y", "acc", "recv")     # chipemu_matmul_plan.sra
 _FIELDS = ("rows", "cols", "kb", "nb", "g", "kpt", "nb_per_tile", "chiplets_used", "replicas",
            "span", "kgroup", "mc", "chunks", "parts", "pieces_per_tile", "piece_rows", "levels",
            "slots", "blocks_per_tile", "passes", "row_bytes", "block_bytes", "sram_capacity_bytes")
-_PARAMS: dict = {}                 # id(device) -> (device, chipemu_device_params *, kept objects)
-
-
-def _params(device):
-    """The device's chipemu_device_params struct, built once per Device object (a few kept)."""
-    hit = _PARAMS.get(id(device))
-    if hit is None or hit[0] is not device:
-        from chipemu.emulator.engine.core import _params_struct
-        if len(_PARAMS) >= 16:
-            _PARAMS.pop(next(iter(_PARAMS)))
-        hit = _PARAMS[id(device)] = (device, *_params_struct(device.engine_params()))
-    return hit[1]
-
-
 def plan_matmul(m: int, k: int, n: int, fmt: str, weight_fmt: str, device,
                 region=None, max_replicas: int = MAX_REPLICAS,
                 sram_bytes: int | None = None) -> MatmulPlan:
@@ -262,7 +249,7 @@ def plan_matmul(m: int, k: int, n: int, fmt: str, weight_fmt: str, device,
     from chipemu.emulator.native import ffi, lib
     out = ffi.new("chipemu_matmul_plan *")
     status = lib.chipemu_matmul_plan_region(
-        _params(device), m, k, n, fa.code, fw.code, len(reg.chiplets), len(reg.tiles),
+        params_struct_of(device), m, k, n, fa.code, fw.code, len(reg.chiplets), len(reg.tiles),
         reg.n_slots, max_replicas, 0 if sram_bytes is None else sram_bytes, out)
     if status != lib.CHIPEMU_OK:
         text = ffi.string(lib.chipemu_last_error()).decode()
