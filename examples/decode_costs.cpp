@@ -1,10 +1,13 @@
-// decode_costs.cpp — a C++ host asks chipemu what one decode step's GEMVs cost on corsair.
+// decode_costs.cpp — a C++ host asks chipemu what one decode step of a decoder layer costs on
+// corsair: its seven GEMVs and its attention over the cached keys.
 //
 // Build and run against the installed package (docs/engine.md "From C"):
-//     chipemu cc --host examples/decode_costs.cpp -o decode_costs && ./decode_costs [preset] [batch]
-// Every figure equals Python's matmul((batch, k), (k, n), mode="timing") on the same preset
-// (tests/test_examples.py checks them). Shapes: a llama-3.2-1b decoder layer (hidden 2048,
-// 32 query heads and 8 KV heads of 64, intermediate 8192), MXINT8 activations, MXINT4 weights.
+//     chipemu cc --host examples/decode_costs.cpp -o decode_costs
+//     ./decode_costs [preset] [batch] [cached keys]
+// Every figure equals Python's matmul((batch, k), (k, n), mode="timing") and attention(q, k, v,
+// mode="timing") on the same preset (tests/test_examples.py checks them). Shapes: a
+// llama-3.2-1b decoder layer (hidden 2048, 32 query heads and 8 KV heads of 64, intermediate
+// 8192), MXINT8 activations and K/V, MXINT4 weights.
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -40,6 +43,7 @@ int fail(const char *what, int32_t status) {
 int main(int argc, char **argv) {
     const std::string preset = argc > 1 ? argv[1] : "corsair";
     const int64_t batch = argc > 2 ? std::atoll(argv[2]) : 16;
+    const int64_t cached = argc > 3 ? std::atoll(argv[3]) : 1024;
     chipemu_device *raw = nullptr;
     if (int32_t st = chipemu_device_open(preset.c_str(), &raw)) return fail("open", st);
     Device dev(raw);
@@ -61,7 +65,19 @@ int main(int argc, char **argv) {
         step_cycles += compute.cycles;
         step_fj += compute.energy_fj;
     }
-    std::printf("layer GEMVs, one after another: %lld cycles (%.3f us), %.3f uJ\n",
+    // one new token per sequence attends its cached keys: batch, heads, kv heads, 1, keys, 64
+    const int64_t shape[6] = {batch, 32, 8, 1, cached, 64};
+    chipemu_cost a;
+    if (int32_t st = chipemu_attention_cost(dev.get(), shape, CHIPEMU_FMT_MXINT8,
+                                            CHIPEMU_FMT_MXINT8, &a))
+        return fail("attention", st);
+    std::printf("attention b=%lld hq=32 hkv=8 keys=%lld d=64 cycles=%lld energy_fj=%lld "
+                "compute_cycles=%lld compute_energy_fj=%lld\n", (long long)batch,
+                (long long)cached, (long long)a.cycles, (long long)a.energy_fj,
+                (long long)a.phases[1].cycles, (long long)a.phases[1].energy_fj);
+    step_cycles += a.phases[1].cycles;
+    step_fj += a.phases[1].energy_fj;
+    std::printf("layer step, one op after another: %lld cycles (%.3f us), %.3f uJ\n",
                 (long long)step_cycles, step_cycles / (p->clock_ghz * 1e3), step_fj / 1e9);
     return 0;
 }

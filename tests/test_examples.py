@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from chipemu import cc, get_library_dir
+from chipemu.kernels.attention import attention
 from chipemu.kernels.matmul import matmul
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,8 +29,8 @@ def test_decode_costs_cpp_prints_the_figures_python_gives(tmp_path):
                            str(ROOT / "examples" / "decode_costs.cpp"), "-o", str(exe)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr + done.stdout
-    out = subprocess.run([str(exe), "corsair", "4"], capture_output=True, text=True, check=True,
-                         cwd=tmp_path).stdout
+    out = subprocess.run([str(exe), "corsair", "4", "700"], capture_output=True, text=True,
+                         check=True, cwd=tmp_path).stdout
     rows = LINE.findall(out)
     assert [r[0] for r in rows] == ["wq", "wk", "wv", "wo", "w1", "w3", "w2"]
     for name, m, k, n, cycles, fj, ccyc, cfj, dimc in rows:
@@ -39,7 +40,13 @@ def test_decode_costs_cpp_prints_the_figures_python_gives(tmp_path):
         assert (int(cycles), int(fj), int(ccyc), int(cfj), int(dimc)) == (
             r.cycles, r.energy_fj, compute.cycles, compute.energy_fj,
             r.timing.energy_by_component["dimc"]), name
-    assert "layer GEMVs, one after another" in out
+    attn = re.search(r"^attention b=4 hq=32 hkv=8 keys=700 d=64 cycles=(\d+) energy_fj=(\d+) "
+                     r"compute_cycles=(\d+) compute_energy_fj=(\d+)$", out, re.M)
+    r = attention((4, 32, 1, 64), (4, 8, 700, 64), (4, 8, 700, 64), device="corsair",
+                  mode="timing")
+    assert tuple(map(int, attn.groups())) == (r.cycles, r.energy_fj, r.phase_list[1].cycles,
+                                              r.phase_list[1].energy_fj)
+    assert "layer step, one op after another" in out
 
 
 def test_host_command_links_the_library_with_its_rpath():

@@ -130,6 +130,13 @@ typedef struct {
  * the chiplets) and "compute". Errors as chipemu_matmul_plan_make. */
 CHIPEMU_API int32_t chipemu_matmul_cost(const chipemu_device *dev, int64_t m, int64_t k, int64_t n,
                                         int32_t fmt, int32_t weight_fmt, chipemu_cost *out);
+/* The cost of an unmasked attention call, shape = {batch, heads, kv_heads, seq, kv_len,
+ * head_dim} (Python: attention(q, k, v, fmt=, kv_fmt=, mode="timing") with shape tuples, no
+ * attn_mask, is_causal False): phases "load" (K/V into the arrays, queries onto the tiles) and
+ * "compute". A decode step is seq 1 over kv_len cached keys. Errors as
+ * chipemu_attention_plan_make. */
+CHIPEMU_API int32_t chipemu_attention_cost(const chipemu_device *dev, const int64_t shape[6],
+                                           int32_t fmt, int32_t kv_fmt, chipemu_cost *out);
 /* CDEF END */
 
 #ifdef __cplusplus

@@ -329,6 +329,47 @@ static void test_null_host(void) {
     CHECK_ST(chipemu_matmul_cost(dev, 40, 300, 200, CHIPEMU_FMT_INT8, CHIPEMU_FMT_INT8, &cost), CHIPEMU_OK,
              "GEMM cost");
     CHECK(cost.phases[0].cycles + cost.phases[1].cycles >= cost.cycles - 1, "phases cover the run");
+    /* attention: NULLs, bad shapes and formats, a real decode step and a vector-path call */
+    chipemu_attention_plan ap;
+    const int64_t decode[6] = {2, 4, 2, 1, 200, 64}, vec[6] = {2, 4, 4, 40, 496, 16};
+    NL_ST(chipemu_attention_plan_make(NULL, decode, f8, f8, &ap), CHIPEMU_ERR_NULL, "at plan(dev NULL)");
+    NL_ST(chipemu_attention_plan_make(dev, NULL, f8, f8, &ap), CHIPEMU_ERR_NULL, "at plan(shape NULL)");
+    NL_ST(chipemu_attention_plan_make(dev, decode, f8, f8, NULL), CHIPEMU_ERR_NULL, "at plan(out NULL)");
+    NL_ST(chipemu_attention_cost(NULL, decode, f8, f8, &cost), CHIPEMU_ERR_NULL, "at cost(dev NULL)");
+    NL_ST(chipemu_attention_cost(dev, decode, f8, f8, NULL), CHIPEMU_ERR_NULL, "at cost(out NULL)");
+    NL_ST(chipemu_attention_plan_region(NULL, decode, f8, f8, 0, 1, -1, 0, 1, 1, 1, NULL, NULL, &ap),
+          CHIPEMU_ERR_NULL, "at plan_region(params NULL)");
+    for (int i = 0; i < 6; i++)
+        for (int k = 0; k < 5; k++) {
+            int64_t sh[6];
+            memcpy(sh, decode, sizeof sh);
+            sh[i] = bad[k];
+            NL_ST(chipemu_attention_cost(dev, sh, f8, f8, &cost), CHIPEMU_ERR_SIZE, "at cost shape[%d]=%lld",
+                  i, (long long)bad[k]);
+        }
+    const int64_t gqa_bad[6] = {1, 3, 2, 1, 64, 64};
+    NL_ST(chipemu_attention_cost(dev, gqa_bad, f8, f8, &cost), CHIPEMU_ERR_SIZE, "at cost heads 3 / 2");
+    for (int i = 0; i < 5; i++)
+        NL_ST(chipemu_attention_cost(dev, decode, bad_fmt[i], f8, &cost), CHIPEMU_ERR_UNSUPPORTED,
+              "at cost fmt %d", (int)bad_fmt[i]);
+    NL_ST(chipemu_attention_cost(dev, decode, f8, CHIPEMU_FMT_MXINT4, &cost), CHIPEMU_ERR_UNSUPPORTED,
+          "at cost with a non-square kv_fmt");
+    NL_ST(chipemu_attention_plan_region(p, decode, f8, f8, -1, 1, -1, 0, 1, 1, 1, NULL, NULL, &ap),
+          CHIPEMU_ERR_SIZE, "at plan_region mq -1");
+    NL_ST(chipemu_attention_plan_region(p, decode, f8, f8, 0, 17, -1, 0, 1, 1, 1, NULL, NULL, &ap),
+          CHIPEMU_ERR_SIZE, "at plan_region 17 replicas");
+    NL_ST(chipemu_attention_plan_region(p, decode, f8, f8, 0, 1, 2, 0, 1, 1, 1, NULL, NULL, &ap),
+          CHIPEMU_ERR_SIZE, "at plan_region path 2");
+    const int64_t huge[6] = {64, 32, 8, 1, 65536, 128};
+    NL_ST(chipemu_attention_cost(dev, huge, f8, f8, &cost), CHIPEMU_ERR_CAPACITY, "at cost beyond the device");
+    int64_t ctx[3] = {4, 100, 64};
+    CHECK(chipemu_attention_unmasked_bias(ctx, 4, 1, 1, 1) == 1
+          && chipemu_attention_unmasked_bias(ctx, 3, 1, 1, 1) == 2, "unmasked bias rule");
+    CHECK_ST(chipemu_attention_cost(dev, decode, f8, f8, &cost), CHIPEMU_OK, "decode attention cost");
+    CHECK(cost.cycles > 0 && cost.n_phases == 2 && cost.phases[1].cycles > 0, "decode figures");
+    CHECK_ST(chipemu_attention_cost(dev, vec, f8, f8, &cost), CHIPEMU_OK, "vector-path attention cost");
+    CHECK_ST(chipemu_attention_plan_make(dev, vec, f8, f8, &ap), CHIPEMU_OK, "vector-path plan");
+    CHECK(ap.path == 1, "the vector path was not chosen");
     chipemu_device_close(dev);
 }
 
