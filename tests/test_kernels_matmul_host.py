@@ -1,5 +1,6 @@
 """The matmul from C (csrc/kernels/matmul/plan.c, run.c; chipemu_host.h): the one planner, and
 chipemu_matmul_cost against Python's timing-mode Result, figure for figure."""
+import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -99,3 +100,67 @@ def test_errors_from_c_name_the_argument_and_python_adds_the_region(handles):
                     region=Region([0], [0, 1], (0, 1)))
     with pytest.raises(ShapeError, match="max_replicas=9"):
         plan_matmul(1, 64, 64, "mxint8", "mxint8", Device.preset("tiny"), max_replicas=9)
+
+
+def c_run(dev, a, b, fmt, weight_fmt, cost=True):
+    m, k = a.shape
+    n = b.shape[1]
+    y = np.full((m, n), np.nan, np.float32)
+    out = ffi.new("chipemu_cost *") if cost else ffi.NULL
+    status = lib.chipemu_matmul_run(dev, m, k, n, get_format(fmt).code,
+                                    get_format(weight_fmt).code, ffi.from_buffer("float[]", a),
+                                    ffi.from_buffer("float[]", b), ffi.from_buffer("float[]", y),
+                                    out)
+    return status, y, out
+
+
+@settings(max_examples=20, deadline=None)
+@given(m=st.integers(1, 70), k=st.integers(1, 700), n=st.integers(1, 700),
+       fa=st.sampled_from(DIMC_FORMATS), fw=st.sampled_from(DIMC_FORMATS),
+       seed=st.integers(0, 2**32 - 1))
+def test_a_functional_run_from_c_is_bit_exact_with_python(handles, m, k, n, fa, fw, seed):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((m, k), dtype=np.float32)
+    b = rng.standard_normal((k, n), dtype=np.float32)
+    status, y, c = c_run(handles["tiny"], a, b, fa, fw)
+    try:
+        r = matmul(a, b, fmt=fa, weight_fmt=fw, device="tiny")
+    except CapacityError:
+        assert status == lib.CHIPEMU_ERR_CAPACITY
+        return
+    assert status == lib.CHIPEMU_OK
+    assert np.array_equal(y.view(np.uint32), r.output.view(np.uint32))
+    assert figures_c(c) == figures_py(r)
+
+
+def test_a_functional_gemv_on_corsair_without_timing(handles):
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((4, 2048), dtype=np.float32)
+    b = rng.standard_normal((2048, 512), dtype=np.float32)
+    status, y, _ = c_run(handles["corsair"], a, b, "mxint8", "mxint4", cost=False)
+    assert status == lib.CHIPEMU_OK
+    r = matmul(a, b, fmt="mxint8", weight_fmt="mxint4", device="corsair")
+    assert np.array_equal(y, r.output)
+    assert lib.chipemu_matmul_run(handles["tiny"], 1, 64, 64, 4, 4, ffi.NULL, ffi.NULL,
+                                  ffi.NULL, ffi.NULL) == lib.CHIPEMU_ERR_NULL
+    assert "a is NULL" in ffi.string(lib.chipemu_last_error()).decode()
+
+
+@pytest.mark.parametrize("fmt", ["mxint8", "mxint4", "bfp16", "bfp12", "int8", "fp32", "bf16"])
+def test_the_encoders_write_the_device_layouts(fmt):
+    from chipemu.emulator.numerics import layout
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((5, 70), dtype=np.float32) * 3
+    want = layout.encode_rows(x, fmt)
+    out = np.zeros(want.size, np.uint8)
+    assert lib.chipemu_encode_rows(get_format(fmt).code, ffi.from_buffer("float[]", x), 5, 70,
+                                   ffi.from_buffer("uint8_t[]", out)) == lib.CHIPEMU_OK
+    assert np.array_equal(out, want)
+    if fmt not in DIMC_FORMATS:
+        return
+    w = rng.standard_normal((64, 48), dtype=np.float32)
+    want = layout.encode_weights(w, fmt)
+    out = np.zeros(want.size, np.uint8)
+    assert lib.chipemu_encode_weights(get_format(fmt).code, ffi.from_buffer("float[]", w), 64,
+                                      48, 48, ffi.from_buffer("uint8_t[]", out)) == lib.CHIPEMU_OK
+    assert np.array_equal(out, want)

@@ -25,6 +25,16 @@ extern "C" {
 #endif
 
 /* CDEF BEGIN */
+/* ---- Device layouts --------------------------------------------------------------------------- */
+/* Rows layout bytes of float32 x[rows][n] (docs/intrinsics.md; what vec_convert writes; Python:
+ * numerics.layout.encode_rows): out holds rows x row bytes. */
+CHIPEMU_API int32_t chipemu_encode_rows(int32_t fmt, const float *x, int64_t rows, int64_t n,
+                                        uint8_t *out);
+/* Weights layout bytes of float32 w[nrows][ncols], rows ld floats apart (what dimc_load reads;
+ * Python: layout.encode_weights): a DIMC format, nrows a multiple of its block. */
+CHIPEMU_API int32_t chipemu_encode_weights(int32_t fmt, const float *w, int64_t nrows,
+                                           int64_t ncols, int64_t ld, uint8_t *out);
+
 /* ---- Plans ------------------------------------------------------------------------------------ */
 /* The matmul plan (docs/matmul.md; Python: kernels/matmul/plan.py MatmulPlan, the same fields).
  * Positions are the region's: chiplets 0 .. chiplets_used - 1, tiles 0 .. tiles_per_chiplet - 1
@@ -130,6 +140,13 @@ typedef struct {
  * the chiplets) and "compute". Errors as chipemu_matmul_plan_make. */
 CHIPEMU_API int32_t chipemu_matmul_cost(const chipemu_device *dev, int64_t m, int64_t k, int64_t n,
                                         int32_t fmt, int32_t weight_fmt, chipemu_cost *out);
+/* A functional matmul: y[m][n] = a[m][k] x b[k][n] (float32, row-major, caller-owned), a
+ * quantized to fmt and b to weight_fmt, computed by the device's tiles, bit for bit Python's
+ * matmul(a, b, fmt=, weight_fmt=).output; out (may be NULL: not timed) gets the run's cost,
+ * the timing mode's. */
+CHIPEMU_API int32_t chipemu_matmul_run(const chipemu_device *dev, int64_t m, int64_t k, int64_t n,
+                                       int32_t fmt, int32_t weight_fmt, const float *a,
+                                       const float *b, float *y, chipemu_cost *out);
 /* The cost of an unmasked attention call, shape = {batch, heads, kv_heads, seq, kv_len,
  * head_dim} (Python: attention(q, k, v, fmt=, kv_fmt=, mode="timing") with shape tuples, no
  * attn_mask, is_causal False): phases "load" (K/V into the arrays, queries onto the tiles) and

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "chipemu_host.h"
 #include "intrinsics/vec.h"
 
 #define CHUNK 64                     /* elements converted at a time: at least one whole block */
@@ -225,6 +226,17 @@ static void dequantize_row(const uint8_t *in, int64_t n, const chipemu_format_in
         for (int64_t j = 0; j < len; j++) to_container(codes, j, f, get_code(in, c0 + j, f->elem_bits));
         chipemu_dequantize(f->code, codes, &scale, ts, 1, len, 0, f->block_size > 1 ? 1 : len, y + c0);
     }
+}
+
+/* For hosts (chipemu_host.h): what vec_convert writes, without a device. */
+int32_t chipemu_encode_rows(int32_t fmt, const float *x, int64_t rows, int64_t n, uint8_t *out) {
+    chipemu_format_info f;
+    if (chipemu_format_info_get(fmt, &f) != CHIPEMU_OK) return CHIPEMU_ERR_FORMAT;
+    if (rows < 0 || n < 1 || rows > CORE_MAX_COUNT / n) return CHIPEMU_ERR_SIZE;
+    if (rows > 0 && (x == NULL || out == NULL)) return CHIPEMU_ERR_NULL;
+    int64_t rb = core_row_bytes(&f, n);
+    for (int64_t r = 0; r < rows; r++) quantize_row(x + r * n, n, &f, out + r * rb);
+    return CHIPEMU_OK;
 }
 
 int32_t chipemu_in_vec_convert(chipemu_ctx *ctx, int64_t src_buf, int64_t src_off, int64_t dst_buf,

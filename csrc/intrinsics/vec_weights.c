@@ -8,6 +8,7 @@
  * float32 scale for the whole matrix (the largest |x| of the lines read). Checks run in the same
  * order, with the same ids, as the Numba twin's. Logged as a VEC of the convert kind with
  * a = nrows * ncols, b = ncols and CHIPEMU_FLAG_WEIGHTS under its own id. */
+#include "chipemu_host.h"
 #include "intrinsics/vec.h"
 
 #define WEIGHTS_MAX_BLOCK 64          /* the largest block of a DIMC format (tables.formats) */
@@ -90,6 +91,21 @@ static void convert(const float *x, int64_t ld, int64_t lines, int64_t trans, in
             gp[bs * ncols * bits / 8 + j] = scale;
         }
     }
+}
+
+/* For hosts (chipemu_host.h): what vec_convert_weights writes for w[nrows][ncols], rows ld
+ * floats apart, without a device. */
+int32_t chipemu_encode_weights(int32_t fmt, const float *w, int64_t nrows, int64_t ncols, int64_t ld,
+                               uint8_t *out) {
+    chipemu_format_info f;
+    if (chipemu_format_info_get(fmt, &f) != CHIPEMU_OK) return CHIPEMU_ERR_FORMAT;
+    if (!((CHIPEMU_DIMC_FORMAT_MASK >> fmt) & 1)) return CHIPEMU_ERR_UNSUPPORTED;
+    if (nrows < 1 || ncols < 1 || nrows % f.block_size || ncols > CORE_MAX_COUNT / nrows
+        || ld < ncols || ld > CORE_MAX_COUNT / nrows)
+        return CHIPEMU_ERR_SIZE;
+    if (w == NULL || out == NULL) return CHIPEMU_ERR_NULL;
+    convert(w, ld, nrows, 0, nrows, ncols, &f, out);
+    return CHIPEMU_OK;
 }
 
 int32_t chipemu_in_vec_convert_weights(chipemu_ctx *ctx, int64_t src_buf, int64_t src_off,

@@ -329,6 +329,40 @@ static void test_null_host(void) {
     CHECK_ST(chipemu_matmul_cost(dev, 40, 300, 200, CHIPEMU_FMT_INT8, CHIPEMU_FMT_INT8, &cost), CHIPEMU_OK,
              "GEMM cost");
     CHECK(cost.phases[0].cycles + cost.phases[1].cycles >= cost.cycles - 1, "phases cover the run");
+    /* a functional matmul and the encoders: NULLs, bad sizes, and a run checked by hand */
+    {
+        float a[2 * 64], b[64 * 3], y[2 * 3];
+        uint8_t enc[4096];
+        for (int i = 0; i < 2 * 64; i++) a[i] = (float)(i % 7) - 3.0f;
+        for (int i = 0; i < 64 * 3; i++) b[i] = (i % 3) == 0 ? 1.0f : 0.0f;
+        NL_ST(chipemu_matmul_run(dev, 2, 64, 3, f8, f8, NULL, b, y, NULL), CHIPEMU_ERR_NULL, "run(a NULL)");
+        NL_ST(chipemu_matmul_run(dev, 2, 64, 3, f8, f8, a, NULL, y, NULL), CHIPEMU_ERR_NULL, "run(b NULL)");
+        NL_ST(chipemu_matmul_run(dev, 2, 64, 3, f8, f8, a, b, NULL, NULL), CHIPEMU_ERR_NULL, "run(y NULL)");
+        NL_ST(chipemu_matmul_run(NULL, 2, 64, 3, f8, f8, a, b, y, NULL), CHIPEMU_ERR_NULL, "run(dev NULL)");
+        NL_ST(chipemu_matmul_run(dev, 0, 64, 3, f8, f8, a, b, y, NULL), CHIPEMU_ERR_SIZE, "run(m 0)");
+        CHECK_ST(chipemu_matmul_run(dev, 2, 64, 3, f8, f8, a, b, y, &cost), CHIPEMU_OK, "a small functional run");
+        /* column 0 of b sums every 3rd element of a row (exact in mxint8: small integers) */
+        for (int r = 0; r < 2; r++) {
+            float want = 0.0f;
+            for (int i = 0; i < 64; i += 3) want += a[r * 64 + i];
+            CHECK(y[r * 3] == want && y[r * 3 + 1] == 0.0f, "run row %d: %g, want %g", r, y[r * 3], want);
+        }
+        CHECK(cost.cycles > 0, "a functional run's cost");
+        NL_ST(chipemu_encode_rows(f8, NULL, 1, 64, enc), CHIPEMU_ERR_NULL, "encode_rows(x NULL)");
+        NL_ST(chipemu_encode_rows(f8, a, 1, 64, NULL), CHIPEMU_ERR_NULL, "encode_rows(out NULL)");
+        NL_ST(chipemu_encode_rows(-1, a, 1, 64, enc), CHIPEMU_ERR_FORMAT, "encode_rows(fmt -1)");
+        NL_ST(chipemu_encode_rows(f8, a, -1, 64, enc), CHIPEMU_ERR_SIZE, "encode_rows(rows -1)");
+        NL_ST(chipemu_encode_rows(f8, a, 1, 0, enc), CHIPEMU_ERR_SIZE, "encode_rows(n 0)");
+        NL_ST(chipemu_encode_rows(f8, a, INT64_MAX, 64, enc), CHIPEMU_ERR_SIZE, "encode_rows(rows max)");
+        CHECK_ST(chipemu_encode_rows(f8, a, 2, 64, enc), CHIPEMU_OK, "encode_rows");
+        NL_ST(chipemu_encode_weights(f8, NULL, 64, 3, 3, enc), CHIPEMU_ERR_NULL, "encode_weights(w NULL)");
+        NL_ST(chipemu_encode_weights(CHIPEMU_FMT_FP32, b, 64, 3, 3, enc), CHIPEMU_ERR_UNSUPPORTED,
+              "encode_weights(fp32)");
+        NL_ST(chipemu_encode_weights(f8, b, 63, 3, 3, enc), CHIPEMU_ERR_SIZE, "encode_weights(63 rows)");
+        NL_ST(chipemu_encode_weights(f8, b, 64, 3, 2, enc), CHIPEMU_ERR_SIZE, "encode_weights(ld < ncols)");
+        NL_ST(chipemu_encode_weights(99, b, 64, 3, 3, enc), CHIPEMU_ERR_FORMAT, "encode_weights(fmt 99)");
+        CHECK_ST(chipemu_encode_weights(f8, b, 64, 3, 3, enc), CHIPEMU_OK, "encode_weights");
+    }
     /* attention: NULLs, bad shapes and formats, a real decode step and a vector-path call */
     chipemu_attention_plan ap;
     const int64_t decode[6] = {2, 4, 2, 1, 200, 64}, vec[6] = {2, 4, 4, 40, 496, 16};

@@ -220,28 +220,149 @@ int32_t mm_buffers(hm_machine *m, const chipemu_matmul_plan *pl, const void *w_h
     return st;
 }
 
+/* ---- functional runs: the host layouts with data, the gather (data.py w_host, x_host; api.py
+ * out_blocks, gather) ---- */
+
+/* Every tile's weight blocks back to back, in the tile's block order (data._tile_blocks). */
+static int32_t fill_w_host(const chipemu_matmul_plan *pl, const float *b, uint8_t *out) {
+    int64_t R = pl->rows, C = pl->cols, nt = 0;
+    mm_tile *tl = tiles_of(pl, &nt);
+    float *blk = malloc(sizeof(float) * (size_t)(R * C));
+    int32_t st = tl && blk ? CHIPEMU_OK : CHIPEMU_ERR_NOMEM;
+    for (int64_t i = 0, at = 0; i < nt && st == CHIPEMU_OK; i++) {
+        const mm_tile *x = &tl[i];
+        for (int64_t a = 0; a < x->n_nb; a++) {
+            int64_t nb = x->nb0 + a * (pl->g == 1 ? pl->tiles_per_chiplet : 0);
+            for (int64_t kk = 0; kk < x->k_run; kk++) {
+                int64_t kbk = pl->g == 1 ? kk : x->mem * pl->kpt + kk;
+                for (int64_t r = 0; r < R; r++)          /* the block, zero-padded past k, n */
+                    for (int64_t c = 0; c < C; c++) {
+                        int64_t row = kbk * R + r, col = nb * C + c;
+                        blk[r * C + c] = row < pl->k && col < pl->n ? b[row * pl->n + col] : 0.0f;
+                    }
+                st = chipemu_encode_weights(pl->weight_fmt, blk, R, C, C, out + at);
+                at += pl->block_bytes;
+            }
+        }
+    }
+    free(tl), free(blk);
+    return st;
+}
+
+/* Every holder's pieces ([round][piece][piece_rows][row_bytes], data.x_host), from the rows
+ * layout of each activation row's K-blocks. */
+static int32_t fill_x_host(const chipemu_matmul_plan *pl, const float *a, uint8_t *out) {
+    int64_t R = pl->rows, rb = pl->row_bytes, members = pl->g > 1 ? pl->g : 1;
+    int64_t P = pl->pieces_per_tile, prow = pl->piece_rows, rounds = mm_rounds(pl);
+    int64_t *pc = malloc(sizeof(int64_t) * (size_t)(2 * pl->kb * pl->parts + 2));
+    float *row = malloc(sizeof(float) * (size_t)R);
+    if (pc == NULL || row == NULL) {
+        free(pc), free(row);
+        return CHIPEMU_ERR_NOMEM;
+    }
+    int64_t at = 0, nbytes = rounds * P * prow * rb;
+    for (int64_t rep = 0; rep < pl->replicas; rep++)
+        for (int64_t mem = 0; mem < members; mem++)
+            for (int64_t idx = 0; idx < pl->kgroup; idx++) {
+                int64_t np = pieces_of(pl, idx, mem, pc);
+                if (!np) continue;
+                for (int64_t u = 0; u < rounds; u++) {
+                    int64_t c = u * pl->replicas + rep;
+                    if (c >= pl->chunks) break;
+                    int64_t c0 = c * pl->mc, len = min64(pl->m, c0 + pl->mc) - c0;
+                    for (int64_t i = 0; i < np; i++) {
+                        int64_t j = pc[2 * i], q = pc[2 * i + 1];
+                        int64_t r0 = len * q / pl->parts, r1 = len * (q + 1) / pl->parts;
+                        int64_t kbk = pl->g > 1 ? mem * pl->kpt + j : j;
+                        for (int64_t r = r0; r < r1; r++) {
+                            const float *src = a + (c0 + r) * pl->k;
+                            for (int64_t e = 0; e < R; e++)
+                                row[e] = kbk * R + e < pl->k ? src[kbk * R + e] : 0.0f;
+                            chipemu_encode_rows(pl->fmt, row, 1, R,
+                                                out + at + ((u * P + i) * prow + r - r0) * rb);
+                        }
+                    }
+                }
+                at += nbytes;
+            }
+    free(pc), free(row);
+    return CHIPEMU_OK;
+}
+
+/* Each chunk's reduced output, read from the tile that holds it (api.out_blocks, gather). */
+static void gather(const hm_machine *m, const chipemu_matmul_plan *pl, int64_t ybuf, float *y) {
+    int64_t C = pl->cols, T = pl->tiles_per_chiplet, yb = pl->mc * C * 4;
+    const uint8_t *base = m->sram + m->bt[ybuf * CHIPEMU_BT_COUNT + CHIPEMU_BT_STORE];
+    for (int64_t nb = 0; nb < pl->nb; nb++) {
+        int64_t chip = 0;
+        while (nb >= nb_start(pl, chip + 1)) chip++;
+        int64_t local = nb - nb_start(pl, chip);
+        for (int64_t c = 0; c < pl->chunks; c++) {
+            int64_t rep = c % pl->replicas, u = c / pl->replicas, tile, off;
+            if (pl->g == 1) {
+                tile = chip * T + rep * pl->span + local % T;
+                off = (u * pl->nb_per_tile + local / T) * yb;
+            } else {
+                tile = chip * T + rep * pl->span + local * pl->g + u % pl->g;
+                off = (u / pl->g) * yb;
+            }
+            const float *src = (const float *)(base + tile * m->sram_stride + off);
+            int64_t r0 = c * pl->mc, rows = min64(pl->m, r0 + pl->mc) - r0;
+            for (int64_t r = 0; r < rows; r++)
+                for (int64_t e = 0; e < C && nb * C + e < pl->n; e++)
+                    y[(r0 + r) * pl->n + nb * C + e] = src[r * C + e];
+        }
+    }
+}
+
+/* One matmul run on a fresh machine: timing (a, b, y NULL) or functional. */
+static int32_t matmul_run(const chipemu_device *dev, const chipemu_matmul_plan *pl, const float *a,
+                          const float *b, float *y, chipemu_cost *out) {
+    hm_machine mach;
+    mm_run run;
+    memset(&run, 0, sizeof run);
+    int64_t bufs[MM_BUF_COUNT], zero[MM_BUF_COUNT] = {0};
+    uint8_t *wh = NULL, *xh = NULL;
+    int functional = y != NULL;
+    int32_t st = hm_init(&mach, chipemu_device_params_of(dev), functional);
+    /* sizes first (the host buffers' sizes come from the layout), then the real buffer ids */
+    if (st == CHIPEMU_OK) st = mm_prepare(pl, mach.n_tiles, zero, &run);
+    if (st == CHIPEMU_OK && functional) {
+        wh = calloc((size_t)run.w_bytes, 1), xh = calloc((size_t)run.x_bytes, 1);
+        st = wh && xh ? fill_w_host(pl, b, wh) : CHIPEMU_ERR_NOMEM;
+        if (st == CHIPEMU_OK) st = fill_x_host(pl, a, xh);
+        if (st == CHIPEMU_ERR_NOMEM) rt_fail(st, "out of memory for a matmul's host data");
+    }
+    if (st == CHIPEMU_OK) st = mm_buffers(&mach, pl, wh, run.w_bytes, xh, run.x_bytes, bufs);
+    free(wh), free(xh);
+    if (st == CHIPEMU_OK) {
+        mm_free(&run);
+        st = mm_prepare(pl, mach.n_tiles, bufs, &run);
+    }
+    if (st == CHIPEMU_OK) st = mm_launch_all(&mach, pl, &run);
+    if (st == CHIPEMU_OK && functional) gather(&mach, pl, bufs[MM_BUF_Y], y);
+    if (st == CHIPEMU_OK && out != NULL) st = hm_time(&mach, out);
+    mm_free(&run);
+    hm_free(&mach);
+    return st;
+}
+
+int32_t chipemu_matmul_run(const chipemu_device *dev, int64_t m, int64_t k, int64_t n, int32_t fmt,
+                           int32_t weight_fmt, const float *a, const float *b, float *y,
+                           chipemu_cost *out) {
+    chipemu_matmul_plan pl;
+    int32_t st = chipemu_matmul_plan_make(dev, m, k, n, fmt, weight_fmt, &pl);
+    if (st != CHIPEMU_OK) return st;
+    if (a == NULL || b == NULL || y == NULL)
+        return rt_fail(CHIPEMU_ERR_NULL, "chipemu_matmul_run: %s is NULL",
+                       a == NULL ? "a" : b == NULL ? "b" : "y");
+    return matmul_run(dev, &pl, a, b, y, out);
+}
+
 int32_t chipemu_matmul_cost(const chipemu_device *dev, int64_t m, int64_t k, int64_t n,
                             int32_t fmt, int32_t weight_fmt, chipemu_cost *out) {
     if (out == NULL) return rt_fail(CHIPEMU_ERR_NULL, "chipemu_matmul_cost: out is NULL");
     chipemu_matmul_plan pl;
     int32_t st = chipemu_matmul_plan_make(dev, m, k, n, fmt, weight_fmt, &pl);
-    if (st != CHIPEMU_OK) return st;
-    hm_machine mach;
-    st = hm_init(&mach, chipemu_device_params_of(dev), 0);
-    mm_run run;
-    memset(&run, 0, sizeof run);
-    int64_t bufs[MM_BUF_COUNT];
-    int64_t zero[MM_BUF_COUNT] = {0};
-    /* sizes first (the host buffers' sizes come from the layout), then the real buffer ids */
-    if (st == CHIPEMU_OK) st = mm_prepare(&pl, mach.n_tiles, zero, &run);
-    if (st == CHIPEMU_OK) st = mm_buffers(&mach, &pl, NULL, run.w_bytes, NULL, run.x_bytes, bufs);
-    if (st == CHIPEMU_OK) {
-        mm_free(&run);
-        st = mm_prepare(&pl, mach.n_tiles, bufs, &run);
-    }
-    if (st == CHIPEMU_OK) st = mm_launch_all(&mach, &pl, &run);
-    if (st == CHIPEMU_OK) st = hm_time(&mach, out);
-    mm_free(&run);
-    hm_free(&mach);
-    return st;
+    return st != CHIPEMU_OK ? st : matmul_run(dev, &pl, NULL, NULL, NULL, out);
 }
