@@ -1,17 +1,20 @@
 // decode_costs.cpp — a C++ host asks chipemu what one decode step of a decoder layer costs on
-// corsair: its seven GEMVs and its attention over the cached keys.
+// corsair (its seven GEMVs and its attention over the cached keys), then runs a small matmul
+// on the device's tiles and prints its outputs.
 //
 // Build and run against the installed package (docs/engine.md "From C"):
 //     chipemu cc --host examples/decode_costs.cpp -o decode_costs
 //     ./decode_costs [preset] [batch] [cached keys]
 // Every figure equals Python's matmul((batch, k), (k, n), mode="timing") and attention(q, k, v,
-// mode="timing") on the same preset (tests/test_examples.py checks them). Shapes: a
+// mode="timing") on the same preset, and the matmul's outputs Python's matmul(a, b) bit for bit
+// (tests/test_examples.py checks them). Shapes: a
 // llama-3.2-1b decoder layer (hidden 2048, 32 query heads and 8 KV heads of 64, intermediate
 // 8192), MXINT8 activations and K/V, MXINT4 weights.
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "chipemu_host.h"
 
@@ -67,17 +70,30 @@ int main(int argc, char **argv) {
     }
     // one new token per sequence attends its cached keys: batch, heads, kv heads, 1, keys, 64
     const int64_t shape[6] = {batch, 32, 8, 1, cached, 64};
-    chipemu_cost a;
+    chipemu_cost at;
     if (int32_t st = chipemu_attention_cost(dev.get(), shape, CHIPEMU_FMT_MXINT8,
-                                            CHIPEMU_FMT_MXINT8, &a))
+                                            CHIPEMU_FMT_MXINT8, &at))
         return fail("attention", st);
     std::printf("attention b=%lld hq=32 hkv=8 keys=%lld d=64 cycles=%lld energy_fj=%lld "
                 "compute_cycles=%lld compute_energy_fj=%lld\n", (long long)batch,
-                (long long)cached, (long long)a.cycles, (long long)a.energy_fj,
-                (long long)a.phases[1].cycles, (long long)a.phases[1].energy_fj);
-    step_cycles += a.phases[1].cycles;
-    step_fj += a.phases[1].energy_fj;
+                (long long)cached, (long long)at.cycles, (long long)at.energy_fj,
+                (long long)at.phases[1].cycles, (long long)at.phases[1].energy_fj);
+    step_cycles += at.phases[1].cycles;
+    step_fj += at.phases[1].energy_fj;
     std::printf("layer step, one op after another: %lld cycles (%.3f us), %.3f uJ\n",
                 (long long)step_cycles, step_cycles / (p->clock_ghz * 1e3), step_fj / 1e9);
+
+    // a functional 4 x 128 x 64 matmul: float32 in, the device's float32 out (%a: exact)
+    const int64_t m = 4, k = 128, n = 64;
+    std::vector<float> a(m * k), b(k * n), y(m * n);
+    for (int64_t i = 0; i < m * k; i++) a[i] = static_cast<float>(i % 13 - 6) * 0.25f;
+    for (int64_t i = 0; i < k * n; i++) b[i] = static_cast<float>(i % 7 - 3) * 0.125f;
+    chipemu_cost c;
+    if (int32_t st = chipemu_matmul_run(dev.get(), m, k, n, CHIPEMU_FMT_MXINT8, CHIPEMU_FMT_MXINT4,
+                                        a.data(), b.data(), y.data(), &c))
+        return fail("matmul_run", st);
+    std::printf("matmul 4x128x64 cycles=%lld y:", (long long)c.cycles);
+    for (float v : y) std::printf(" %a", v);
+    std::printf("\n");
     return 0;
 }

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from chipemu import cc, get_library_dir
@@ -47,6 +48,12 @@ def test_decode_costs_cpp_prints_the_figures_python_gives(tmp_path):
     assert tuple(map(int, attn.groups())) == (r.cycles, r.energy_fj, r.phase_list[1].cycles,
                                               r.phase_list[1].energy_fj)
     assert "layer step, one op after another" in out
+    fn = re.search(r"^matmul 4x128x64 cycles=(\d+) y:(.*)$", out, re.M)
+    a = ((np.arange(4 * 128) % 13 - 6) * 0.25).astype(np.float32).reshape(4, 128)
+    b = ((np.arange(128 * 64) % 7 - 3) * 0.125).astype(np.float32).reshape(128, 64)
+    r = matmul(a, b, fmt="mxint8", weight_fmt="mxint4", device="corsair")
+    got = np.array([float.fromhex(x) for x in fn.group(2).split()], np.float32).reshape(4, 64)
+    assert np.array_equal(got, r.output) and int(fn.group(1)) == r.cycles
 
 
 def test_host_command_links_the_library_with_its_rpath():

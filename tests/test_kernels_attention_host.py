@@ -99,3 +99,50 @@ def test_a_failing_mask_rule_raises_its_own_error():
     status = plan_attention(1, 2, 1, 5, 64, 64, "mxint8", Device.preset("tiny"),
                             mask_info=lambda *a: (np.ones((1, 1, 1), np.uint8), 0)).status
     assert status.shape == (1, 1, 1)
+
+
+def c_run(dev, q, k, v, fmt, scale=float("nan")):
+    b, hq, sq, d = q.shape
+    hkv, skv = k.shape[1], k.shape[2]
+    y = np.full(q.shape, np.nan, np.float32)
+    out = ffi.new("chipemu_cost *")
+    status = lib.chipemu_attention_run(
+        dev, [b, hq, hkv, sq, skv, d], get_format(fmt).code,
+        get_format(default_kv_fmt(fmt)).code, scale, ffi.from_buffer("float[]", q),
+        ffi.from_buffer("float[]", k), ffi.from_buffer("float[]", v),
+        ffi.from_buffer("float[]", y), out)
+    return status, y, out
+
+
+@settings(max_examples=20, deadline=None)
+@given(b=st.integers(1, 3), g=st.sampled_from([1, 2, 4]), hkv=st.sampled_from([1, 2]),
+       sq=st.integers(1, 40), skv=st.integers(1, 500), d=st.sampled_from([16, 64, 100]),
+       fmt=st.sampled_from(DIMC_FORMATS), seed=st.integers(0, 2**32 - 1))
+def test_a_functional_call_from_c_is_bit_exact_with_python(handles, b, g, hkv, sq, skv, d, fmt,
+                                                             seed):
+    rng = np.random.default_rng(seed)
+    q = rng.standard_normal((b, g * hkv, sq, d), dtype=np.float32)
+    k = rng.standard_normal((b, hkv, skv, d), dtype=np.float32)
+    v = rng.standard_normal((b, hkv, skv, d), dtype=np.float32)
+    status, y, c = c_run(handles["tiny"], q, k, v, fmt)
+    try:
+        r = attention(q, k, v, fmt=fmt, device="tiny")
+    except CapacityError:
+        assert status == lib.CHIPEMU_ERR_CAPACITY
+        return
+    assert status == lib.CHIPEMU_OK
+    assert np.array_equal(y.view(np.uint32), r.output.view(np.uint32))
+    assert figures_c(c) == figures_py(r)
+
+
+def test_a_decode_step_from_c_on_corsair_with_a_scale(handles):
+    rng = np.random.default_rng(4)
+    q = rng.standard_normal((2, 32, 1, 64), dtype=np.float32)
+    k = rng.standard_normal((2, 8, 300, 64), dtype=np.float32)
+    v = rng.standard_normal((2, 8, 300, 64), dtype=np.float32)
+    status, y, _ = c_run(handles["corsair"], q, k, v, "mxint8", scale=0.07)
+    assert status == lib.CHIPEMU_OK
+    r = attention(q, k, v, scale=0.07, device="corsair")
+    assert np.array_equal(y, r.output)
+    status, *_ = c_run(handles["tiny"], q[:, :, :, :0], k[:, :, :, :0], v[:, :, :, :0], "mxint8")
+    assert status == lib.CHIPEMU_ERR_SIZE

@@ -154,6 +154,14 @@ CHIPEMU_API int32_t chipemu_matmul_run(const chipemu_device *dev, int64_t m, int
  * chipemu_attention_plan_make. */
 CHIPEMU_API int32_t chipemu_attention_cost(const chipemu_device *dev, const int64_t shape[6],
                                            int32_t fmt, int32_t kv_fmt, chipemu_cost *out);
+/* A functional unmasked attention call: y[b][hq][sq][d] = softmax(q k^T * scale) v with q
+ * [b][hq][sq][d], k and v [b][hkv][skv][d] (float32, row-major, caller-owned; shape as above),
+ * bit for bit Python's attention(q, k, v, scale=, fmt=, kv_fmt=).output. scale: a non-finite
+ * value (NAN) takes Python's default 1/sqrt(head_dim). out (may be NULL) gets the cost. */
+CHIPEMU_API int32_t chipemu_attention_run(const chipemu_device *dev, const int64_t shape[6],
+                                          int32_t fmt, int32_t kv_fmt, double scale,
+                                          const float *q, const float *k, const float *v,
+                                          float *y, chipemu_cost *out);
 /* CDEF END */
 
 #ifdef __cplusplus

@@ -399,6 +399,23 @@ static void test_null_host(void) {
     int64_t ctx[3] = {4, 100, 64};
     CHECK(chipemu_attention_unmasked_bias(ctx, 4, 1, 1, 1) == 1
           && chipemu_attention_unmasked_bias(ctx, 3, 1, 1, 1) == 2, "unmasked bias rule");
+    {   /* a functional call: one query, one key: softmax of one score is 1, so y = v */
+        const int64_t one[6] = {1, 1, 1, 1, 1, 64};
+        float q[64], k[64], v[64], y[64];
+        for (int i = 0; i < 64; i++) q[i] = 0.5f, k[i] = 0.25f, v[i] = (float)(i % 5) - 2.0f;
+        NL_ST(chipemu_attention_run(NULL, one, f8, f8, NAN, q, k, v, y, NULL), CHIPEMU_ERR_NULL, "at run(dev)");
+        NL_ST(chipemu_attention_run(dev, NULL, f8, f8, NAN, q, k, v, y, NULL), CHIPEMU_ERR_NULL, "at run(shape)");
+        NL_ST(chipemu_attention_run(dev, one, f8, f8, NAN, NULL, k, v, y, NULL), CHIPEMU_ERR_NULL, "at run(q)");
+        NL_ST(chipemu_attention_run(dev, one, f8, f8, NAN, q, NULL, v, y, NULL), CHIPEMU_ERR_NULL, "at run(k)");
+        NL_ST(chipemu_attention_run(dev, one, f8, f8, NAN, q, k, NULL, y, NULL), CHIPEMU_ERR_NULL, "at run(v)");
+        NL_ST(chipemu_attention_run(dev, one, f8, f8, NAN, q, k, v, NULL, NULL), CHIPEMU_ERR_NULL, "at run(y)");
+        NL_ST(chipemu_attention_run(dev, gqa_bad, f8, f8, NAN, q, k, v, y, NULL), CHIPEMU_ERR_SIZE, "at run(3/2)");
+        CHECK_ST(chipemu_attention_run(dev, one, f8, f8, INFINITY, q, k, v, y, &cost), CHIPEMU_OK,
+                 "a functional attention call");
+        int same = 1;
+        for (int i = 0; i < 64; i++) same &= y[i] == v[i];
+        CHECK(same && cost.cycles > 0, "attention of one key is its value: y[1] = %g", y[1]);
+    }
     CHECK_ST(chipemu_attention_cost(dev, decode, f8, f8, &cost), CHIPEMU_OK, "decode attention cost");
     CHECK(cost.cycles > 0 && cost.n_phases == 2 && cost.phases[1].cycles > 0, "decode figures");
     CHECK_ST(chipemu_attention_cost(dev, vec, f8, f8, &cost), CHIPEMU_OK, "vector-path attention cost");

@@ -7,6 +7,7 @@
  * not a multiple of the block), its bias one per distinct chunk length on a tile, numbered in
  * the order the tile meets them (round by round). A test compares the cost with Python's
  * timing-mode Result. Positions are the whole device's (kv_home 0: chiplet-major). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,11 @@ typedef struct {
     int64_t kv_bytes, q_bytes, bias_bytes;   /* host buffers */
     int64_t ev_kv, ev_step, stage_step;
 } at_run;
+
+/* host data of a functional run (NULL members: timing mode, sizes only) */
+typedef struct {
+    uint8_t *kv, *q, *bias, *consts;
+} at_host;
 
 static void at_free(at_run *r) {
     free(r->tiles), free(r->params);
@@ -130,12 +136,13 @@ static int32_t at_prepare(const chipemu_attention_plan *pl, int64_t n_tiles, con
 /* steps.alloc: the host buffers (kv, q, bias, const), then the plan's SRAM buffers. ids:
  * [the CHIPEMU_AT_BUFFERS SRAM ones][kv_host, q_host, bias_host, const_host]. */
 static int32_t at_buffers(hm_machine *m, const chipemu_attention_plan *pl, const at_run *r,
-                          int64_t ids[]) {
+                          const at_host *h, int64_t ids[]) {
     for (int i = 0; i < CHIPEMU_AT_BUFFERS + 4; i++) ids[i] = -1;
     int64_t host[4] = {r->kv_bytes, r->q_bytes, r->bias_bytes, 3 * pl->mq * 4};
+    const uint8_t *data[4] = {h->kv, h->q, h->bias, h->consts};
     int32_t st = CHIPEMU_OK;
     for (int i = 0; i < 4 && st == CHIPEMU_OK; i++)
-        st = hm_alloc_host(m, NULL, host[i], &ids[CHIPEMU_AT_BUFFERS + i]);
+        st = hm_alloc_host(m, data[i], host[i], &ids[CHIPEMU_AT_BUFFERS + i]);
     for (int i = 0; i < CHIPEMU_AT_BUFFERS && st == CHIPEMU_OK; i++)
         if (pl->sram_bytes[i]) st = hm_alloc_sram(m, pl->sram_bytes[i], &ids[i]);
     return st;
@@ -161,27 +168,179 @@ static int32_t at_launch_all(hm_machine *m, const chipemu_attention_plan *pl, at
     return st;
 }
 
+/* ---- functional runs: the host data (data.q_units, kv_slots; steps.kv_bytes, write_queries,
+ * write_biases, alloc's constants) and the gather ---- */
+
+static void host_free(at_host *h) {
+    free(h->kv), free(h->q), free(h->bias), free(h->consts);
+    memset(h, 0, sizeof *h);
+}
+
+/* q[b][hq][sq][d] row `row` of unit u (rows head-major within the unit's GQA group) */
+static const float *q_row(const chipemu_attention_plan *pl, const float *q, int64_t u, int64_t row) {
+    int64_t bb = u / pl->hkv, kvh = u % pl->hkv, h = row / pl->sq, pos = row % pl->sq;
+    return q + (((bb * pl->hq + kvh * pl->group + h) * pl->sq) + pos) * pl->d;
+}
+
+/* key `key` of unit u in k or v [b][hkv][skv][d] (NULL past the last key: padding) */
+static const float *kv_row(const chipemu_attention_plan *pl, const float *x, int64_t u, int64_t key) {
+    return key < pl->skv ? x + (u * pl->skv + key) * pl->d : NULL;
+}
+
+/* One tile's K/V slots: block b of its run, slot s (K^T splits, then V splits, or on the
+ * vector path K then V^T in fp32). */
+static int32_t kv_slot(const chipemu_attention_plan *pl, const float *k, const float *v, int64_t u,
+                       int64_t j, int64_t s, float *tmp, uint8_t *out) {
+    int64_t R = pl->rows, C = pl->cols, bk = pl->bk, d = pl->d;
+    if (pl->path == 1) {                       /* [bk][d] K, or [d][bk] V^T */
+        float *o = (float *)out;
+        for (int64_t r = 0; r < bk; r++) {
+            const float *src = kv_row(pl, s == 0 ? k : v, u, j * bk + r);
+            for (int64_t e = 0; e < d; e++) {
+                float x = src ? src[e] : 0.0f;
+                if (s == 0) o[r * d + e] = x;
+                else o[e * bk + r] = x;
+            }
+        }
+        return CHIPEMU_OK;
+    }
+    for (int64_t r = 0; r < R; r++)            /* the slot's R x C matrix, zero-padded */
+        for (int64_t c = 0; c < C; c++) {
+            const float *src;
+            int64_t dim;
+            if (s < pl->d_splits) {             /* K^T: rows are dims, columns keys */
+                src = kv_row(pl, k, u, j * bk + c), dim = s * R + r;
+            } else {                            /* V: rows are keys, columns dims */
+                src = kv_row(pl, v, u, j * bk + r), dim = (s - pl->d_splits) * C + c;
+            }
+            tmp[r * C + c] = src && dim < d ? src[dim] : 0.0f;
+        }
+    return chipemu_encode_weights(pl->kv_fmt, tmp, R, C, C, out);
+}
+
+static int32_t fill_host(const chipemu_attention_plan *pl, const at_run *r, const float *q,
+                         const float *k, const float *v, float scale, at_host *h) {
+    int64_t per = pl->d_splits + pl->v_splits, rounds = rounds_of(pl), mq = pl->mq, bk = pl->bk;
+    int64_t kv_t = pl->blocks_per_tile * per * pl->slot_bytes;
+    int64_t q_t = rounds * pl->d_splits * mq * pl->q_row_bytes;
+    int64_t b_t = (pl->n_bias > 1 ? pl->n_bias : 1) * mq * bk * 4;
+    int64_t width = pl->path == 1 ? pl->d : pl->dp;
+    h->kv = calloc((size_t)r->kv_bytes, 1), h->q = calloc((size_t)r->q_bytes, 1);
+    h->bias = calloc((size_t)r->bias_bytes, 1), h->consts = malloc((size_t)(3 * mq * 4));
+    float *tmp = malloc(sizeof(float) * (size_t)(pl->rows * pl->cols + width));
+    if (!h->kv || !h->q || !h->bias || !h->consts || !tmp) {
+        free(tmp);
+        return CHIPEMU_ERR_NOMEM;
+    }
+    float *qrow = tmp + pl->rows * pl->cols;
+    int32_t st = CHIPEMU_OK;
+    for (int64_t i = 0; i < r->n && st == CHIPEMU_OK; i++) {
+        int64_t rep = i / pl->span, u = (i % pl->span) / pl->members, mem = i % pl->members;
+        for (int64_t b = 0; b < n_blocks(pl, mem) && st == CHIPEMU_OK; b++)
+            for (int64_t s = 0; s < per && st == CHIPEMU_OK; s++)
+                st = kv_slot(pl, k, v, u, mem + b * pl->members, s, tmp,
+                             h->kv + i * kv_t + (b * per + s) * pl->slot_bytes);
+        int64_t bias_len[2] = {-1, -1}, nb = 0;
+        for (int64_t rnd = 0; rnd < rounds; rnd++) {
+            int64_t c = chunk_of(pl, rnd, rep);
+            if (c >= pl->chunks) continue;
+            int64_t len = chunk_len(pl, c);
+            for (int64_t row = 0; row < len; row++) {       /* [round][split][mq][row bytes] */
+                const float *src = q_row(pl, q, u, c * mq + row);
+                for (int64_t e = 0; e < width; e++) qrow[e] = e < pl->d ? src[e] * scale : 0.0f;
+                for (int64_t t = 0; t < pl->d_splits; t++) {
+                    uint8_t *dst = h->q + i * q_t + ((rnd * pl->d_splits + t) * mq + row) * pl->q_row_bytes;
+                    if (pl->path == 1) memcpy(dst, qrow, (size_t)(pl->d * 4));
+                    else chipemu_encode_rows(pl->fmt, qrow + t * pl->rows, 1, pl->rows, dst);
+                }
+            }
+            if (pl->skv % bk && (pl->kb - 1) % pl->members == mem) {
+                int64_t kk = 0;
+                while (kk < nb && bias_len[kk] != len) kk++;
+                if (kk < nb) continue;
+                bias_len[nb++] = len;                          /* 0 where kept, else -inf */
+                float *bias = (float *)(h->bias + i * b_t) + kk * mq * bk;
+                for (int64_t row = 0; row < mq; row++)
+                    for (int64_t e = 0; e < bk; e++)
+                        bias[row * bk + e] = row < len && (pl->kb - 1) * bk + e < pl->skv
+                                             ? 0.0f : -__builtin_inff();
+            }
+        }
+    }
+    float *cst = (float *)h->consts;
+    for (int64_t e = 0; e < mq; e++)
+        cst[e] = -1e30f, cst[mq + e] = -1.0f, cst[2 * mq + e] = 1.17549435e-38f;  /* FLT_MIN */
+    free(tmp);
+    return st;
+}
+
+/* The output rows of every chunk from member 0 of its unit (steps.gather) into out[b][hq][sq][d]. */
+static void at_gather(const hm_machine *m, const chipemu_attention_plan *pl, int64_t ybuf, float *out) {
+    int64_t C = pl->cols, vs = pl->v_splits, mq = pl->mq;
+    const uint8_t *base = m->sram + m->bt[ybuf * CHIPEMU_BT_COUNT + CHIPEMU_BT_STORE];
+    for (int64_t c = 0; c < pl->chunks; c++) {
+        int64_t rnd = c / pl->replicas, rep = rnd % 2 == 0 ? c % pl->replicas
+                                                            : pl->replicas - 1 - c % pl->replicas;
+        for (int64_t u = 0; u < pl->units; u++) {
+            const uint8_t *tile = base + tile_of(pl, u, 0, rep) * m->sram_stride;
+            for (int64_t row = 0; row < chunk_len(pl, c); row++) {
+                float *dst = (float *)q_row(pl, out, u, c * mq + row);
+                for (int64_t e = 0; e < pl->d; e++) {
+                    int64_t t = e / C;
+                    const float *y = (const float *)(tile + ((rnd * vs + t) * mq) * C * 4);
+                    dst[e] = y[row * C + e % C];
+                }
+            }
+        }
+    }
+}
+
+/* One attention call on a fresh machine: timing (q, k, v, y NULL) or functional. */
+static int32_t attention_run(const chipemu_device *dev, const chipemu_attention_plan *pl,
+                             const float *q, const float *k, const float *v, float scale, float *y,
+                             chipemu_cost *out) {
+    hm_machine mach;
+    at_run run;
+    at_host h;
+    memset(&run, 0, sizeof run), memset(&h, 0, sizeof h);
+    int64_t ids[CHIPEMU_AT_BUFFERS + 4], zero[CHIPEMU_AT_BUFFERS + 4] = {0};
+    int32_t st = hm_init(&mach, chipemu_device_params_of(dev), y != NULL);
+    /* sizes first (the host buffers' sizes come from the tables), then the real buffer ids */
+    if (st == CHIPEMU_OK) st = at_prepare(pl, mach.n_tiles, zero, &run);
+    if (st == CHIPEMU_OK && y != NULL && fill_host(pl, &run, q, k, v, scale, &h) != CHIPEMU_OK)
+        st = rt_fail(CHIPEMU_ERR_NOMEM, "out of memory for an attention call's host data");
+    if (st == CHIPEMU_OK) st = at_buffers(&mach, pl, &run, &h, ids);
+    host_free(&h);
+    if (st == CHIPEMU_OK) {
+        at_free(&run);
+        st = at_prepare(pl, mach.n_tiles, ids, &run);
+    }
+    if (st == CHIPEMU_OK) st = at_launch_all(&mach, pl, &run);
+    if (st == CHIPEMU_OK && y != NULL) at_gather(&mach, pl, ids[7], y);
+    if (st == CHIPEMU_OK && out != NULL) st = hm_time(&mach, out);
+    at_free(&run);
+    hm_free(&mach);
+    return st;
+}
+
+int32_t chipemu_attention_run(const chipemu_device *dev, const int64_t shape[6], int32_t fmt,
+                              int32_t kv_fmt, double scale, const float *q, const float *k,
+                              const float *v, float *y, chipemu_cost *out) {
+    chipemu_attention_plan pl;
+    int32_t st = chipemu_attention_plan_make(dev, shape, fmt, kv_fmt, &pl);
+    if (st != CHIPEMU_OK) return st;
+    if (q == NULL || k == NULL || v == NULL || y == NULL)
+        return rt_fail(CHIPEMU_ERR_NULL, "chipemu_attention_run: %s is NULL",
+                       q == NULL ? "q" : k == NULL ? "k" : v == NULL ? "v" : "y");
+    /* Python's default, 1/sqrt(D) in double, then float32 (np.float32(scale)) */
+    float sc = (float)(scale == scale && scale - scale == 0.0 ? scale : 1.0 / sqrt((double)pl.d));
+    return attention_run(dev, &pl, q, k, v, sc, y, out);
+}
+
 int32_t chipemu_attention_cost(const chipemu_device *dev, const int64_t shape[6], int32_t fmt,
                                int32_t kv_fmt, chipemu_cost *out) {
     if (out == NULL) return rt_fail(CHIPEMU_ERR_NULL, "chipemu_attention_cost: out is NULL");
     chipemu_attention_plan pl;
     int32_t st = chipemu_attention_plan_make(dev, shape, fmt, kv_fmt, &pl);
-    if (st != CHIPEMU_OK) return st;
-    hm_machine mach;
-    at_run run;
-    memset(&run, 0, sizeof run);
-    int64_t ids[CHIPEMU_AT_BUFFERS + 4], zero[CHIPEMU_AT_BUFFERS + 4] = {0};
-    st = hm_init(&mach, chipemu_device_params_of(dev), 0);
-    /* sizes first (the host buffers' sizes come from the tables), then the real buffer ids */
-    if (st == CHIPEMU_OK) st = at_prepare(&pl, mach.n_tiles, zero, &run);
-    if (st == CHIPEMU_OK) st = at_buffers(&mach, &pl, &run, ids);
-    if (st == CHIPEMU_OK) {
-        at_free(&run);
-        st = at_prepare(&pl, mach.n_tiles, ids, &run);
-    }
-    if (st == CHIPEMU_OK) st = at_launch_all(&mach, &pl, &run);
-    if (st == CHIPEMU_OK) st = hm_time(&mach, out);
-    at_free(&run);
-    hm_free(&mach);
-    return st;
+    return st != CHIPEMU_OK ? st : attention_run(dev, &pl, NULL, NULL, NULL, 0.0f, NULL, out);
 }
