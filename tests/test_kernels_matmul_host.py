@@ -164,3 +164,24 @@ def test_the_encoders_write_the_device_layouts(fmt):
     assert lib.chipemu_encode_weights(get_format(fmt).code, ffi.from_buffer("float[]", w), 64,
                                       48, 48, ffi.from_buffer("uint8_t[]", out)) == lib.CHIPEMU_OK
     assert np.array_equal(out, want)
+
+
+def test_distinct_handles_cost_alike_on_threads_at_once():
+    """cffi releases the GIL: eight threads, each with its own device handle, ask costs at the
+    same time; every answer equals the one asked alone (no shared state in the C machine)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def ask(shape):
+        dev = ffi.new("chipemu_device **")
+        assert lib.chipemu_device_open(b"tiny", dev) == lib.CHIPEMU_OK
+        try:
+            status, c = c_cost(dev[0], *shape, "mxint8", "mxint4")
+            assert status == lib.CHIPEMU_OK
+            return c.cycles, c.energy_fj
+        finally:
+            lib.chipemu_device_close(dev[0])
+
+    shapes = [(m, 256, 128 + 64 * (m % 3)) for m in range(1, 17)]
+    alone = [ask(s) for s in shapes]
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(ask, shapes)) == alone
