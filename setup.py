@@ -11,7 +11,7 @@ from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
 
 ROOTS = {"pkg": "chipemu", "emulator": "chipemu.emulator", "kernels": "chipemu.kernels",
-         "llm": "chipemu.llm", "cli": "chipemu.cli"}
+         "llm": "chipemu.llm", "cli": "chipemu.cli", "sweeps": "chipemu.sweeps"}
 HERE = pathlib.Path(__file__).resolve().parent
 
 

@@ -37,7 +37,7 @@ class _Group(click.Group):
         sys.exit(rv if isinstance(rv, int) else 0)
 
     def list_commands(self, ctx):
-        return sorted(super().list_commands(ctx) + ["run", "cc", "profile"])
+        return sorted(super().list_commands(ctx) + ["run", "cc", "profile", "sweep", "plot"])
 
     def get_command(self, ctx, name):
         if name == "run":
@@ -49,6 +49,9 @@ class _Group(click.Group):
         if name == "profile":
             from chipemu.cli.profile import profile
             return profile
+        if name in ("sweep", "plot"):
+            from chipemu.cli import sweep as module
+            return getattr(module, name)
         return super().get_command(ctx, name)
 
 

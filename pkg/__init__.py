@@ -2,7 +2,7 @@
 
 The work is in the subpackages: `chipemu.emulator` (the device, formats, runtime and engine),
 `chipemu.kernels` (matmul, attention, layer ops, cards and programs), `chipemu.llm` (models and
-response estimates) and `chipemu.cli`. Here: `get_include()`, the folder of the C headers a
+response estimates), `chipemu.sweeps` and `chipemu.cli`. Here: `sweep()` (docs/sweeps.md), `get_include()`, the folder of the C headers a
 kernel author's own C twin or a C/C++ host compiles against, `get_library_dir()`, the folder of
 libchipemu.so a host links, and `chipemu.cc` (docs/intrinsics.md, docs/engine.md "From C").
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pathlib
 
-__all__ = ["get_include", "get_library_dir", "__version__"]
+__all__ = ["get_include", "get_library_dir", "sweep", "__version__"]
 
 __version__ = "0.1.0"
 
@@ -40,3 +40,10 @@ def get_library_dir() -> str:
         raise FileNotFoundError(f"libchipemu.so is not beside {spec.origin} (reinstall chipemu: "
                                 f"pip install chipemu)")
     return str(folder)
+
+
+def sweep(spec=None, **kwargs):
+    """Run a sweep and return its table (pandas.DataFrame): chipemu.sweeps.api.sweep, whose
+    docstring lists the arguments; docs/sweeps.md shows the spec and the columns."""
+    from chipemu.sweeps.api import sweep as run
+    return run(spec, **kwargs)

@@ -10,6 +10,7 @@ fuzz_strategies.examples().
 import os
 from datetime import timedelta
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # generous per-example deadlines: a legitimate example takes milliseconds; the fuzz guard's
@@ -21,3 +22,17 @@ settings.register_profile(
     "long", max_examples=1000, deadline=timedelta(seconds=30), print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="module")
+def handles():
+    """{preset: chipemu_device *} of tiny and corsair (the host-API tests), closed after."""
+    from chipemu.emulator.native import ffi, lib
+    out = {}
+    for name in ("tiny", "corsair"):
+        dev = ffi.new("chipemu_device **")
+        assert lib.chipemu_device_open(name.encode(), dev) == lib.CHIPEMU_OK
+        out[name] = dev[0]
+    yield out
+    for dev in out.values():
+        lib.chipemu_device_close(dev)

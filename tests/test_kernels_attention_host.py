@@ -11,7 +11,7 @@ from chipemu.emulator.numerics.formats import DIMC_FORMATS, get_format
 from chipemu.kernels.attention import attention
 from chipemu.kernels.attention import data as D
 from chipemu.kernels.attention.plan import default_kv_fmt, plan_attention
-from tests.test_kernels_matmul_host import figures_c, figures_py, handles  # noqa: F401
+from host_helpers import figures_c, figures_py
 
 
 def c_cost(dev, shape, fmt, kv_fmt):

@@ -5,25 +5,13 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from chipemu.emulator.device import Device
-from chipemu.emulator.engine.core import ENERGY_COMPONENTS, PATH_CLASSES
 from chipemu.emulator.errors import CapacityError, ShapeError
 from chipemu.emulator.native import ffi, lib
 from chipemu.emulator.numerics.formats import DIMC_FORMATS, get_format
 from chipemu.kernels.matmul import matmul
 from chipemu.kernels.matmul.plan import plan_matmul
 from chipemu.kernels.region import Region
-
-
-@pytest.fixture(scope="module")
-def handles():
-    out = {}
-    for name in ("tiny", "corsair"):
-        dev = ffi.new("chipemu_device **")
-        assert lib.chipemu_device_open(name.encode(), dev) == lib.CHIPEMU_OK
-        out[name] = dev[0]
-    yield out
-    for dev in out.values():
-        lib.chipemu_device_close(dev)
+from host_helpers import figures_c, figures_py
 
 
 def c_cost(dev, m, k, n, fmt, weight_fmt):
@@ -31,21 +19,6 @@ def c_cost(dev, m, k, n, fmt, weight_fmt):
     status = lib.chipemu_matmul_cost(dev, m, k, n, get_format(fmt).code,
                                      get_format(weight_fmt).code, out)
     return status, out
-
-
-def figures_py(r):
-    return dict(cycles=r.cycles, energy_fj=r.energy_fj, events=len(r.events.events),
-                by_component=[int(r.timing.energy_by_component[c]) for c in ENERGY_COMPONENTS],
-                phases=[(p.name, p.cycles, p.energy_fj) for p in r.phase_list],
-                critical=r.timing.critical_path.binding_class)
-
-
-def figures_c(c):
-    return dict(cycles=c.cycles, energy_fj=c.energy_fj, events=c.events,
-                by_component=list(c.energy_by_component),
-                phases=[(ffi.string(c.phases[i].name).decode(), c.phases[i].cycles,
-                         c.phases[i].energy_fj) for i in range(c.n_phases)],
-                critical=PATH_CLASSES[c.critical_class])
 
 
 def check_same(handles, device, m, k, n, fa, fw):
