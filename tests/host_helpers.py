@@ -1,7 +1,10 @@
 """What the host-API tests share (tests/test_kernels_*_host.py): a cost's figures beside a
 Result's (the `handles` fixture is in conftest.py)."""
 from chipemu.emulator.engine.core import ENERGY_COMPONENTS, PATH_CLASSES
-from chipemu.emulator.native import ffi
+import numpy as np
+
+from chipemu.emulator.errors import CapacityError
+from chipemu.emulator.native import ffi, lib
 
 
 def figures_py(r):
@@ -19,3 +22,18 @@ def figures_c(c):
                 critical=PATH_CLASSES[c.critical_class])
 
 
+
+
+def check_run(status, y, c, python_run):
+    """A functional run from C (its status, output y and cost c) against python_run(), the
+    same call in Python: both refuse it with the same capacity error, or give the same bits
+    and the same figures. Returns Python's Result (None when refused)."""
+    try:
+        r = python_run()
+    except CapacityError:
+        assert status == lib.CHIPEMU_ERR_CAPACITY
+        return None
+    assert status == lib.CHIPEMU_OK, ffi.string(lib.chipemu_last_error()).decode()
+    assert np.array_equal(y.view(np.uint32), r.output.view(np.uint32))
+    assert figures_c(c) == figures_py(r)
+    return r

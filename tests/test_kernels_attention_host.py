@@ -11,7 +11,7 @@ from chipemu.emulator.numerics.formats import DIMC_FORMATS, get_format
 from chipemu.kernels.attention import attention
 from chipemu.kernels.attention import data as D
 from chipemu.kernels.attention.plan import default_kv_fmt, plan_attention
-from host_helpers import figures_c, figures_py
+from host_helpers import check_run, figures_c, figures_py
 
 
 def c_cost(dev, shape, fmt, kv_fmt):
@@ -125,14 +125,7 @@ def test_a_functional_call_from_c_is_bit_exact_with_python(handles, b, g, hkv, s
     k = rng.standard_normal((b, hkv, skv, d), dtype=np.float32)
     v = rng.standard_normal((b, hkv, skv, d), dtype=np.float32)
     status, y, c = c_run(handles["tiny"], q, k, v, fmt)
-    try:
-        r = attention(q, k, v, fmt=fmt, device="tiny")
-    except CapacityError:
-        assert status == lib.CHIPEMU_ERR_CAPACITY
-        return
-    assert status == lib.CHIPEMU_OK
-    assert np.array_equal(y.view(np.uint32), r.output.view(np.uint32))
-    assert figures_c(c) == figures_py(r)
+    check_run(status, y, c, lambda: attention(q, k, v, fmt=fmt, device="tiny"))
 
 
 def test_a_decode_step_from_c_on_corsair_with_a_scale(handles):

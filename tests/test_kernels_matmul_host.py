@@ -11,7 +11,7 @@ from chipemu.emulator.numerics.formats import DIMC_FORMATS, get_format
 from chipemu.kernels.matmul import matmul
 from chipemu.kernels.matmul.plan import plan_matmul
 from chipemu.kernels.region import Region
-from host_helpers import figures_c, figures_py
+from host_helpers import check_run, figures_c, figures_py
 
 
 def c_cost(dev, m, k, n, fmt, weight_fmt):
@@ -96,14 +96,7 @@ def test_a_functional_run_from_c_is_bit_exact_with_python(handles, m, k, n, fa, 
     a = rng.standard_normal((m, k), dtype=np.float32)
     b = rng.standard_normal((k, n), dtype=np.float32)
     status, y, c = c_run(handles["tiny"], a, b, fa, fw)
-    try:
-        r = matmul(a, b, fmt=fa, weight_fmt=fw, device="tiny")
-    except CapacityError:
-        assert status == lib.CHIPEMU_ERR_CAPACITY
-        return
-    assert status == lib.CHIPEMU_OK
-    assert np.array_equal(y.view(np.uint32), r.output.view(np.uint32))
-    assert figures_c(c) == figures_py(r)
+    check_run(status, y, c, lambda: matmul(a, b, fmt=fa, weight_fmt=fw, device="tiny"))
 
 
 def test_a_functional_gemv_on_corsair_without_timing(handles):

@@ -237,6 +237,12 @@ static inline int64_t core_row_bytes(const chipemu_format_info *f, int64_t n) {
     }
 }
 
+/* Bytes of nrows x ncols weights in the weights layout (docs/intrinsics.md): a DIMC format. */
+static inline int64_t core_weight_bytes(const chipemu_format_info *f, int64_t nrows, int64_t ncols) {
+    if (f->kind == CHIPEMU_KIND_INT_TENSOR) return nrows * ncols + 4;
+    return nrows * ncols * f->elem_bits / 8 + nrows / f->block_size * ncols;
+}
+
 /* Reserve the next event of the tile's region, or record MSG_EVENTS. */
 static inline chipemu_event *core_event(chipemu_ctx *ctx, int64_t in) {
     int64_t *sc = ctx->sc;

@@ -13,11 +13,6 @@
 
 #define WEIGHTS_MAX_BLOCK 64          /* the largest block of a DIMC format (tables.formats) */
 
-static int64_t weights_bytes(const chipemu_format_info *f, int64_t nrows, int64_t ncols) {
-    if (f->kind == CHIPEMU_KIND_INT_TENSOR) return nrows * ncols + 4;
-    return nrows * ncols * f->elem_bits / 8 + nrows / f->block_size * ncols;
-}
-
 /* the argument checks, in the Numba twin's order */
 static int shape(chipemu_ctx *ctx, int64_t in, int64_t ld, int64_t lines, int64_t trans,
                  int64_t nrows, int64_t ncols, int64_t fmt) {
@@ -58,7 +53,7 @@ static void convert(const float *x, int64_t ld, int64_t lines, int64_t trans, in
     int32_t bits = f->elem_bits;
     int64_t width = trans == 1 ? nrows : ncols;
     int64_t bs = f->block_size;
-    memset(out, 0, (size_t)weights_bytes(f, nrows, ncols));           /* codes are OR-ed in */
+    memset(out, 0, (size_t)core_weight_bytes(f, nrows, ncols));           /* codes are OR-ed in */
     if (f->kind == CHIPEMU_KIND_INT_TENSOR) {                         /* one scale: the matrix */
         uint32_t m = 0, a = 0;
         for (int64_t l = 0; l < lines; l++) {
@@ -117,7 +112,7 @@ int32_t chipemu_in_vec_convert_weights(chipemu_ctx *ctx, int64_t src_buf, int64_
     if (!shape(ctx, in, ld, lines, trans, nrows, ncols, fmt)) return CHIPEMU_ERR_KERNEL;
     chipemu_format_info f = core_info(fmt);
     int64_t width = trans == 1 ? nrows : ncols;
-    int64_t slen = 4 * ((lines - 1) * ld + width), dlen = weights_bytes(&f, nrows, ncols);
+    int64_t slen = 4 * ((lines - 1) * ld + width), dlen = core_weight_bytes(&f, nrows, ncols);
     if (!core_range(ctx, in, ARG_SRC, src_buf, src_off, slen, CHIPEMU_BUF_SRAM)
         || !core_align4(ctx, in, ARG_SRC, src_off)
         || !core_range(ctx, in, ARG_DST, dst_buf, dst_off, dlen, CHIPEMU_BUF_SRAM)

@@ -8,31 +8,9 @@
 #include <string.h>
 
 #include "chipemu_host.h"
+#include "host/plan.h"
 #include "runtime/error.h"
 
-#define ALIGN 64
-
-static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-static int64_t up(int64_t n) { return cdiv(n, ALIGN) * ALIGN; }
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
-
-static int64_t log2up(int64_t n) {
-    int64_t b = 0;
-    for (int64_t v = n - 1; v > 0; v >>= 1) b++;
-    return b;
-}
-
-static int64_t row_bytes(const chipemu_format_info *f, int64_t n) {
-    if (f->kind == CHIPEMU_KIND_INT_TENSOR) return n + 4;
-    if (f->scale_bits) return (n * f->elem_bits + 7) / 8 + cdiv(n, f->block_size);
-    return n * f->elem_bits / 8;
-}
-
-static int64_t weight_bytes(const chipemu_format_info *f, int64_t nrows, int64_t ncols) {
-    if (f->kind == CHIPEMU_KIND_INT_TENSOR) return nrows * ncols + 4;
-    return nrows * ncols * f->elem_bits / 8 + nrows / f->block_size * ncols;
-}
 
 int64_t chipemu_attention_unmasked_bias(void *ctx, int64_t mq, int64_t members, int64_t bpt,
                                         int64_t replicas) {
@@ -129,7 +107,7 @@ int32_t chipemu_attention_plan_region(const chipemu_device_params *p, const int6
     if (path == 1) {
         qrb = d * 4, prb = 0, sb = bk * d * 4;
     } else {
-        qrb = row_bytes(&f, R), prb = row_bytes(&f, bk), sb = weight_bytes(&kf, R, C);
+        qrb = core_row_bytes(&f, R), prb = core_row_bytes(&f, bk), sb = core_weight_bytes(&kf, R, C);
     }
     int64_t mq = mq_in;
     if (mq == 0)         /* two rounds of chunks over up to max_replicas copies, 32..256 rows */

@@ -13,9 +13,9 @@
 
 #include "host/machine.h"
 #include "kernels/attention/params.h"
+#include "host/plan.h"
 #include "runtime/error.h"
 
-static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 static int64_t rounds_of(const chipemu_attention_plan *pl) { return cdiv(pl->chunks, pl->replicas); }
 

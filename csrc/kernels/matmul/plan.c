@@ -10,37 +10,16 @@
 #include <string.h>
 
 #include "chipemu_host.h"
+#include "host/plan.h"
 #include "runtime/error.h"
 
 typedef __int128 wide;
 
-#define ALIGN 64
 #define MAX_DIM ((int64_t)1 << 31)
 
 static const char *BUF_NAMES[CHIPEMU_MM_BUFFERS] = {"w", "xhome", "x", "y", "acc", "recv"};
 enum { B_W, B_XHOME, B_X, B_Y, B_ACC, B_RECV };
 
-static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-static int64_t up(int64_t n) { return cdiv(n, ALIGN) * ALIGN; }
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
-
-static int64_t ceil_log2(int64_t n) {
-    int64_t b = 0;
-    for (int64_t v = n - 1; v > 0; v >>= 1) b++;
-    return b;
-}
-
-static int64_t weight_bytes(const chipemu_format_info *f, int64_t nrows, int64_t ncols) {
-    if (f->kind == CHIPEMU_KIND_INT_TENSOR) return nrows * ncols + 4;
-    return nrows * ncols * f->elem_bits / 8 + nrows / f->block_size * ncols;
-}
-
-static int64_t row_bytes(const chipemu_format_info *f, int64_t n) {
-    if (f->kind == CHIPEMU_KIND_INT_TENSOR) return n + 4;
-    if (f->scale_bits) return (n * f->elem_bits + 7) / 8 + cdiv(n, f->block_size);
-    return n * f->elem_bits / 8;
-}
 
 /* The SRAM buffers of one choice of chunk rows (Python: _buffers); b[acc], b[recv] only if g > 1. */
 static void buffers(const chipemu_matmul_plan *pl, int64_t mc, int64_t parts, int64_t b[],
@@ -84,7 +63,7 @@ static void consider(choice *ch, chipemu_matmul_plan *pl, int64_t gg, int64_t kp
         return;                                /* a streamed tile keeps its blocks in SRAM */
     int64_t span = gg == 1 ? min64(ch->nbc, ch->T) : ch->nbc * gg;
     int64_t reps = npt == 1 ? max64(1, min64(min64(ch->max_replicas, ch->T / span), pl->m)) : 1;
-    int64_t rows = cdiv(pl->m, reps), lv = ceil_log2(gg);
+    int64_t rows = cdiv(pl->m, reps), lv = log2up(gg);
     wide mvm = (wide)blk * ch->cyc, red = (wide)lv * ch->pkt_cycles;
     wide est = (wide)rows * (mvm > red ? mvm : red) + (wide)blk * ch->p->dimc_pipeline_cycles
                + 64 * lv + (ps > 1 ? (wide)cdiv(rows, 256) * blk * ch->wcyc : 0);
@@ -163,7 +142,7 @@ int32_t chipemu_matmul_plan_region(const chipemu_device_params *p, int64_t m, in
     /* N-blocks per chiplet: nb*c/used .. nb*(c+1)/used, so counts are floor or ceil of nb/used */
     int64_t nbc = cdiv(pl.nb, used), nb_min = pl.nb / used;
     int64_t cyc = cdiv(fa->elem_bits, p->dimc_input_bits_per_cycle);
-    pl.row_bytes = row_bytes(fa, R), pl.block_bytes = weight_bytes(fw, R, C);
+    pl.row_bytes = core_row_bytes(fa, R), pl.block_bytes = core_weight_bytes(fw, R, C);
     if (choose_groups(p, &pl, T, nbc, max_replicas, cyc))
         return rt_fail(CHIPEMU_ERR_CAPACITY, "matmul k=%lld n=%lld (%s weights): the weights do "
                        "not fit the device even streamed: %lld blocks of %lld B over %lld tiles "
@@ -173,7 +152,7 @@ int32_t chipemu_matmul_plan_region(const chipemu_device_params *p, int64_t m, in
                        (unsigned long long)p->sram_capacity_bytes);
     pl.blocks_per_tile = pl.nb_per_tile * pl.kpt;
     pl.passes = cdiv(pl.blocks_per_tile, slots);
-    pl.levels = ceil_log2(pl.g);
+    pl.levels = log2up(pl.g);
     pl.kgroup = pl.g > 1 ? nb_min : min64(nb_min, T);
     int64_t cap = (int64_t)p->sram_capacity_bytes;
     if (sram_bytes > 0 && sram_bytes < cap) cap = sram_bytes;

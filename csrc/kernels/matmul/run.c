@@ -11,10 +11,9 @@
 #include "host/machine.h"
 #include "kernels/matmul/params.h"
 #include "kernels/matmul/run.h"
+#include "host/plan.h"
 #include "runtime/error.h"
 
-static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 static int64_t nb_start(const chipemu_matmul_plan *pl, int64_t c) {
     return pl->nb * c / pl->chiplets_used;
