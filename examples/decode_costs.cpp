@@ -71,7 +71,7 @@ int main(int argc, char **argv) {
     // one new token per sequence attends its cached keys: batch, heads, kv heads, 1, keys, 64
     const int64_t shape[6] = {batch, 32, 8, 1, cached, 64};
     chipemu_cost at;
-    if (int32_t st = chipemu_attention_cost(dev.get(), shape, CHIPEMU_FMT_MXINT8,
+    if (int32_t st = chipemu_attention_cost(dev.get(), shape, CHIPEMU_MASK_NONE, CHIPEMU_FMT_MXINT8,
                                             CHIPEMU_FMT_MXINT8, &at))
         return fail("attention", st);
     std::printf("attention b=%lld hq=32 hkv=8 keys=%lld d=64 cycles=%lld energy_fj=%lld "

@@ -27,6 +27,9 @@ C_ONLY = {
     "csrc/host/machine.h": "its declarations",
     "csrc/kernels/matmul/plan.c": "the one matmul planner; kernels/matmul/plan.py calls it",
     "csrc/kernels/attention/plan.c": "the one attention planner; kernels/attention/plan.py calls it",
+    "csrc/kernels/attention/mask.h": "no mask or causal for C hosts (data.py's rules, not stored)",
+    "csrc/kernels/attention/run.c": "an attention call from C (api.py, steps.py, data.py)",
+    "csrc/host/plan.h": "the C planners' integer helpers",
     "csrc/kernels/matmul/run.c": "a matmul run from C (api.py, data.py: a test compares costs)",
     "csrc/kernels/matmul/run.h": "its declarations",
 }

@@ -91,15 +91,23 @@ typedef struct {
  * blocks per tile, replicas copies): a mask's rule for the planner; < 0 on failure. */
 typedef int64_t (*chipemu_attention_bias_fn)(void *ctx, int64_t mq, int64_t members, int64_t bpt,
                                              int64_t replicas);
-/* The rule of an unmasked call (only the padding of the last key block); ctx: int64_t[3] =
- * {query rows per unit (hq / hkv x sq), skv, dimc_rows}. */
-CHIPEMU_API int64_t chipemu_attention_unmasked_bias(void *ctx, int64_t mq, int64_t members,
-                                                    int64_t bpt, int64_t replicas);
-/* The plan of an unmasked attention call, shape = {batch, heads, kv_heads, seq, kv_len,
- * head_dim}, on the whole device. CHIPEMU_ERR_SIZE, CHIPEMU_ERR_UNSUPPORTED (not a DIMC
+/* The masks of an attention call from C (Python: attention(..., is_causal=)): none, or causal
+ * (query i of sq sees keys up to i + kv_len - sq). */
+#define CHIPEMU_MASK_NONE 0
+#define CHIPEMU_MASK_CAUSAL 1
+typedef struct {
+    int32_t mask;                    /* CHIPEMU_MASK_* */
+    int64_t sq, skv, bk, nq;         /* queries, keys, keys per block, query rows per unit */
+} chipemu_attention_mask;
+/* The bias rule of such a mask (ctx: a chipemu_attention_mask *): Python's mask_info of the
+ * same mask gives the same count (a test). */
+CHIPEMU_API int64_t chipemu_attention_mask_bias(void *ctx, int64_t mq, int64_t members,
+                                                int64_t bpt, int64_t replicas);
+/* The plan of an attention call, shape = {batch, heads, kv_heads, seq, kv_len, head_dim}, mask
+ * CHIPEMU_MASK_*, on the whole device. CHIPEMU_ERR_SIZE, CHIPEMU_ERR_UNSUPPORTED (not a DIMC
  * format, or a kv_fmt whose arrays are not square), CHIPEMU_ERR_CAPACITY. */
 CHIPEMU_API int32_t chipemu_attention_plan_make(const chipemu_device *dev, const int64_t shape[6],
-                                                int32_t fmt, int32_t kv_fmt,
+                                                int32_t mask, int32_t fmt, int32_t kv_fmt,
                                                 chipemu_attention_plan *out);
 /* The planner Python calls: mq (0: auto), max_replicas, force_path (-1: the planner's choice),
  * kv_home, a region of chiplets x tiles x slots, and the mask's bias rule (NULL: padding only,
@@ -147,19 +155,21 @@ CHIPEMU_API int32_t chipemu_matmul_cost(const chipemu_device *dev, int64_t m, in
 CHIPEMU_API int32_t chipemu_matmul_run(const chipemu_device *dev, int64_t m, int64_t k, int64_t n,
                                        int32_t fmt, int32_t weight_fmt, const float *a,
                                        const float *b, float *y, chipemu_cost *out);
-/* The cost of an unmasked attention call, shape = {batch, heads, kv_heads, seq, kv_len,
- * head_dim} (Python: attention(q, k, v, fmt=, kv_fmt=, mode="timing") with shape tuples, no
- * attn_mask, is_causal False): phases "load" (K/V into the arrays, queries onto the tiles) and
- * "compute". A decode step is seq 1 over kv_len cached keys. Errors as
- * chipemu_attention_plan_make. */
+/* The cost of an attention call, shape = {batch, heads, kv_heads, seq, kv_len, head_dim}, mask
+ * CHIPEMU_MASK_* (Python: attention(q, k, v, is_causal=, fmt=, kv_fmt=, mode="timing") with
+ * shape tuples): phases "load" (K/V into the arrays, queries onto the tiles) and "compute"; a
+ * causal mask skips the blocks it removes entirely. A decode step is seq 1 over kv_len cached
+ * keys. Errors as chipemu_attention_plan_make. */
 CHIPEMU_API int32_t chipemu_attention_cost(const chipemu_device *dev, const int64_t shape[6],
-                                           int32_t fmt, int32_t kv_fmt, chipemu_cost *out);
-/* A functional unmasked attention call: y[b][hq][sq][d] = softmax(q k^T * scale) v with q
- * [b][hq][sq][d], k and v [b][hkv][skv][d] (float32, row-major, caller-owned; shape as above),
- * bit for bit Python's attention(q, k, v, scale=, fmt=, kv_fmt=).output. scale: a non-finite
- * value (NAN) takes Python's default 1/sqrt(head_dim). out (may be NULL) gets the cost. */
+                                           int32_t mask, int32_t fmt, int32_t kv_fmt,
+                                           chipemu_cost *out);
+/* A functional attention call: y[b][hq][sq][d] = softmax(q k^T * scale + mask) v with q
+ * [b][hq][sq][d], k and v [b][hkv][skv][d] (float32, row-major, caller-owned; shape and mask as
+ * above), bit for bit Python's attention(q, k, v, is_causal=, scale=, fmt=, kv_fmt=).output.
+ * scale: a non-finite value (NAN) takes Python's default 1/sqrt(head_dim). out (may be NULL)
+ * gets the cost. */
 CHIPEMU_API int32_t chipemu_attention_run(const chipemu_device *dev, const int64_t shape[6],
-                                          int32_t fmt, int32_t kv_fmt, double scale,
+                                          int32_t mask, int32_t fmt, int32_t kv_fmt, double scale,
                                           const float *q, const float *k, const float *v,
                                           float *y, chipemu_cost *out);
 /* CDEF END */

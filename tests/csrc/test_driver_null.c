@@ -366,11 +366,11 @@ static void test_null_host(void) {
     /* attention: NULLs, bad shapes and formats, a real decode step and a vector-path call */
     chipemu_attention_plan ap;
     const int64_t decode[6] = {2, 4, 2, 1, 200, 64}, vec[6] = {2, 4, 4, 40, 496, 16};
-    NL_ST(chipemu_attention_plan_make(NULL, decode, f8, f8, &ap), CHIPEMU_ERR_NULL, "at plan(dev NULL)");
-    NL_ST(chipemu_attention_plan_make(dev, NULL, f8, f8, &ap), CHIPEMU_ERR_NULL, "at plan(shape NULL)");
-    NL_ST(chipemu_attention_plan_make(dev, decode, f8, f8, NULL), CHIPEMU_ERR_NULL, "at plan(out NULL)");
-    NL_ST(chipemu_attention_cost(NULL, decode, f8, f8, &cost), CHIPEMU_ERR_NULL, "at cost(dev NULL)");
-    NL_ST(chipemu_attention_cost(dev, decode, f8, f8, NULL), CHIPEMU_ERR_NULL, "at cost(out NULL)");
+    NL_ST(chipemu_attention_plan_make(NULL, decode, 0, f8, f8, &ap), CHIPEMU_ERR_NULL, "at plan(dev NULL)");
+    NL_ST(chipemu_attention_plan_make(dev, NULL, 0, f8, f8, &ap), CHIPEMU_ERR_NULL, "at plan(shape NULL)");
+    NL_ST(chipemu_attention_plan_make(dev, decode, 0, f8, f8, NULL), CHIPEMU_ERR_NULL, "at plan(out NULL)");
+    NL_ST(chipemu_attention_cost(NULL, decode, 0, f8, f8, &cost), CHIPEMU_ERR_NULL, "at cost(dev NULL)");
+    NL_ST(chipemu_attention_cost(dev, decode, 0, f8, f8, NULL), CHIPEMU_ERR_NULL, "at cost(out NULL)");
     NL_ST(chipemu_attention_plan_region(NULL, decode, f8, f8, 0, 1, -1, 0, 1, 1, 1, NULL, NULL, &ap),
           CHIPEMU_ERR_NULL, "at plan_region(params NULL)");
     for (int i = 0; i < 6; i++)
@@ -378,15 +378,15 @@ static void test_null_host(void) {
             int64_t sh[6];
             memcpy(sh, decode, sizeof sh);
             sh[i] = bad[k];
-            NL_ST(chipemu_attention_cost(dev, sh, f8, f8, &cost), CHIPEMU_ERR_SIZE, "at cost shape[%d]=%lld",
+            NL_ST(chipemu_attention_cost(dev, sh, 0, f8, f8, &cost), CHIPEMU_ERR_SIZE, "at cost shape[%d]=%lld",
                   i, (long long)bad[k]);
         }
     const int64_t gqa_bad[6] = {1, 3, 2, 1, 64, 64};
-    NL_ST(chipemu_attention_cost(dev, gqa_bad, f8, f8, &cost), CHIPEMU_ERR_SIZE, "at cost heads 3 / 2");
+    NL_ST(chipemu_attention_cost(dev, gqa_bad, 0, f8, f8, &cost), CHIPEMU_ERR_SIZE, "at cost heads 3 / 2");
     for (int i = 0; i < 5; i++)
-        NL_ST(chipemu_attention_cost(dev, decode, bad_fmt[i], f8, &cost), CHIPEMU_ERR_UNSUPPORTED,
+        NL_ST(chipemu_attention_cost(dev, decode, 0, bad_fmt[i], f8, &cost), CHIPEMU_ERR_UNSUPPORTED,
               "at cost fmt %d", (int)bad_fmt[i]);
-    NL_ST(chipemu_attention_cost(dev, decode, f8, CHIPEMU_FMT_MXINT4, &cost), CHIPEMU_ERR_UNSUPPORTED,
+    NL_ST(chipemu_attention_cost(dev, decode, 0, f8, CHIPEMU_FMT_MXINT4, &cost), CHIPEMU_ERR_UNSUPPORTED,
           "at cost with a non-square kv_fmt");
     NL_ST(chipemu_attention_plan_region(p, decode, f8, f8, -1, 1, -1, 0, 1, 1, 1, NULL, NULL, &ap),
           CHIPEMU_ERR_SIZE, "at plan_region mq -1");
@@ -395,31 +395,40 @@ static void test_null_host(void) {
     NL_ST(chipemu_attention_plan_region(p, decode, f8, f8, 0, 1, 2, 0, 1, 1, 1, NULL, NULL, &ap),
           CHIPEMU_ERR_SIZE, "at plan_region path 2");
     const int64_t huge[6] = {64, 32, 8, 1, 65536, 128};
-    NL_ST(chipemu_attention_cost(dev, huge, f8, f8, &cost), CHIPEMU_ERR_CAPACITY, "at cost beyond the device");
-    int64_t ctx[3] = {4, 100, 64};
-    CHECK(chipemu_attention_unmasked_bias(ctx, 4, 1, 1, 1) == 1
-          && chipemu_attention_unmasked_bias(ctx, 3, 1, 1, 1) == 2, "unmasked bias rule");
+    NL_ST(chipemu_attention_cost(dev, huge, 0, f8, f8, &cost), CHIPEMU_ERR_CAPACITY, "at cost beyond the device");
+    chipemu_attention_mask mk = {CHIPEMU_MASK_NONE, 1, 100, 64, 4};
+    CHECK(chipemu_attention_mask_bias(&mk, 4, 1, 1, 1) == 1
+          && chipemu_attention_mask_bias(&mk, 3, 1, 1, 1) == 2, "unmasked bias rule");
+    mk.mask = CHIPEMU_MASK_CAUSAL, mk.sq = 100, mk.nq = 100;
+    CHECK(chipemu_attention_mask_bias(&mk, 100, 1, 1, 1) == 2, "causal bias rule: %lld",
+          (long long)chipemu_attention_mask_bias(&mk, 100, 1, 1, 1));
+    CHECK(chipemu_attention_mask_bias(NULL, 4, 1, 1, 1) == -1
+          && chipemu_attention_mask_bias(&mk, 0, 1, 1, 1) == -1, "bias rule of bad arguments");
+    NL_ST(chipemu_attention_cost(dev, decode, 2, f8, f8, &cost), CHIPEMU_ERR_SIZE, "at cost mask 2");
+    const int64_t prefill[6] = {1, 4, 2, 150, 150, 64};
+    CHECK_ST(chipemu_attention_cost(dev, prefill, CHIPEMU_MASK_CAUSAL, f8, f8, &cost), CHIPEMU_OK,
+             "causal prefill cost");
     {   /* a functional call: one query, one key: softmax of one score is 1, so y = v */
         const int64_t one[6] = {1, 1, 1, 1, 1, 64};
         float q[64], k[64], v[64], y[64];
         for (int i = 0; i < 64; i++) q[i] = 0.5f, k[i] = 0.25f, v[i] = (float)(i % 5) - 2.0f;
-        NL_ST(chipemu_attention_run(NULL, one, f8, f8, NAN, q, k, v, y, NULL), CHIPEMU_ERR_NULL, "at run(dev)");
-        NL_ST(chipemu_attention_run(dev, NULL, f8, f8, NAN, q, k, v, y, NULL), CHIPEMU_ERR_NULL, "at run(shape)");
-        NL_ST(chipemu_attention_run(dev, one, f8, f8, NAN, NULL, k, v, y, NULL), CHIPEMU_ERR_NULL, "at run(q)");
-        NL_ST(chipemu_attention_run(dev, one, f8, f8, NAN, q, NULL, v, y, NULL), CHIPEMU_ERR_NULL, "at run(k)");
-        NL_ST(chipemu_attention_run(dev, one, f8, f8, NAN, q, k, NULL, y, NULL), CHIPEMU_ERR_NULL, "at run(v)");
-        NL_ST(chipemu_attention_run(dev, one, f8, f8, NAN, q, k, v, NULL, NULL), CHIPEMU_ERR_NULL, "at run(y)");
-        NL_ST(chipemu_attention_run(dev, gqa_bad, f8, f8, NAN, q, k, v, y, NULL), CHIPEMU_ERR_SIZE, "at run(3/2)");
-        CHECK_ST(chipemu_attention_run(dev, one, f8, f8, INFINITY, q, k, v, y, &cost), CHIPEMU_OK,
+        NL_ST(chipemu_attention_run(NULL, one, 0, f8, f8, NAN, q, k, v, y, NULL), CHIPEMU_ERR_NULL, "at run(dev)");
+        NL_ST(chipemu_attention_run(dev, NULL, 0, f8, f8, NAN, q, k, v, y, NULL), CHIPEMU_ERR_NULL, "at run(shape)");
+        NL_ST(chipemu_attention_run(dev, one, 0, f8, f8, NAN, NULL, k, v, y, NULL), CHIPEMU_ERR_NULL, "at run(q)");
+        NL_ST(chipemu_attention_run(dev, one, 0, f8, f8, NAN, q, NULL, v, y, NULL), CHIPEMU_ERR_NULL, "at run(k)");
+        NL_ST(chipemu_attention_run(dev, one, 0, f8, f8, NAN, q, k, NULL, y, NULL), CHIPEMU_ERR_NULL, "at run(v)");
+        NL_ST(chipemu_attention_run(dev, one, 0, f8, f8, NAN, q, k, v, NULL, NULL), CHIPEMU_ERR_NULL, "at run(y)");
+        NL_ST(chipemu_attention_run(dev, gqa_bad, 0, f8, f8, NAN, q, k, v, y, NULL), CHIPEMU_ERR_SIZE, "at run(3/2)");
+        CHECK_ST(chipemu_attention_run(dev, one, 0, f8, f8, INFINITY, q, k, v, y, &cost), CHIPEMU_OK,
                  "a functional attention call");
         int same = 1;
         for (int i = 0; i < 64; i++) same &= y[i] == v[i];
         CHECK(same && cost.cycles > 0, "attention of one key is its value: y[1] = %g", y[1]);
     }
-    CHECK_ST(chipemu_attention_cost(dev, decode, f8, f8, &cost), CHIPEMU_OK, "decode attention cost");
+    CHECK_ST(chipemu_attention_cost(dev, decode, 0, f8, f8, &cost), CHIPEMU_OK, "decode attention cost");
     CHECK(cost.cycles > 0 && cost.n_phases == 2 && cost.phases[1].cycles > 0, "decode figures");
-    CHECK_ST(chipemu_attention_cost(dev, vec, f8, f8, &cost), CHIPEMU_OK, "vector-path attention cost");
-    CHECK_ST(chipemu_attention_plan_make(dev, vec, f8, f8, &ap), CHIPEMU_OK, "vector-path plan");
+    CHECK_ST(chipemu_attention_cost(dev, vec, 0, f8, f8, &cost), CHIPEMU_OK, "vector-path attention cost");
+    CHECK_ST(chipemu_attention_plan_make(dev, vec, 0, f8, f8, &ap), CHIPEMU_OK, "vector-path plan");
     CHECK(ap.path == 1, "the vector path was not chosen");
     chipemu_device_close(dev);
 }

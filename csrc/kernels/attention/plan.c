@@ -5,28 +5,46 @@
  * chunks, buffers); Python's kernels/attention/plan.py checks its arguments, resolves a region,
  * calls chipemu_attention_plan_region (its mask_info as the n_bias callback) and derives the
  * positions and the block status from the fields. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "chipemu_host.h"
 #include "host/plan.h"
+#include "kernels/attention/mask.h"
 #include "runtime/error.h"
 
 
-int64_t chipemu_attention_unmasked_bias(void *ctx, int64_t mq, int64_t members, int64_t bpt,
-                                        int64_t replicas) {
-    /* An unmasked call: only the last key block is partial (when skv is not a multiple of bk),
-     * and for every chunk; its bias blocks differ only in their rows, so a tile holds one per
-     * distinct chunk length among the chunks of its replica (the zigzag order puts chunk c on
-     * replica c mod R or R-1 - c mod R). ctx: int64_t[3] = {nq, skv, bk}. */
-    (void)members, (void)bpt;
-    const int64_t *a = ctx;
-    int64_t nq = a[0], skv = a[1], bk = a[2];
-    if (skv % bk == 0) return 0;
-    int64_t chunks = cdiv(nq, mq), last = nq - (chunks - 1) * mq;
-    if (last == mq) return 1;
-    /* the short last chunk's replica also runs full chunks when it ran any earlier round */
-    int64_t u = (chunks - 1) / replicas;
-    return u > 0 ? 2 : 1;
+int64_t chipemu_attention_mask_bias(void *ctx, int64_t mq, int64_t members, int64_t bpt,
+                                    int64_t replicas) {
+    /* data.mask_info: per (member, replica), the distinct bias blocks of its partial blocks
+     * (a unit's blocks j = member, member + members, ...; the chunks zigzag over the replicas);
+     * the most of any pair. The mask does not depend on the unit. */
+    (void)bpt;
+    const chipemu_attention_mask *k = ctx;
+    if (k == NULL || mq < 1 || members < 1 || replicas < 1 || k->bk < 1 || k->sq < 1
+        || k->skv < 1 || k->nq < 1)
+        return -1;
+    int64_t chunks = cdiv(k->nq, mq), kb = cdiv(k->skv, k->bk), most = 0;
+    int64_t cap = chunks * cdiv(kb, members) + 1;
+    int64_t *seen = malloc(sizeof(int64_t) * 2 * (size_t)cap);
+    if (seen == NULL) return -1;
+    for (int64_t rep = 0; rep < replicas; rep++)
+        for (int64_t mem = 0; mem < members && mem < kb; mem++) {
+            int64_t n = 0;
+            for (int64_t c = 0; c < chunks; c++) {
+                int64_t rnd = c / replicas, i = c % replicas;
+                if ((rnd % 2 == 0 ? i : replicas - 1 - i) != rep) continue;
+                for (int64_t j = mem; j < kb; j += members) {
+                    if (mask_status(k, mq, c, j) != 2) continue;
+                    int64_t s = 0;
+                    while (s < n && !mask_same(k, mq, seen[2 * s], seen[2 * s + 1], c, j)) s++;
+                    if (s == n) seen[2 * n] = c, seen[2 * n + 1] = j, n++;
+                }
+            }
+            most = n > most ? n : most;
+        }
+    free(seen);
+    return most;
 }
 
 int32_t chipemu_attention_plan_region(const chipemu_device_params *p, const int64_t shape[6],
@@ -161,14 +179,18 @@ int32_t chipemu_attention_plan_region(const chipemu_device_params *p, const int6
     return CHIPEMU_OK;
 }
 
-int32_t chipemu_attention_plan_make(const chipemu_device *dev, const int64_t shape[6], int32_t fmt,
-                                    int32_t kv_fmt, chipemu_attention_plan *out) {
+int32_t chipemu_attention_plan_make(const chipemu_device *dev, const int64_t shape[6], int32_t mask,
+                                    int32_t fmt, int32_t kv_fmt, chipemu_attention_plan *out) {
     const chipemu_device_params *p = chipemu_device_params_of(dev);
     if (p == NULL || shape == NULL)
         return rt_fail(CHIPEMU_ERR_NULL, "chipemu_attention_plan_make: %s is NULL",
                        p == NULL ? "dev" : "shape");
-    int64_t ctx[3] = {shape[1] / (shape[2] > 0 ? shape[2] : 1) * shape[3], shape[4], p->dimc_rows};
+    if (mask != CHIPEMU_MASK_NONE && mask != CHIPEMU_MASK_CAUSAL)
+        return rt_fail(CHIPEMU_ERR_SIZE, "mask=%d; allowed: CHIPEMU_MASK_NONE (0) or "
+                       "CHIPEMU_MASK_CAUSAL (1)", (int)mask);
+    chipemu_attention_mask m = {mask, shape[3], shape[4], p->dimc_rows,
+                                shape[2] > 0 ? shape[1] / shape[2] * shape[3] : 0};
     return chipemu_attention_plan_region(p, shape, fmt, kv_fmt, 0, CHIPEMU_AT_MAX_REPLICAS, -1, 0,
                                          p->n_chiplets, (int64_t)p->tile_rows * p->tile_cols,
-                                         p->dimc_slots, chipemu_attention_unmasked_bias, ctx, out);
+                                         p->dimc_slots, chipemu_attention_mask_bias, &m, out);
 }

@@ -1,17 +1,18 @@
-/* kernels/attention/run.c — an unmasked attention call from C: the tile tables (records per
- * round, bias blocks, merge actions), the parameter vector, the buffers and the launches, as
- * kernels/attention/api.py, steps.py and data.py (tile_tables, params) do in Python for
- * attention(q, k, v) without attn_mask or is_causal.
+/* kernels/attention/run.c — an attention call from C (no mask or causal: mask.h): the tile
+ * tables (records per round, bias blocks, merge actions), the parameter vector, the buffers and
+ * the launches, as kernels/attention/api.py, steps.py and data.py (tile_tables, params) do in
+ * Python for attention(q, k, v, is_causal=).
  *
- * Without a mask every block is computed; only the last key block is partial (when kv_len is
- * not a multiple of the block), its bias one per distinct chunk length on a tile, numbered in
- * the order the tile meets them (round by round). A test compares the cost with Python's
- * timing-mode Result. Positions are the whole device's (kv_home 0: chiplet-major). */
+ * Blocks the mask removes entirely are skipped; a partly kept block gets a bias block, one per
+ * distinct pattern on a tile, numbered in the order the tile meets them (round by round, then
+ * block by block). Tests compare costs and outputs with Python's. Positions are the whole
+ * device's (kv_home 0: chiplet-major). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "host/machine.h"
+#include "kernels/attention/mask.h"
 #include "kernels/attention/params.h"
 #include "host/plan.h"
 #include "runtime/error.h"
@@ -40,9 +41,14 @@ static int64_t chunk_len(const chipemu_attention_plan *pl, int64_t c) {
 }
 
 typedef struct {
+    chipemu_attention_mask mask;
+    uint8_t *status;     /* [chunks][kb] */
+    uint8_t *live;       /* [chunks][members] */
     int64_t *tiles;      /* ascending */
     int64_t n;
     int64_t *params;
+    int64_t *bias;       /* per tile, its bias blocks' (chunk, block), in the order met */
+    int64_t *n_bias;     /* per tile */
     int64_t kv_bytes, q_bytes, bias_bytes;   /* host buffers */
     int64_t ev_kv, ev_step, stage_step;
 } at_run;
@@ -52,28 +58,71 @@ typedef struct {
     uint8_t *kv, *q, *bias, *consts;
 } at_host;
 
+/* Free the tables, keeping the mask (at_prepare runs twice: sizes, then buffer ids). */
 static void at_free(at_run *r) {
-    free(r->tiles), free(r->params);
+    chipemu_attention_mask mask = r->mask;
+    free(r->status), free(r->live), free(r->tiles), free(r->params), free(r->bias);
+    free(r->n_bias);
     memset(r, 0, sizeof *r);
+    r->mask = mask;
+}
+
+/* The status of every (chunk, key block) (data._status: the mask does not depend on the
+ * unit), and for each chunk which members computed anything (the merge's live members). */
+static int32_t at_status(const chipemu_attention_plan *pl, at_run *r) {
+    int64_t C = pl->chunks, kb = pl->kb, M = pl->members;
+    r->status = malloc((size_t)(C * kb));
+    r->live = calloc((size_t)(C * M), 1);
+    if (r->status == NULL || r->live == NULL) return CHIPEMU_ERR_NOMEM;
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t j = 0; j < kb; j++) {
+            r->status[c * kb + j] = (uint8_t)mask_status(&r->mask, pl->mq, c, j);
+            r->live[c * M + j % M] |= r->status[c * kb + j] > 0;
+        }
+    return CHIPEMU_OK;
+}
+
+/* data.merge_script for one chunk: the action (0 none, 1 send, 2 merge, 3 take) and partner
+ * member of `mem` at each level; returns whether the root has anything to normalize. */
+static int merge_acts(const chipemu_attention_plan *pl, const uint8_t *live_in, int64_t mem,
+                      uint8_t *live, int64_t acts[][2]) {
+    int64_t M = pl->members;
+    for (int64_t m = 0; m < M; m++) live[m] = live_in[m];
+    for (int64_t lv = 0; lv < pl->levels; lv++) {
+        int64_t step = (int64_t)1 << lv;
+        acts[lv][0] = acts[lv][1] = 0;
+        for (int64_t q = 0; q < M; q += 2 * step) {
+            if (q + step >= M || !live[q + step]) continue;
+            if (q + step == mem) acts[lv][0] = 1, acts[lv][1] = q;
+            else if (q == mem) acts[lv][0] = live[q] ? 2 : 3, acts[lv][1] = q + step;
+            live[q] = 1;
+        }
+    }
+    return live[0];
 }
 
 /* The tile tables and parameter vector (data.tile_tables, data.params, steps.offsets). */
 static int32_t at_prepare(const chipemu_attention_plan *pl, int64_t n_tiles, const int64_t bufs[],
                           at_run *r) {
-    memset(r, 0, sizeof *r);
     int64_t R = pl->replicas, rounds = rounds_of(pl), per = pl->d_splits + pl->v_splits;
-    int64_t n = R * pl->span, partial = pl->skv % pl->bk != 0;
+    int64_t n = R * pl->span, nb_max = pl->n_bias > 1 ? pl->n_bias : 1;
     int64_t rec_max = R_COUNT + rounds * (pl->blocks_per_tile + 2 * pl->levels + 1);
     r->n = n;
     r->tiles = malloc(sizeof(int64_t) * (size_t)n);
     r->params = calloc((size_t)(H_COUNT + n_tiles + R_COUNT + n * rec_max), sizeof(int64_t));
-    if (r->tiles == NULL || r->params == NULL) {
-        at_free(r);
+    r->bias = malloc(sizeof(int64_t) * 2 * (size_t)(n * nb_max));
+    r->n_bias = calloc((size_t)n, sizeof(int64_t));
+    uint8_t *scratch = malloc((size_t)pl->members);
+    int64_t (*acts)[2] = malloc(sizeof(int64_t[2]) * (size_t)(pl->levels + 1));
+    if (r->tiles == NULL || r->params == NULL || r->bias == NULL || r->n_bias == NULL
+        || scratch == NULL || acts == NULL
+        || (r->status == NULL && at_status(pl, r) != CHIPEMU_OK)) {
+        free(scratch), free(acts);
         return rt_fail(CHIPEMU_ERR_NOMEM, "out of memory for an attention call's parameters");
     }
     int64_t kv_t = pl->blocks_per_tile * per * pl->slot_bytes;
     int64_t q_t = rounds * pl->d_splits * pl->mq * pl->q_row_bytes;
-    int64_t b_t = (pl->n_bias > 1 ? pl->n_bias : 1) * pl->mq * pl->bk * 4;
+    int64_t b_t = nb_max * pl->mq * pl->bk * 4;
     int64_t *p = r->params;
     p[H_STEP] = 0, p[H_STAGES] = pl->levels + 1, p[H_ROUNDS] = rounds, p[H_CHUNK_ROWS] = pl->mq;
     p[H_Q_ROWS] = pl->nq, p[H_ROWS] = pl->rows, p[H_COLS] = pl->cols, p[H_BLOCK_KEYS] = pl->bk;
@@ -89,42 +138,40 @@ static int32_t at_prepare(const chipemu_attention_plan *pl, int64_t n_tiles, con
     /* positions are ids here: tile i of the sorted list is position i */
     for (int64_t i = 0; i < n; i++) {
         int64_t rep = i / pl->span, u = (i % pl->span) / pl->members, mem = i % pl->members;
-        int64_t nb = n_blocks(pl, mem);
+        int64_t nb = n_blocks(pl, mem), *bias = r->bias + 2 * i * nb_max, nbias = 0;
         r->tiles[i] = tile_of(pl, u, mem, rep);
         int64_t *rec = p + at;
         p[H_COUNT + r->tiles[i]] = at;
         int64_t *tail = rec + R_COUNT;
-        int64_t bias_len[2] = {-1, -1}, n_bias = 0;    /* chunk lengths, in the order met */
         for (int64_t rnd = 0; rnd < rounds; rnd++) {
             int64_t c = chunk_of(pl, rnd, rep), live = c < pl->chunks;
-            for (int64_t b = 0; b < nb; b++) {
-                int64_t j = mem + b * pl->members, st = live ? 1 : 0;
-                if (live && partial && j == pl->kb - 1) {
-                    int64_t len = chunk_len(pl, c), k = 0;
-                    while (k < n_bias && bias_len[k] != len) k++;
-                    if (k == n_bias) bias_len[n_bias++] = len;
+            for (int64_t b = 0; b < nb; b++) {            /* its blocks' codes: 2 + its bias */
+                int64_t j = mem + b * pl->members, st = live ? r->status[c * pl->kb + j] : 0;
+                if (st == 2) {
+                    int64_t k = 0;
+                    while (k < nbias && !mask_same(&r->mask, pl->mq, bias[2 * k], bias[2 * k + 1],
+                                                   c, j))
+                        k++;
+                    if (k == nbias && nbias < nb_max) bias[2 * k] = c, bias[2 * k + 1] = j, nbias++;
                     st = 2 + k;
                 }
                 *tail++ = st;
             }
-            /* every member is live (or none): each level merges q + 2^l into q */
+            int root = live ? merge_acts(pl, r->live + c * pl->members, mem, scratch, acts) : 0;
             for (int64_t lv = 0; lv < pl->levels; lv++) {
-                int64_t step = (int64_t)1 << lv, a = 0, t = 0;
-                if (live && mem % (2 * step) == step) {
-                    a = 1, t = tile_of(pl, u, mem - step, rep);
-                } else if (live && mem % (2 * step) == 0 && mem + step < pl->members) {
-                    a = 2, t = tile_of(pl, u, mem + step, rep);
-                }
-                *tail++ = a, *tail++ = t;
+                *tail++ = live ? acts[lv][0] : 0;
+                *tail++ = live && acts[lv][0] ? tile_of(pl, u, acts[lv][1], rep) : 0;
             }
-            *tail++ = live && mem == 0;
+            *tail++ = mem == 0 && root;
         }
+        r->n_bias[i] = nbias;
         rec[R_ACTIVE] = 1, rec[R_MEMBER] = mem, rec[R_REPLICA] = rep, rec[R_N_BLOCKS] = nb;
         rec[R_KV_HOST_OFF] = i * kv_t, rec[R_Q_HOST_OFF] = i * q_t, rec[R_Q_BYTES] = q_t;
-        rec[R_BIAS_HOST_OFF] = i * b_t, rec[R_BIAS_BYTES] = n_bias * pl->mq * pl->bk * 4;
+        rec[R_BIAS_HOST_OFF] = i * b_t, rec[R_BIAS_BYTES] = nbias * pl->mq * pl->bk * 4;
         rec[R_KV_DRAM_BUF] = -1, rec[R_KV_DRAM_OFF] = 0;
         at = tail - p;
     }
+    free(scratch), free(acts);
     r->kv_bytes = n * kv_t, r->q_bytes = n * q_t, r->bias_bytes = n * b_t;
     r->ev_kv = 2 * pl->blocks_per_tile * per;
     /* steps._ev_step (kv_home 0: no streaming) */
@@ -223,7 +270,7 @@ static int32_t fill_host(const chipemu_attention_plan *pl, const at_run *r, cons
     int64_t per = pl->d_splits + pl->v_splits, rounds = rounds_of(pl), mq = pl->mq, bk = pl->bk;
     int64_t kv_t = pl->blocks_per_tile * per * pl->slot_bytes;
     int64_t q_t = rounds * pl->d_splits * mq * pl->q_row_bytes;
-    int64_t b_t = (pl->n_bias > 1 ? pl->n_bias : 1) * mq * bk * 4;
+    int64_t nb_max = pl->n_bias > 1 ? pl->n_bias : 1, b_t = nb_max * mq * bk * 4;
     int64_t width = pl->path == 1 ? pl->d : pl->dp;
     h->kv = calloc((size_t)r->kv_bytes, 1), h->q = calloc((size_t)r->q_bytes, 1);
     h->bias = calloc((size_t)r->bias_bytes, 1), h->consts = malloc((size_t)(3 * mq * 4));
@@ -240,7 +287,15 @@ static int32_t fill_host(const chipemu_attention_plan *pl, const at_run *r, cons
             for (int64_t s = 0; s < per && st == CHIPEMU_OK; s++)
                 st = kv_slot(pl, k, v, u, mem + b * pl->members, s, tmp,
                              h->kv + i * kv_t + (b * per + s) * pl->slot_bytes);
-        int64_t bias_len[2] = {-1, -1}, nb = 0;
+        const int64_t *cj = r->bias + 2 * i * nb_max;     /* its bias blocks' (chunk, block) */
+        for (int64_t kk = 0; kk < r->n_bias[i]; kk++) {   /* 0 where kept, else -inf */
+            int64_t c = cj[2 * kk], j = cj[2 * kk + 1], w = 0;
+            float *bias = (float *)(h->bias + i * b_t) + kk * mq * bk;
+            for (int64_t row = 0; row < mq; row++) {
+                int64_t n = row < chunk_len(pl, c) ? mask_kept(&r->mask, c * mq + row, j, &w) : 0;
+                for (int64_t e = 0; e < bk; e++) bias[row * bk + e] = e < n ? 0.0f : -INFINITY;
+            }
+        }
         for (int64_t rnd = 0; rnd < rounds; rnd++) {
             int64_t c = chunk_of(pl, rnd, rep);
             if (c >= pl->chunks) continue;
@@ -253,17 +308,6 @@ static int32_t fill_host(const chipemu_attention_plan *pl, const at_run *r, cons
                     if (pl->path == 1) memcpy(dst, qrow, (size_t)(pl->d * 4));
                     else chipemu_encode_rows(pl->fmt, qrow + t * pl->rows, 1, pl->rows, dst);
                 }
-            }
-            if (pl->skv % bk && (pl->kb - 1) % pl->members == mem) {
-                int64_t kk = 0;
-                while (kk < nb && bias_len[kk] != len) kk++;
-                if (kk < nb) continue;
-                bias_len[nb++] = len;                          /* 0 where kept, else -inf */
-                float *bias = (float *)(h->bias + i * b_t) + kk * mq * bk;
-                for (int64_t row = 0; row < mq; row++)
-                    for (int64_t e = 0; e < bk; e++)
-                        bias[row * bk + e] = row < len && (pl->kb - 1) * bk + e < pl->skv
-                                             ? 0.0f : -__builtin_inff();
             }
         }
     }
@@ -297,12 +341,13 @@ static void at_gather(const hm_machine *m, const chipemu_attention_plan *pl, int
 
 /* One attention call on a fresh machine: timing (q, k, v, y NULL) or functional. */
 static int32_t attention_run(const chipemu_device *dev, const chipemu_attention_plan *pl,
-                             const float *q, const float *k, const float *v, float scale, float *y,
-                             chipemu_cost *out) {
+                             int32_t mask, const float *q, const float *k, const float *v,
+                             float scale, float *y, chipemu_cost *out) {
     hm_machine mach;
     at_run run;
     at_host h;
     memset(&run, 0, sizeof run), memset(&h, 0, sizeof h);
+    run.mask = (chipemu_attention_mask){mask, pl->sq, pl->skv, pl->bk, pl->nq};
     int64_t ids[CHIPEMU_AT_BUFFERS + 4], zero[CHIPEMU_AT_BUFFERS + 4] = {0};
     int32_t st = hm_init(&mach, chipemu_device_params_of(dev), y != NULL);
     /* sizes first (the host buffers' sizes come from the tables), then the real buffer ids */
@@ -323,24 +368,25 @@ static int32_t attention_run(const chipemu_device *dev, const chipemu_attention_
     return st;
 }
 
-int32_t chipemu_attention_run(const chipemu_device *dev, const int64_t shape[6], int32_t fmt,
-                              int32_t kv_fmt, double scale, const float *q, const float *k,
-                              const float *v, float *y, chipemu_cost *out) {
+int32_t chipemu_attention_run(const chipemu_device *dev, const int64_t shape[6], int32_t mask,
+                              int32_t fmt, int32_t kv_fmt, double scale, const float *q,
+                              const float *k, const float *v, float *y, chipemu_cost *out) {
     chipemu_attention_plan pl;
-    int32_t st = chipemu_attention_plan_make(dev, shape, fmt, kv_fmt, &pl);
+    int32_t st = chipemu_attention_plan_make(dev, shape, mask, fmt, kv_fmt, &pl);
     if (st != CHIPEMU_OK) return st;
     if (q == NULL || k == NULL || v == NULL || y == NULL)
         return rt_fail(CHIPEMU_ERR_NULL, "chipemu_attention_run: %s is NULL",
                        q == NULL ? "q" : k == NULL ? "k" : v == NULL ? "v" : "y");
     /* Python's default, 1/sqrt(D) in double, then float32 (np.float32(scale)) */
     float sc = (float)(scale == scale && scale - scale == 0.0 ? scale : 1.0 / sqrt((double)pl.d));
-    return attention_run(dev, &pl, q, k, v, sc, y, out);
+    return attention_run(dev, &pl, mask, q, k, v, sc, y, out);
 }
 
-int32_t chipemu_attention_cost(const chipemu_device *dev, const int64_t shape[6], int32_t fmt,
-                               int32_t kv_fmt, chipemu_cost *out) {
+int32_t chipemu_attention_cost(const chipemu_device *dev, const int64_t shape[6], int32_t mask,
+                               int32_t fmt, int32_t kv_fmt, chipemu_cost *out) {
     if (out == NULL) return rt_fail(CHIPEMU_ERR_NULL, "chipemu_attention_cost: out is NULL");
     chipemu_attention_plan pl;
-    int32_t st = chipemu_attention_plan_make(dev, shape, fmt, kv_fmt, &pl);
-    return st != CHIPEMU_OK ? st : attention_run(dev, &pl, NULL, NULL, NULL, 0.0f, NULL, out);
+    int32_t st = chipemu_attention_plan_make(dev, shape, mask, fmt, kv_fmt, &pl);
+    return st != CHIPEMU_OK ? st
+                            : attention_run(dev, &pl, mask, NULL, NULL, NULL, 0.0f, NULL, out);
 }
