@@ -62,8 +62,7 @@ def sweep(spec=None, *, cases=None, grid=None, points=None, device="corsair", mo
     finished rows are reused by key, so a repeat runs only what is missing. progress: True for
     a bar (points done of total, failures, ETA) or a callable(done, total, failed). Invalid
     points are rows with status "error"; a bad spec raises ConfigError before anything runs."""
-    import pandas as pd
-
+    _pandas()
     spec = _spec(spec, cases, grid, points, device, mode, backend)
     executor = check_executor(executor)
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
@@ -101,7 +100,15 @@ def sweep(spec=None, *, cases=None, grid=None, points=None, device="corsair", mo
     return points_table([rows[p.index] for p in pts])
 
 
+def _pandas():
+    try:
+        import pandas
+    except ImportError:
+        raise ConfigError("a sweep's table is a pandas DataFrame: pip install 'chipemu[dask]' "
+                          "(pandas, pyarrow and dask[distributed])") from None
+    return pandas
+
+
 def points_table(rows: list):
     """The DataFrame of rows in the given order; columns in order of first appearance."""
-    import pandas as pd
-    return pd.DataFrame(rows)
+    return _pandas().DataFrame(rows)
