@@ -10,7 +10,7 @@ import numpy as np
 from chipemu import __version__
 from chipemu.sweeps.spec import Point, device_hash
 
-__all__ = ["run_point", "figures", "problem_bytes", "runners", "llm_response"]
+__all__ = ["run_point", "figures", "problem_bytes", "runners", "llm_response", "block_decode"]
 
 
 def llm_response(device=None, *, backend="c", mode="timing", model="llama-3.2-1b", batch=1,
@@ -31,11 +31,42 @@ def llm_response(device=None, *, backend="c", mode="timing", model="llama-3.2-1b
                     cache_lengths=cache_lengths, prefill_chunk=prefill_chunk, kv_home=kv_home)
 
 
+def block_decode(device=None, *, backend="c", mode="timing", model=None, hidden=4096,
+                 intermediate=14336, heads=32, kv_heads=8, head_dim=128, batch=16, cached=4096,
+                 fmt="mxint8", weight_fmt="mxint4", kv_home="dimc", seed=0):
+    """One decode step of a decoder block placed on a card (kernels/program/block.py): batch
+    sequences with `cached` keys each; the block's shapes from `model` (a preset) or given.
+    Functional mode draws random weights, cache and input (seed)."""
+    from chipemu.kernels.card import Card
+    from chipemu.kernels.program.block import (BlockShape, block_step, block_weights,
+                                               place_block)
+    if model is not None:
+        from chipemu.llm.config import ModelConfig
+        shape = ModelConfig.preset(model).block_shape()
+    else:
+        shape = BlockShape(hidden=hidden, intermediate=intermediate, heads=heads,
+                           kv_heads=kv_heads, head_dim=head_dim)
+    card = Card(device, backend=backend, mode=mode)
+    kv = (batch, shape.kv_heads, cached, shape.head_dim)
+    w = block_weights(shape, seed=seed)
+    if mode == "timing":
+        w, k, v, x = {n: a.shape for n, a in w.items()}, kv, kv, (batch, shape.hidden)
+    else:
+        rng = np.random.default_rng(seed)
+        k, v = (rng.standard_normal(kv, dtype=np.float32) for _ in range(2))
+        x = rng.standard_normal((batch, shape.hidden), dtype=np.float32)
+    blk = place_block(card, shape, w, batch=batch, max_len=cached + 1, k=k, v=v, fmt=fmt,
+                      weight_fmt=weight_fmt, kv_home=kv_home)
+    with card.program() as p:
+        block_step(p, blk, p.input(x))
+    return p.result
+
+
 def runners() -> dict:
     """{name: fn(device, *, backend, mode, **params)}: every `chipemu run` command, and the
-    programs a sweep can run besides them ("llm": llm_response)."""
+    programs a sweep can run besides them: "llm" (llm_response), "block" (block_decode)."""
     from chipemu.kernels.registry import commands
-    return {**commands(), "llm": llm_response}
+    return {**commands(), "llm": llm_response, "block": block_decode}
 
 
 _LLM_SKIP = ("model", "batch", "prompt", "new_tokens", "fmt", "weight_fmt", "site", "wall_s",
@@ -82,6 +113,9 @@ def figures(r, kernel: str, params: dict) -> dict:
     for p in r.phase_list:
         row[f"phase.{p.name}.cycles"] = int(p.cycles)
         row[f"phase.{p.name}.energy_fj"] = int(p.energy_fj)
+    for name, call in r.kernels.items():          # a program's calls
+        row[f"call.{name}.cycles"] = int(call["cycles"])
+        row[f"call.{name}.energy_fj"] = int(call["energy_fj"])
     for key, value in sorted(r.metrics.items()):
         if isinstance(value, (bool, np.bool_)):
             continue

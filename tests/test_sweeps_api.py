@@ -116,3 +116,18 @@ def test_an_llm_response_is_a_program_a_sweep_runs():
     bad = chipemu.sweep(cases=[{"kernel": "llm", "model": "tiny", "prompt": 4, "new_tokens": 2}],
                         device="tiny", mode="functional", executor="serial", cache=False)
     assert bad["error"][0].startswith("ConfigError: llm: mode='functional'")
+
+
+def test_a_decoder_block_step_is_a_program_a_sweep_runs():
+    block = {"kernel": "block", "hidden": 64, "intermediate": 128, "heads": 2, "kv_heads": 1,
+             "head_dim": 64, "batch": 2, "cached": 8}
+    df = chipemu.sweep(cases=[block], grid={"mode": ["timing", "functional"]}, device="tiny",
+                       executor="serial", cache=False)
+    assert (df["status"] == "ok").all()
+    assert df["cycles"][0] == df["cycles"][1] and df["energy_fj"][0] == df["energy_fj"][1]
+    from chipemu.sweeps.run import block_decode
+    r = block_decode("tiny", **{k: v for k, v in block.items() if k != "kernel"})
+    assert df["cycles"][0] == r.cycles
+    calls = [c for c in df.columns if c.startswith("call.") and c.endswith(".energy_fj")]
+    assert len(calls) == len(r.kernels) and df[calls].iloc[0].sum() == r.energy_fj
+    assert df["call.blk.attn.cycles"][0] == r.kernels["blk.attn"]["cycles"]
