@@ -33,9 +33,12 @@ def llm_response(device=None, *, backend="c", mode="timing", model="llama-3.2-1b
 
 def block_decode(device=None, *, backend="c", mode="timing", model=None, hidden=4096,
                  intermediate=14336, heads=32, kv_heads=8, head_dim=128, batch=16, cached=4096,
-                 fmt="mxint8", weight_fmt="mxint4", kv_home="dimc", seed=0):
+                 fmt="mxint8", weight_fmt="mxint4", kv_home="dimc", max_replicas=8, share=True,
+                 seed=0):
     """One decode step of a decoder block placed on a card (kernels/program/block.py): batch
     sequences with `cached` keys each; the block's shapes from `model` (a preset) or given.
+    max_replicas: weight copies per chiplet (fewer leave SRAM for larger batches); share: the
+    calls that never overlap share working buffers (the placement a model's layers use).
     Functional mode draws random weights, cache and input (seed)."""
     from chipemu.kernels.card import Card
     from chipemu.kernels.program.block import (BlockShape, block_step, block_weights,
@@ -56,7 +59,8 @@ def block_decode(device=None, *, backend="c", mode="timing", model=None, hidden=
         k, v = (rng.standard_normal(kv, dtype=np.float32) for _ in range(2))
         x = rng.standard_normal((batch, shape.hidden), dtype=np.float32)
     blk = place_block(card, shape, w, batch=batch, max_len=cached + 1, k=k, v=v, fmt=fmt,
-                      weight_fmt=weight_fmt, kv_home=kv_home)
+                      weight_fmt=weight_fmt, kv_home=kv_home, max_replicas=max_replicas,
+                      share="blk" if share else None)
     with card.program() as p:
         block_step(p, blk, p.input(x))
     return p.result
