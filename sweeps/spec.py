@@ -130,7 +130,7 @@ class Spec:
             raise ConfigError(f"{path}: cannot read the sweep spec: {err.strerror or err}") from None
         except tomllib.TOMLDecodeError as err:
             raise ConfigError(f"{path}: not valid TOML: {err}") from None
-        return cls.from_dict(data, where=str(path))
+        return cls.from_dict(_devices_beside(data, path.parent), where=str(path))
 
     @classmethod
     def from_dict(cls, data: dict, where: str = "sweep") -> "Spec":
@@ -188,6 +188,26 @@ class Spec:
                 bases[p.device] = as_device(p.device).to_dict()
             for path, _ in p.overrides:
                 _check_path(bases[p.device], path, p)
+
+
+def _devices_beside(data: dict, folder: Path) -> dict:
+    """The spec with relative device .toml paths that name a file beside the spec made
+    relative to the spec's folder (a preset name, or a path from the working folder, stays)."""
+    def fix(value):
+        if isinstance(value, str) and value.endswith(".toml") and not Path(value).is_absolute() \
+                and not Path(value).exists() and (folder / value).exists():
+            return str(folder / value)
+        return value
+    out = dict(data)
+    if "device" in out:
+        out["device"] = fix(out["device"])
+    for key in ("case", "point"):
+        if isinstance(out.get(key), list):
+            out[key] = [{**c, "device": fix(c["device"])} if isinstance(c, dict) and "device" in c
+                        else c for c in out[key]]
+    if isinstance(out.get("grid"), dict) and isinstance(out["grid"].get("device"), list):
+        out["grid"] = {**out["grid"], "device": [fix(d) for d in out["grid"]["device"]]}
+    return out
 
 
 def _check_path(data: dict, path: str, p: Point) -> None:

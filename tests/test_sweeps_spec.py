@@ -71,3 +71,16 @@ def test_bad_files(tmp_path):
     (tmp_path / "extra.toml").write_text('grids = 1\n')
     with pytest.raises(ConfigError, match="unknown keys \\['grids'\\]"):
         Spec.from_toml(tmp_path / "extra.toml")
+
+
+def test_a_device_file_beside_the_spec_is_found_from_anywhere(tmp_path, monkeypatch):
+    from chipemu.emulator.device.config import PRESET_DIR
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    (folder / "mine.toml").write_text((PRESET_DIR / "tiny.toml").read_text())
+    (folder / "s.toml").write_text('device = "mine.toml"\n[[case]]\nkernel = "glu"\nrows = 1\n'
+                                   'cols = 64\n[[point]]\nkernel = "glu"\ndevice = "tiny"\n')
+    monkeypatch.chdir(tmp_path)
+    pts = Spec.from_toml(folder / "s.toml").points()
+    assert pts[0].device == str(folder / "mine.toml") and pts[1].device == "tiny"
+    assert pts[0].build_device() == pts[1].build_device()
