@@ -81,6 +81,23 @@ static int32_t add(hm_machine *m, int64_t kind, uint64_t store, int64_t size, in
     return CHIPEMU_OK;
 }
 
+/* Every tile's SRAM row as `stride` bytes (functional mode), its contents kept. */
+static int32_t sram_stride(hm_machine *m, uint64_t stride) {
+    if (!m->functional || stride <= m->sram_stride) return CHIPEMU_OK;
+    uint8_t *grown = calloc((size_t)m->n_tiles, (size_t)stride);
+    if (grown == NULL) return nomem("the tiles' SRAM");
+    for (int64_t t = 0; t < m->n_tiles && m->sram_stride; t++)
+        memcpy(grown + t * stride, m->sram + t * m->sram_stride, (size_t)m->sram_stride);
+    free(m->sram);
+    m->sram = grown, m->sram_stride = stride;
+    return CHIPEMU_OK;
+}
+
+int32_t hm_reserve_sram(hm_machine *m, uint64_t nbytes) {
+    uint64_t cap = align(m->p->sram_capacity_bytes);
+    return sram_stride(m, align(nbytes) < cap ? align(nbytes) : cap);
+}
+
 int32_t hm_alloc_sram(hm_machine *m, int64_t nbytes, int64_t *id) {
     uint64_t base = align(m->sram_used);
     if (nbytes < 1 || base + (uint64_t)nbytes > m->p->sram_capacity_bytes)
@@ -89,14 +106,11 @@ int32_t hm_alloc_sram(hm_machine *m, int64_t nbytes, int64_t *id) {
                        (long long)nbytes, (unsigned long long)base,
                        (unsigned long long)(base + (uint64_t)nbytes),
                        (unsigned long long)m->p->sram_capacity_bytes);
-    if (m->functional && m->sram_stride < base + (uint64_t)nbytes) {
-        uint64_t stride = align(base + (uint64_t)nbytes);
-        uint8_t *grown = calloc((size_t)m->n_tiles, (size_t)stride);
-        if (grown == NULL) return nomem("the tiles' SRAM");
-        for (int64_t t = 0; t < m->n_tiles && m->sram_stride; t++)
-            memcpy(grown + t * stride, m->sram + t * m->sram_stride, (size_t)m->sram_stride);
-        free(m->sram);
-        m->sram = grown, m->sram_stride = stride;
+    if (m->sram_stride < base + (uint64_t)nbytes) {        /* grow 2x, as the Python State */
+        uint64_t want = align(base + (uint64_t)nbytes), cap = align(m->p->sram_capacity_bytes);
+        uint64_t twice = 2 * m->sram_stride < cap ? 2 * m->sram_stride : cap;
+        int32_t st = sram_stride(m, want > twice ? want : twice);
+        if (st != CHIPEMU_OK) return st;
     }
     int32_t st = add(m, CHIPEMU_BUF_SRAM, base, nbytes, id);
     if (st == CHIPEMU_OK) m->sram_used = base + (uint64_t)nbytes;

@@ -46,6 +46,9 @@ int32_t hm_init(hm_machine *m, const chipemu_device_params *p, int functional);
 void hm_free(hm_machine *m);
 /* Buffers: *id gets the new buffer's id. data may be NULL (timing mode: sizes only). */
 int32_t hm_alloc_sram(hm_machine *m, int64_t nbytes, int64_t *id);
+/* Size every tile's SRAM row for nbytes of buffers up front (no copies as buffers are added;
+ * Machine.reserve_sram). */
+int32_t hm_reserve_sram(hm_machine *m, uint64_t nbytes);
 int32_t hm_alloc_host(hm_machine *m, const void *data, int64_t nbytes, int64_t *id);
 /* Launches inside a phase count in it (hm_phase_begin ... hm_phase_end). */
 void hm_phase_begin(hm_machine *m, const char *name);

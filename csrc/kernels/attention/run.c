@@ -190,6 +190,9 @@ static int32_t at_buffers(hm_machine *m, const chipemu_attention_plan *pl, const
     int32_t st = CHIPEMU_OK;
     for (int i = 0; i < 4 && st == CHIPEMU_OK; i++)
         st = hm_alloc_host(m, data[i], host[i], &ids[CHIPEMU_AT_BUFFERS + i]);
+    uint64_t total = m->sram_used;
+    for (int i = 0; i < CHIPEMU_AT_BUFFERS; i++) total += (uint64_t)pl->sram_bytes[i];
+    if (st == CHIPEMU_OK) st = hm_reserve_sram(m, total);
     for (int i = 0; i < CHIPEMU_AT_BUFFERS && st == CHIPEMU_OK; i++)
         if (pl->sram_bytes[i]) st = hm_alloc_sram(m, pl->sram_bytes[i], &ids[i]);
     return st;

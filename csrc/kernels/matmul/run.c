@@ -214,6 +214,9 @@ int32_t mm_buffers(hm_machine *m, const chipemu_matmul_plan *pl, const void *w_h
     int32_t st = hm_alloc_host(m, w_host, w_bytes > 0 ? w_bytes : 1, &bufs[MM_BUF_W_HOST]);
     if (st == CHIPEMU_OK)
         st = hm_alloc_host(m, x_host, x_bytes > 0 ? x_bytes : 1, &bufs[MM_BUF_X_HOST]);
+    uint64_t total = m->sram_used;
+    for (int i = 0; i < CHIPEMU_MM_BUFFERS; i++) total += (uint64_t)pl->sram_bytes[i];
+    if (st == CHIPEMU_OK) st = hm_reserve_sram(m, total);
     for (int i = 0; i < CHIPEMU_MM_BUFFERS && st == CHIPEMU_OK; i++)
         if (pl->sram_bytes[i] > 0) st = hm_alloc_sram(m, pl->sram_bytes[i], &bufs[i]);
     return st;
